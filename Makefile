@@ -1,0 +1,57 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= .phone-sim-data
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test check lint typecheck imports pytest serve-vendor test-snapshot-update clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+## Launch the phone with an embedded vendor server (loopback, ephemeral port, state under $(DATA)).
+run: $(STAMP)
+	$(BIN)/phone-sim --data $(DATA)
+
+## Run the vendor server on its own.
+serve-vendor: $(STAMP)
+	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/vendor
+
+## Everything CI checks.
+test: check
+
+check: $(DEV_STAMP) lint typecheck imports pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff format --check phone_sim server_stub tests bench
+	$(BIN)/ruff check phone_sim server_stub tests bench
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+imports: $(DEV_STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(DEV_STAMP)
+	$(BIN)/pytest -n 2 -q
+
+## Accept new lock-screen/UI snapshots (look at each one first: tests/functional/__snapshots__).
+test-snapshot-update: $(DEV_STAMP)
+	$(BIN)/pytest tests/functional -k snapshot --snapshot-update
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DATA) .mypy_cache .ruff_cache .pytest_cache

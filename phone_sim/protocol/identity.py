@@ -1,0 +1,301 @@
+"""Device identity from a simulated factory: an ECDSA P-256 X.509 CA (root and intermediate).
+
+The factory issues each simulated phone a certificate that carries its IMEI(s), serial, model
+and market in a private extension. The vendor server trusts only the factory root and reads the
+device's claims from a chain it has verified. P-256 rather than Ed25519 because cryptography's
+X.509 chain verifier does not accept Ed25519 certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from .errors import CertificateError
+from .imei import is_valid_imei
+from .keys import load_private_key, write_private_key
+
+#: Private-arc OID of the extension that carries the device claims as canonical JSON.
+DEVICE_CLAIMS_OID = ObjectIdentifier("1.3.6.1.4.1.57264.7.1")
+
+ROOT_VALIDITY = dt.timedelta(days=365 * 30)
+INTERMEDIATE_VALIDITY = dt.timedelta(days=365 * 20)
+DEVICE_VALIDITY = dt.timedelta(days=365 * 10)
+#: Certificates are back-dated so a simulated clock set to 2021 still finds them valid.
+EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class DeviceClaims:
+    """What the factory certified about a device."""
+
+    serial: str
+    imeis: tuple[str, ...]
+    model: str
+    market: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {"serial": self.serial, "imeis": list(self.imeis), "model": self.model, "market": self.market},
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> DeviceClaims:
+        try:
+            data = json.loads(raw)
+            claims = cls(
+                serial=str(data["serial"]),
+                imeis=tuple(str(i) for i in data["imeis"]),
+                model=str(data["model"]),
+                market=str(data["market"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CertificateError(f"device claims extension is malformed: {exc}") from exc
+        if not claims.imeis or not all(is_valid_imei(i) for i in claims.imeis):
+            raise CertificateError("device certificate carries an invalid IMEI")
+        return claims
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim factory"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _ca_certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer_name: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    validity: dt.timedelta,
+    path_length: int,
+) -> x509.Certificate:
+    public = key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(EPOCH)
+        .not_valid_after(EPOCH + validity)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@dataclass(frozen=True)
+class FactoryTrust:
+    """What a verifier needs: the factory root certificate."""
+
+    root: x509.Certificate
+
+    @classmethod
+    def load(cls, path: Path) -> FactoryTrust:
+        return cls(x509.load_pem_x509_certificate(path.read_bytes()))
+
+    def verify_chain(self, chain_der: list[bytes], *, now: dt.datetime) -> tuple[DeviceClaims, ec.EllipticCurvePublicKey]:
+        """Verify a leaf + intermediate chain against the root at ``now``; return the device's claims and key.
+
+        Raises:
+            CertificateError: the chain is malformed, does not reach the root, or is not valid at ``now``.
+        """
+        if not 1 <= len(chain_der) <= 3:
+            raise CertificateError("certificate chain must hold the device certificate and its intermediate")
+        try:
+            certs = [x509.load_der_x509_certificate(der) for der in chain_der]
+        except ValueError as exc:
+            raise CertificateError(f"certificate is not valid DER: {exc}") from exc
+        leaf, intermediates = certs[0], certs[1:]
+        verifier = (
+            PolicyBuilder()
+            .store(Store([self.root]))
+            .time(now.astimezone(dt.UTC).replace(tzinfo=None))
+            .max_chain_depth(2)
+            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_ee_policy())
+            .build_client_verifier()
+        )
+        try:
+            verifier.verify(leaf, intermediates)
+        except VerificationError as exc:
+            raise CertificateError(f"device certificate does not chain to the factory root: {exc}") from exc
+        try:
+            ext = leaf.extensions.get_extension_for_oid(DEVICE_CLAIMS_OID)
+        except x509.ExtensionNotFound as exc:
+            raise CertificateError("device certificate carries no device claims") from exc
+        assert isinstance(ext.value, x509.UnrecognizedExtension)
+        public = leaf.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
+            raise CertificateError("device key must be ECDSA P-256")
+        return DeviceClaims.from_json(ext.value.value), public
+
+
+def _device_ee_policy() -> ExtensionPolicy:
+    # Device certificates name no DNS host, so the WebPKI end-entity policy (which wants a SAN)
+    # is replaced by one that asks for what we actually issue.
+    return (
+        ExtensionPolicy.permit_all()
+        .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
+        .require_present(x509.KeyUsage, Criticality.CRITICAL, None)
+    )
+
+
+class Factory:
+    """The simulated factory CA: a root that verifiers trust and an intermediate that signs devices."""
+
+    def __init__(
+        self,
+        root_cert: x509.Certificate,
+        intermediate_cert: x509.Certificate,
+        intermediate_key: ec.EllipticCurvePrivateKey,
+    ) -> None:
+        self.root_cert = root_cert
+        self.intermediate_cert = intermediate_cert
+        self._intermediate_key = intermediate_key
+
+    @property
+    def trust(self) -> FactoryTrust:
+        return FactoryTrust(self.root_cert)
+
+    @classmethod
+    def create(cls) -> Factory:
+        root_key = ec.generate_private_key(ec.SECP256R1())
+        root_name = _name("phone-sim factory root")
+        root = _ca_certificate("phone-sim factory root", root_key, root_name, root_key, ROOT_VALIDITY, 1)
+        inter_key = ec.generate_private_key(ec.SECP256R1())
+        inter = _ca_certificate(
+            "phone-sim factory line 1", inter_key, root_name, root_key, INTERMEDIATE_VALIDITY, 0
+        )
+        return cls(root, inter, inter_key)
+
+    @classmethod
+    def open(cls, directory: Path) -> Factory:
+        """Load the factory kept in ``directory``, creating it on first use."""
+        root_path = directory / "root.pem"
+        if not root_path.exists():
+            factory = cls.create()
+            factory.save(directory)
+            return factory
+        return cls(
+            x509.load_pem_x509_certificate(root_path.read_bytes()),
+            x509.load_pem_x509_certificate((directory / "intermediate.pem").read_bytes()),
+            _ec_key(load_private_key(directory / "intermediate.key")),
+        )
+
+    def save(self, directory: Path) -> None:
+        # The root's private key is not kept: nothing after creation needs it.
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "root.pem").write_bytes(self.root_cert.public_bytes(serialization.Encoding.PEM))
+        (directory / "intermediate.pem").write_bytes(
+            self.intermediate_cert.public_bytes(serialization.Encoding.PEM)
+        )
+        write_private_key(directory / "intermediate.key", self._intermediate_key)
+
+    def issue(
+        self,
+        claims: DeviceClaims,
+        public_key: ec.EllipticCurvePublicKey,
+        *,
+        not_before: dt.datetime = EPOCH,
+        validity: dt.timedelta = DEVICE_VALIDITY,
+    ) -> list[bytes]:
+        """A DER chain (device certificate, intermediate) certifying ``claims`` for ``public_key``."""
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim devices"),
+                        x509.NameAttribute(NameOID.SERIAL_NUMBER, claims.serial),
+                        x509.NameAttribute(NameOID.COMMON_NAME, f"{claims.model} {claims.serial}"),
+                    ]
+                )
+            )
+            .issuer_name(self.intermediate_cert.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_before + validity)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._intermediate_key.public_key()),
+                critical=False,
+            )
+            .add_extension(x509.UnrecognizedExtension(DEVICE_CLAIMS_OID, claims.to_json()), critical=False)
+            .sign(self._intermediate_key, hashes.SHA256())
+        )
+        return [
+            cert.public_bytes(serialization.Encoding.DER),
+            self.intermediate_cert.public_bytes(serialization.Encoding.DER),
+        ]
+
+
+def _ec_key(key: object) -> ec.EllipticCurvePrivateKey:
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise CertificateError("factory intermediate key must be ECDSA P-256")
+    return key
+
+
+def chain_to_wire(chain_der: list[bytes]) -> list[str]:
+    return [base64.b64encode(der).decode() for der in chain_der]
+
+
+def chain_from_wire(items: list[str]) -> list[bytes]:
+    try:
+        return [base64.b64decode(item, validate=True) for item in items]
+    except (ValueError, TypeError) as exc:
+        raise CertificateError("certificate chain entries must be base64 DER") from exc

@@ -1,0 +1,191 @@
+"""Protocol messages: what the phone reports and the verdict the vendor answers with.
+
+Schemas are closed (unknown fields are refused) and strict (no type coercion): a request that
+the server did not understand exactly is an error, never a guess. The same models produce the
+server's OpenAPI schema, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import MalformedMessage, PayloadTooLarge
+from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
+
+PROTOCOL_VERSION = 1
+#: Largest request or verdict body either side reads, in bytes.
+MAX_BODY_BYTES = 16 * 1024
+
+
+def _imei(value: str) -> str:
+    if not is_valid_imei(value):
+        raise ValueError("IMEI must be 15 digits with a valid Luhn check digit")
+    return value
+
+
+def _mcc(value: str) -> str:
+    if not is_valid_mcc(value):
+        raise ValueError("MCC must be three digits (200-799)")
+    return value
+
+
+def _mnc(value: str) -> str:
+    if not is_valid_mnc(value):
+        raise ValueError("MNC must be two or three digits")
+    return value
+
+
+Imei = Annotated[str, AfterValidator(_imei)]
+Mcc = Annotated[str, AfterValidator(_mcc)]
+Mnc = Annotated[str, AfterValidator(_mnc)]
+Nonce = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SimReport(_Closed):
+    """One occupied SIM slot as the phone sees it."""
+
+    slot: int = Field(ge=1, le=2)
+    iccid: str = Field(pattern=r"^89[0-9]{16,18}$", description="19-20 digit ICCID")
+    home_mcc: Mcc = Field(description="MCC of the SIM's home operator, from its IMSI")
+    home_mnc: Mnc = Field(description="MNC of the SIM's home operator, from its IMSI")
+    serving_mcc: Mcc | None = Field(default=None, description="network camped on; null if none")
+    serving_mnc: Mnc | None = None
+    roaming: bool = False
+
+    @model_validator(mode="after")
+    def _serving_consistent(self) -> Self:
+        if (self.serving_mcc is None) != (self.serving_mnc is None):
+            raise ValueError("serving_mcc and serving_mnc go together")
+        return self
+
+    @property
+    def home(self) -> str:
+        return f"{self.home_mcc}-{self.home_mnc}"
+
+    @property
+    def serving(self) -> str | None:
+        return None if self.serving_mcc is None else f"{self.serving_mcc}-{self.serving_mnc}"
+
+
+class DeviceReport(_Closed):
+    """Who the device says it is. The server checks it against the factory certificate."""
+
+    serial: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9]+$")
+    imeis: list[Imei] = Field(min_length=1, max_length=2)
+    model: str = Field(min_length=1, max_length=64)
+    market: str = Field(pattern=r"^[A-Z]{2}$")
+    firmware: str = Field(min_length=1, max_length=64)
+    bootloader_unlocked: bool = False
+
+
+class ActivationRequest(_Closed):
+    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain."""
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    device: DeviceReport
+    sims: list[SimReport] = Field(max_length=2)
+    nonce: Nonce
+    certificates: list[Annotated[str, Field(max_length=4096)]] = Field(min_length=1, max_length=3)
+
+    @model_validator(mode="after")
+    def _slots_unique(self) -> Self:
+        slots = [s.slot for s in self.sims]
+        if len(slots) != len(set(slots)):
+            raise ValueError("each SIM slot may appear once")
+        return self
+
+    def encode(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json"))
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ActivationRequest:
+        return _decode(cls, raw)
+
+
+class VerdictStatus(StrEnum):
+    ACTIVATED = "activated"
+    LOCKED = "locked"
+
+
+class Verdict(_Closed):
+    """The vendor's signed answer. The phone acts on it only after checking every field."""
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    device_serial: str = Field(min_length=1, max_length=32)
+    imei: Imei
+    status: VerdictStatus
+    reason: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$", description="machine-readable reason code")
+    message: str = Field(max_length=1000, description="text the phone shows the user")
+    nonce: Nonce = Field(description="the nonce of the request this answers")
+    issued_at: int = Field(ge=0, description="Unix seconds, server clock")
+    expires_at: int = Field(ge=0, description="Unix seconds; the phone ignores the verdict after this")
+    sequence: int = Field(ge=1, description="strictly increasing per device")
+    policy_version: str = Field(max_length=64)
+    next_checkin_after: int | None = Field(default=None, ge=60, description="seconds until the next check-in")
+
+    def encode(self) -> bytes:
+        return canonical_json(self.model_dump(mode="json"))
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Verdict:
+        return _decode(cls, raw)
+
+
+class ErrorBody(_Closed):
+    """Every error the server sends: ``{"error": {"code": ..., "message": ...}}``."""
+
+    class Detail(_Closed):
+        code: str
+        message: str
+
+    error: Detail
+
+
+_M = TypeVar("_M", bound=_Closed)
+
+
+def canonical_json(data: Any) -> bytes:
+    """Deterministic JSON: sorted keys, no whitespace, UTF-8. Test vectors depend on it."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _decode(cls: type[_M], raw: bytes) -> _M:
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedMessage(f"body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MalformedMessage("body must be a JSON object")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise MalformedMessage(describe_validation_error(exc)) from exc
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, ``field.path: reason``, at most five."""
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    if more > 0:
+        parts.append(f"(+{more} more)")
+    return "; ".join(parts)

@@ -1,0 +1,261 @@
+"""RFC 9421 signatures for both directions of the protocol, on top of ``http-message-signatures``.
+
+* Requests are signed by the device key (ECDSA P-256, from its factory certificate) over
+  ``@method``, ``@target-uri`` and ``content-digest`` (RFC 9530), with ``created``, ``nonce``,
+  ``keyid`` (the device serial) and ``alg``.
+* Verdicts are signed by the vendor key (Ed25519, pinned in the phone's firmware) over
+  ``@status``, ``content-type`` and ``content-digest``, with ``created``, ``keyid`` and ``alg``.
+
+Each verifier fixes its algorithm: a message that names another ``alg`` is refused. Times come
+from the caller, never from the wall clock, so simulated clocks and test vectors work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from http_message_signatures import (
+    HTTPMessageSigner,
+    HTTPMessageVerifier,
+    HTTPSignatureAlgorithm,
+    MappingKeyResolver,
+    algorithms,
+)
+from http_message_signatures.exceptions import HTTPMessageSignaturesException, InvalidSignature
+
+from .errors import SignatureError, StaleMessage
+
+REQUEST_ALGORITHM: type[HTTPSignatureAlgorithm] = algorithms.ECDSA_P256_SHA256
+VERDICT_ALGORITHM: type[HTTPSignatureAlgorithm] = algorithms.ED25519
+REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
+VERDICT_COMPONENTS = ("@status", "content-type", "content-digest")
+REQUEST_LABEL = "device"
+VERDICT_LABEL = "vendor"
+#: How far a request's ``created`` may lie from the server's clock, either way.
+MAX_REQUEST_SKEW = dt.timedelta(minutes=5)
+JSON = "application/json"
+
+
+@dataclass
+class WireRequest:
+    """An HTTP request as the signature library sees it (transport-neutral)."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass
+class WireResponse:
+    """An HTTP response as the signature library sees it."""
+
+    status_code: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What a successful verification established."""
+
+    key_id: str
+    created: int
+    nonce: str | None
+    covered: tuple[str, ...]
+
+
+class _ClockedVerifier(HTTPMessageVerifier):
+    """The library's verifier, judging ``created`` against an injected time instead of the wall clock."""
+
+    def __init__(self, *, now: dt.datetime, max_skew: dt.timedelta, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._now = now
+        self.max_clock_skew = max_skew
+
+    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
+        created = sig_input.params.get("created")
+        if type(created) is not int:
+            raise InvalidSignature('Signature is missing a required "created" parameter')
+        created_at = dt.datetime.fromtimestamp(created, tz=dt.UTC)
+        if created_at > self._now + self.max_clock_skew:
+            raise StaleMessage("signature 'created' is in the future")
+        if max_age is not None and created_at + max_age < self._now - self.max_clock_skew:
+            raise StaleMessage("signature 'created' is too old")
+        expires = sig_input.params.get("expires")
+        if expires is not None and (
+            type(expires) is not int
+            or dt.datetime.fromtimestamp(expires, tz=dt.UTC) < self._now - self.max_clock_skew
+        ):
+            raise StaleMessage("signature has expired")
+
+
+def _timestamp(created: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(created, tz=dt.UTC)
+
+
+def sign_request(
+    request: WireRequest,
+    *,
+    key: ec.EllipticCurvePrivateKey,
+    key_id: str,
+    created: int,
+    nonce: str,
+) -> None:
+    """Add ``Content-Digest``, ``Signature-Input`` and ``Signature`` to ``request`` in place."""
+    request.headers.pop("Content-Digest", None)
+    signer = HTTPMessageSigner(
+        signature_algorithm=REQUEST_ALGORITHM,
+        key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
+    )
+    signer.sign(
+        request,
+        key_id=key_id,
+        created=_timestamp(created),
+        nonce=nonce,
+        label=REQUEST_LABEL,
+        covered_component_ids=REQUEST_COMPONENTS[:2],
+        body=request.body,
+    )
+
+
+def sign_verdict_response(
+    response: WireResponse,
+    *,
+    key: ed25519.Ed25519PrivateKey,
+    key_id: str,
+    created: int,
+) -> None:
+    """Sign a verdict response in place (body and ``Content-Type`` must already be set)."""
+    response.headers.pop("Content-Digest", None)
+    signer = HTTPMessageSigner(
+        signature_algorithm=VERDICT_ALGORITHM,
+        key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
+    )
+    signer.sign(
+        response,
+        key_id=key_id,
+        created=_timestamp(created),
+        label=VERDICT_LABEL,
+        covered_component_ids=VERDICT_COMPONENTS[:2],
+        body=response.body,
+    )
+
+
+def signed_key_id(message: WireRequest | WireResponse) -> str:
+    """The ``keyid`` the message claims (unverified), to pick the key to verify with."""
+    header = _header(message.headers, "signature-input")
+    if header is None:
+        raise SignatureError("message is not signed: no Signature-Input header")
+    verifier = HTTPMessageVerifier(signature_algorithm=REQUEST_ALGORITHM, key_resolver=None)
+    try:
+        parsed = verifier._parse_signature_dictionary(header)
+    except Exception as exc:  # the library raises several kinds on malformed structured fields
+        raise SignatureError("Signature-Input is not a valid structured field") from exc
+    if len(parsed) != 1:
+        raise SignatureError("exactly one signature is expected")
+    (inner,) = parsed.values()
+    key_id = getattr(inner, "params", {}).get("keyid")
+    if not isinstance(key_id, str):
+        raise SignatureError("signature has no keyid")
+    return key_id
+
+
+def verify_request(
+    request: WireRequest,
+    *,
+    public_key: ec.EllipticCurvePublicKey,
+    key_id: str,
+    now: dt.datetime,
+    max_age: dt.timedelta = MAX_REQUEST_SKEW,
+) -> SignatureCheck:
+    """Verify a device request: algorithm, coverage, digest of the body, freshness, signature."""
+    return _verify(
+        request,
+        algorithm=REQUEST_ALGORITHM,
+        public_key=public_key,
+        key_id=key_id,
+        now=now,
+        max_age=max_age,
+        required=REQUEST_COMPONENTS,
+        require_nonce=True,
+    )
+
+
+def verify_verdict_response(
+    response: WireResponse,
+    *,
+    public_key: ed25519.Ed25519PublicKey,
+    key_id: str,
+    now: dt.datetime,
+) -> SignatureCheck:
+    """Verify a verdict response against the pinned vendor key.
+
+    Freshness is judged on the verdict's own nonce, issue and expiry fields, so the signature's
+    ``created`` is only required to be present and not in the future.
+    """
+    if (_header(response.headers, "content-type") or "").split(";")[0].strip() != JSON:
+        raise SignatureError("verdict is not application/json")
+    return _verify(
+        response,
+        algorithm=VERDICT_ALGORITHM,
+        public_key=public_key,
+        key_id=key_id,
+        now=now,
+        max_age=None,
+        required=VERDICT_COMPONENTS,
+        require_nonce=False,
+    )
+
+
+def _verify(
+    message: WireRequest | WireResponse,
+    *,
+    algorithm: type[HTTPSignatureAlgorithm],
+    public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey,
+    key_id: str,
+    now: dt.datetime,
+    max_age: dt.timedelta | None,
+    required: tuple[str, ...],
+    require_nonce: bool,
+) -> SignatureCheck:
+    claimed = signed_key_id(message)
+    if claimed != key_id:
+        raise SignatureError(f"signature keyid {claimed!r} is not the expected {key_id!r}")
+    verifier = _ClockedVerifier(
+        now=now,
+        max_skew=MAX_REQUEST_SKEW,
+        signature_algorithm=algorithm,
+        key_resolver=MappingKeyResolver(public_keys={key_id: public_key}, private_keys={}),
+    )
+    try:
+        (result,) = verifier.verify(
+            message, max_age=max_age, require_components=required, body=message.body
+        )
+    except SignatureError:
+        raise
+    except (HTTPMessageSignaturesException, ValueError, TypeError) as exc:
+        raise SignatureError(f"signature does not verify: {exc}") from exc
+    alg = result.parameters.get("alg")
+    if alg != algorithm.algorithm_id:
+        # The library checks a present alg; the protocol also requires it to be present.
+        raise SignatureError(f"signature must name alg={algorithm.algorithm_id!r}")
+    nonce = result.parameters.get("nonce")
+    if require_nonce and not isinstance(nonce, str):
+        raise SignatureError("signature has no nonce")
+    return SignatureCheck(
+        key_id=key_id,
+        created=int(result.parameters["created"]),
+        nonce=nonce if isinstance(nonce, str) else None,
+        covered=tuple(k for k in result.covered_components if k != '"@signature-params"'),
+    )
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
