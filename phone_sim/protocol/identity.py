@@ -35,7 +35,8 @@ DEVICE_CLAIMS_OID = ObjectIdentifier("1.3.6.1.4.1.57264.7.1")
 
 ROOT_VALIDITY = dt.timedelta(days=365 * 30)
 INTERMEDIATE_VALIDITY = dt.timedelta(days=365 * 20)
-DEVICE_VALIDITY = dt.timedelta(days=365 * 10)
+# Device certificates must outlive today's wall clock too (EPOCH + 10 years ended in 2025).
+DEVICE_VALIDITY = dt.timedelta(days=365 * 20)
 #: Certificates are back-dated so a simulated clock set to 2021 still finds them valid.
 EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
@@ -143,7 +144,7 @@ class FactoryTrust:
             raise CertificateError("certificate chain must hold the device certificate and its intermediate")
         try:
             certs = [x509.load_der_x509_certificate(der) for der in chain_der]
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
             raise CertificateError(f"certificate is not valid DER: {exc}") from exc
         leaf, intermediates = certs[0], certs[1:]
         verifier = (

@@ -42,9 +42,10 @@ def is_valid_imei(imei: object) -> bool:
 
 def is_valid_mcc(mcc: object) -> bool:
     """Mobile country codes are three digits, 2xx-7xx in the ITU allocation."""
-    return isinstance(mcc, str) and bool(_MCC.match(mcc))
+    # fullmatch, not match: "$" also matches before a trailing newline, so "368\n" would pass.
+    return isinstance(mcc, str) and bool(_MCC.fullmatch(mcc))
 
 
 def is_valid_mnc(mnc: object) -> bool:
     """Mobile network codes are two or three digits."""
-    return isinstance(mnc, str) and bool(_MNC.match(mnc))
+    return isinstance(mnc, str) and bool(_MNC.fullmatch(mnc))

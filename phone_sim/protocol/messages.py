@@ -128,7 +128,9 @@ class Verdict(_Closed):
     protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
     device_serial: str = Field(min_length=1, max_length=32)
     imei: Imei
-    status: VerdictStatus
+    # Not strict: strict mode accepts only VerdictStatus instances from a decoded dict, so the
+    # wire value "locked" would be refused and no verdict could ever be decoded.
+    status: VerdictStatus = Field(strict=False)
     reason: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$", description="machine-readable reason code")
     message: str = Field(max_length=1000, description="text the phone shows the user")
     nonce: Nonce = Field(description="the nonce of the request this answers")

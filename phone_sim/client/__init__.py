@@ -1,0 +1,1 @@
+"""The phone's vendor client: signs requests, reads answers with a bound, verifies signatures."""

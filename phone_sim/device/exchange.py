@@ -1,0 +1,35 @@
+"""One request/answer round trip with the vendor, as the protocol inspector shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from phone_sim.protocol.messages import Verdict
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What was sent, what came back, and what the signature check said.
+
+    ``verdict`` is set only when the answer carried a valid vendor signature and decoded as a
+    verdict; the phone still checks its contents before acting on it.
+    """
+
+    kind: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    sent_at: float
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    verdict: Verdict | None = None
+    #: "valid", "missing", "invalid", or "not checked" (no answer)
+    signature: str = "not checked"
+    error_code: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is not None

@@ -1,0 +1,62 @@
+"""The factory line: give a new simulated phone its identity, key pair and certificate."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from phone_sim.protocol.identity import Factory, chain_to_wire
+from phone_sim.protocol.imei import make_imei
+
+from .catalogue import market as lookup_market
+from .catalogue import model as lookup_model
+from .errors import UnknownCatalogueEntry
+from .identity import DeviceIdentity
+from .storage import DeviceStorage
+
+
+def new_identity(
+    model_name: str, market_code: str, *, bootloader_unlocked: bool, rng: random.Random
+) -> DeviceIdentity:
+    phone_model = lookup_model(model_name)
+    lookup_market(market_code)
+    if market_code not in phone_model.markets:
+        raise UnknownCatalogueEntry(
+            f"{model_name} was not sold in market {market_code}; "
+            f"variants: {', '.join(phone_model.markets)}"
+        )
+    # Dual-SIM phones have two consecutive IMEIs on one TAC, as real ones do.
+    base = rng.randrange(0, 999_998)
+    count = 2 if phone_model.dual_sim else 1
+    imeis = tuple(make_imei(phone_model.tac, base + i) for i in range(count))
+    serial = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(12))
+    return DeviceIdentity(
+        serial=serial,
+        imeis=imeis,
+        model=phone_model.name,
+        market=market_code,
+        firmware=phone_model.firmware(market_code),
+        bootloader_unlocked=bootloader_unlocked,
+    )
+
+
+def provision(
+    directory: Path,
+    factory: Factory,
+    vendor_public_pem: bytes,
+    *,
+    model_name: str = "Redmi Note 9",
+    market_code: str = "MI",
+    bootloader_unlocked: bool = False,
+    rng: random.Random | None = None,
+) -> DeviceStorage:
+    """Create a phone's data directory: identity, P-256 key, factory certificate, pinned vendor key."""
+    rng = rng or random.Random()  # noqa: S311 - serials and IMEIs are simulated, not secrets
+    identity = new_identity(model_name, market_code, bootloader_unlocked=bootloader_unlocked, rng=rng)
+    key = ec.generate_private_key(ec.SECP256R1())
+    chain = factory.issue(identity.claims, key.public_key())
+    storage = DeviceStorage(directory)
+    storage.write_provisioning(identity, key, chain_to_wire(chain), vendor_public_pem)
+    return storage

@@ -1,0 +1,197 @@
+"""The phone's data directory: identity, keys (0600), pinned vendor key, activation state.
+
+Every write is atomic (temp file, fsync, rename, fsync directory), so a crash leaves the old or
+the new file. A file that exists but cannot be read raises CorruptStateError naming the file and
+the reason: a broken state file is reported, never silently replaced by a fresh phone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from phone_sim.protocol.files import atomic_write
+from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, write_private_key
+
+from .errors import CorruptStateError
+from .identity import DeviceIdentity
+from .state import Activation
+
+STATE_VERSION = 1
+#: how many used nonces the phone remembers (only its own recent requests can be answered)
+NONCE_MEMORY = 64
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """The last verdict the phone accepted, as received (status, headers, body)."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "headers": self.headers, "body": self.body}
+
+
+@dataclass(frozen=True)
+class PersistedState:
+    activation: Activation = Activation.NONE
+    last_sequence: int = 0
+    reason: str = ""
+    message: str = ""
+    last_verdict: StoredVerdict | None = None
+    used_nonces: tuple[str, ...] = ()
+    language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_nonce(self, nonce: str) -> PersistedState:
+        return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "version": STATE_VERSION,
+                "activation": self.activation.value,
+                "last_sequence": self.last_sequence,
+                "reason": self.reason,
+                "message": self.message,
+                "last_verdict": None if self.last_verdict is None else self.last_verdict.to_dict(),
+                "used_nonces": list(self.used_nonces),
+                "language": self.language,
+                "extra": self.extra,
+            },
+            indent=2,
+            sort_keys=True,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> PersistedState:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("top level is not an object")
+        if data.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported state version {data.get('version')!r}")
+        verdict = data.get("last_verdict")
+        sequence = data["last_sequence"]
+        if type(sequence) is not int or sequence < 0:
+            raise ValueError("last_sequence must be a non-negative integer")
+        return cls(
+            activation=Activation(data["activation"]),
+            last_sequence=sequence,
+            reason=str(data.get("reason", "")),
+            message=str(data.get("message", "")),
+            last_verdict=None
+            if verdict is None
+            else StoredVerdict(int(verdict["status"]), dict(verdict["headers"]), str(verdict["body"])),
+            used_nonces=tuple(str(n) for n in data.get("used_nonces", [])),
+            language=data.get("language"),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+class DeviceStorage:
+    """Files of one phone under ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @property
+    def identity_path(self) -> Path:
+        return self.directory / "identity.json"
+
+    @property
+    def key_path(self) -> Path:
+        return self.directory / "device_key.pem"
+
+    @property
+    def chain_path(self) -> Path:
+        return self.directory / "certificates.json"
+
+    @property
+    def vendor_key_path(self) -> Path:
+        return self.directory / "vendor.pub"
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "state.json"
+
+    def is_provisioned(self) -> bool:
+        return self.identity_path.exists()
+
+    # --- writing -------------------------------------------------------------------------
+
+    def write_provisioning(
+        self,
+        identity: DeviceIdentity,
+        key: ec.EllipticCurvePrivateKey,
+        chain_b64: list[str],
+        vendor_public_pem: bytes,
+    ) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_private_key(self.key_path, key)
+        atomic_write(self.chain_path, json.dumps(chain_b64).encode(), mode=0o644)
+        atomic_write(self.vendor_key_path, vendor_public_pem, mode=0o644)
+        # identity last: its presence marks a complete provisioning
+        atomic_write(self.identity_path, identity.to_json(), mode=0o644)
+
+    def save_state(self, state: PersistedState) -> None:
+        atomic_write(self.state_path, state.to_json())
+
+    def wipe_state(self) -> None:
+        """Factory reset: forget activation state (identity and keys are the hardware's)."""
+        self.state_path.unlink(missing_ok=True)
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise CorruptStateError(path, exc.strerror or str(exc)) from exc
+
+    def load_identity(self) -> DeviceIdentity:
+        raw = self._read(self.identity_path)
+        try:
+            return DeviceIdentity.from_dict(json.loads(raw))
+        except Exception as exc:  # any decoding problem is the same report: this file is broken
+            raise CorruptStateError(self.identity_path, str(exc) or type(exc).__name__) from exc
+
+    def load_key(self) -> ec.EllipticCurvePrivateKey:
+        try:
+            key = load_private_key(self.key_path)
+        except Exception as exc:
+            raise CorruptStateError(self.key_path, str(exc) or type(exc).__name__) from exc
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise CorruptStateError(self.key_path, "device key must be ECDSA P-256")
+        return key
+
+    def load_chain(self) -> list[str]:
+        raw = self._read(self.chain_path)
+        try:
+            chain = json.loads(raw)
+            if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain):
+                raise ValueError("expected a list of base64 certificates")
+        except ValueError as exc:
+            raise CorruptStateError(self.chain_path, str(exc)) from exc
+        return chain
+
+    def load_vendor_key(self) -> ed25519.Ed25519PublicKey:
+        try:
+            return load_vendor_public_key(self.vendor_key_path)
+        except Exception as exc:
+            raise CorruptStateError(self.vendor_key_path, str(exc) or type(exc).__name__) from exc
+
+    def load_state(self) -> PersistedState:
+        """The persisted state; a phone that never saved any starts fresh."""
+        if not self.state_path.exists():
+            return PersistedState()
+        raw = self._read(self.state_path)
+        try:
+            return PersistedState.from_json(raw)
+        except Exception as exc:
+            raise CorruptStateError(self.state_path, str(exc) or type(exc).__name__) from exc

@@ -1,0 +1,125 @@
+"""Assemble a playable world from a data directory: factory, vendor server, one phone, its client.
+
+Used by the TUI entry point, the tests and (later) the scenario runner, so that each of them
+wires the same parts the same way. Layout of a data directory::
+
+    DATA/factory/   the factory CA (root.pem trusted by the server)
+    DATA/vendor/    the embedded vendor server's key, database and policy
+    DATA/phone/     the phone's identity, keys and state
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phone_sim.client.vendor_client import VendorClient
+from phone_sim.device.phone import Phone, VerdictOutcome
+from phone_sim.device.provisioning import provision
+from phone_sim.device.storage import DeviceStorage
+from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.identity import Factory
+from server_stub.embedded import EmbeddedVendorServer
+from server_stub.settings import ServerSettings
+
+#: 1 September 2021, 12:00 UTC: the month of the story. The simulated clock starts here.
+STORY_START = 1630497600.0
+
+
+@dataclass
+class PhoneSpec:
+    """Which phone the factory builds when the data directory has none yet."""
+
+    model: str = "Redmi Note 9"
+    market: str = "MI"
+    bootloader_unlocked: bool = False
+
+
+@dataclass
+class Simulation:
+    data_dir: Path
+    clock: SimulatedClock
+    phone: Phone
+    client: VendorClient
+    server: EmbeddedVendorServer | None = None
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def server_url(self) -> str:
+        return self.client.base_url
+
+    def activate(self) -> VerdictOutcome:
+        """One blocking round trip (headless drivers; the TUI runs the same in a worker)."""
+        attempt = self.phone.begin_activation()
+        return self.phone.complete_activation(attempt, self.client.send(attempt))
+
+    def close(self) -> None:
+        if not self._closed and self.server is not None:
+            self.server.stop()
+        self._closed = True
+
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_simulation(
+    data_dir: Path,
+    *,
+    spec: PhoneSpec | None = None,
+    server_url: str | None = None,
+    vendor_key: Path | None = None,
+    clock: SimulatedClock | None = None,
+    new_phone: bool = False,
+    seed: int | None = None,
+) -> Simulation:
+    """Open (creating on first use) the world kept in ``data_dir``.
+
+    Without ``server_url`` a vendor server is embedded on loopback at an ephemeral port. With
+    it, the phone talks to that server and pins ``vendor_key`` (a PEM file; default
+    ``DATA/vendor/vendor.pub``).
+    """
+    data_dir = Path(data_dir)
+    clock = clock or SimulatedClock(STORY_START)
+    rng = random.Random(seed) if seed is not None else None  # noqa: S311 - simulated ids
+    factory = Factory.open(data_dir / "factory")
+    server = None
+    if server_url is None:
+        server = EmbeddedVendorServer(
+            ServerSettings(data_dir=data_dir / "vendor", factory_root=data_dir / "factory" / "root.pem", port=0),
+            clock=clock,
+        )
+        server.start()
+        server_url = server.url
+        vendor_key = server.vendor_public_key_path
+    vendor_key = vendor_key or data_dir / "vendor" / "vendor.pub"
+    try:
+        storage = DeviceStorage(data_dir / "phone")
+        if new_phone or not storage.is_provisioned():
+            spec = spec or PhoneSpec()
+            storage = provision(
+                storage.directory,
+                factory,
+                vendor_key.read_bytes(),
+                model_name=spec.model,
+                market_code=spec.market,
+                bootloader_unlocked=spec.bootloader_unlocked,
+                rng=rng,
+            )
+            storage.wipe_state()
+        phone = Phone.load(storage, clock=clock, rng=rng)
+        client = VendorClient(
+            base_url=server_url,
+            device_key=storage.load_key(),
+            device_serial=phone.identity.serial,
+            vendor_key=storage.load_vendor_key(),
+            clock=clock,
+        )
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    return Simulation(data_dir=data_dir, clock=clock, phone=phone, client=client, server=server)

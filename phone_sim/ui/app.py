@@ -1,0 +1,197 @@
+"""The phone-sim Textual app: one phone, its SIM tray, and a protocol inspector.
+
+The app owns no policy. It maps the device model's state to a screen, runs vendor round trips
+in thread workers, and hands their results back to the model on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from phone_sim.device.errors import PhoneError
+from phone_sim.device.exchange import Exchange
+from phone_sim.device.phone import ActivationAttempt, PhoneEvent
+from phone_sim.device.state import DeviceState
+from phone_sim.simulation import Simulation
+from phone_sim.ui.messages import PhoneChanged, VendorAnswered
+from phone_sim.ui.screens.base import PhoneScreen
+from phone_sim.ui.screens.boot_screen import BootScreen
+from phone_sim.ui.screens.home_screen import HomeScreen
+from phone_sim.ui.screens.inspector_screen import InspectorScreen
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.off_screen import OffScreen
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+
+SCREEN_FOR_STATE: dict[DeviceState, type[PhoneScreen]] = {
+    DeviceState.OFF: OffScreen,
+    DeviceState.BOOTING: BootScreen,
+    DeviceState.SETUP: SetupScreen,
+    DeviceState.ACTIVATING: SetupScreen,
+    DeviceState.ACTIVATED: HomeScreen,
+    DeviceState.LOCKED: LockScreen,
+}
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How long the simulated boot and setup steps take, in real seconds."""
+
+    bootloader: float = 1.2
+    unlocked_warning: float = 2.5
+    logo: float = 1.0
+    starting: float = 0.8
+    setup_step: float = 0.6
+
+    @classmethod
+    def instant(cls) -> Pace:
+        """For tests: every step takes a blink."""
+        return cls(0.01, 0.01, 0.01, 0.01, 0.01)
+
+
+class PhoneApp(App[None]):
+    TITLE = "phone-sim"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("t", "sim_tray", "SIM tray"),
+        Binding("i", "inspector", "Inspector"),
+        Binding("r", "reboot", "Reboot"),
+        Binding("p", "power", "Power"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, sim: Simulation, *, pace: Pace | None = None, power_on: bool = True) -> None:
+        super().__init__()
+        self.sim = sim
+        self.pace = pace or Pace()
+        self._power_on_at_start = power_on
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.sim.phone.subscribe(self._phone_event)
+        if self._power_on_at_start and self.sim.phone.state is DeviceState.OFF:
+            self.sim.phone.power_on()
+        self.sync_screen()
+
+    def on_unmount(self) -> None:
+        self.workers.cancel_all()
+
+    def _phone_event(self, event: PhoneEvent) -> None:
+        # Model methods run on the UI thread, so posting here is safe and keeps ordering.
+        self.post_message(PhoneChanged(event))
+
+    def on_phone_changed(self, message: PhoneChanged) -> None:
+        event = message.event
+        if event.kind in ("sim", "network", "call"):
+            self.notify(event.detail, timeout=3)
+        self.sync_screen()
+
+    def sync_screen(self) -> None:
+        """Show the screen for the phone's state; close overlays that state change made stale."""
+        wanted = SCREEN_FOR_STATE[self.sim.phone.state]
+        base = self._base_screen()
+        if isinstance(base, wanted):
+            if isinstance(base, PhoneScreen):
+                base.refresh_face()
+            for screen in self.screen_stack[1:]:
+                if isinstance(screen, PhoneScreen | SimTrayScreen | InspectorScreen):
+                    screen.refresh_face()
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 2:
+            self.switch_screen(wanted())
+        else:
+            self.push_screen(wanted())
+
+    def _base_screen(self) -> Screen[object] | None:
+        # screen_stack[0] is Textual's default screen; ours sits above it.
+        return self.screen_stack[1] if len(self.screen_stack) > 1 else None
+
+    # --- vendor round trips ----------------------------------------------------------------
+
+    def request_activation(self) -> None:
+        """Ask the vendor (activation from setup; a re-check when locked or activated)."""
+        try:
+            attempt = self.sim.phone.begin_activation()
+        except PhoneError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._send(attempt)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="vendor")
+    def _send(self, attempt: ActivationAttempt) -> None:
+        # Runs in a thread: network only, no widgets; the result goes back as a message.
+        exchange = self.sim.client.send(attempt)
+        self.post_message(VendorAnswered(attempt, exchange))
+
+    def on_vendor_answered(self, message: VendorAnswered) -> None:
+        outcome = self.sim.phone.complete_activation(message.attempt, message.exchange)
+        if not outcome.accepted:
+            self.notify(self.sim.phone.last_error or outcome.detail, severity="error", timeout=6)
+        self.sync_screen()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The client turns I/O failures into exchanges; this catches anything else, so a bug
+        # shows as a clear on-screen error instead of a traceback or a phone stuck "checking".
+        if event.state is not WorkerState.ERROR or event.worker.group != "vendor":
+            return
+        attempt = self.sim.phone.pending
+        if attempt is None:
+            return
+        error = event.worker.error
+        failed = Exchange(
+            kind=attempt.kind,
+            url=self.sim.server_url,
+            request_headers={},
+            request_body=attempt.request.encode(),
+            sent_at=attempt.started_at,
+            error_code="client_error",
+            error=f"{type(error).__name__}: {error}",
+        )
+        self.post_message(VendorAnswered(attempt, failed))
+
+    # --- actions -----------------------------------------------------------------------
+
+    def action_sim_tray(self) -> None:
+        if not isinstance(self.screen, SimTrayScreen):
+            self.push_screen(SimTrayScreen())
+
+    def action_inspector(self) -> None:
+        if not isinstance(self.screen, InspectorScreen):
+            self.push_screen(InspectorScreen())
+
+    def action_reboot(self) -> None:
+        try:
+            self.sim.phone.reboot()
+        except PhoneError as exc:
+            self.notify(str(exc), severity="warning")
+
+    def action_power(self) -> None:
+        phone = self.sim.phone
+        if phone.state is DeviceState.OFF:
+            phone.power_on()
+        else:
+            phone.power_off()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("SIM tray", "Insert, remove or swap SIM cards", self.action_sim_tray)
+        yield SystemCommand("Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector)
+        yield SystemCommand("Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot)
+        yield SystemCommand("Power on/off", "Hold the power button", self.action_power)
+        if self.sim.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
+            yield SystemCommand("Ask the vendor again", "Send a fresh signed request", self.request_activation)
+
+
+def make_app(sim: Simulation, *, pace: Pace | None = None, power_on: bool = True) -> PhoneApp:
+    """The one app factory, used by the entry point and the tests."""
+    return PhoneApp(sim, pace=pace, power_on=power_on)

@@ -1,0 +1,46 @@
+"""What every phone screen shares: the status bar on top, the phone's face, the footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from phone_sim.device.phone import Phone
+from phone_sim.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from phone_sim.ui.app import PhoneApp
+
+
+class PhoneScreen(Screen[None]):
+    """Base class: subclasses yield the face's widgets from ``compose_face``."""
+
+    #: set by subclasses once mounted; refreshes before that have nothing to update
+    ready = False
+
+    @property
+    def phone_app(self) -> PhoneApp:
+        return cast("PhoneApp", self.app)
+
+    @property
+    def phone(self) -> Phone:
+        return self.phone_app.sim.phone
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="phone"):
+            yield StatusBar(self.phone)
+            with Vertical(id="face"):
+                yield from self.compose_face()
+        yield Footer()
+
+    def compose_face(self) -> ComposeResult:
+        yield from ()
+
+    def refresh_face(self) -> None:
+        """Called when the phone changed; re-render what depends on it."""
+        for bar in self.query(StatusBar):
+            bar.refresh_status()

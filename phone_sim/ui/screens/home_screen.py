@@ -1,0 +1,66 @@
+"""The home screen of an activated phone: clock, apps, and what the phone knows about itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Button, Digits, Static
+
+from .base import PhoneScreen
+from .dialer_screen import DialerScreen
+
+
+class HomeScreen(PhoneScreen):
+    CSS_PATH = "home_screen.tcss"
+
+    def compose_face(self) -> ComposeResult:
+        with Vertical(id="home"):
+            yield Digits("", id="clock")
+            yield Static("", id="date")
+            with Grid(id="apps"):
+                yield Button("📞 Phone", id="app-phone")
+                yield Button("💳 SIM tray", id="app-sims")
+                yield Button("🔎 Inspector", id="app-inspector")
+                yield Button("🔄 Check in", id="app-recheck")
+            yield Static("", id="about")
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.refresh_face()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        now = dt.datetime.fromtimestamp(self.phone.clock.now(), tz=dt.UTC)
+        self.query_one("#clock", Digits).update(now.strftime("%H:%M"))
+        self.query_one("#date", Static).update(now.strftime("%A, %d %B %Y"))
+
+    def refresh_face(self) -> None:
+        super().refresh_face()
+        if not self.ready:
+            return
+        self._tick()
+        ident = self.phone.identity
+        self.query_one("#about", Static).update(
+            f"[b]{ident.model}[/b] · {ident.market_name}\n"
+            f"MIUI {ident.firmware}\nIMEI {' / '.join(ident.imeis)}\n"
+            f"[green]Activated[/green] ({self.phone.lock_reason or 'ok'})"
+        )
+
+    @on(Button.Pressed, "#app-phone")
+    def _open_dialer(self) -> None:
+        self.app.push_screen(DialerScreen())
+
+    @on(Button.Pressed, "#app-sims")
+    def _open_sims(self) -> None:
+        self.phone_app.action_sim_tray()
+
+    @on(Button.Pressed, "#app-inspector")
+    def _open_inspector(self) -> None:
+        self.phone_app.action_inspector()
+
+    @on(Button.Pressed, "#app-recheck")
+    def _recheck(self) -> None:
+        self.phone_app.request_activation()

@@ -1,0 +1,15 @@
+"""A powered-off phone: a dark face and how to switch it on."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from .base import PhoneScreen
+
+
+class OffScreen(PhoneScreen):
+    CSS_PATH = "off_screen.tcss"
+
+    def compose_face(self) -> ComposeResult:
+        yield Static("Powered off\n\npress [b]p[/b] to power on", id="off")

@@ -1,0 +1,159 @@
+"""The setup wizard: language and region, SIM detection, network, then checking activation."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, ContentSwitcher, OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from phone_sim.device.state import DeviceState
+
+from .base import PhoneScreen
+
+LANGUAGES = (
+    ("en-GB", "English — United Kingdom"),
+    ("en-US", "English — United States"),
+    ("de-DE", "Deutsch — Deutschland"),
+    ("es-CU", "Español — Cuba"),
+    ("fa-IR", "فارسی — ایران"),
+    ("ar-SY", "العربية — سوريا"),
+    ("ru-RU", "Русский — Россия"),
+    ("uk-UA", "Українська — Україна"),
+    ("zh-CN", "中文 — 中国"),
+    ("en-IN", "English — India"),
+)
+STEPS = ("language", "sims", "network", "activation")
+
+
+class SetupScreen(PhoneScreen):
+    CSS_PATH = "setup_screen.tcss"
+
+    def compose_face(self) -> ComposeResult:
+        yield Static("", id="step-title")
+        with ContentSwitcher(initial="language", id="steps"):
+            with Vertical(id="language"):
+                yield Static("Choose your language and region")
+                yield OptionList(*(Option(label, id=code) for code, label in LANGUAGES), id="languages")
+            with Vertical(id="sims"):
+                yield Static("", id="sim-report")
+                with Horizontal(classes="buttons"):
+                    yield Button("Next", id="sims-next", variant="primary")
+            with Vertical(id="network"):
+                yield Static("", id="network-report")
+                with Horizontal(classes="buttons"):
+                    yield Button("Next", id="network-next", variant="primary")
+            with Vertical(id="activation"):
+                yield Static("Checking activation…", id="activation-title")
+                yield ProgressBar(total=None, show_eta=False, id="activation-progress")
+                yield Static("", id="activation-status")
+                with Horizontal(classes="buttons"):
+                    yield Button("Retry", id="retry", variant="warning")
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.query_one("#retry").display = False
+        if self.phone.state is DeviceState.ACTIVATING:
+            self.show_step("activation")
+        else:
+            self.show_step("language")
+
+    # --- steps ---------------------------------------------------------------------------
+
+    @property
+    def step(self) -> str:
+        return self.query_one(ContentSwitcher).current or "language"
+
+    def show_step(self, step: str) -> None:
+        self.query_one(ContentSwitcher).current = step
+        number = STEPS.index(step) + 1
+        titles = {
+            "language": "Welcome",
+            "sims": "SIM cards",
+            "network": "Mobile network",
+            "activation": "Activation",
+        }
+        self.query_one("#step-title", Static).update(f"[b]{titles[step]}[/b]  ·  step {number} of 4")
+        self.refresh_face()
+        focus = {"language": "#languages", "sims": "#sims-next", "network": "#network-next"}
+        if step in focus:
+            self.query_one(focus[step]).focus()
+
+    @on(OptionList.OptionSelected, "#languages")
+    def _language_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None and self.phone.state is DeviceState.SETUP:
+            self.phone.choose_language(event.option.id)
+        self.show_step("sims")
+
+    @on(Button.Pressed, "#sims-next")
+    def _sims_done(self) -> None:
+        self.show_step("network")
+
+    @on(Button.Pressed, "#network-next")
+    def _network_done(self) -> None:
+        self.show_step("activation")
+        self.phone_app.request_activation()
+
+    @on(Button.Pressed, "#retry")
+    def _retry(self) -> None:
+        self.phone_app.request_activation()
+
+    # --- rendering -------------------------------------------------------------------------
+
+    def refresh_face(self) -> None:
+        super().refresh_face()
+        if not self.ready:
+            return
+        self.query_one("#sim-report", Static).update(self._sim_report())
+        self.query_one("#network-report", Static).update(self._network_report())
+        self._render_activation()
+
+    def _sim_report(self) -> Text:
+        text = Text()
+        for view in self.phone.slots:
+            text.append(f"SIM {view.slot}: ", style="bold")
+            if view.sim is None:
+                text.append("empty\n\n", style="dim")
+                continue
+            sim = view.sim
+            text.append(f"{sim.label} ({sim.home.territory})\n")
+            text.append(f"  ICCID {sim.iccid}\n  home network {sim.home.code}\n", style="dim")
+        if not self.phone.has_sim:
+            text.append("No SIM card detected. Press t to open the SIM tray, or continue without one.")
+        else:
+            text.append("Press t to change SIM cards.", style="dim")
+        return text
+
+    def _network_report(self) -> Text:
+        text = Text()
+        for view in self.phone.slots:
+            if view.sim is None:
+                continue
+            text.append(f"SIM {view.slot}: ", style="bold")
+            if view.serving is None:
+                text.append("searching for network…\n")
+                continue
+            text.append(f"{view.serving.name} {view.serving.code}")
+            if view.roaming:
+                text.append("  roaming", style="bold yellow")
+            text.append("\n")
+        if not self.phone.has_sim:
+            text.append("No mobile network: the phone will use Wi-Fi to reach the activation server.")
+        return text
+
+    def _render_activation(self) -> None:
+        phone = self.phone
+        status = self.query_one("#activation-status", Static)
+        progress = self.query_one("#activation-progress", ProgressBar)
+        retry = self.query_one("#retry", Button)
+        if phone.state is DeviceState.ACTIVATING:
+            status.update(f"Contacting the activation server\n[dim]{self.phone_app.sim.server_url}[/dim]")
+            progress.display = True
+            retry.display = False
+        elif phone.last_error and self.step == "activation":
+            status.update(Text(phone.last_error, style="bold red"))
+            progress.display = False
+            retry.display = True
+            retry.focus()

@@ -1,0 +1,134 @@
+"""The SIM tray: insert, remove and swap SIM cards in either slot, at any time, even when locked."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
+
+from phone_sim.device.errors import PhoneError
+from phone_sim.device.phone import Phone
+from phone_sim.device.sims import CARRIERS, Sim, carrier
+
+
+class SimTrayScreen(ModalScreen[None]):
+    CSS_PATH = "sim_tray_screen.tcss"
+    #: set once composed; refreshes before that have nothing to update
+    ready = False
+    BINDINGS = [
+        Binding("escape", "close", "Close tray"),
+        Binding("1", "slot(1)", "Slot 1", show=False),
+        Binding("2", "slot(2)", "Slot 2", show=False),
+        Binding("x", "remove", "Remove"),
+        Binding("s", "swap", "Swap slots"),
+    ]
+
+    @property
+    def phone(self) -> Phone:
+        return self.app.sim.phone  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tray"):
+            yield Static("[b]SIM tray[/b]  choose a slot, then a carrier (Enter inserts)", id="tray-title")
+            yield Static("", id="tray-slots")
+            with RadioSet(id="slot"):
+                yield RadioButton("Slot 1", value=True, id="slot-1")
+                yield RadioButton("Slot 2", id="slot-2")
+            yield OptionList(
+                *(
+                    Option(f"{n.name:<14} {n.territory:<12} {n.code}", id=n.name)
+                    for n in CARRIERS.values()
+                ),
+                id="carriers",
+            )
+            with Horizontal(id="custom"):
+                yield Input(placeholder="MCC", id="mcc", max_length=3, restrict=r"[0-9]*")
+                yield Input(placeholder="MNC", id="mnc", max_length=3, restrict=r"[0-9]*")
+                yield Input(placeholder="ICCID (optional)", id="iccid", max_length=20, restrict=r"[0-9]*")
+                yield Button("Insert custom", id="insert-custom")
+            with Horizontal(id="tray-actions"):
+                yield Button("Remove", id="remove")
+                yield Button("Swap slots", id="swap")
+                yield Button("Close", id="close", variant="primary")
+            yield Static("", id="tray-status")
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self.refresh_face()
+        self.query_one("#carriers").focus()
+
+    @property
+    def selected_slot(self) -> int:
+        return 2 if self.query_one("#slot-2", RadioButton).value else 1
+
+    def action_slot(self, slot: int) -> None:
+        self.query_one(f"#slot-{slot}", RadioButton).value = True
+
+    def refresh_face(self) -> None:
+        if not self.ready:
+            return
+        lines = []
+        for view in self.phone.slots:
+            if view.sim is None:
+                lines.append(f"Slot {view.slot}: [dim]empty[/dim]")
+            else:
+                lines.append(
+                    f"Slot {view.slot}: [b]{view.sim.label}[/b] {view.sim.home.code} "
+                    f"[dim]ICCID {view.sim.iccid}[/dim]"
+                )
+        self.query_one("#tray-slots", Static).update("\n".join(lines))
+
+    def _put(self, sim: Sim) -> None:
+        slot = self.selected_slot
+        try:
+            self.phone.replace_sim(slot, sim)
+        except PhoneError as exc:
+            self._status(f"[red]{exc}[/red]")
+            return
+        self._status(f"{sim.label} in slot {slot}")
+        self.refresh_face()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#tray-status", Static).update(text)
+
+    @on(OptionList.OptionSelected, "#carriers")
+    def _carrier_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id is not None:
+            self._put(Sim.of(carrier(event.option.id), card=self.selected_slot))
+
+    @on(Button.Pressed, "#insert-custom")
+    @on(Input.Submitted)
+    def _insert_custom(self) -> None:
+        mcc = self.query_one("#mcc", Input).value
+        mnc = self.query_one("#mnc", Input).value
+        iccid = self.query_one("#iccid", Input).value or None
+        try:
+            sim = Sim.custom(mcc, mnc, iccid=iccid, card=self.selected_slot)
+        except PhoneError as exc:
+            self._status(f"[red]{exc}[/red]")
+            return
+        self._put(sim)
+
+    @on(Button.Pressed, "#remove")
+    def action_remove(self) -> None:
+        try:
+            sim = self.phone.remove_sim(self.selected_slot)
+        except PhoneError as exc:
+            self._status(f"[red]{exc}[/red]")
+            return
+        self._status(f"{sim.label} removed from slot {self.selected_slot}")
+        self.refresh_face()
+
+    @on(Button.Pressed, "#swap")
+    def action_swap(self) -> None:
+        self.phone.swap_sims()
+        self._status("slots swapped")
+        self.refresh_face()
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss()

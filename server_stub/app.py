@@ -1,0 +1,111 @@
+"""The app factory used by the CLI, the embedded server and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from cryptography.x509 import load_pem_x509_certificate
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from phone_sim.protocol.clock import Clock, SystemClock
+from phone_sim.protocol.identity import FactoryTrust
+from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest
+
+from .context import ServerContext
+from .errors import SettingsError
+from .http_errors import install_error_handlers
+from .limits import BodyLimitMiddleware
+from .policy import load_policy
+from .routes import activation, health
+from .settings import ServerSettings
+from .store import Store
+from .vendor_key import load_or_create_vendor_key
+
+
+def create_app(
+    settings: ServerSettings, *, clock: Clock | None = None, store: Store | None = None
+) -> FastAPI:
+    """Build the vendor server.
+
+    Args:
+        settings: where the state lives and which policy and factory root to use.
+        clock: the server's time; the system clock unless a test or scenario injects one.
+        store: an open store to use (the caller closes it); by default the app opens
+            ``settings.db_path`` and closes it at shutdown.
+
+    Raises:
+        SettingsError: the factory root is missing or unreadable.
+        PolicyError: the policy file does not validate.
+        VendorKeyError, StoreError: the server's own files are unusable.
+    """
+    policy = load_policy(settings.policy_path)
+    trust = _factory_trust(settings)
+    vendor_key = load_or_create_vendor_key(
+        settings.vendor_key_path, settings.vendor_public_key_path
+    )
+    owned = store is None
+    context = ServerContext(
+        settings=settings,
+        clock=clock or SystemClock(),
+        store=store or Store(settings.db_path),
+        policy=policy,
+        trust=trust,
+        vendor_key=vendor_key,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            context.store.close()
+
+    app = FastAPI(
+        title="phone-sim vendor server",
+        version="1",
+        summary="Simulated vendor activation service (signed requests, signed verdicts).",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(activation.router)
+    _document_raw_bodies(app)
+    return app
+
+
+def _factory_trust(settings: ServerSettings) -> FactoryTrust:
+    path = settings.factory_root_path
+    try:
+        return FactoryTrust(load_pem_x509_certificate(path.read_bytes()))
+    except FileNotFoundError:
+        raise SettingsError(
+            f"factory root certificate not found at {path}: create the factory first "
+            "(the phone does on its first run; `vendor-server serve --init-factory` also does)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{path}: cannot read the factory root certificate: {exc}") from exc
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """Add the schemas of bodies that routes read raw (to check their signed digest)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            raw = ActivationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(raw.pop("$defs", {}))
+            components["ActivationRequest"] = raw
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,1 @@
+"""Packaged policy files (data only; a package so that setuptools ships them)."""

@@ -1,0 +1,71 @@
+"""Server settings: one frozen value built by the CLI, the embedded runner or a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from phone_sim.protocol.signing import MAX_REQUEST_SKEW
+
+from .errors import SettingsError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8421
+DEFAULT_VERDICT_TTL = dt.timedelta(days=7)
+DEFAULT_NONCE_TTL = dt.timedelta(hours=1)
+#: A signed request stays acceptable while its ``created`` is within the skew either side of
+#: the server clock; a nonce must be remembered at least that long or a replay could slip in.
+#: Three times the skew leaves room for either reading of the age rule.
+MIN_NONCE_TTL = 3 * MAX_REQUEST_SKEW
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the server keeps its state and what it answers with.
+
+    Attributes:
+        data_dir: holds ``vendor.key``, ``vendor.pub`` and ``vendor.db``.
+        factory_root: the factory root certificate (PEM) device chains must reach;
+            ``None`` means ``data_dir.parent / "factory" / "root.pem"``, where the simulator
+            keeps its factory beside the vendor's data.
+        policy_path: a policy TOML file; ``None`` means the packaged default policy.
+        host: interface to bind; loopback unless told otherwise.
+        port: TCP port; 0 asks the OS for a free one (the embedded server and tests do).
+        verdict_ttl: how long the phone may act on a verdict after it was issued.
+        nonce_ttl: how long a request nonce is remembered to refuse replays.
+    """
+
+    data_dir: Path
+    factory_root: Path | None = None
+    policy_path: Path | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    verdict_ttl: dt.timedelta = DEFAULT_VERDICT_TTL
+    nonce_ttl: dt.timedelta = DEFAULT_NONCE_TTL
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port must be 0..65535, got {self.port}")
+        if self.verdict_ttl <= dt.timedelta(0):
+            raise SettingsError("verdict_ttl must be positive")
+        if self.nonce_ttl < MIN_NONCE_TTL:
+            raise SettingsError(f"nonce_ttl must be at least {MIN_NONCE_TTL} to refuse replays")
+
+    @property
+    def factory_root_path(self) -> Path:
+        if self.factory_root is not None:
+            return self.factory_root
+        return self.data_dir.parent / "factory" / "root.pem"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "vendor.db"
+
+    @property
+    def vendor_key_path(self) -> Path:
+        return self.data_dir / "vendor.key"
+
+    @property
+    def vendor_public_key_path(self) -> Path:
+        return self.data_dir / "vendor.pub"

@@ -1,0 +1,32 @@
+"""Fixtures shared across the suite: the simulated factory and a real vendor server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.identity import Factory
+from server_stub.embedded import EmbeddedVendorServer
+from server_stub.settings import ServerSettings
+from tests.support.signed_client import SEPT_2021
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Factory:
+    """The simulated factory CA, kept in ``tmp_path / "factory"``."""
+    return Factory.open(tmp_path / "factory")
+
+
+@pytest.fixture
+def vendor_server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorServer]:
+    """The vendor server on an ephemeral loopback port, its clock fixed at 2021-09-01T12:00Z.
+
+    Its state lives in ``tmp_path / "vendor"``; it trusts ``factory`` (the default factory root
+    location, ``tmp_path / "factory" / "root.pem"``). ``vendor_server.clock`` is a FixedClock.
+    """
+    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
+    with EmbeddedVendorServer(settings, clock=FixedClock(SEPT_2021)) as server:
+        yield server

@@ -1,0 +1,230 @@
+"""The real phone app under Pilot, against the real vendor server on loopback.
+
+Each test plays what a user does: boot, put SIMs in, walk through setup, and look at the screen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from phone_sim.device.sims import Sim, carrier
+from phone_sim.device.state import Activation, DeviceState
+from phone_sim.simulation import PhoneSpec, Simulation
+from phone_sim.ui.app import Pace, PhoneApp, make_app
+from phone_sim.ui.screens.dialer_screen import DialerScreen
+from phone_sim.ui.screens.home_screen import HomeScreen
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from tests.functional.conftest import wait_until
+from tests.support.mitm import Headers, mitm_proxy
+
+STORY_MESSAGE = (
+    "Xiaomi policy does not permit sale or provision of the product to the territory in which "
+    "you have attempted to activate it. Please contact the retailers directly for additional "
+    "information."
+)
+SIZE = (100, 42)
+
+
+def app_for(sim: Simulation) -> PhoneApp:
+    return make_app(sim, pace=Pace.instant())
+
+
+async def walk_through_setup(pilot: Pilot[None], sim: Simulation, *sims: str) -> None:
+    """Boot to setup, insert ``sims`` (carrier names) and press through the wizard."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SetupScreen))
+    for slot, name in enumerate(sims, start=1):
+        sim.phone.insert_sim(slot, Sim.of(carrier(name), card=slot))
+    await pilot.press("enter")  # language: the first one
+    await pilot.press("enter")  # SIM cards: Next
+    await pilot.press("enter")  # network: Next -> checking activation
+    await wait_until(pilot, lambda: sim.phone.state not in (DeviceState.SETUP, DeviceState.ACTIVATING)
+                     or sim.phone.last_error is not None)
+
+
+def text_of(app: PhoneApp, selector: str) -> str:
+    """The text a widget on the current screen shows ('' while the screen is still composing)."""
+    found = app.screen.query(selector)
+    return str(found.first(Static).render()) if found else ""
+
+
+async def test_global_redmi_note_9_with_telekom_reaches_home(sim: Simulation) -> None:
+    assert sim.phone.identity.model == "Redmi Note 9" and sim.phone.identity.market == "MI"
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "Telekom")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert sim.phone.state is DeviceState.ACTIVATED
+        assert "Activated" in text_of(app, "#about")
+        assert sim.phone.exchanges[-1].signature == "valid"
+
+
+async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulation) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "Cubacel")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
+        details = text_of(app, "#lock-details")
+        assert "EMBARGOED_TERRITORY" in details
+        assert sim.phone.identity.imeis[0] in details
+
+
+@pytest.mark.parametrize(("carrier_name", "locked"), [("Volna", True), ("MTS", False)])
+async def test_crimean_operator_locks_while_russian_mts_does_not(
+    sim: Simulation, carrier_name: str, locked: bool
+) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, carrier_name)
+        expected = LockScreen if locked else HomeScreen
+        await wait_until(pilot, lambda: isinstance(app.screen, expected))
+        assert sim.phone.slot(1).sim is not None
+        assert sim.phone.slot(1).sim.home.code == ("250-60" if locked else "250-01")
+
+
+async def test_the_lock_survives_a_reboot_and_a_restart(make_sim: Callable[..., Simulation]) -> None:
+    sim = make_sim()
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "Koryolink")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        before = app.screen
+        states: list[str] = []
+        sim.phone.subscribe(lambda event: states.append(event.detail) if event.kind == "state" else None)
+        await pilot.press("r")  # reboot
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen is not before)
+        assert states == ["off", "booting", "locked"]
+    sim.close()
+    # A new process on the same data directory: the phone boots straight to the lock screen.
+    again = make_sim()
+    app = app_for(again)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
+
+
+async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simulation) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "Syriatel")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        for key in ("escape", "tab", "enter", "h", "q", "backspace", "ctrl+r"):
+            if isinstance(app.screen, DialerScreen):
+                await pilot.press("escape")
+            await pilot.press(key)
+            await pilot.pause()
+        if isinstance(app.screen, DialerScreen):
+            await pilot.press("escape")
+        await wait_until(pilot, lambda: sim.phone.pending is None)
+        assert isinstance(app.screen, LockScreen) and sim.phone.state is DeviceState.LOCKED
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, DialerScreen))
+        await pilot.press("1", "1", "2", "enter")
+        assert sim.phone.active_call == "112"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert sim.phone.dial("+4930123456").placed is False
+        assert isinstance(app.screen, LockScreen)
+
+
+async def test_lock_screen_retry_with_a_german_sim_is_the_story_workaround(sim: Simulation) -> None:
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "MCI")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        sim.phone.replace_sim(1, Sim.of(carrier("Vodafone")))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        assert sim.phone.state is DeviceState.ACTIVATED
+
+
+def _flip_status(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+    return headers, body.replace(b'"locked"', b'"activated"')
+
+
+def _flip_last_signature_byte(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+    name = next(k for k in headers if k.lower() == "signature")
+    value = headers[name]
+    i = value.rindex(":") - 3
+    headers[name] = value[:i] + ("A" if value[i] != "A" else "B") + value[i + 1 :]
+    return headers, body
+
+
+def _drop_signature(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+    return {k: v for k, v in headers.items() if k.lower() not in ("signature", "signature-input")}, body
+
+
+@pytest.mark.parametrize(
+    ("tamper", "signature"),
+    [(_flip_status, "invalid"), (_flip_last_signature_byte, "invalid"), (_drop_signature, "missing")],
+)
+async def test_a_tampered_verdict_changes_nothing(
+    sim: Simulation, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
+) -> None:
+    assert sim.server is not None
+    with mitm_proxy(sim.server.url) as mitm:
+        sim.client.base_url = mitm.url
+        mitm.tamper_response = tamper
+        app = app_for(sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await walk_through_setup(pilot, sim, "Cubacel")
+            await wait_until(pilot, lambda: sim.phone.last_error is not None)
+            assert sim.phone.state is DeviceState.SETUP
+            assert isinstance(app.screen, SetupScreen)
+            assert "Activation server error" in text_of(app, "#activation-status")
+            assert sim.phone.exchanges[-1].signature == signature
+            on_disk = sim.phone.storage.load_state()  # type: ignore[union-attr]
+            assert on_disk.activation is Activation.NONE and on_disk.last_sequence == 0
+            assert mitm.seen and mitm.seen[-1][2] == 200  # the server did answer
+
+
+async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(sim: Simulation) -> None:
+    assert sim.server is not None
+
+    def pretend_german(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+        data = json.loads(body)
+        data["sims"][0]["home_mcc"], data["sims"][0]["home_mnc"] = "262", "01"
+        return headers, json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+    with mitm_proxy(sim.server.url) as mitm:
+        sim.client.base_url = mitm.url
+        mitm.tamper_request = pretend_german
+        app = app_for(sim)
+        async with app.run_test(size=SIZE) as pilot:
+            await walk_through_setup(pilot, sim, "Cubacel")
+            await wait_until(pilot, lambda: sim.phone.last_error is not None)
+            assert mitm.seen[-1][2] == 401
+            assert sim.phone.state is DeviceState.SETUP
+            assert "signature" in (sim.phone.last_error or "")
+            assert sim.server.store.device(sim.phone.identity.serial) is None
+
+
+async def test_unlocked_bootloader_warning_at_boot(make_sim: Callable[..., Simulation]) -> None:
+    sim = make_sim(PhoneSpec(bootloader_unlocked=True))
+    app = make_app(sim)  # real pace: the warning stays up long enough to read
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.1)
+        assert "bootloader is unlocked" in text_of(app, "#warning")
+        await pilot.press("ctrl+q")
+
+
+def test_lock_screen_snapshot(snap_compare: Callable[..., bool], make_sim: Callable[..., Simulation]) -> None:
+    sim = make_sim()
+    sim.phone.power_on()
+    sim.phone.finish_boot()
+    sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
+    assert sim.activate().accepted
+    sim.phone.reboot()
+
+    async def settle(pilot: Pilot[None]) -> None:
+        # boots (instant pace) into the lock screen; wait until it is there
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, LockScreen))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_for(sim), terminal_size=SIZE, run_before=settle)
