@@ -20,13 +20,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", type=Path, default=Path(".phone-sim-data"), help="data directory")
     parser.add_argument("--server", help="vendor server URL (default: embedded on 127.0.0.1)")
-    parser.add_argument("--vendor-key", type=Path, help="vendor public key PEM the firmware pins (with --server)")
-    parser.add_argument("--model", default="Redmi Note 9", choices=sorted(MODELS), help="for a new phone")
+    parser.add_argument(
+        "--vendor-key", type=Path, help="vendor public key PEM the firmware pins (with --server)"
+    )
+    parser.add_argument(
+        "--model", default="Redmi Note 9", choices=sorted(MODELS), help="for a new phone"
+    )
     parser.add_argument("--market", default="MI", choices=sorted(MARKETS), help="for a new phone")
-    parser.add_argument("--unlocked", action="store_true", help="new phone with an unlocked bootloader")
-    parser.add_argument("--new-phone", action="store_true", help="replace the phone in the data dir")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
-    parser.add_argument("--start", type=float, default=STORY_START, help="simulated start, Unix seconds")
+    parser.add_argument(
+        "--unlocked", action="store_true", help="new phone with an unlocked bootloader"
+    )
+    parser.add_argument(
+        "--new-phone", action="store_true", help="replace the phone in the data dir"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second"
+    )
+    parser.add_argument(
+        "--start", type=float, default=STORY_START, help="simulated start, Unix seconds"
+    )
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("catalogue", help="list the phone models, markets and carriers")
@@ -51,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         print_catalogue()
         return 0
     if args.server and not args.vendor_key:
-        print("phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr)
+        print(
+            "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
+        )
         return 2
     spec = PhoneSpec(model=args.model, market=args.market, bootloader_unlocked=args.unlocked)
     try:

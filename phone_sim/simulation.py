@@ -89,7 +89,9 @@ def open_simulation(
     server = None
     if server_url is None:
         server = EmbeddedVendorServer(
-            ServerSettings(data_dir=data_dir / "vendor", factory_root=data_dir / "factory" / "root.pem", port=0),
+            ServerSettings(
+                data_dir=data_dir / "vendor", factory_root=data_dir / "factory" / "root.pem", port=0
+            ),
             clock=clock,
         )
         server.start()

@@ -35,7 +35,9 @@ DEFAULT_TIMEOUT = 10.0
 class DeviceSignatureAuth(requests.auth.AuthBase):
     """Signs each prepared request with the device key, at the phone's clock, with a given nonce."""
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey, key_id: str, clock: Clock, nonce: str) -> None:
+    def __init__(
+        self, key: ec.EllipticCurvePrivateKey, key_id: str, clock: Clock, nonce: str
+    ) -> None:
         self.key = key
         self.key_id = key_id
         self.clock = clock
@@ -49,7 +51,9 @@ class DeviceSignatureAuth(requests.auth.AuthBase):
             headers=dict(request.headers),
             body=body.encode() if isinstance(body, str) else bytes(body),
         )
-        sign_request(wire, key=self.key, key_id=self.key_id, created=int(self.clock.now()), nonce=self.nonce)
+        sign_request(
+            wire, key=self.key, key_id=self.key_id, created=int(self.clock.now()), nonce=self.nonce
+        )
         request.headers.update(wire.headers)
         return request
 
@@ -94,15 +98,22 @@ class VendorClient:
         try:
             response = self.session.send(prepared, timeout=self.timeout, stream=True)
         except requests.Timeout as exc:
-            return _failed(base, started, "timeout", f"vendor server did not answer in time ({exc})")
+            return _failed(
+                base, started, "timeout", f"vendor server did not answer in time ({exc})"
+            )
         except requests.RequestException as exc:
-            return _failed(base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})")
+            return _failed(
+                base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})"
+            )
         try:
             raw = _bounded_read(response, self.max_response_bytes)
         except _TooLarge:
             return _failed(
-                base, started, "response_too_large",
-                f"answer larger than {self.max_response_bytes} bytes", status=response.status_code,
+                base,
+                started,
+                "response_too_large",
+                f"answer larger than {self.max_response_bytes} bytes",
+                status=response.status_code,
             )
         except requests.RequestException as exc:
             return _failed(base, started, "truncated", f"answer cut short ({type(exc).__name__})")
@@ -122,17 +133,29 @@ class VendorClient:
         if wire.status_code != 200:
             return _with(exchange, "server_refused", _error_text(wire), signature="not checked")
         if not any(k.lower() == "signature" for k in wire.headers):
-            return _with(exchange, "unsigned", "answer carries no vendor signature", signature="missing")
+            return _with(
+                exchange, "unsigned", "answer carries no vendor signature", signature="missing"
+            )
         try:
             verify_verdict_response(
                 wire, public_key=self.vendor_key, key_id=self.vendor_key_id, now=utc(self.clock)
             )
         except ProtocolError as exc:
-            return _with(exchange, "signature_invalid", f"vendor signature invalid: {exc}", signature="invalid")
+            return _with(
+                exchange,
+                "signature_invalid",
+                f"vendor signature invalid: {exc}",
+                signature="invalid",
+            )
         try:
             verdict = Verdict.decode(wire.body)
         except ProtocolError as exc:
-            return _with(exchange, "malformed_verdict", f"signed answer is not a verdict: {exc}", signature="valid")
+            return _with(
+                exchange,
+                "malformed_verdict",
+                f"signed answer is not a verdict: {exc}",
+                signature="valid",
+            )
         return replace(exchange, verdict=verdict, signature="valid")
 
 

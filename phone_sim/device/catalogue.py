@@ -56,9 +56,21 @@ MODELS: dict[str, PhoneModel] = {
     m.name: m
     for m in (
         PhoneModel("Redmi Note 9", "merlin", "JO", "86010505", "Q", "12.0.4.0", ("MI", "EU", "RU")),
-        PhoneModel("Redmi Note 9S", "curtana", "JW", "86080005", "R", "12.0.2.0", ("MI", "EU", "RU", "IN")),
-        PhoneModel("Redmi Note 10", "mojito", "KG", "86232105", "R", "12.5.1.0", ("MI", "EU", "RU", "IN")),
-        PhoneModel("Redmi Note 10 Pro", "sweet", "KF", "86231605", "R", "12.5.4.0", ("MI", "EU", "RU", "IN")),
+        PhoneModel(
+            "Redmi Note 9S", "curtana", "JW", "86080005", "R", "12.0.2.0", ("MI", "EU", "RU", "IN")
+        ),
+        PhoneModel(
+            "Redmi Note 10", "mojito", "KG", "86232105", "R", "12.5.1.0", ("MI", "EU", "RU", "IN")
+        ),
+        PhoneModel(
+            "Redmi Note 10 Pro",
+            "sweet",
+            "KF",
+            "86231605",
+            "R",
+            "12.5.4.0",
+            ("MI", "EU", "RU", "IN"),
+        ),
         PhoneModel("Redmi 9A", "dandelion", "CD", "86488304", "Q", "12.0.12.0", ("MI", "IN", "CN")),
         PhoneModel("Redmi 9C", "angelica", "CR", "86488404", "Q", "12.0.7.0", ("MI", "EU", "RU")),
         PhoneModel("Mi 10T", "apollo", "JD", "86585905", "R", "12.1.3.0", ("MI", "EU", "RU", "CN")),
@@ -71,9 +83,7 @@ def model(name: str) -> PhoneModel:
     try:
         return MODELS[name]
     except KeyError:
-        raise UnknownCatalogueEntry(
-            f"unknown model {name!r}; known: {', '.join(MODELS)}"
-        ) from None
+        raise UnknownCatalogueEntry(f"unknown model {name!r}; known: {', '.join(MODELS)}") from None
 
 
 def market(code: str) -> Market:

@@ -23,7 +23,9 @@ class DeviceIdentity:
 
     @property
     def claims(self) -> DeviceClaims:
-        return DeviceClaims(serial=self.serial, imeis=self.imeis, model=self.model, market=self.market)
+        return DeviceClaims(
+            serial=self.serial, imeis=self.imeis, model=self.model, market=self.market
+        )
 
     @property
     def market_name(self) -> str:

@@ -116,8 +116,12 @@ class Phone:
         self._listeners: list[Callable[[PhoneEvent], None]] = []
 
     @classmethod
-    def load(cls, storage: DeviceStorage, *, clock: Clock, rng: random.Random | None = None) -> Phone:
-        return cls(storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng)
+    def load(
+        cls, storage: DeviceStorage, *, clock: Clock, rng: random.Random | None = None
+    ) -> Phone:
+        return cls(
+            storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng
+        )
 
     # --- observation -------------------------------------------------------------------
 

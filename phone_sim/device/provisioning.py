@@ -54,7 +54,9 @@ def provision(
 ) -> DeviceStorage:
     """Create a phone's data directory: identity, P-256 key, factory certificate, pinned vendor key."""
     rng = rng or random.Random()  # noqa: S311 - serials and IMEIs are simulated, not secrets
-    identity = new_identity(model_name, market_code, bootloader_unlocked=bootloader_unlocked, rng=rng)
+    identity = new_identity(
+        model_name, market_code, bootloader_unlocked=bootloader_unlocked, rng=rng
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     chain = factory.issue(identity.claims, key.public_key())
     storage = DeviceStorage(directory)

@@ -110,7 +110,9 @@ class Sim:
     def custom(cls, mcc: str, mnc: str, *, iccid: str | None = None, card: int = 1) -> Sim:
         """A SIM for any MCC/MNC, named after the catalogue network if there is one."""
         if not is_valid_mcc(mcc) or not is_valid_mnc(mnc):
-            raise UnknownCatalogueEntry(f"invalid MCC/MNC {mcc!r}-{mnc!r}: MCC is 3 digits, MNC 2-3")
+            raise UnknownCatalogueEntry(
+                f"invalid MCC/MNC {mcc!r}-{mnc!r}: MCC is 3 digits, MNC 2-3"
+            )
         sim = cls.of(network_for(mcc, mnc), card=card)
         if iccid is not None:
             if not (iccid.isdigit() and 19 <= len(iccid) <= 20 and iccid.startswith("89")):

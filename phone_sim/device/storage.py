@@ -87,7 +87,9 @@ class PersistedState:
             message=str(data.get("message", "")),
             last_verdict=None
             if verdict is None
-            else StoredVerdict(int(verdict["status"]), dict(verdict["headers"]), str(verdict["body"])),
+            else StoredVerdict(
+                int(verdict["status"]), dict(verdict["headers"]), str(verdict["body"])
+            ),
             used_nonces=tuple(str(n) for n in data.get("used_nonces", [])),
             language=data.get("language"),
             extra=dict(data.get("extra", {})),

@@ -52,7 +52,12 @@ class DeviceClaims:
 
     def to_json(self) -> bytes:
         return json.dumps(
-            {"serial": self.serial, "imeis": list(self.imeis), "model": self.model, "market": self.market},
+            {
+                "serial": self.serial,
+                "imeis": list(self.imeis),
+                "model": self.model,
+                "market": self.market,
+            },
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
@@ -134,14 +139,18 @@ class FactoryTrust:
     def load(cls, path: Path) -> FactoryTrust:
         return cls(x509.load_pem_x509_certificate(path.read_bytes()))
 
-    def verify_chain(self, chain_der: list[bytes], *, now: dt.datetime) -> tuple[DeviceClaims, ec.EllipticCurvePublicKey]:
+    def verify_chain(
+        self, chain_der: list[bytes], *, now: dt.datetime
+    ) -> tuple[DeviceClaims, ec.EllipticCurvePublicKey]:
         """Verify a leaf + intermediate chain against the root at ``now``; return the device's claims and key.
 
         Raises:
             CertificateError: the chain is malformed, does not reach the root, or is not valid at ``now``.
         """
         if not 1 <= len(chain_der) <= 3:
-            raise CertificateError("certificate chain must hold the device certificate and its intermediate")
+            raise CertificateError(
+                "certificate chain must hold the device certificate and its intermediate"
+            )
         try:
             certs = [x509.load_der_x509_certificate(der) for der in chain_der]
         except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
@@ -152,20 +161,26 @@ class FactoryTrust:
             .store(Store([self.root]))
             .time(now.astimezone(dt.UTC).replace(tzinfo=None))
             .max_chain_depth(2)
-            .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_ee_policy())
+            .extension_policies(
+                ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_ee_policy()
+            )
             .build_client_verifier()
         )
         try:
             verifier.verify(leaf, intermediates)
         except VerificationError as exc:
-            raise CertificateError(f"device certificate does not chain to the factory root: {exc}") from exc
+            raise CertificateError(
+                f"device certificate does not chain to the factory root: {exc}"
+            ) from exc
         try:
             ext = leaf.extensions.get_extension_for_oid(DEVICE_CLAIMS_OID)
         except x509.ExtensionNotFound as exc:
             raise CertificateError("device certificate carries no device claims") from exc
         assert isinstance(ext.value, x509.UnrecognizedExtension)
         public = leaf.public_key()
-        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(public.curve, ec.SECP256R1):
+        if not isinstance(public, ec.EllipticCurvePublicKey) or not isinstance(
+            public.curve, ec.SECP256R1
+        ):
             raise CertificateError("device key must be ECDSA P-256")
         return DeviceClaims.from_json(ext.value.value), public
 
@@ -201,7 +216,9 @@ class Factory:
     def create(cls) -> Factory:
         root_key = ec.generate_private_key(ec.SECP256R1())
         root_name = _name("phone-sim factory root")
-        root = _ca_certificate("phone-sim factory root", root_key, root_name, root_key, ROOT_VALIDITY, 1)
+        root = _ca_certificate(
+            "phone-sim factory root", root_key, root_name, root_key, ROOT_VALIDITY, 1
+        )
         inter_key = ec.generate_private_key(ec.SECP256R1())
         inter = _ca_certificate(
             "phone-sim factory line 1", inter_key, root_name, root_key, INTERMEDIATE_VALIDITY, 0
@@ -225,7 +242,9 @@ class Factory:
     def save(self, directory: Path) -> None:
         # The root's private key is not kept: nothing after creation needs it.
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "root.pem").write_bytes(self.root_cert.public_bytes(serialization.Encoding.PEM))
+        (directory / "root.pem").write_bytes(
+            self.root_cert.public_bytes(serialization.Encoding.PEM)
+        )
         (directory / "intermediate.pem").write_bytes(
             self.intermediate_cert.public_bytes(serialization.Encoding.PEM)
         )
@@ -273,10 +292,14 @@ class Factory:
             )
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._intermediate_key.public_key()),
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    self._intermediate_key.public_key()
+                ),
                 critical=False,
             )
-            .add_extension(x509.UnrecognizedExtension(DEVICE_CLAIMS_OID, claims.to_json()), critical=False)
+            .add_extension(
+                x509.UnrecognizedExtension(DEVICE_CLAIMS_OID, claims.to_json()), critical=False
+            )
             .sign(self._intermediate_key, hashes.SHA256())
         )
         return [

@@ -34,7 +34,9 @@ def load_private_key(path: Path) -> PrivateKey:
 
 
 def public_key_pem(key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def load_vendor_public_key(path: Path) -> ed25519.Ed25519PublicKey:

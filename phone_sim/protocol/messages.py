@@ -131,14 +131,20 @@ class Verdict(_Closed):
     # Not strict: strict mode accepts only VerdictStatus instances from a decoded dict, so the
     # wire value "locked" would be refused and no verdict could ever be decoded.
     status: VerdictStatus = Field(strict=False)
-    reason: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,63}$", description="machine-readable reason code")
+    reason: str = Field(
+        pattern=r"^[A-Z][A-Z0-9_]{1,63}$", description="machine-readable reason code"
+    )
     message: str = Field(max_length=1000, description="text the phone shows the user")
     nonce: Nonce = Field(description="the nonce of the request this answers")
     issued_at: int = Field(ge=0, description="Unix seconds, server clock")
-    expires_at: int = Field(ge=0, description="Unix seconds; the phone ignores the verdict after this")
+    expires_at: int = Field(
+        ge=0, description="Unix seconds; the phone ignores the verdict after this"
+    )
     sequence: int = Field(ge=1, description="strictly increasing per device")
     policy_version: str = Field(max_length=64)
-    next_checkin_after: int | None = Field(default=None, ge=60, description="seconds until the next check-in")
+    next_checkin_after: int | None = Field(
+        default=None, ge=60, description="seconds until the next check-in"
+    )
 
     def encode(self) -> bytes:
         return canonical_json(self.model_dump(mode="json"))

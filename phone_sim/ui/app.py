@@ -185,11 +185,17 @@ class PhoneApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("SIM tray", "Insert, remove or swap SIM cards", self.action_sim_tray)
-        yield SystemCommand("Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector)
-        yield SystemCommand("Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot)
+        yield SystemCommand(
+            "Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector
+        )
+        yield SystemCommand(
+            "Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot
+        )
         yield SystemCommand("Power on/off", "Hold the power button", self.action_power)
         if self.sim.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
-            yield SystemCommand("Ask the vendor again", "Send a fresh signed request", self.request_activation)
+            yield SystemCommand(
+                "Ask the vendor again", "Send a fresh signed request", self.request_activation
+            )
 
 
 def make_app(sim: Simulation, *, pace: Pace | None = None, power_on: bool = True) -> PhoneApp:

@@ -39,7 +39,9 @@ def sim(make_sim: Callable[..., Simulation]) -> Simulation:
     return make_sim()
 
 
-async def wait_until(pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_until(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0
+) -> None:
     """Let the app run until ``predicate`` holds; fail with a clear message if it never does."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -43,8 +43,13 @@ async def walk_through_setup(pilot: Pilot[None], sim: Simulation, *sims: str) ->
     await pilot.press("enter")  # language: the first one
     await pilot.press("enter")  # SIM cards: Next
     await pilot.press("enter")  # network: Next -> checking activation
-    await wait_until(pilot, lambda: sim.phone.state not in (DeviceState.SETUP, DeviceState.ACTIVATING)
-                     or sim.phone.last_error is not None)
+    await wait_until(
+        pilot,
+        lambda: (
+            sim.phone.state not in (DeviceState.SETUP, DeviceState.ACTIVATING)
+            or sim.phone.last_error is not None
+        ),
+    )
 
 
 def text_of(app: PhoneApp, selector: str) -> str:
@@ -88,7 +93,9 @@ async def test_crimean_operator_locks_while_russian_mts_does_not(
         assert sim.phone.slot(1).sim.home.code == ("250-60" if locked else "250-01")
 
 
-async def test_the_lock_survives_a_reboot_and_a_restart(make_sim: Callable[..., Simulation]) -> None:
+async def test_the_lock_survives_a_reboot_and_a_restart(
+    make_sim: Callable[..., Simulation],
+) -> None:
     sim = make_sim()
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -96,9 +103,13 @@ async def test_the_lock_survives_a_reboot_and_a_restart(make_sim: Callable[..., 
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         before = app.screen
         states: list[str] = []
-        sim.phone.subscribe(lambda event: states.append(event.detail) if event.kind == "state" else None)
+        sim.phone.subscribe(
+            lambda event: states.append(event.detail) if event.kind == "state" else None
+        )
         await pilot.press("r")  # reboot
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen is not before)
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, LockScreen) and app.screen is not before
+        )
         assert states == ["off", "booting", "locked"]
     sim.close()
     # A new process on the same data directory: the phone boots straight to the lock screen.
@@ -157,12 +168,18 @@ def _flip_last_signature_byte(headers: Headers, body: bytes) -> tuple[Headers, b
 
 
 def _drop_signature(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
-    return {k: v for k, v in headers.items() if k.lower() not in ("signature", "signature-input")}, body
+    return {
+        k: v for k, v in headers.items() if k.lower() not in ("signature", "signature-input")
+    }, body
 
 
 @pytest.mark.parametrize(
     ("tamper", "signature"),
-    [(_flip_status, "invalid"), (_flip_last_signature_byte, "invalid"), (_drop_signature, "missing")],
+    [
+        (_flip_status, "invalid"),
+        (_flip_last_signature_byte, "invalid"),
+        (_drop_signature, "missing"),
+    ],
 )
 async def test_a_tampered_verdict_changes_nothing(
     sim: Simulation, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
@@ -184,7 +201,9 @@ async def test_a_tampered_verdict_changes_nothing(
             assert mitm.seen and mitm.seen[-1][2] == 200  # the server did answer
 
 
-async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(sim: Simulation) -> None:
+async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(
+    sim: Simulation,
+) -> None:
     assert sim.server is not None
 
     def pretend_german(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
@@ -214,7 +233,9 @@ async def test_unlocked_bootloader_warning_at_boot(make_sim: Callable[..., Simul
         await pilot.press("ctrl+q")
 
 
-def test_lock_screen_snapshot(snap_compare: Callable[..., bool], make_sim: Callable[..., Simulation]) -> None:
+def test_lock_screen_snapshot(
+    snap_compare: Callable[..., bool], make_sim: Callable[..., Simulation]
+) -> None:
     sim = make_sim()
     sim.phone.power_on()
     sim.phone.finish_boot()

@@ -131,7 +131,9 @@ def test_custom_sim_any_mcc_mnc() -> None:
     assert odd.home.code == "722-310" and odd.iccid.startswith("89")
 
 
-def test_locked_verdict_locks_and_survives_reboot(phone: Phone, storage: DeviceStorage, clock: FixedClock) -> None:
+def test_locked_verdict_locks_and_survives_reboot(
+    phone: Phone, storage: DeviceStorage, clock: FixedClock
+) -> None:
     boot(phone)
     phone.insert_sim(1, Sim.of(carrier("Cubacel")))
     attempt = phone.begin_activation()
@@ -160,11 +162,15 @@ def test_locked_verdict_locks_and_survives_reboot(phone: Phone, storage: DeviceS
         ({"issued_at": int(START) + 3600}, "in the future"),
     ],
 )
-def test_verdicts_that_must_not_change_state(phone: Phone, change: dict[str, object], why: str) -> None:
+def test_verdicts_that_must_not_change_state(
+    phone: Phone, change: dict[str, object], why: str
+) -> None:
     boot(phone)
     phone.insert_sim(1, Sim.of(carrier("Telekom")))
     first = phone.begin_activation()
-    ok = verdict_for(phone, first, status=VerdictStatus.ACTIVATED, reason="ACTIVATION_OK", sequence=5)
+    ok = verdict_for(
+        phone, first, status=VerdictStatus.ACTIVATED, reason="ACTIVATION_OK", sequence=5
+    )
     assert phone.complete_activation(first, answer(first, ok)).accepted
     before = phone.persisted
     attempt = phone.begin_activation()
@@ -202,7 +208,9 @@ def test_answer_after_reboot_is_ignored(phone: Phone) -> None:
     attempt = phone.begin_activation()
     phone.reboot()
     phone.finish_boot()
-    assert not phone.complete_activation(attempt, answer(attempt, verdict_for(phone, attempt))).accepted
+    assert not phone.complete_activation(
+        attempt, answer(attempt, verdict_for(phone, attempt))
+    ).accepted
     assert phone.state is DeviceState.SETUP
 
 
@@ -221,15 +229,21 @@ def test_emergency_calls_work_when_locked(phone: Phone) -> None:
     assert phone.dial("110").placed
 
 
-def test_corrupt_state_file_is_reported_not_reset(storage: DeviceStorage, clock: FixedClock) -> None:
+def test_corrupt_state_file_is_reported_not_reset(
+    storage: DeviceStorage, clock: FixedClock
+) -> None:
     storage.state_path.write_text('{"version": 1, "activation": "locked", "last_seq')
     with pytest.raises(CorruptStateError) as info:
         Phone.load(storage, clock=clock)
     assert info.value.path == storage.state_path
     assert "state.json" in str(info.value)
-    assert storage.state_path.read_text().startswith('{"version": 1')  # left for the user to inspect
+    assert storage.state_path.read_text().startswith(
+        '{"version": 1'
+    )  # left for the user to inspect
 
 
 def test_key_written_0600(storage: DeviceStorage) -> None:
     assert storage.key_path.stat().st_mode & 0o777 == 0o600
-    assert storage.state_path.exists() is False or storage.state_path.stat().st_mode & 0o777 == 0o600
+    assert (
+        storage.state_path.exists() is False or storage.state_path.stat().st_mode & 0o777 == 0o600
+    )

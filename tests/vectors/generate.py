@@ -247,7 +247,7 @@ def verdict() -> Verdict:
         device_serial=CLAIMS.serial,
         imei=CLAIMS.imeis[0],
         status=VerdictStatus.LOCKED,
-        reason="TERRITORY_NOT_PERMITTED",
+        reason="EMBARGOED_TERRITORY",
         message=LOCK_MESSAGE,
         nonce=NONCE,
         issued_at=FIXED_TIME,

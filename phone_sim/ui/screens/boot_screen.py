@@ -33,7 +33,9 @@ class BootScreen(PhoneScreen):
             yield Static("", id="warning")
             yield Static(LOGO, id="logo")
             with Center():
-                yield ProgressBar(total=3, show_eta=False, show_percentage=False, id="boot-progress")
+                yield ProgressBar(
+                    total=3, show_eta=False, show_percentage=False, id="boot-progress"
+                )
             yield Static("", id="detail")
 
     def on_mount(self) -> None:
@@ -43,7 +45,9 @@ class BootScreen(PhoneScreen):
         identity = self.phone.identity
         pace = self.phone_app.pace
         self.query_one("#logo").display = False
-        self.query_one("#phase", Static).update(f"[b]Bootloader[/b]  {identity.model} ({identity.market})")
+        self.query_one("#phase", Static).update(
+            f"[b]Bootloader[/b]  {identity.model} ({identity.market})"
+        )
         warning = self.query_one("#warning", Static)
         if identity.bootloader_unlocked:
             warning.update(UNLOCKED_WARNING)

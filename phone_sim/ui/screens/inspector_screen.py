@@ -82,7 +82,9 @@ class InspectorScreen(ModalScreen[None]):
                 result = f"{ex.verdict.status.value} {ex.verdict.reason} #{ex.verdict.sequence}"
             else:
                 result = f"{ex.error_code}: {ex.error}"
-            table.add_row(when, ex.kind, str(ex.status or "—"), ex.signature, result, key=str(index))
+            table.add_row(
+                when, ex.kind, str(ex.status or "—"), ex.signature, result, key=str(index)
+            )
         if self.phone.exchanges:
             table.move_cursor(row=len(self.phone.exchanges) - 1)
             self._show(len(self.phone.exchanges) - 1)

@@ -56,7 +56,9 @@ class LockScreen(PhoneScreen):
         if not self.ready:
             return
         phone = self.phone
-        self.query_one("#lock-message", Static).update(phone.lock_message or "This device is locked.")
+        self.query_one("#lock-message", Static).update(
+            phone.lock_message or "This device is locked."
+        )
         pending = "\n[cyan]Contacting the activation server…[/cyan]" if phone.pending else ""
         error = f"\n[red]{phone.last_error}[/red]" if phone.last_error else ""
         self.query_one("#lock-details", Static).update(

@@ -36,7 +36,9 @@ class SetupScreen(PhoneScreen):
         with ContentSwitcher(initial="language", id="steps"):
             with Vertical(id="language"):
                 yield Static("Choose your language and region")
-                yield OptionList(*(Option(label, id=code) for code, label in LANGUAGES), id="languages")
+                yield OptionList(
+                    *(Option(label, id=code) for code, label in LANGUAGES), id="languages"
+                )
             with Vertical(id="sims"):
                 yield Static("", id="sim-report")
                 with Horizontal(classes="buttons"):
@@ -75,7 +77,9 @@ class SetupScreen(PhoneScreen):
             "network": "Mobile network",
             "activation": "Activation",
         }
-        self.query_one("#step-title", Static).update(f"[b]{titles[step]}[/b]  ·  step {number} of 4")
+        self.query_one("#step-title", Static).update(
+            f"[b]{titles[step]}[/b]  ·  step {number} of 4"
+        )
         self.refresh_face()
         focus = {"language": "#languages", "sims": "#sims-next", "network": "#network-next"}
         if step in focus:
@@ -121,7 +125,9 @@ class SetupScreen(PhoneScreen):
             text.append(f"{sim.label} ({sim.home.territory})\n")
             text.append(f"  ICCID {sim.iccid}\n  home network {sim.home.code}\n", style="dim")
         if not self.phone.has_sim:
-            text.append("No SIM card detected. Press t to open the SIM tray, or continue without one.")
+            text.append(
+                "No SIM card detected. Press t to open the SIM tray, or continue without one."
+            )
         else:
             text.append("Press t to change SIM cards.", style="dim")
         return text
@@ -140,7 +146,9 @@ class SetupScreen(PhoneScreen):
                 text.append("  roaming", style="bold yellow")
             text.append("\n")
         if not self.phone.has_sim:
-            text.append("No mobile network: the phone will use Wi-Fi to reach the activation server.")
+            text.append(
+                "No mobile network: the phone will use Wi-Fi to reach the activation server."
+            )
         return text
 
     def _render_activation(self) -> None:
@@ -149,7 +157,9 @@ class SetupScreen(PhoneScreen):
         progress = self.query_one("#activation-progress", ProgressBar)
         retry = self.query_one("#retry", Button)
         if phone.state is DeviceState.ACTIVATING:
-            status.update(f"Contacting the activation server\n[dim]{self.phone_app.sim.server_url}[/dim]")
+            status.update(
+                f"Contacting the activation server\n[dim]{self.phone_app.sim.server_url}[/dim]"
+            )
             progress.display = True
             retry.display = False
         elif phone.last_error and self.step == "activation":

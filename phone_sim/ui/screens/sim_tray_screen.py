@@ -33,7 +33,9 @@ class SimTrayScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tray"):
-            yield Static("[b]SIM tray[/b]  choose a slot, then a carrier (Enter inserts)", id="tray-title")
+            yield Static(
+                "[b]SIM tray[/b]  choose a slot, then a carrier (Enter inserts)", id="tray-title"
+            )
             yield Static("", id="tray-slots")
             with RadioSet(id="slot"):
                 yield RadioButton("Slot 1", value=True, id="slot-1")
@@ -48,7 +50,9 @@ class SimTrayScreen(ModalScreen[None]):
             with Horizontal(id="custom"):
                 yield Input(placeholder="MCC", id="mcc", max_length=3, restrict=r"[0-9]*")
                 yield Input(placeholder="MNC", id="mnc", max_length=3, restrict=r"[0-9]*")
-                yield Input(placeholder="ICCID (optional)", id="iccid", max_length=20, restrict=r"[0-9]*")
+                yield Input(
+                    placeholder="ICCID (optional)", id="iccid", max_length=20, restrict=r"[0-9]*"
+                )
                 yield Button("Insert custom", id="insert-custom")
             with Horizontal(id="tray-actions"):
                 yield Button("Remove", id="remove")
