@@ -6,7 +6,7 @@ DATA ?= .phone-sim-data
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lint typecheck imports pytest serve-vendor test-snapshot-update clean bench
+.PHONY: run test check lint typecheck imports pytest serve-vendor test-snapshot-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(STAMP)
 
 ## Run the vendor server on its own.
 serve-vendor: $(STAMP)
-	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/vendor
+	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/vendor --init-factory
 
 ## Everything CI checks.
 test: check
@@ -34,8 +34,8 @@ test: check
 check: $(DEV_STAMP) lint typecheck imports pytest
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff format --check phone_sim server_stub tests bench
-	$(BIN)/ruff check phone_sim server_stub tests bench
+	$(BIN)/ruff format --check phone_sim server_stub tests
+	$(BIN)/ruff check phone_sim server_stub tests
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -49,9 +49,6 @@ pytest: $(DEV_STAMP)
 ## Accept new lock-screen/UI snapshots (look at each one first: tests/functional/__snapshots__).
 test-snapshot-update: $(DEV_STAMP)
 	$(BIN)/pytest tests/functional -k snapshot --snapshot-update
-
-bench: $(DEV_STAMP)
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) $(DATA) .mypy_cache .ruff_cache .pytest_cache

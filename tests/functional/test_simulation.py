@@ -39,12 +39,16 @@ def activate_with(sim: Simulation, *carriers: str) -> Simulation:
         ((), DeviceState.ACTIVATED),  # Wi-Fi only: no SIM operator to judge
     ],
 )
-def test_activation_decisions(sim: Simulation, carriers: tuple[str, ...], state: DeviceState) -> None:
+def test_activation_decisions(
+    sim: Simulation, carriers: tuple[str, ...], state: DeviceState
+) -> None:
     activate_with(sim, *carriers)
     assert sim.phone.state is state
     verdict = sim.phone.exchanges[-1].verdict
     assert verdict is not None and verdict.device_serial == sim.phone.identity.serial
-    assert verdict.reason == ("EMBARGOED_TERRITORY" if state is DeviceState.LOCKED else "ACTIVATION_OK")
+    assert verdict.reason == (
+        "EMBARGOED_TERRITORY" if state is DeviceState.LOCKED else "ACTIVATION_OK"
+    )
 
 
 def test_roaming_serving_network_is_reported(sim: Simulation) -> None:

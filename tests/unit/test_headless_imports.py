@@ -27,11 +27,15 @@ HEADLESS = [
 @pytest.mark.parametrize("module", HEADLESS)
 def test_module_does_not_load_textual(module: str) -> None:
     code = f"import sys, {module}; sys.exit('textual' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, f"{module} pulled in textual\n{result.stderr}"
 
 
 def test_the_check_itself_can_fail() -> None:
     code = "import sys, phone_sim.ui.app; sys.exit('textual' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1, result.stderr

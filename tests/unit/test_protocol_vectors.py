@@ -40,9 +40,9 @@ from http_message_signatures.digests import ContentDigest
 from http_message_signatures.exceptions import InvalidSignature
 
 from phone_sim.protocol.errors import SignatureError, StaleMessage
-from phone_sim.protocol.identity import FactoryTrust, chain_from_wire
+from phone_sim.protocol.identity import DEVICE_CLAIMS_OID, FactoryTrust, chain_from_wire
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
-from phone_sim.protocol.messages import ActivationRequest, Verdict, canonical_json
+from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, Verdict, canonical_json
 from phone_sim.protocol.signing import (
     MAX_REQUEST_SKEW,
     REQUEST_COMPONENTS,
@@ -792,3 +792,18 @@ def test_rfc9421_b25_hmac_signature_is_reproduced_byte_for_byte() -> None:
         'sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"'
     )
     assert request.headers["Signature"] == "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:"
+
+
+# --- the specification shows what the code does ----------------------------------------------
+
+
+def test_protocol_md_worked_example_is_the_committed_vector() -> None:
+    doc = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text()
+    for vector in (REQUEST_JSON, VERDICT_JSON):
+        for name in ("Content-Digest", "Signature-Input", "Signature"):
+            assert f"{name}: {vector['headers'][name]}\n" in doc, name
+        assert f"```\n{vector['signature_base']}\n```" in doc
+    assert f"\n{VERDICT_JSON['body']}\n" in doc
+    assert f"Content-Length: {len(REQUEST_JSON['body'].encode())}\n" in doc
+    assert f"**{MAX_BODY_BYTES} bytes**" in doc
+    assert f"OID **`{DEVICE_CLAIMS_OID.dotted_string}`**" in doc
