@@ -145,9 +145,20 @@ class Verdict(_Closed):
     next_checkin_after: int | None = Field(
         default=None, ge=60, description="seconds until the next check-in"
     )
+    offline_lock_after: int | None = Field(
+        default=None,
+        ge=3600,
+        description="Knox-style offline rule: the phone locks itself after this many seconds "
+        "without a valid verdict; null = no offline rule",
+    )
+    offline_warning_before: int | None = Field(
+        default=None, ge=0, description="warn this many seconds before the offline lock"
+    )
 
     def encode(self) -> bytes:
-        return canonical_json(self.model_dump(mode="json"))
+        # Optional fields left unset are omitted, so adding one keeps old encodings (and the
+        # committed test vectors) byte-identical.
+        return canonical_json(self.model_dump(mode="json", exclude_none=True))
 
     @classmethod
     def decode(cls, raw: bytes) -> Verdict:

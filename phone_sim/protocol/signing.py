@@ -184,6 +184,7 @@ def verify_request(
         max_age=max_age,
         required=REQUEST_COMPONENTS,
         require_nonce=True,
+        label=REQUEST_LABEL,
     )
 
 
@@ -210,6 +211,7 @@ def verify_verdict_response(
         max_age=None,
         required=VERDICT_COMPONENTS,
         require_nonce=False,
+        label=VERDICT_LABEL,
     )
 
 
@@ -223,6 +225,7 @@ def _verify(
     max_age: dt.timedelta | None,
     required: tuple[str, ...],
     require_nonce: bool,
+    label: str,
 ) -> SignatureCheck:
     claimed = signed_key_id(message)
     if claimed != key_id:
@@ -241,6 +244,10 @@ def _verify(
         raise
     except (HTTPMessageSignaturesException, ValueError, TypeError) as exc:
         raise SignatureError(f"signature does not verify: {exc}") from exc
+    if result.label != label:
+        # Labels are not signed, but a device signature presented as the vendor's (or the
+        # reverse) is a confusion the protocol names and refuses.
+        raise SignatureError(f"signature label must be {label!r}, not {result.label!r}")
     alg = result.parameters.get("alg")
     if alg != algorithm.algorithm_id:
         # The library checks a present alg; the protocol also requires it to be present.

@@ -5,6 +5,7 @@ Each test plays what a user does: boot, put SIMs in, walk through setup, and loo
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 
@@ -160,10 +161,12 @@ def _flip_status(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
 
 
 def _flip_last_signature_byte(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
+    # Flip a decoded byte: editing a base64 character could land in its ignored padding bits.
     name = next(k for k in headers if k.lower() == "signature")
-    value = headers[name]
-    i = value.rindex(":") - 3
-    headers[name] = value[:i] + ("A" if value[i] != "A" else "B") + value[i + 1 :]
+    label, _, rest = headers[name].partition("=:")
+    raw = bytearray(base64.b64decode(rest.rstrip(":")))
+    raw[-1] ^= 0x01
+    headers[name] = f"{label}=:{base64.b64encode(bytes(raw)).decode()}:"
     return headers, body
 
 

@@ -807,3 +807,18 @@ def test_protocol_md_worked_example_is_the_committed_vector() -> None:
     assert f"Content-Length: {len(REQUEST_JSON['body'].encode())}\n" in doc
     assert f"**{MAX_BODY_BYTES} bytes**" in doc
     assert f"OID **`{DEVICE_CLAIMS_OID.dotted_string}`**" in doc
+
+
+@pytest.mark.parametrize(
+    ("which", "old", "new"), [("request", "device=", "vendor="), ("verdict", "vendor=", "device=")]
+)
+def test_a_relabelled_signature_is_refused(which: str, old: str, new: str) -> None:
+    message: WireRequest | WireResponse = (
+        committed_request() if which == "request" else committed_verdict()
+    )
+    for name in ("Signature", "Signature-Input"):
+        key = next(k for k in message.headers if k.lower() == name.lower())
+        message.headers[key] = message.headers[key].replace(old, new, 1)
+    check = check_request if which == "request" else check_verdict
+    with pytest.raises(SignatureError, match="label"):
+        check(message)  # type: ignore[arg-type]
