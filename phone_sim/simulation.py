@@ -34,6 +34,7 @@ class PhoneSpec:
     model: str = "Redmi Note 9"
     market: str = "MI"
     bootloader_unlocked: bool = False
+    custom_rom: bool = False
 
 
 @dataclass
@@ -53,6 +54,34 @@ class Simulation:
         """One blocking round trip (headless drivers; the TUI runs the same in a worker)."""
         attempt = self.phone.begin_activation()
         return self.phone.complete_activation(attempt, self.client.send(attempt))
+
+    def run_due(self, *, limit: int = 10) -> list[VerdictOutcome]:
+        """Apply the offline rule and perform every check-in that is due now (blocking)."""
+        outcomes: list[VerdictOutcome] = []
+        self.phone.tick()
+        while self.phone.checkin_due() is not None and len(outcomes) < limit:
+            outcomes.append(self.activate())
+            self.phone.tick()
+        return outcomes
+
+    def advance(self, seconds: float) -> list[VerdictOutcome]:
+        """Let ``seconds`` of simulated time pass, checking in whenever the phone would.
+
+        The clock moves in steps to each scheduled check-in, so three days hold three daily
+        check-ins, as they would in real time, rather than one at the end.
+        """
+        target = self.clock.now() + seconds
+        outcomes = self.run_due()
+        while True:
+            next_at = self.phone.schedule.next_at
+            now = self.clock.now()
+            # Step to the next check-in if it lies ahead within the span; a check-in already
+            # due but not taken (phone off, in setup) must not hold time still.
+            step_to = next_at if next_at is not None and now < next_at <= target else target
+            self.clock.advance(max(0.0, step_to - now))
+            outcomes += self.run_due()
+            if step_to >= target:
+                return outcomes
 
     def close(self) -> None:
         if not self._closed and self.server is not None:
@@ -109,6 +138,7 @@ def open_simulation(
                 model_name=spec.model,
                 market_code=spec.market,
                 bootloader_unlocked=spec.bootloader_unlocked,
+                custom_rom=spec.custom_rom,
                 rng=rng,
             )
             storage.wipe_state()

@@ -20,6 +20,8 @@ class DeviceIdentity:
     market: str
     firmware: str
     bootloader_unlocked: bool = False
+    #: a custom ROM has no vendor activation client: it never asks the vendor, so never locks
+    custom_rom: bool = False
 
     @property
     def claims(self) -> DeviceClaims:
@@ -40,6 +42,7 @@ class DeviceIdentity:
                 "market": self.market,
                 "firmware": self.firmware,
                 "bootloader_unlocked": self.bootloader_unlocked,
+                "custom_rom": self.custom_rom,
             },
             indent=2,
         ).encode()
@@ -53,7 +56,10 @@ class DeviceIdentity:
             market=str(data["market"]),
             firmware=str(data["firmware"]),
             bootloader_unlocked=bool(data.get("bootloader_unlocked", False)),
+            custom_rom=bool(data.get("custom_rom", False)),
         )
+        if identity.custom_rom and not identity.bootloader_unlocked:
+            raise ValueError("a custom ROM needs an unlocked bootloader")
         lookup_model(identity.model)
         lookup_market(identity.market)
         return identity

@@ -26,6 +26,7 @@ from phone_sim.protocol.messages import (
 from .errors import SlotError, TransitionRefused
 from .exchange import Exchange
 from .identity import DeviceIdentity
+from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
@@ -37,6 +38,8 @@ EMERGENCY_WITHOUT_SIM = frozenset({"000", "08", "110", "118", "119", "999"})
 MAX_FUTURE_SKEW = 300
 #: how many exchanges the inspector keeps
 EXCHANGE_MEMORY = 200
+OFFLINE_REASON = "OFFLINE_TOO_LONG"
+CUSTOM_ROM_REASON = "CUSTOM_ROM"
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class Phone:
         self.active_call: str | None = None
         self.exchanges: list[Exchange] = []
         self._listeners: list[Callable[[PhoneEvent], None]] = []
+        # The schedule's jitter has its own generator so a seeded phone stays reproducible.
+        self.schedule = CheckinSchedule(rng=random.Random(self._rng.getrandbits(64)))  # noqa: S311
+        self._offline_warned = False
 
     @classmethod
     def load(
@@ -186,6 +192,7 @@ class Phone:
                 Activation.LOCKED: DeviceState.LOCKED,
             }[self.activation]
         )
+        self._want_checkin("reboot")
 
     def power_off(self) -> None:
         self._require("power off")
@@ -198,6 +205,18 @@ class Phone:
         self._require("reboot")
         self.power_off()
         self.power_on()
+
+    def factory_reset(self) -> None:
+        """Wipe the phone's data (not its identity, not the vendor's record) and reboot into setup."""
+        self._require("factory reset")
+        if self.storage is not None:
+            self.storage.wipe_state()
+        self.persisted = PersistedState()
+        self.schedule.reset()
+        self.last_error = None
+        self._offline_warned = False
+        self._emit("notice", "Factory reset: all data erased")
+        self.reboot()
 
     def choose_language(self, language: str) -> None:
         self._require("choose a language")
@@ -217,6 +236,7 @@ class Phone:
         self._sims[slot] = sim
         self._roaming_on[slot] = None
         self._emit("sim", f"SIM {slot}: {sim.label} inserted")
+        self._want_checkin("SIM change")
 
     def remove_sim(self, slot: int) -> Sim:
         self._check_slot(slot)
@@ -226,6 +246,7 @@ class Phone:
         self._sims[slot] = None
         self._roaming_on[slot] = None
         self._emit("sim", f"SIM {slot}: {sim.label} removed")
+        self._want_checkin("SIM change")
         return sim
 
     def replace_sim(self, slot: int, sim: Sim | None) -> None:
@@ -239,6 +260,7 @@ class Phone:
         self._sims[1], self._sims[2] = self._sims[2], self._sims[1]
         self._roaming_on[1], self._roaming_on[2] = self._roaming_on[2], self._roaming_on[1]
         self._emit("sim", "SIM slots swapped")
+        self._want_checkin("SIM change")
 
     def roam(self, slot: int, network: Network | None) -> None:
         """Camp ``slot``'s SIM on ``network`` (None: back on its home network)."""
@@ -247,10 +269,14 @@ class Phone:
         self._roaming_on[slot] = network
         where = "home network" if network is None else network.name
         self._emit("network", f"SIM {slot} on {where}")
+        self._want_checkin("network change")
 
     def set_airplane(self, on: bool) -> None:
+        was = self.airplane
         self.airplane = on
         self._emit("network", "airplane mode on" if on else "airplane mode off")
+        if was and not on:
+            self._want_checkin("network regained")
 
     # --- activation --------------------------------------------------------------------
 
@@ -292,7 +318,11 @@ class Phone:
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
         self._require("request activation")
-        kind = "activation" if self.state is DeviceState.SETUP else "recheck"
+        if self.identity.custom_rom:
+            raise TransitionRefused(
+                "request activation", self.state, "a custom ROM has no vendor activation client"
+            )
+        kind = "activation" if self.state is DeviceState.SETUP else "checkin"
         nonce = self._new_nonce()
         attempt = ActivationAttempt(kind, nonce, self.build_request(nonce), self.clock.now())
         self.pending = attempt
@@ -326,11 +356,19 @@ class Phone:
                 reason=verdict.reason,
                 message=verdict.message,
                 last_verdict=stored,
+                verdict_at=self.clock.now(),
+                offline_lock_after=verdict.offline_lock_after,
+                offline_warning_before=verdict.offline_warning_before,
             )
         )
+        self._offline_warned = False
+        self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
+        released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
         self._emit("verdict", f"{verdict.status.value} ({verdict.reason})")
+        if released:
+            self._emit("notice", verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
     def _verdict_problem(self, verdict: Verdict, attempt: ActivationAttempt) -> str | None:
@@ -356,6 +394,8 @@ class Phone:
 
     def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
         self.last_error = f"Activation server error: {why}"
+        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+            self.schedule.failed(self.clock.now(), why)
         if self.state is DeviceState.ACTIVATING:
             self._enter(DeviceState.SETUP)
         self._emit("error", self.last_error + (f" [{code}]" if code else ""))
@@ -365,6 +405,79 @@ class Phone:
         if self.storage is not None:
             self.storage.save_state(state)
         self.persisted = state
+
+    # --- check-ins and the offline rule --------------------------------------------------
+
+    def _want_checkin(self, reason: str) -> None:
+        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED) and not self.identity.custom_rom:
+            self.schedule.force(reason)
+
+    def checkin_due(self) -> str | None:
+        """Why the phone should check in now, or None (nothing due, or one is in flight)."""
+        if (
+            self.identity.custom_rom
+            or self.pending is not None
+            or self.state not in (DeviceState.ACTIVATED, DeviceState.LOCKED)
+        ):
+            return None
+        return self.schedule.due(self.clock.now())
+
+    def retry(self) -> None:
+        """The user asks to check again now (lock screen *Retry*)."""
+        self._want_checkin("user retry")
+        self.schedule.failures = 0
+
+    def tick(self) -> None:
+        """Let time pass: apply the vendor's offline rule (warn, then lock) if one is in force."""
+        state = self.persisted
+        if (
+            self.state is not DeviceState.ACTIVATED
+            or state.offline_lock_after is None
+            or state.verdict_at is None
+        ):
+            return
+        silent = self.clock.now() - state.verdict_at
+        days = state.offline_lock_after // 86400
+        if silent >= state.offline_lock_after:
+            self._save(
+                replace(
+                    state,
+                    activation=Activation.LOCKED,
+                    reason=OFFLINE_REASON,
+                    message=(
+                        f"This device has not reached the activation server for {days} days. "
+                        "Connect to the internet to unlock it."
+                    ),
+                )
+            )
+            self._enter(DeviceState.LOCKED)
+            self._want_checkin("offline lock")
+        elif (
+            not self._offline_warned
+            and silent >= state.offline_lock_after - (state.offline_warning_before or 0)
+        ):
+            self._offline_warned = True
+            left = (state.offline_lock_after - silent) / 86400
+            self._emit(
+                "notice",
+                f"Connect to the internet: this device locks in {left:.1f} days without contact "
+                "with the activation server.",
+            )
+
+    def finish_setup_without_vendor(self) -> None:
+        """A custom ROM ends setup without asking anyone: there is no vendor client to ask."""
+        self._require("finish setup")
+        if not self.identity.custom_rom:
+            raise TransitionRefused("finish setup", self.state, "stock firmware must be activated")
+        self._save(
+            replace(
+                self.persisted,
+                activation=Activation.ACTIVATED,
+                reason=CUSTOM_ROM_REASON,
+                message="Custom ROM: no vendor activation",
+            )
+        )
+        self._enter(DeviceState.ACTIVATED)
 
     # --- calls -------------------------------------------------------------------------
 

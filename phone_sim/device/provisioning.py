@@ -18,10 +18,17 @@ from .storage import DeviceStorage
 
 
 def new_identity(
-    model_name: str, market_code: str, *, bootloader_unlocked: bool, rng: random.Random
+    model_name: str,
+    market_code: str,
+    *,
+    bootloader_unlocked: bool,
+    rng: random.Random,
+    custom_rom: bool = False,
 ) -> DeviceIdentity:
     phone_model = lookup_model(model_name)
     lookup_market(market_code)
+    if custom_rom and not bootloader_unlocked:
+        raise UnknownCatalogueEntry("a custom ROM can only be flashed with an unlocked bootloader")
     if market_code not in phone_model.markets:
         raise UnknownCatalogueEntry(
             f"{model_name} was not sold in market {market_code}; "
@@ -37,8 +44,9 @@ def new_identity(
         imeis=imeis,
         model=phone_model.name,
         market=market_code,
-        firmware=phone_model.firmware(market_code),
+        firmware="LineageOS 18.1 (custom ROM)" if custom_rom else phone_model.firmware(market_code),
         bootloader_unlocked=bootloader_unlocked,
+        custom_rom=custom_rom,
     )
 
 
@@ -50,12 +58,17 @@ def provision(
     model_name: str = "Redmi Note 9",
     market_code: str = "MI",
     bootloader_unlocked: bool = False,
+    custom_rom: bool = False,
     rng: random.Random | None = None,
 ) -> DeviceStorage:
     """Create a phone's data directory: identity, P-256 key, factory certificate, pinned vendor key."""
     rng = rng or random.Random()  # noqa: S311 - serials and IMEIs are simulated, not secrets
     identity = new_identity(
-        model_name, market_code, bootloader_unlocked=bootloader_unlocked, rng=rng
+        model_name,
+        market_code,
+        bootloader_unlocked=bootloader_unlocked or custom_rom,
+        custom_rom=custom_rom,
+        rng=rng,
     )
     key = ec.generate_private_key(ec.SECP256R1())
     chain = factory.issue(identity.claims, key.public_key())

@@ -37,6 +37,8 @@ ALLOWED: dict[str, frozenset[DeviceState]] = {
     "power off": frozenset(set(DeviceState) - {DeviceState.OFF}),
     "reboot": frozenset(set(DeviceState) - {DeviceState.OFF}),
     "choose a language": frozenset({DeviceState.SETUP}),
+    "finish setup": frozenset({DeviceState.SETUP}),
+    "factory reset": frozenset(set(DeviceState) - {DeviceState.OFF, DeviceState.BOOTING}),
     "request activation": frozenset({DeviceState.SETUP, DeviceState.ACTIVATED, DeviceState.LOCKED}),
     "dial": frozenset({DeviceState.ACTIVATED, DeviceState.LOCKED, DeviceState.SETUP}),
 }

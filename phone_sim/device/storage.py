@@ -47,6 +47,11 @@ class PersistedState:
     last_verdict: StoredVerdict | None = None
     used_nonces: tuple[str, ...] = ()
     language: str | None = None
+    #: when the phone last accepted a valid verdict (simulated Unix seconds)
+    verdict_at: float | None = None
+    #: the vendor's offline rule from that verdict, in seconds (None: no rule)
+    offline_lock_after: int | None = None
+    offline_warning_before: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_nonce(self, nonce: str) -> PersistedState:
@@ -63,6 +68,9 @@ class PersistedState:
                 "last_verdict": None if self.last_verdict is None else self.last_verdict.to_dict(),
                 "used_nonces": list(self.used_nonces),
                 "language": self.language,
+                "verdict_at": self.verdict_at,
+                "offline_lock_after": self.offline_lock_after,
+                "offline_warning_before": self.offline_warning_before,
                 "extra": self.extra,
             },
             indent=2,
@@ -92,8 +100,29 @@ class PersistedState:
             ),
             used_nonces=tuple(str(n) for n in data.get("used_nonces", [])),
             language=data.get("language"),
+            verdict_at=_optional_number(data.get("verdict_at"), "verdict_at"),
+            offline_lock_after=_optional_int(data.get("offline_lock_after"), "offline_lock_after"),
+            offline_warning_before=_optional_int(
+                data.get("offline_warning_before"), "offline_warning_before"
+            ),
             extra=dict(data.get("extra", {})),
         )
+
+
+def _optional_number(value: object, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
+def _optional_int(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer")
+    return value
 
 
 class DeviceStorage:

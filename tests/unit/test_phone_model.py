@@ -58,8 +58,8 @@ def verdict_for(phone: Phone, attempt: ActivationAttempt, **changes: object) -> 
         "reason": "EMBARGOED_TERRITORY",
         "message": "Xiaomi policy does not permit sale or provision of the product",
         "nonce": attempt.nonce,
-        "issued_at": int(START),
-        "expires_at": int(START) + 3600,
+        "issued_at": int(phone.clock.now()),
+        "expires_at": int(phone.clock.now()) + 3600,
         "sequence": phone.persisted.last_sequence + 1,
         "policy_version": "test",
     }
