@@ -10,7 +10,7 @@ from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
 from phone_sim.protocol.clock import SimulatedClock
-from phone_sim.simulation import STORY_START, PhoneSpec, open_simulation
+from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             spec=spec,
             server_url=args.server,
             vendor_key=args.vendor_key,
-            clock=SimulatedClock(args.start, speed=args.speed),
+            clock=SimulatedClock(
+                args.start if args.start is not None else load_clock(args.data) or STORY_START,
+                speed=args.speed,
+            ),
             new_phone=args.new_phone,
             seed=args.seed,
         )

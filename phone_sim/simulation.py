@@ -10,16 +10,20 @@ wires the same parts the same way. Layout of a data directory::
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from phone_sim.client.vendor_client import VendorClient
+from phone_sim.device.errors import CorruptStateError
 from phone_sim.device.phone import Phone, VerdictOutcome
 from phone_sim.device.provisioning import provision
 from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.identity import Factory
+from server_stub.admin_client import AdminClient
 from server_stub.embedded import EmbeddedVendorServer
 from server_stub.settings import ServerSettings
 
@@ -44,6 +48,8 @@ class Simulation:
     phone: Phone
     client: VendorClient
     server: EmbeddedVendorServer | None = None
+    #: the vendor's admin API (the operator's side), when its token is at hand
+    admin: AdminClient | None = None
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -84,8 +90,12 @@ class Simulation:
                 return outcomes
 
     def close(self) -> None:
-        if not self._closed and self.server is not None:
-            self.server.stop()
+        if not self._closed:
+            save_clock(self.data_dir, self.clock.now())
+            if self.admin is not None:
+                self.admin.close()
+            if self.server is not None:
+                self.server.stop()
         self._closed = True
 
     def __enter__(self) -> Simulation:
@@ -93,6 +103,32 @@ class Simulation:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _clock_path(data_dir: Path) -> Path:
+    return data_dir / "clock.json"
+
+
+def load_clock(data_dir: Path) -> float | None:
+    """The simulated time the world was left at, so a restart resumes it rather than rewinding.
+
+    Raises:
+        CorruptStateError: the file exists but does not hold a time.
+    """
+    path = _clock_path(data_dir)
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(path.read_bytes())["now"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("'now' is not a number")
+        return float(value)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CorruptStateError(path, str(exc)) from exc
+
+
+def save_clock(data_dir: Path, now: float) -> None:
+    atomic_write(_clock_path(data_dir), json.dumps({"now": now}).encode(), mode=0o644)
 
 
 def open_simulation(
@@ -104,15 +140,19 @@ def open_simulation(
     clock: SimulatedClock | None = None,
     new_phone: bool = False,
     seed: int | None = None,
+    admin_token: str | None = None,
 ) -> Simulation:
     """Open (creating on first use) the world kept in ``data_dir``.
 
     Without ``server_url`` a vendor server is embedded on loopback at an ephemeral port. With
     it, the phone talks to that server and pins ``vendor_key`` (a PEM file; default
-    ``DATA/vendor/vendor.pub``).
+    ``DATA/vendor/vendor.pub``); ``admin_token`` opens that server's admin API to the console.
     """
     data_dir = Path(data_dir)
-    clock = clock or SimulatedClock(STORY_START)
+    if clock is None:
+        # A world resumes where it was left: rewinding would let the vendor "forget" a lock
+        # that fell due, as no real phone's clock ever would.
+        clock = SimulatedClock(load_clock(data_dir) or STORY_START)
     rng = random.Random(seed) if seed is not None else None  # noqa: S311 - simulated ids
     factory = Factory.open(data_dir / "factory")
     server = None
@@ -126,6 +166,7 @@ def open_simulation(
         server.start()
         server_url = server.url
         vendor_key = server.vendor_public_key_path
+        admin_token = server.admin_token.value
     vendor_key = vendor_key or data_dir / "vendor" / "vendor.pub"
     try:
         storage = DeviceStorage(data_dir / "phone")
@@ -154,4 +195,7 @@ def open_simulation(
         if server is not None:
             server.stop()
         raise
-    return Simulation(data_dir=data_dir, clock=clock, phone=phone, client=client, server=server)
+    admin = AdminClient(server_url, admin_token) if admin_token else None
+    return Simulation(
+        data_dir=data_dir, clock=clock, phone=phone, client=client, server=server, admin=admin
+    )

@@ -10,19 +10,23 @@ from cryptography.x509 import load_pem_x509_certificate
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from phone_sim.protocol.clock import Clock, SystemClock
+from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest
 
+from .admin_token import load_or_create_admin_token
 from .context import ServerContext
 from .errors import SettingsError
 from .http_errors import install_error_handlers
 from .limits import BodyLimitMiddleware
-from .policy import load_policy
-from .routes import activation, health
+from .policy_admin import policy_at_start
+from .routes import admin, admin_system, contact, health
 from .settings import ServerSettings
 from .store import Store
 from .vendor_key import load_or_create_vendor_key
+
+#: A policy may list many more territories than a device request has fields.
+MAX_POLICY_BYTES = 256 * 1024
 
 
 def create_app(
@@ -32,7 +36,8 @@ def create_app(
 
     Args:
         settings: where the state lives and which policy and factory root to use.
-        clock: the server's time; the system clock unless a test or scenario injects one.
+        clock: the server's time; by default ``settings.make_clock()`` (real time unless a
+            speed or start is set). The embedded server passes the phone's clock.
         store: an open store to use (the caller closes it); by default the app opens
             ``settings.db_path`` and closes it at shutdown.
 
@@ -41,19 +46,28 @@ def create_app(
         PolicyError: the policy file does not validate.
         VendorKeyError, StoreError: the server's own files are unusable.
     """
-    policy = load_policy(settings.policy_path)
     trust = _factory_trust(settings)
     vendor_key = load_or_create_vendor_key(
         settings.vendor_key_path, settings.vendor_public_key_path
     )
+    admin_token = load_or_create_admin_token(settings.admin_token_path)
+    clock = clock or settings.make_clock()
     owned = store is None
+    store = store or Store(settings.db_path)
+    try:
+        policy = policy_at_start(settings, store, clock)
+    except BaseException:
+        if owned:
+            store.close()
+        raise
     context = ServerContext(
         settings=settings,
-        clock=clock or SystemClock(),
-        store=store or Store(settings.db_path),
-        policy=policy,
+        clock=clock,
+        store=store,
+        policy_in_force=policy,
         trust=trust,
         vendor_key=vendor_key,
+        admin_token=admin_token,
     )
 
     @asynccontextmanager
@@ -69,10 +83,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.context = context
-    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=MAX_BODY_BYTES,
+        path_limits={"/admin/policy": MAX_POLICY_BYTES},
+    )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(activation.router)
+    app.include_router(contact.router)
+    app.include_router(admin.router)
+    app.include_router(admin_system.router)
     _document_raw_bodies(app)
     return app
 
@@ -91,7 +111,8 @@ def _factory_trust(settings: ServerSettings) -> FactoryTrust:
 
 
 def _document_raw_bodies(app: FastAPI) -> None:
-    """Add the schemas of bodies that routes read raw (to check their signed digest)."""
+    """Add the schemas of bodies that routes read raw (to check their signed digest), and drop
+    the validation answers FastAPI documents but this server never sends."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -105,6 +126,13 @@ def _document_raw_bodies(app: FastAPI) -> None:
             raw = ActivationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(raw.pop("$defs", {}))
             components["ActivationRequest"] = raw
+            # FastAPI documents its own 422 for invalid input; ours is 400 with ErrorBody
+            # (http_errors), which every route declares, so the 422 would be a false promise.
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,21 +1,23 @@
-"""``vendor-server``: run the vendor server, check a policy file.
+"""``vendor-server``: run the vendor server, check a policy file, operate a running server.
 
-Subcommands are small functions registered on one parser, so issue #3's ``admin`` commands
-(holds, releases, device status) slot in beside ``serve`` and ``policy``.
+Subcommands are small functions registered on one parser; ``admin ...`` lives in
+:mod:`server_stub.admin_cli`.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.protocol.identity import Factory
 
-from .embedded import EmbeddedVendorServer
+from .admin_cli import add_admin_parser
 from .errors import VendorServerError
 from .policy import load_policy
 from .settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
@@ -60,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="create the simulated factory CA beside the data directory if there is none yet",
     )
+    serve.add_argument(
+        "--speed",
+        type=float,
+        help="run a simulated clock this many times real time (3600: an hour per second)",
+    )
+    serve.add_argument(
+        "--start",
+        type=_instant,
+        help="start a simulated clock here: Unix seconds or ISO 8601 (2021-09-01T12:00:00Z)",
+    )
+    serve.add_argument(
+        "--admin-remote",
+        action="store_true",
+        help="answer the admin API from other hosts too (default: loopback only)",
+    )
     serve.set_defaults(handler=_serve)
 
     policy = commands.add_parser("policy", help="policy files")
@@ -67,7 +84,23 @@ def _parser() -> argparse.ArgumentParser:
     check = policy_commands.add_parser("check", help="validate a policy file")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_policy_check)
+
+    add_admin_parser(commands)
     return parser
+
+
+def _instant(text: str) -> float:
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither Unix seconds nor an ISO 8601 time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -77,7 +110,13 @@ def _serve(args: argparse.Namespace) -> int:
         policy_path=args.policy,
         host=args.host,
         port=args.port,
+        admin_remote=args.admin_remote,
+        clock_speed=args.speed,
+        clock_start=args.start,
     )
+    # Imported here: uvicorn and FastAPI are not needed by `admin` and `policy` commands.
+    from .embedded import EmbeddedVendorServer
+
     if args.init_factory and not settings.factory_root_path.exists():
         Factory.open(settings.factory_root_path.parent)
     server = EmbeddedVendorServer(settings, log_level="info")
@@ -97,7 +136,18 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: stop.set())
     print(f"vendor server listening on {server.url}")
     print(f"vendor public key (pin it in phones): {server.vendor_public_key_path}")
-    print(f"policy: {server.app.state.context.policy.version}", flush=True)
+    print(f"policy: {server.app.state.context.policy.version}")
+    token = server.admin_token
+    if token.created:
+        # The only time the token is shown; afterwards it is only in the 0600 file.
+        print(f"admin token (shown once; kept in {token.path}): {token.value}")
+    else:
+        print(f"admin token: in {token.path}")
+    if isinstance(server.clock, SimulatedClock):
+        moment = dt.datetime.fromtimestamp(server.clock.now(), tz=dt.UTC)
+        start = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"simulated clock: {start} at speed {server.clock.speed:g}")
+    sys.stdout.flush()
     try:
         while not stop.wait(0.5):
             pass

@@ -16,8 +16,9 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-from phone_sim.protocol.clock import Clock, SystemClock
+from phone_sim.protocol.clock import Clock
 
+from .admin_token import AdminToken
 from .app import create_app
 from .errors import VendorServerError
 from .settings import ServerSettings
@@ -67,7 +68,7 @@ class EmbeddedVendorServer:
     ) -> None:
         self.settings = settings
         self.log_level = log_level
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or settings.make_clock()
         self.store = Store(settings.db_path)
         try:
             self.app: FastAPI = create_app(settings, clock=self.clock, store=self.store)
@@ -86,6 +87,12 @@ class EmbeddedVendorServer:
         if self._url is None:
             raise EmbeddedServerError("the server has not been started")
         return self._url
+
+    @property
+    def admin_token(self) -> AdminToken:
+        """The operator's bearer token (``created`` is True on the start that made it)."""
+        token: AdminToken = self.app.state.context.admin_token
+        return token
 
     @property
     def vendor_public_key_path(self) -> Path:

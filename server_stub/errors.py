@@ -21,3 +21,70 @@ class VendorKeyError(VendorServerError):
 
 class StoreError(VendorServerError):
     """The database cannot be opened or has a schema this version does not understand."""
+
+
+class ApiError(VendorServerError):
+    """A refusal of the admin API, sent as the JSON error body with ``status`` and ``code``."""
+
+    status = 400
+    code = "bad_request"
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class AdminUnauthorized(ApiError):
+    """No bearer token, or not the server's admin token."""
+
+    status = 401
+    code = "admin_unauthorized"
+
+
+class AdminForbidden(ApiError):
+    """The admin API was called from another host and the server does not allow it."""
+
+    status = 403
+    code = "admin_forbidden"
+
+
+class BadIdentifier(ApiError):
+    """Neither a serial (4-32 letters or digits) nor an IMEI with a valid check digit."""
+
+    status = 400
+    code = "malformed_request"
+
+
+class DeviceNotFound(ApiError):
+    """No device or pending hold has this serial or IMEI."""
+
+    status = 404
+    code = "device_not_found"
+
+
+class NothingToRelease(ApiError):
+    """The device is neither held, flagged nor locked."""
+
+    status = 409
+    code = "nothing_to_release"
+
+
+class PolicyRejected(ApiError):
+    """A replacement policy does not validate; the policy in force stays."""
+
+    status = 400
+    code = "policy_invalid"
+
+
+class PolicyVersionConflict(ApiError):
+    """A different policy under the version already in force (the audit log could not tell them apart)."""
+
+    status = 409
+    code = "policy_version_unchanged"
+
+
+class ClockNotAdjustable(ApiError):
+    """The server runs on real time, which cannot be advanced."""
+
+    status = 409
+    code = "clock_not_adjustable"

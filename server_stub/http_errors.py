@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.messages import ErrorBody
 
+from .errors import AdminUnauthorized, ApiError
+
 log = logging.getLogger(__name__)
 
 #: Codes for the HTTP errors Starlette raises itself.
@@ -41,6 +43,13 @@ def error_response(
 async def _protocol_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProtocolError)
     return error_response(exc.status, exc.code, exc.message)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    # RFC 6750: a 401 says which scheme would be accepted.
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AdminUnauthorized) else None
+    return error_response(exc.status, exc.code, exc.message, headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -69,6 +78,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProtocolError, _protocol_error)
+    app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -19,22 +19,28 @@ DRAIN_BYTES = 1024 * 1024
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    """Refuse bodies over ``limit`` bytes; ``path_limits`` sets another limit for exact paths."""
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.default_limit = limit
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.default_limit)
         declared = _content_length(scope)
         if declared == -1:
             await _refuse(send, 400, "malformed_request", "Content-Length is not a number")
             return
-        if declared is not None and declared > self.limit:
+        if declared is not None and declared > limit:
             if declared <= DRAIN_BYTES:
                 await _drain(receive, DRAIN_BYTES)
-            await _refuse(send, 413, "payload_too_large", self._too_large(declared))
+            await _refuse(send, 413, "payload_too_large", _too_large(declared, limit))
             return
         chunks: list[bytes] = []
         size = 0
@@ -46,17 +52,18 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             more = bool(message.get("more_body", False))
-            if size > self.limit:
+            if size > limit:
                 if more:
                     await _drain(receive, DRAIN_BYTES)
-                await _refuse(send, 413, "payload_too_large", self._too_large(None))
+                await _refuse(send, 413, "payload_too_large", _too_large(None, limit))
                 return
             chunks.append(chunk)
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    def _too_large(self, declared: int | None) -> str:
-        size = "the body" if declared is None else f"the body ({declared} bytes)"
-        return f"{size} is larger than the {self.limit}-byte limit"
+
+def _too_large(declared: int | None, limit: int) -> str:
+    size = "the body" if declared is None else f"the body ({declared} bytes)"
+    return f"{size} is larger than the {limit}-byte limit"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from phone_sim.protocol.clock import Clock, SimulatedClock, SystemClock
 from phone_sim.protocol.signing import MAX_REQUEST_SKEW
 
 from .errors import SettingsError
@@ -25,15 +26,22 @@ class ServerSettings:
     """Where the server keeps its state and what it answers with.
 
     Attributes:
-        data_dir: holds ``vendor.key``, ``vendor.pub`` and ``vendor.db``.
+        data_dir: holds ``vendor.key``, ``vendor.pub``, ``vendor.db``, ``admin.token`` and,
+            once an operator has installed one, ``policy.toml`` (the policy in force).
         factory_root: the factory root certificate (PEM) device chains must reach;
             ``None`` means ``data_dir.parent / "factory" / "root.pem"``, where the simulator
             keeps its factory beside the vendor's data.
-        policy_path: a policy TOML file; ``None`` means the packaged default policy.
+        policy_path: a policy TOML file to install as the policy in force at start (it is
+            copied to ``data_dir/policy.toml``); ``None`` keeps the installed policy, or the
+            packaged default if none was ever installed.
         host: interface to bind; loopback unless told otherwise.
         port: TCP port; 0 asks the OS for a free one (the embedded server and tests do).
         verdict_ttl: how long the phone may act on a verdict after it was issued.
         nonce_ttl: how long a request nonce is remembered to refuse replays.
+        admin_remote: answer the admin API from other hosts too (default: loopback only).
+        clock_speed, clock_start: run on a simulated clock at this speed (simulated seconds
+            per real second) from this Unix time; both ``None`` means real time. Ignored
+            when a clock is passed to the app (the embedded server shares the phone's).
     """
 
     data_dir: Path
@@ -43,6 +51,9 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     verdict_ttl: dt.timedelta = DEFAULT_VERDICT_TTL
     nonce_ttl: dt.timedelta = DEFAULT_NONCE_TTL
+    admin_remote: bool = False
+    clock_speed: float | None = None
+    clock_start: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -51,6 +62,15 @@ class ServerSettings:
             raise SettingsError("verdict_ttl must be positive")
         if self.nonce_ttl < MIN_NONCE_TTL:
             raise SettingsError(f"nonce_ttl must be at least {MIN_NONCE_TTL} to refuse replays")
+        if self.clock_speed is not None and self.clock_speed < 0:
+            raise SettingsError(f"clock speed must be >= 0, got {self.clock_speed}")
+
+    def make_clock(self) -> Clock:
+        """Real time, or a simulated clock if a speed or start was set."""
+        if self.clock_speed is None and self.clock_start is None:
+            return SystemClock()
+        speed = 1.0 if self.clock_speed is None else self.clock_speed
+        return SimulatedClock(self.clock_start, speed=speed)
 
     @property
     def factory_root_path(self) -> Path:
@@ -69,3 +89,11 @@ class ServerSettings:
     @property
     def vendor_public_key_path(self) -> Path:
         return self.data_dir / "vendor.pub"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.data_dir / "admin.token"
+
+    @property
+    def installed_policy_path(self) -> Path:
+        return self.data_dir / "policy.toml"

@@ -12,84 +12,35 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.messages import (
     ActivationRequest,
     DeviceReport,
     SimReport,
-    Verdict,
     VerdictStatus,
 )
 
 from .errors import SlotError, TransitionRefused
+from .events import ActivationAttempt, CallResult, PhoneEvent, SlotView, VerdictOutcome
 from .exchange import Exchange
 from .identity import DeviceIdentity
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
+from .verdicts import verdict_problem
+
+__all__ = ["ActivationAttempt", "CallResult", "Phone", "PhoneEvent", "SlotView", "VerdictOutcome"]
 
 SLOTS = (1, 2)
 EMERGENCY_ALWAYS = frozenset({"112", "911"})
 EMERGENCY_WITHOUT_SIM = frozenset({"000", "08", "110", "118", "119", "999"})
-#: a verdict issued this far in the phone's future is refused (clocks disagree too much)
-MAX_FUTURE_SKEW = 300
 #: how many exchanges the inspector keeps
 EXCHANGE_MEMORY = 200
 OFFLINE_REASON = "OFFLINE_TOO_LONG"
 CUSTOM_ROM_REASON = "CUSTOM_ROM"
-
-
-@dataclass(frozen=True)
-class PhoneEvent:
-    """Something the phone did or noticed, for listeners (status bar, notices, inspector)."""
-
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class SlotView:
-    slot: int
-    sim: Sim | None
-    serving: Network | None
-
-    @property
-    def roaming(self) -> bool:
-        return (
-            self.sim is not None
-            and self.serving is not None
-            and self.serving.code != self.sim.home.code
-        )
-
-    @property
-    def signal(self) -> int:
-        """Bars out of four."""
-        return 4 if self.serving is not None else 0
-
-
-@dataclass(frozen=True)
-class ActivationAttempt:
-    kind: str
-    nonce: str
-    request: ActivationRequest
-    started_at: float
-
-
-@dataclass(frozen=True)
-class CallResult:
-    placed: bool
-    number: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerdictOutcome:
-    accepted: bool
-    detail: str
-    verdict: Verdict | None = None
 
 
 class Phone:
@@ -341,7 +292,9 @@ class Phone:
         verdict = exchange.verdict
         if verdict is None:
             return self._refuse(exchange.error or "no answer", code=exchange.error_code)
-        problem = self._verdict_problem(verdict, attempt)
+        problem = verdict_problem(
+            verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
+        )
         if problem is not None:
             return self._refuse(f"verdict rejected: {problem}", code="verdict_rejected")
         locked = verdict.status is VerdictStatus.LOCKED
@@ -371,27 +324,6 @@ class Phone:
             self._emit("notice", verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
-    def _verdict_problem(self, verdict: Verdict, attempt: ActivationAttempt) -> str | None:
-        now = self.clock.now()
-        if verdict.device_serial != self.identity.serial:
-            return f"it is for device {verdict.device_serial}, not this one"
-        if verdict.imei not in self.identity.imeis:
-            return f"it names IMEI {verdict.imei}, not this phone's"
-        if verdict.nonce != attempt.nonce:
-            return "it answers another request (nonce mismatch)"
-        if verdict.nonce in self.persisted.used_nonces:
-            return "its nonce was already used"
-        if verdict.sequence <= self.persisted.last_sequence:
-            return (
-                f"it is a replay or out of order (sequence {verdict.sequence}, "
-                f"last accepted {self.persisted.last_sequence})"
-            )
-        if verdict.expires_at <= now:
-            return "it has expired"
-        if verdict.issued_at > now + MAX_FUTURE_SKEW:
-            return "it was issued in the future"
-        return None
-
     def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
         self.last_error = f"Activation server error: {why}"
         if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
@@ -409,7 +341,10 @@ class Phone:
     # --- check-ins and the offline rule --------------------------------------------------
 
     def _want_checkin(self, reason: str) -> None:
-        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED) and not self.identity.custom_rom:
+        if (
+            self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED)
+            and not self.identity.custom_rom
+        ):
             self.schedule.force(reason)
 
     def checkin_due(self) -> str | None:
@@ -452,9 +387,8 @@ class Phone:
             )
             self._enter(DeviceState.LOCKED)
             self._want_checkin("offline lock")
-        elif (
-            not self._offline_warned
-            and silent >= state.offline_lock_after - (state.offline_warning_before or 0)
+        elif not self._offline_warned and silent >= state.offline_lock_after - (
+            state.offline_warning_before or 0
         ):
             self._offline_warned = True
             left = (state.offline_lock_after - silent) / 86400

@@ -54,7 +54,7 @@ class CheckinSchedule:
         """Record a failure; return the back-off delay before the retry."""
         self.failures += 1
         self.last_failure = why
-        delay = min(self.max_backoff, self.base_backoff * 2 ** (self.failures - 1))
+        delay = float(min(self.max_backoff, self.base_backoff * 2.0 ** (self.failures - 1)))
         delay *= self.rng.uniform(0.5, 1.0)  # jitter, never beyond the bound
         self.next_at = now + delay
         return delay

@@ -6,12 +6,15 @@ in thread workers, and hands their results back to the model on the UI thread.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -29,6 +32,7 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 
 SCREEN_FOR_STATE: dict[DeviceState, type[PhoneScreen]] = {
     DeviceState.OFF: OffScreen,
@@ -49,11 +53,13 @@ class Pace:
     logo: float = 1.0
     starting: float = 0.8
     setup_step: float = 0.6
+    #: how often the phone's heartbeat runs (check-ins, offline rule, fast-forward steps)
+    tick: float = 0.25
 
     @classmethod
     def instant(cls) -> Pace:
         """For tests: every step takes a blink."""
-        return cls(0.01, 0.01, 0.01, 0.01, 0.01)
+        return cls(0.01, 0.01, 0.01, 0.01, 0.01, 0.02)
 
 
 class PhoneApp(App[None]):
@@ -62,6 +68,8 @@ class PhoneApp(App[None]):
     BINDINGS = [
         Binding("t", "sim_tray", "SIM tray"),
         Binding("i", "inspector", "Inspector"),
+        Binding("a", "advance(259200)", "+3 days"),
+        Binding("v", "vendor_console", "Vendor console"),
         Binding("r", "reboot", "Reboot"),
         Binding("p", "power", "Power"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -72,6 +80,10 @@ class PhoneApp(App[None]):
         self.sim = sim
         self.pace = pace or Pace()
         self._power_on_at_start = power_on
+        #: while fast-forwarding ("advance 3 days"), the simulated time to reach
+        self.fast_forward_to: float | None = None
+        #: the phone screen showing the phone's state (modals may sit above it)
+        self._face: PhoneScreen | None = None
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -80,6 +92,7 @@ class PhoneApp(App[None]):
         if self._power_on_at_start and self.sim.phone.state is DeviceState.OFF:
             self.sim.phone.power_on()
         self.sync_screen()
+        self.set_interval(self.pace.tick, self.tick)
 
     def on_unmount(self) -> None:
         self.workers.cancel_all()
@@ -92,39 +105,79 @@ class PhoneApp(App[None]):
         event = message.event
         if event.kind in ("sim", "network", "call"):
             self.notify(event.detail, timeout=3)
+        elif event.kind == "notice":
+            self.notify(event.detail, title="Notice", timeout=8)
         self.sync_screen()
 
     def sync_screen(self) -> None:
         """Show the screen for the phone's state; close overlays that state change made stale."""
+        if not self.screen_stack:
+            return  # the app is shutting down; a late answer has nothing to show
+        if isinstance(self.screen, VendorConsoleScreen):
+            return  # the operator is at the console; the phone catches up when it closes
         wanted = SCREEN_FOR_STATE[self.sim.phone.state]
-        base = self._base_screen()
-        if isinstance(base, wanted):
-            if isinstance(base, PhoneScreen):
-                base.refresh_face()
+        # Compare with the face last installed, not the stack: a switch in progress must not
+        # be started twice (the first new screen would be torn down while it mounts).
+        if isinstance(self._face, wanted):
             for screen in self.screen_stack[1:]:
                 if isinstance(screen, PhoneScreen | SimTrayScreen | InspectorScreen):
-                    screen.refresh_face()
+                    # a screen mid-switch has no widgets to update; it renders on mount
+                    with suppress(NoMatches):
+                        screen.refresh_face()
             return
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        if len(self.screen_stack) == 2:
-            self.switch_screen(wanted())
+        face = wanted()
+        if self._face is None:
+            self.push_screen(face)
         else:
-            self.push_screen(wanted())
-
-    def _base_screen(self) -> Screen[object] | None:
-        # screen_stack[0] is Textual's default screen; ours sits above it.
-        return self.screen_stack[1] if len(self.screen_stack) > 1 else None
+            self.switch_screen(face)
+        self._face = face
 
     # --- vendor round trips ----------------------------------------------------------------
 
+    def tick(self) -> None:
+        """The phone's heartbeat: offline rule, due check-ins, and fast-forwarding time."""
+        phone = self.sim.phone
+        phone.tick()
+        if phone.pending is not None:
+            return  # time waits for the answer, so a fast-forward cannot skip past it
+        if phone.checkin_due() is not None:
+            self._start(phone.begin_activation)
+            return
+        target = self.fast_forward_to
+        if target is None:
+            return
+        now = self.sim.clock.now()
+        next_at = phone.schedule.next_at
+        step_to = next_at if next_at is not None and now < next_at <= target else target
+        self.sim.clock.advance(max(0.0, step_to - now))
+        if step_to >= target:
+            self.fast_forward_to = None
+            self.notify("Time advanced", timeout=2)
+        phone.tick()
+        if phone.checkin_due() is not None:
+            # Start the check-in that falls due at this step now, so the fast-forward is never
+            # seen as finished while one is still owed.
+            self._start(phone.begin_activation)
+        self.sync_screen()
+
     def request_activation(self) -> None:
-        """Ask the vendor (activation from setup; a re-check when locked or activated)."""
+        """Ask the vendor now: activation from setup; a check-in when activated or locked."""
+        phone = self.sim.phone
+        if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+            phone.retry()
+            self.tick()
+            return
+        self._start(phone.begin_activation)
+
+    def _start(self, begin: Callable[[], ActivationAttempt]) -> None:
         try:
-            attempt = self.sim.phone.begin_activation()
+            attempt = begin()
         except PhoneError as exc:
             self.notify(str(exc), severity="warning")
             return
+        self.sync_screen()
         self._send(attempt)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="vendor")
@@ -165,9 +218,26 @@ class PhoneApp(App[None]):
         if not isinstance(self.screen, SimTrayScreen):
             self.push_screen(SimTrayScreen())
 
+    def action_vendor_console(self) -> None:
+        if not isinstance(self.screen, VendorConsoleScreen):
+            self.push_screen(VendorConsoleScreen(), callback=lambda _: self.sync_screen())
+
     def action_inspector(self) -> None:
         if not isinstance(self.screen, InspectorScreen):
             self.push_screen(InspectorScreen())
+
+    def action_advance(self, seconds: float) -> None:
+        """Let simulated time pass; the phone checks in on the way as it would in real time."""
+        start = max(self.fast_forward_to or 0.0, self.sim.clock.now())
+        self.fast_forward_to = start + seconds
+        self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
+        self.tick()
+
+    def action_factory_reset(self) -> None:
+        try:
+            self.sim.phone.factory_reset()
+        except PhoneError as exc:
+            self.notify(str(exc), severity="warning")
 
     def action_reboot(self) -> None:
         try:
@@ -192,6 +262,22 @@ class PhoneApp(App[None]):
             "Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot
         )
         yield SystemCommand("Power on/off", "Hold the power button", self.action_power)
+        for label, seconds in (
+            ("1 hour", 3600),
+            ("1 day", 86400),
+            ("3 days", 259200),
+            ("7 days", 604800),
+        ):
+            yield SystemCommand(
+                f"Advance time {label}",
+                "Simulated time passes; scheduled check-ins happen on the way",
+                partial(self.action_advance, seconds),
+            )
+        yield SystemCommand(
+            "Factory reset",
+            "Erase the phone (the vendor keeps its record)",
+            self.action_factory_reset,
+        )
         if self.sim.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
             yield SystemCommand(
                 "Ask the vendor again", "Send a fresh signed request", self.request_activation

@@ -19,10 +19,12 @@ def make_sim(tmp_path: Path) -> Iterator[Callable[..., Simulation]]:
     opened: list[Simulation] = []
 
     def make(spec: PhoneSpec | None = None, **kwargs: object) -> Simulation:
+        # A reopened world resumes its clock where the last one stopped, as `make run` does.
+        start = opened[-1].clock.now() if opened else STORY_START
         sim = open_simulation(
             tmp_path / "world",
             spec=spec,
-            clock=FixedClock(STORY_START),
+            clock=FixedClock(start),
             seed=2021,
             **kwargs,  # type: ignore[arg-type]
         )
@@ -47,5 +49,14 @@ async def wait_until(
     deadline = loop.time() + timeout
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out; screen is {type(pilot.app.screen).__name__}")
+            app = pilot.app
+            sim = getattr(app, "sim", None)
+            detail = ""
+            if sim is not None:
+                detail = (
+                    f"; phone {sim.phone.state.value}, pending {sim.phone.pending is not None}, "
+                    f"fast-forward to {getattr(app, 'fast_forward_to', None)}, clock {sim.clock.now()}, "
+                    f"next check-in {sim.phone.schedule.next_at}, last error {sim.phone.last_error}"
+                )
+            raise AssertionError(f"timed out; screen is {type(app.screen).__name__}{detail}")
         await pilot.pause(0.02)

@@ -53,6 +53,32 @@ async def walk_through_setup(pilot: Pilot[None], sim: Simulation, *sims: str) ->
     )
 
 
+async def three_days_later(pilot: Pilot[None], sim: Simulation) -> None:
+    """From the home screen, let three simulated days pass (the story's delay) with the key."""
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, HomeScreen) and pilot.app.screen.ready
+    )
+    # Keys go to the focused widget's screen: wait until the home screen has taken focus.
+    await wait_until(
+        pilot,
+        lambda: (
+            sim.phone.pending is None
+            and pilot.app.focused is not None
+            and pilot.app.focused.screen is pilot.app.screen
+        ),
+    )
+    target = sim.clock.now() + 3 * 86400
+    await pilot.press("a")
+    await wait_until(
+        pilot,
+        lambda: (
+            sim.clock.now() >= target
+            and pilot.app.fast_forward_to is None  # type: ignore[attr-defined]
+            and sim.phone.pending is None
+        ),
+    )
+
+
 def text_of(app: PhoneApp, selector: str) -> str:
     """The text a widget on the current screen shows ('' while the screen is still composing)."""
     found = app.screen.query(selector)
@@ -74,6 +100,7 @@ async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulat
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "Cubacel")
+        await three_days_later(pilot, sim)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
         details = text_of(app, "#lock-details")
@@ -88,6 +115,7 @@ async def test_crimean_operator_locks_while_russian_mts_does_not(
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, carrier_name)
+        await three_days_later(pilot, sim)
         expected = LockScreen if locked else HomeScreen
         await wait_until(pilot, lambda: isinstance(app.screen, expected))
         assert sim.phone.slot(1).sim is not None
@@ -101,6 +129,7 @@ async def test_the_lock_survives_a_reboot_and_a_restart(
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "Koryolink")
+        await three_days_later(pilot, sim)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         before = app.screen
         states: list[str] = []
@@ -125,6 +154,7 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simul
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "Syriatel")
+        await three_days_later(pilot, sim)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         for key in ("escape", "tab", "enter", "h", "q", "backspace", "ctrl+r"):
             if isinstance(app.screen, DialerScreen):
@@ -145,19 +175,31 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simul
         assert isinstance(app.screen, LockScreen)
 
 
-async def test_lock_screen_retry_with_a_german_sim_is_the_story_workaround(sim: Simulation) -> None:
+async def test_a_german_sim_does_not_lift_a_lock_decided_at_activation(sim: Simulation) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "MCI")
+        await three_days_later(pilot, sim)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
-        sim.phone.replace_sim(1, Sim.of(carrier("Vodafone")))
-        await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
-        assert sim.phone.state is DeviceState.ACTIVATED
+        sent = len(sim.phone.exchanges)
+        sim.phone.replace_sim(1, Sim.of(carrier("Vodafone")))  # a SIM change triggers a check-in
+        await wait_until(
+            pilot, lambda: len(sim.phone.exchanges) > sent and sim.phone.pending is None
+        )
+        await pilot.press("ctrl+r")  # and so does Retry
+        await wait_until(
+            pilot, lambda: len(sim.phone.exchanges) > sent + 1 and sim.phone.pending is None
+        )
+        assert [e.kind for e in sim.phone.exchanges[sent:]] == ["checkin", "checkin"]
+        assert all(
+            e.verdict is not None and e.verdict.status == "locked"
+            for e in sim.phone.exchanges[sent:]
+        )
+        assert isinstance(app.screen, LockScreen) and sim.phone.state is DeviceState.LOCKED
 
 
 def _flip_status(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
-    return headers, body.replace(b'"locked"', b'"activated"')
+    return headers, body.replace(b'"activated"', b'"locked"')
 
 
 def _flip_last_signature_byte(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
@@ -244,6 +286,8 @@ def test_lock_screen_snapshot(
     sim.phone.finish_boot()
     sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
     assert sim.activate().accepted
+    sim.advance(3 * 86400)
+    assert sim.phone.state is DeviceState.LOCKED
     sim.phone.reboot()
 
     async def settle(pilot: Pilot[None]) -> None:
@@ -252,3 +296,28 @@ def test_lock_screen_snapshot(
         await pilot.pause(0.2)
 
     assert snap_compare(app_for(sim), terminal_size=SIZE, run_before=settle)
+
+
+async def test_custom_rom_setup_says_so_and_never_contacts_the_vendor(
+    make_sim: Callable[..., Simulation],
+) -> None:
+    sim = make_sim(PhoneSpec(bootloader_unlocked=True, custom_rom=True))
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
+        await pilot.press("enter", "enter", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                "no vendor" in text_of(app, "#custom-rom-note").lower()
+                or "without the vendor" in text_of(app, "#custom-rom-note")
+            ),
+        )
+        assert sim.phone.exchanges == []
+        await pilot.press("enter")  # Finish
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("a")  # three simulated days pass
+        await wait_until(pilot, lambda: app.fast_forward_to is None)
+        assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
+        assert sim.server is not None and sim.server.store.device(sim.phone.identity.serial) is None

@@ -22,6 +22,7 @@ from phone_sim.protocol.signing import WireResponse, verify_verdict_response
 from server_stub.embedded import EmbeddedVendorServer
 from tests.support.signed_client import (
     ACTIVATION_PATH,
+    CHECKIN_PATH,
     SEPT_2021,
     DeviceIdentity,
     new_nonce,
@@ -71,7 +72,7 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict[st
 # --- accepted activations -------------------------------------------------------------------
 
 
-def test_cuban_sim_gets_a_signed_lock_verdict(
+def test_cuban_sim_gets_a_signed_verdict_and_a_lock_three_days_later(
     vendor_server: EmbeddedVendorServer, device: DeviceIdentity, http: requests.Session
 ) -> None:
     request = device.request([sim("368-01")])
@@ -79,21 +80,34 @@ def test_cuban_sim_gets_a_signed_lock_verdict(
 
     assert response.status_code == 200, response.text
     verdict = verified_verdict(vendor_server, response)
-    assert verdict.status is VerdictStatus.LOCKED
-    assert verdict.reason == "EMBARGOED_TERRITORY"
-    assert verdict.message.startswith(LOCK_MESSAGE_START)
+    # The story: not locked at activation, but a few days later (the default policy: 3 days).
+    assert verdict.status is VerdictStatus.ACTIVATED
+    assert verdict.reason == "ACTIVATION_OK"
     assert (verdict.device_serial, verdict.imei) == (device.claims.serial, device.claims.imeis[0])
     assert verdict.nonce == request.nonce
     assert (verdict.issued_at, verdict.expires_at) == (SEPT_2021, SEPT_2021 + 7 * 86400)
     assert verdict.sequence == 1
-    assert verdict.policy_version == "2021-09-sanctions-1"
+    assert verdict.policy_version == "2021-09-sanctions-2"
+    assert verdict.next_checkin_after == 86400
+    # The default policy has no offline rule, and absent fields are not sent at all.
+    assert verdict.offline_lock_after is None
+    assert b"offline" not in response.content
 
     stored = vendor_server.store.device(device.claims.serial)
-    assert stored is not None and (stored.status, stored.last_sequence) == ("locked", 1)
+    assert stored is not None and (stored.status, stored.last_sequence) == ("activated", 1)
     (row,) = vendor_server.store.verdicts(device.claims.serial)
     assert row.body == response.content  # the exact bytes the phone got
     (activation,) = vendor_server.store.activations(device.claims.serial)
-    assert activation["decision"]["territory"] == "Cuba"
+    assert activation["decision"]["rule"] == "flagged:lock-pending"
+    assert activation["decision"]["lock_due_at"] == SEPT_2021 + 3 * 86400
+    assert activation["decision"]["cause"]["territory"] == "Cuba"
+    (entry,) = vendor_server.store.audit()
+    assert (entry.kind, entry.serial, entry.sequence, entry.rule) == (
+        "activation",
+        device.claims.serial,
+        1,
+        "flagged:lock-pending",
+    )
 
 
 def test_a_tampered_verdict_fails_verification(
@@ -119,12 +133,11 @@ def test_german_sim_activates_and_sequences_increase(
     third = post_activation(vendor_server.url, device, device.request([sim("250-60")]), http=http)
 
     verdicts = [verified_verdict(vendor_server, r) for r in (first, second, third)]
-    assert [v.status for v in verdicts] == [
-        VerdictStatus.ACTIVATED,
-        VerdictStatus.ACTIVATED,
-        VerdictStatus.LOCKED,
-    ]
+    assert [v.status for v in verdicts] == [VerdictStatus.ACTIVATED] * 3
     assert [v.sequence for v in verdicts] == [1, 2, 3]
+    # MTS Russia is clean; Volna (Crimea) flags the phone: the lock is due in three days.
+    rules = [a["decision"]["rule"] for a in vendor_server.store.activations(device.claims.serial)]
+    assert rules == ["no-embargoed-network", "no-embargoed-network", "flagged:lock-pending"]
 
 
 def test_health(vendor_server: EmbeddedVendorServer, http: requests.Session) -> None:
@@ -132,7 +145,7 @@ def test_health(vendor_server: EmbeddedVendorServer, http: requests.Session) -> 
     public = load_vendor_public_key(vendor_server.vendor_public_key_path)
     assert response.json() == {
         "status": "ok",
-        "policy_version": "2021-09-sanctions-1",
+        "policy_version": "2021-09-sanctions-2",
         "vendor_key_id": vendor_key_id(public),
     }
 
@@ -141,12 +154,13 @@ def test_openapi_declares_request_and_error_bodies(
     vendor_server: EmbeddedVendorServer, http: requests.Session
 ) -> None:
     schema = http.get(vendor_server.url + "/openapi.json", timeout=5).json()
-    operation = schema["paths"][ACTIVATION_PATH]["post"]
-    for status in ("400", "401", "403", "409", "413"):
-        content = operation["responses"][status]["content"]["application/json"]
-        assert content["schema"]["$ref"] == "#/components/schemas/ErrorBody"
-    body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert body_ref == "#/components/schemas/ActivationRequest"
+    for path in (ACTIVATION_PATH, CHECKIN_PATH):
+        operation = schema["paths"][path]["post"]
+        for status in ("400", "401", "403", "409", "413"):
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"]["$ref"] == "#/components/schemas/ErrorBody"
+        body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert body_ref == "#/components/schemas/ActivationRequest"
     components = schema["components"]["schemas"]
     assert {"ActivationRequest", "DeviceReport", "SimReport", "Verdict", "ErrorBody"} <= set(
         components

@@ -10,6 +10,8 @@ from phone_sim.device.sims import Network, Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.simulation import Simulation
 
+DAY = 86400
+
 
 def activate_with(sim: Simulation, *carriers: str) -> Simulation:
     sim.phone.power_on()
@@ -43,6 +45,11 @@ def test_activation_decisions(
     sim: Simulation, carriers: tuple[str, ...], state: DeviceState
 ) -> None:
     activate_with(sim, *carriers)
+    # The story's lock came days later: every phone activates first.
+    assert sim.phone.state is DeviceState.ACTIVATED
+    sim.advance(3 * DAY - 60)
+    assert sim.phone.state is DeviceState.ACTIVATED
+    sim.advance(60)
     assert sim.phone.state is state
     verdict = sim.phone.exchanges[-1].verdict
     assert verdict is not None and verdict.device_serial == sim.phone.identity.serial
@@ -71,6 +78,7 @@ def test_custom_sim_by_mcc_mnc(sim: Simulation) -> None:
     assert sim.phone.slot(1).sim is not None
     assert sim.phone.slot(1).sim.home == Network("368-99", "unknown", "368", "99")
     sim.activate()
+    sim.advance(3 * DAY)
     assert sim.phone.state is DeviceState.LOCKED
 
 

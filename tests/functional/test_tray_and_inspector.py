@@ -68,7 +68,6 @@ async def test_inspector_lists_each_exchange_with_its_signature_check(sim: Simul
         await pilot.press("enter", "escape")  # Telekom, the first carrier
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
-        sim.phone.replace_sim(1, None)
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
         table = app.screen.query_one(DataTable)
@@ -92,6 +91,8 @@ async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_
         assert {"SIM tray", "Protocol inspector", "Reboot phone"} <= set(titles)
         sim.phone.insert_sim(1, Sim.of(carrier("Sudani")))
         await pilot.press("enter", "enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
+        app.action_advance(3 * 86400)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))

@@ -1,4 +1,4 @@
-"""A test device: a key and factory certificate, and correctly signed activation POSTs.
+"""A test device: a key and factory certificate, and correctly signed activation and check-in POSTs.
 
 This is a test helper, deliberately separate from the phone's own vendor client: the server's
 tests must not depend on the device code they would then be unable to catch out.
@@ -22,6 +22,7 @@ from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 #: 2021-09-01T12:00:00Z, a few days before the reported locks.
 SEPT_2021 = 1630497600
 ACTIVATION_PATH = "/v1/activation"
+CHECKIN_PATH = "/v1/checkin"
 TIMEOUT = 10.0
 
 
@@ -120,7 +121,28 @@ def post_activation(
     http: requests.Session | None = None,
 ) -> requests.Response:
     """Encode, sign and POST ``request`` to ``base_url``'s activation endpoint."""
-    wire = device.sign(
-        base_url + ACTIVATION_PATH, request.encode(), created=created, nonce=request.nonce
-    )
+    return post_signed(base_url + ACTIVATION_PATH, device, request, created=created, http=http)
+
+
+def post_checkin(
+    base_url: str,
+    device: DeviceIdentity,
+    request: ActivationRequest,
+    *,
+    created: int = SEPT_2021,
+    http: requests.Session | None = None,
+) -> requests.Response:
+    """Encode, sign and POST ``request`` to ``base_url``'s check-in endpoint."""
+    return post_signed(base_url + CHECKIN_PATH, device, request, created=created, http=http)
+
+
+def post_signed(
+    url: str,
+    device: DeviceIdentity,
+    request: ActivationRequest,
+    *,
+    created: int,
+    http: requests.Session | None = None,
+) -> requests.Response:
+    wire = device.sign(url, request.encode(), created=created, nonce=request.nonce)
     return send(wire, http=http)

@@ -1,4 +1,4 @@
-"""The activation policy: pure decisions on SIM networks, and refusal of bad policy files."""
+"""The activation policy: matching SIM networks, and refusal of bad policy files."""
 
 from __future__ import annotations
 
@@ -6,22 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from phone_sim.protocol.identity import Factory
-from phone_sim.protocol.messages import ActivationRequest, SimReport, VerdictStatus
+from phone_sim.protocol.messages import SimReport
 from server_stub.cli import main
 from server_stub.errors import PolicyError
 from server_stub.policy import (
-    Decision,
     DualSimRule,
+    Hit,
+    Network,
     Policy,
-    Reason,
     SimData,
-    decide,
+    embargo_hits,
     load_default_policy,
     load_policy,
     parse_policy,
 )
-from tests.support.signed_client import DeviceIdentity, sim
+from server_stub.policy.model import DAY, HOUR
+from tests.support.signed_client import sim
 
 LOCK_MESSAGE = (
     "Xiaomi policy does not permit sale or provision of the product to the territory in which "
@@ -39,18 +39,12 @@ networks = ["368"]
 
 
 @pytest.fixture(scope="module")
-def device() -> DeviceIdentity:
-    # Decisions never look at the certificate; one device for the module keeps this fast.
-    return DeviceIdentity.issue(Factory.create())
-
-
-@pytest.fixture(scope="module")
 def policy() -> Policy:
     return load_default_policy()
 
 
-def request(device: DeviceIdentity, *sims: SimReport) -> ActivationRequest:
-    return device.request(sims, nonce="n" * 16)
+def hits(policy: Policy, *sims: SimReport) -> list[Hit]:
+    return embargo_hits(policy, sims, policy.match.sim_data)
 
 
 def with_match(sim_data: str, dual_sim: str) -> Policy:
@@ -64,6 +58,11 @@ def test_default_policy_carries_the_reported_lock_message_verbatim(policy: Polic
     assert policy.lock_message == LOCK_MESSAGE
     assert policy.match.sim_data == (SimData.HOME,)
     assert policy.match.dual_sim is DualSimRule.ANY
+    # The story's timing: locked a few days after activation, checked daily.
+    assert (policy.enforcement.delay, policy.enforcement.checkin_interval) == (3 * DAY, DAY)
+    assert policy.enforcement.sim_swap_lifts_lock is False
+    assert policy.enforcement.activation_territory_sticks is True
+    assert (policy.offline, policy.region_lock) == (None, None)
     assert [t.name for t in policy.territories] == [
         "Cuba",
         "Iran",
@@ -87,19 +86,13 @@ def test_default_policy_carries_the_reported_lock_message_verbatim(policy: Polic
         ("250-34", "Crimea"),  # Krymtelekom
     ],
 )
-def test_embargoed_operators_lock(
-    policy: Policy, device: DeviceIdentity, home: str, territory: str
-) -> None:
-    decision = decide(policy, request(device, sim(home)))
-    assert decision == Decision(
-        status=VerdictStatus.LOCKED,
-        reason=Reason.EMBARGOED_TERRITORY,
-        message=LOCK_MESSAGE,
-        rule="embargo:home",
-        policy_version=policy.version,
-        territory=territory,
-        network=home,
-        slot=1,
+def test_embargoed_operators_are_hit(policy: Policy, home: str, territory: str) -> None:
+    (hit,) = hits(policy, sim(home))
+    assert (hit.slot, hit.data, str(hit.network), hit.territory.name) == (
+        1,
+        SimData.HOME,
+        home,
+        territory,
     )
 
 
@@ -113,72 +106,62 @@ def test_embargoed_operators_lock(
         "310-260",  # T-Mobile USA
     ],
 )
-def test_other_operators_activate(policy: Policy, device: DeviceIdentity, home: str) -> None:
-    decision = decide(policy, request(device, sim(home)))
-    assert decision.status is VerdictStatus.ACTIVATED
-    assert decision.reason is Reason.ACTIVATION_OK
-    assert decision.rule == "no-embargoed-network"
-    assert decision.territory is None
+def test_other_operators_are_not_hit(policy: Policy, home: str) -> None:
+    assert hits(policy, sim(home)) == []
 
 
-def test_activation_without_a_sim_is_allowed(policy: Policy, device: DeviceIdentity) -> None:
-    decision = decide(policy, request(device))
-    assert (decision.status, decision.rule) == (VerdictStatus.ACTIVATED, "no-sim")
+def test_no_sim_no_hit(policy: Policy) -> None:
+    assert hits(policy) == []
 
 
-def test_home_operator_counts_not_the_network_roamed_on(
-    policy: Policy, device: DeviceIdentity
-) -> None:
-    # A German SIM roaming on Cubacel activates; a Cuban SIM roaming in Germany locks.
-    tourist = decide(policy, request(device, sim("262-01", serving="368-01")))
-    cuban_abroad = decide(policy, request(device, sim("368-01", serving="262-01")))
-    assert tourist.status is VerdictStatus.ACTIVATED
-    assert cuban_abroad.status is VerdictStatus.LOCKED
+def test_home_operator_counts_not_the_network_roamed_on(policy: Policy) -> None:
+    # A German SIM roaming on Cubacel is not hit; a Cuban SIM roaming in Germany is.
+    assert hits(policy, sim("262-01", serving="368-01")) == []
+    assert len(hits(policy, sim("368-01", serving="262-01"))) == 1
 
 
-def test_serving_network_counts_when_the_policy_says_so(device: DeviceIdentity) -> None:
+def test_serving_network_counts_when_the_policy_says_so() -> None:
     policy = with_match('["serving"]', "any")
-    tourist = decide(policy, request(device, sim("262-01", serving="368-01")))
-    assert (tourist.status, tourist.rule, tourist.network) == (
-        VerdictStatus.LOCKED,
-        "embargo:serving",
-        "368-01",
-    )
+    (hit,) = hits(policy, sim("262-01", serving="368-01"))
+    assert (hit.data, hit.network) == (SimData.SERVING, Network("368", "01"))
     # Not camped on any network: nothing to judge.
-    assert decide(policy, request(device, sim("368-01"))).status is VerdictStatus.ACTIVATED
+    assert hits(policy, sim("368-01")) == []
 
 
-def test_dual_sim_any_slot_embargoed_locks(policy: Policy, device: DeviceIdentity) -> None:
-    decision = decide(policy, request(device, sim("262-01", slot=1), sim("467-05", slot=2)))
-    assert (decision.status, decision.slot, decision.territory) == (
-        VerdictStatus.LOCKED,
-        2,
-        "North Korea",
-    )
+def test_dual_sim_any_slot_embargoed_is_hit(policy: Policy) -> None:
+    (hit,) = hits(policy, sim("262-01", slot=1), sim("467-05", slot=2))
+    assert (hit.slot, hit.territory.name) == (2, "North Korea")
 
 
-def test_dual_sim_all_rule_needs_every_slot_embargoed(device: DeviceIdentity) -> None:
+def test_dual_sim_all_rule_needs_every_slot_embargoed() -> None:
     policy = with_match('["home"]', "all")
-    mixed = request(device, sim("262-01", slot=1), sim("368-01", slot=2))
-    both = request(device, sim("368-01", slot=1), sim("368-01", slot=2))
-    assert decide(policy, mixed).status is VerdictStatus.ACTIVATED
-    assert decide(policy, both).status is VerdictStatus.LOCKED
+    assert hits(policy, sim("262-01", slot=1), sim("368-01", slot=2)) == []
+    assert len(hits(policy, sim("368-01", slot=1), sim("368-01", slot=2))) == 2
 
 
-def test_dual_sim_first_rule_judges_the_lowest_slot_only(device: DeviceIdentity) -> None:
+def test_dual_sim_first_rule_judges_the_lowest_slot_only() -> None:
     policy = with_match('["home"]', "first")
-    assert decide(policy, request(device, sim("262-01", slot=1), sim("368-01", slot=2))).status is (
-        VerdictStatus.ACTIVATED
-    )
+    assert hits(policy, sim("262-01", slot=1), sim("368-01", slot=2)) == []
     # Slot order, not report order, decides which SIM is first.
-    assert decide(policy, request(device, sim("262-01", slot=2), sim("368-01", slot=1))).status is (
-        VerdictStatus.LOCKED
+    (hit,) = hits(policy, sim("262-01", slot=2), sim("368-01", slot=1))
+    assert hit.slot == 1
+
+
+def test_new_options_parse() -> None:
+    policy = parse_policy(
+        MINIMAL
+        + "[enforcement]\ndelay_days = 0.5\ncheckin_interval_hours = 6\nsim_swap_lifts_lock = true\n"
+        + "[offline]\nlock_after_days = 30\nwarn_days_before = 3\n"
+        + '[region_lock]\nCN = "first_sim"\nEU = "first_sim"\nmessage = "wrong region"\n'
     )
-
-
-def test_decision_is_pure(policy: Policy, device: DeviceIdentity) -> None:
-    req = request(device, sim("250-60"))
-    assert decide(policy, req) == decide(policy, req)
+    assert (policy.enforcement.delay, policy.enforcement.checkin_interval) == (12 * HOUR, 6 * HOUR)
+    assert policy.enforcement.sim_swap_lifts_lock is True
+    assert policy.offline is not None
+    assert (policy.offline.lock_after, policy.offline.warn_before) == (30 * DAY, 3 * DAY)
+    assert policy.region_lock is not None
+    assert policy.region_lock.rule_for("CN") == "first_sim"
+    assert policy.region_lock.rule_for("MI") is None
+    assert policy.region_lock.message == "wrong region"
 
 
 # --- bad policy files -----------------------------------------------------------------------
@@ -226,6 +209,43 @@ def test_decision_is_pure(policy: Policy, device: DeviceIdentity) -> None:
             "match.dual_sim: must be one of 'any', 'all', 'first'",
         ),
         (MINIMAL + "[match]\nroaming = true\n", "match.roaming: unknown field"),
+        ("enforcement = 3\n" + MINIMAL, "enforcement: must be a table"),
+        (MINIMAL + "[enforcement]\ndelay = 3\n", "enforcement.delay: unknown field"),
+        (
+            MINIMAL + "[enforcement]\ndelay_days = -1\n",
+            "enforcement.delay_days: must be between 0 and 3650, got -1",
+        ),
+        (
+            MINIMAL + '[enforcement]\ndelay_days = "3d"\n',
+            "enforcement.delay_days: must be a number, not str",
+        ),
+        (
+            MINIMAL + "[enforcement]\ndelay_days = true\n",
+            "enforcement.delay_days: must be a number, not bool",
+        ),
+        (
+            MINIMAL + "[enforcement]\ncheckin_interval_hours = 0\n",
+            "enforcement.checkin_interval_hours: must be between",
+        ),
+        (
+            MINIMAL + '[enforcement]\nsim_swap_lifts_lock = "yes"\n',
+            "enforcement.sim_swap_lifts_lock: must be true or false, not str",
+        ),
+        (MINIMAL + "[offline]\nwarn_days_before = 3\n", "offline.lock_after_days: is required"),
+        (
+            MINIMAL + "[offline]\nlock_after_days = 3\nwarn_days_before = 3\n",
+            "offline.warn_days_before: must be less than lock_after_days",
+        ),
+        (
+            MINIMAL + "[offline]\nlock_after_days = 0.5\n",
+            "offline.lock_after_days: must be longer than enforcement.checkin_interval_hours",
+        ),
+        (MINIMAL + '[region_lock]\nMI = "first_sim"\n', "region_lock.MI: unknown market"),
+        (
+            MINIMAL + '[region_lock]\nCN = "any_sim"\n',
+            "region_lock.CN: must be one of 'first_sim', got 'any_sim'",
+        ),
+        ("release_message = ''\n" + MINIMAL, "release_message: must not be empty"),
     ],
 )
 def test_bad_policies_are_refused_naming_the_problem(text: str, expected: str) -> None:
@@ -251,3 +271,12 @@ def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["policy", "check", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: territories[0].networks[0]: '250-6x' is neither an MCC" in err
+
+
+def test_the_operator_guide_example_policy_is_valid() -> None:
+    # docs/OPERATOR.md shows "a policy with every option": it must stay a real policy.
+    guide = (Path(__file__).parents[2] / "docs" / "OPERATOR.md").read_text()
+    example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
+    policy = parse_policy(example, source="OPERATOR.md")
+    assert policy.offline is not None and policy.region_lock is not None
+    assert policy.enforcement.sim_swap_lifts_lock is True

@@ -1,7 +1,8 @@
-"""The vendor database on a real SQLite file: atomic activations, nonces, sequences, durability."""
+"""The vendor database on a real SQLite file: transactions, nonces, audit log, migration."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,10 +11,17 @@ from pathlib import Path
 import pytest
 
 from phone_sim.protocol.errors import ReplayedNonce
+from phone_sim.protocol.messages import VerdictStatus
+from server_stub.engine import evaluate
 from server_stub.errors import StoreError
-from server_stub.store import SCHEMA_VERSION, ActivationRecord, Store
+from server_stub.memory import DeviceMemory, Source
+from server_stub.policy import load_default_policy
+from server_stub.store import SCHEMA_VERSION, AuditRecord, DeviceRow, PendingHold, Store, Tx
+from server_stub.store_schema import V1
 
 AT = 1630497600
+SERIAL = "RN9S0001"
+IMEI = "867812040000010"
 
 
 @pytest.fixture
@@ -22,136 +30,238 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-def record(
-    nonce: str, *, serial: str = "RN9S0001", at: int = AT, status: str = "locked"
-) -> ActivationRecord:
-    return ActivationRecord(
+def device(
+    sequence: int = 1,
+    *,
+    serial: str = SERIAL,
+    at: int = AT,
+    memory: dict[str, object] | None = None,
+) -> DeviceRow:
+    return DeviceRow(
         serial=serial,
-        imeis=("867812040000010",),
+        imeis=(IMEI,) if serial == SERIAL else ("490154203237518",),
         model="Redmi Note 9S",
         market="MI",
-        sims=[{"slot": 1, "home_mcc": "368", "home_mnc": "01"}],
-        nonce=nonce,
-        at=at,
-        nonce_expires_at=at + 3600,
-        status=status,
-        reason="EMBARGOED_TERRITORY" if status == "locked" else "ACTIVATION_OK",
-        policy_version="test-1",
-        decision={"rule": "embargo:home", "territory": "Cuba"},
+        first_seen=AT,
+        last_seen=at,
+        status="activated",
+        reason="ACTIVATION_OK",
+        last_sequence=sequence,
+        memory=memory or {"last_contact": at},
     )
 
 
-def body(sequence: int) -> bytes:
-    return f'{{"sequence":{sequence}}}'.encode()
+def audit(serial: str | None = SERIAL, *, kind: str = "checkin", at: int = AT) -> AuditRecord:
+    return AuditRecord(
+        at=at,
+        kind=kind,
+        actor="device",
+        serial=serial,
+        imei=IMEI,
+        inputs={"sims": []},
+        rule="no-sim",
+        policy_version="test-1",
+        status="activated",
+        reason="ACTIVATION_OK",
+        sequence=1,
+    )
+
+
+def contact(tx: Tx, nonce: str, sequence: int = 1, *, at: int = AT) -> None:
+    """What one accepted contact writes."""
+    tx.reserve_nonce(nonce, at=at, expires_at=at + 3600)
+    tx.save_device(device(sequence, at=at))
+    tx.add_verdict(
+        SERIAL,
+        sequence=sequence,
+        status="activated",
+        reason="ACTIVATION_OK",
+        policy_version="test-1",
+        issued_at=at,
+        body=b"{}",
+    )
+    tx.append_audit(audit(at=at))
 
 
 def test_wal_mode_and_full_sync_are_on(store: Store) -> None:
     assert store.pragma("journal_mode") == "wal"
     assert store.pragma("synchronous") == 2  # FULL
     assert (store.path.parent / "vendor.db-wal").exists()
+    assert store.pragma("user_version") == SCHEMA_VERSION == 2
 
 
-def test_an_activation_writes_device_activation_verdict_and_nonce(store: Store) -> None:
-    sequence = store.record_activation(record("nonce-aaaaaaaaaaaa"), body)
+def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
+    with store.transaction() as tx:
+        contact(tx, "nonce-aaaaaaaaaaaa")
+        tx.add_activation(
+            SERIAL, at=AT, sims=[{"slot": 1}], nonce="nonce-aaaaaaaaaaaa", decision={"rule": "x"}
+        )
 
-    assert sequence == 1
-    assert store.counts() == {"devices": 1, "activations": 1, "verdicts": 1, "nonces": 1}
-    device = store.device("RN9S0001")
-    assert device is not None
-    assert (device.status, device.reason, device.last_sequence) == (
-        "locked",
-        "EMBARGOED_TERRITORY",
-        1,
-    )
-    assert (device.first_seen, device.last_seen, device.imeis) == (AT, AT, ("867812040000010",))
-    (verdict,) = store.verdicts("RN9S0001")
-    assert (verdict.sequence, verdict.body, verdict.issued_at) == (1, body(1), AT)
-    (activation,) = store.activations("RN9S0001")
-    assert activation["decision"] == {"rule": "embargo:home", "territory": "Cuba"}
-    assert activation["sims"][0]["home_mcc"] == "368"
+    assert store.counts() == {
+        "devices": 1,
+        "activations": 1,
+        "verdicts": 1,
+        "nonces": 1,
+        "pending_holds": 0,
+        "audit": 1,
+    }
+    assert store.device(SERIAL) == device()
+    (activation,) = store.activations(SERIAL)
+    assert (activation["sims"], activation["decision"]) == ([{"slot": 1}], {"rule": "x"})
 
 
-def test_reused_nonce_is_refused_and_writes_nothing(store: Store) -> None:
-    store.record_activation(record("nonce-aaaaaaaaaaaa"), body)
+def test_a_reused_nonce_rolls_back_the_whole_transaction(store: Store) -> None:
+    with store.transaction() as tx:
+        contact(tx, "nonce-aaaaaaaaaaaa")
     before = store.counts()
 
-    with pytest.raises(ReplayedNonce):
-        # Another device, even: nonces are global, and the device row must not appear either.
-        store.record_activation(record("nonce-aaaaaaaaaaaa", serial="OTHER0001", at=AT + 10), body)
+    with pytest.raises(ReplayedNonce), store.transaction() as tx:
+        tx.save_device(device(2, serial="OTHER0001"))  # written first, then undone
+        tx.reserve_nonce("nonce-aaaaaaaaaaaa", at=AT + 10, expires_at=AT + 3610)
 
     assert store.counts() == before
     assert store.device("OTHER0001") is None
     assert store.nonce_seen("nonce-aaaaaaaaaaaa", now=AT + 10)
 
 
-def test_a_failing_render_rolls_everything_back(store: Store) -> None:
-    def broken(sequence: int) -> bytes:
+def test_any_failure_inside_rolls_everything_back(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        contact(tx, "nonce-aaaaaaaaaaaa")
         raise RuntimeError("signing failed")
-
-    with pytest.raises(RuntimeError):
-        store.record_activation(record("nonce-aaaaaaaaaaaa"), broken)
-    assert store.counts() == {"devices": 0, "activations": 0, "verdicts": 0, "nonces": 0}
+    assert set(store.counts().values()) == {0}
     assert not store.nonce_seen("nonce-aaaaaaaaaaaa", now=AT)
-
-
-def test_sequences_increase_per_device(store: Store) -> None:
-    first = [store.record_activation(record(f"nonce-a-{i:012d}"), body) for i in range(3)]
-    other = store.record_activation(record("nonce-b-000000000000", serial="OTHER0001"), body)
-    fourth = store.record_activation(
-        record("nonce-a-000000000004", at=AT + 60, status="activated"), body
-    )
-
-    assert first == [1, 2, 3]
-    assert other == 1
-    assert fourth == 4
-    device = store.device("RN9S0001")
-    assert device is not None
-    assert (device.status, device.last_sequence, device.first_seen, device.last_seen) == (
-        "activated",
-        4,
-        AT,
-        AT + 60,
-    )
-    assert [v.sequence for v in store.verdicts("RN9S0001")] == [1, 2, 3, 4]
-
-
-def test_sequences_continue_after_reopening(tmp_path: Path) -> None:
-    with Store(tmp_path / "vendor.db") as store:
-        store.record_activation(record("nonce-aaaaaaaaaaaa"), body)
-    with Store(tmp_path / "vendor.db") as store:
-        assert store.record_activation(record("nonce-bbbbbbbbbbbb"), body) == 2
-        with pytest.raises(ReplayedNonce):
-            store.record_activation(record("nonce-aaaaaaaaaaaa"), body)
 
 
 def test_expired_nonces_are_pruned(store: Store) -> None:
     for i in range(5):
-        store.record_activation(record(f"nonce-old-{i:010d}"), body)
-    assert store.counts()["nonces"] == 5
-
-    # An hour later every earlier nonce has expired; the next activation prunes them.
-    store.record_activation(record("nonce-new-0000000000", at=AT + 3600), body)
-
+        with store.transaction() as tx:
+            tx.reserve_nonce(f"nonce-old-{i:010d}", at=AT, expires_at=AT + 3600)
+    with store.transaction() as tx:
+        # An hour later every earlier nonce has expired; the next reservation prunes them.
+        tx.reserve_nonce("nonce-new-0000000000", at=AT + 3600, expires_at=AT + 7200)
     assert store.counts()["nonces"] == 1
     assert not store.nonce_seen("nonce-old-0000000000", now=AT + 3600)
-    assert store.counts()["activations"] == 6  # the history itself is kept
 
 
-def test_concurrent_activations_get_distinct_sequences(store: Store) -> None:
-    results: list[int] = []
-    lock = threading.Lock()
+def test_transactions_do_not_interleave(store: Store) -> None:
+    # Read-modify-write of one device from eight threads: no update may be lost.
+    with store.transaction() as tx:
+        tx.save_device(device(0))
 
-    def activate(i: int) -> None:
-        sequence = store.record_activation(record(f"nonce-thread-{i:08d}"), body)
-        with lock:
-            results.append(sequence)
+    def bump() -> None:
+        with store.transaction() as tx:
+            row = tx.device(SERIAL)
+            assert row is not None
+            tx.save_device(device(row.last_sequence + 1))
 
-    threads = [threading.Thread(target=activate, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=bump) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == list(range(1, 9))
+    row = store.device(SERIAL)
+    assert row is not None and row.last_sequence == 8
+
+
+def test_devices_are_found_by_imei_and_pending_holds_by_target(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.save_device(device())
+        tx.put_pending_hold(PendingHold("490154203237518", "investigation", None, AT))
+    with store.transaction() as tx:
+        found = tx.device_by_imei(IMEI)
+        assert found is not None and found.serial == SERIAL
+        assert tx.device_by_imei("490154203237518") is None
+        assert [h.reason for h in tx.pending_holds(["490154203237518", "X"])] == ["investigation"]
+        assert tx.pending_holds(["RN9S0001"]) == []
+        tx.drop_pending_hold("490154203237518")
+        assert tx.pending_holds() == []
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def test_audit_pages_newest_last_and_after_an_id(store: Store) -> None:
+    with store.transaction() as tx:
+        ids = [tx.append_audit(audit(at=AT + i)) for i in range(5)]
+        tx.append_audit(audit("OTHER0001"))
+    assert [r.id for r in store.audit(limit=3)] == [ids[3], ids[4], ids[4] + 1]
+    assert [r.id for r in store.audit(after_id=ids[1], limit=2)] == ids[2:4]
+    assert [r.id for r in store.audit(serial=SERIAL, limit=2)] == ids[3:5]
+    assert store.audit(after_id=ids[4] + 1) == []
+    row = store.audit(limit=1, serial=SERIAL)[0]
+    assert (row.kind, row.inputs, row.rule, row.at) == ("checkin", {"sims": []}, "no-sim", AT + 4)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit SET reason = 'RELEASED'", "DELETE FROM audit", "DELETE FROM audit WHERE id = 1"],
+)
+def test_the_audit_log_refuses_changes(store: Store, statement: str) -> None:
+    with store.transaction() as tx:
+        tx.append_audit(audit())
+    # Another connection, as anyone with the file would have: the database itself refuses.
+    db = sqlite3.connect(store.path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"):
+            db.execute(statement)
+    finally:
+        db.close()
+    assert [r.reason for r in store.audit()] == ["ACTIVATION_OK"]
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def _v1_database(path: Path) -> None:
+    db = sqlite3.connect(path)
+    for statement in V1:
+        db.execute(statement)
+    sims = json.dumps(
+        [{"slot": 1, "iccid": "8953010000000000011", "home_mcc": "368", "home_mnc": "01"}]
+    )
+    db.execute(
+        "INSERT INTO devices VALUES (?, ?, 'Redmi Note 9S', 'MI', ?, ?, 'locked',"
+        " 'EMBARGOED_TERRITORY', 1)",
+        (SERIAL, json.dumps([IMEI]), AT, AT),
+    )
+    decision = {
+        "status": "locked",
+        "reason": "EMBARGOED_TERRITORY",
+        "rule": "embargo:home",
+        "policy_version": "2021-09-sanctions-1",
+        "territory": "Cuba",
+        "network": "368-01",
+        "slot": 1,
+    }
+    db.execute(
+        "INSERT INTO activations (serial, at, sims, nonce, decision) VALUES (?, ?, ?, ?, ?)",
+        (SERIAL, AT, sims, "nonce-v1-00000000", json.dumps(decision)),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_an_issue_2_database_is_migrated_and_its_locks_stay(tmp_path: Path) -> None:
+    path = tmp_path / "vendor.db"
+    _v1_database(path)
+    with Store(path) as store:
+        assert store.pragma("user_version") == 2
+        assert store.counts()["audit"] == 0
+        row = store.device(SERIAL)
+        assert row is not None
+    memory = DeviceMemory.from_json(dict(row.memory))
+    (flag,) = memory.flags
+    assert (flag.source, flag.territory, flag.since, flag.enforced_at) == (
+        Source.ACTIVATION,
+        "Cuba",
+        AT,
+        AT,
+    )
+    # Under the new default policy (3-day delay) the phone locked on day 0 stays locked: the
+    # migrated lock counts as enforced, so it is not "released" by the longer delay.
+    outcome = evaluate(load_default_policy(), memory, market="MI", sims=(), at=AT + 3600)
+    assert (outcome.status, outcome.reason.value) == (VerdictStatus.LOCKED, "EMBARGOED_TERRITORY")
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -160,7 +270,7 @@ def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(StoreError, match="schema version"):
+    with pytest.raises(StoreError, match="newer than this server"):
         Store(path)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -44,3 +46,10 @@ class PhoneScreen(Screen[None]):
         """Called when the phone changed; re-render what depends on it."""
         for bar in self.query(StatusBar):
             bar.refresh_status()
+        if not self.ready:
+            return
+        with suppress(NoMatches):  # switched away before it finished mounting: nothing to render
+            self.render_face()
+
+    def render_face(self) -> None:
+        """Update the face's widgets from the phone (subclasses)."""

@@ -37,10 +37,7 @@ class HomeScreen(PhoneScreen):
         self.query_one("#clock", Digits).update(now.strftime("%H:%M"))
         self.query_one("#date", Static).update(now.strftime("%A, %d %B %Y"))
 
-    def refresh_face(self) -> None:
-        super().refresh_face()
-        if not self.ready:
-            return
+    def render_face(self) -> None:
         self._tick()
         ident = self.phone.identity
         self.query_one("#about", Static).update(

@@ -49,12 +49,10 @@ class LockScreen(PhoneScreen):
     def on_mount(self) -> None:
         self.ready = True
         self.refresh_face()
-        self.query_one("#emergency").focus()
+        for button in self.query("#emergency"):
+            button.focus()
 
-    def refresh_face(self) -> None:
-        super().refresh_face()
-        if not self.ready:
-            return
+    def render_face(self) -> None:
         phone = self.phone
         self.query_one("#lock-message", Static).update(
             phone.lock_message or "This device is locked."

@@ -26,6 +26,10 @@ LANGUAGES = (
     ("en-IN", "English — India"),
 )
 STEPS = ("language", "sims", "network", "activation")
+CUSTOM_ROM_NOTE = (
+    "[b]Custom ROM[/b]: this phone runs firmware without the vendor's activation client. "
+    "Nothing is sent to the vendor, so the vendor can never lock it."
+)
 
 
 class SetupScreen(PhoneScreen):
@@ -49,14 +53,22 @@ class SetupScreen(PhoneScreen):
                     yield Button("Next", id="network-next", variant="primary")
             with Vertical(id="activation"):
                 yield Static("Checking activation…", id="activation-title")
+                yield Static(CUSTOM_ROM_NOTE, id="custom-rom-note")
                 yield ProgressBar(total=None, show_eta=False, id="activation-progress")
                 yield Static("", id="activation-status")
                 with Horizontal(classes="buttons"):
                     yield Button("Retry", id="retry", variant="warning")
+                    yield Button("Finish", id="finish", variant="primary")
 
     def on_mount(self) -> None:
         self.ready = True
         self.query_one("#retry").display = False
+        custom = self.phone.identity.custom_rom
+        self.query_one("#custom-rom-note").display = custom
+        self.query_one("#finish").display = custom
+        self.query_one("#activation-progress").display = not custom
+        if custom:
+            self.query_one("#activation-title", Static).update("No activation needed")
         if self.phone.state is DeviceState.ACTIVATING:
             self.show_step("activation")
         else:
@@ -98,7 +110,14 @@ class SetupScreen(PhoneScreen):
     @on(Button.Pressed, "#network-next")
     def _network_done(self) -> None:
         self.show_step("activation")
-        self.phone_app.request_activation()
+        if self.phone.identity.custom_rom:
+            self.query_one("#finish").focus()
+        else:
+            self.phone_app.request_activation()
+
+    @on(Button.Pressed, "#finish")
+    def _finish_without_vendor(self) -> None:
+        self.phone.finish_setup_without_vendor()
 
     @on(Button.Pressed, "#retry")
     def _retry(self) -> None:
@@ -106,10 +125,7 @@ class SetupScreen(PhoneScreen):
 
     # --- rendering -------------------------------------------------------------------------
 
-    def refresh_face(self) -> None:
-        super().refresh_face()
-        if not self.ready:
-            return
+    def render_face(self) -> None:
         self.query_one("#sim-report", Static).update(self._sim_report())
         self.query_one("#network-report", Static).update(self._network_report())
         self._render_activation()
@@ -156,6 +172,8 @@ class SetupScreen(PhoneScreen):
         status = self.query_one("#activation-status", Static)
         progress = self.query_one("#activation-progress", ProgressBar)
         retry = self.query_one("#retry", Button)
+        if phone.identity.custom_rom:
+            return
         if phone.state is DeviceState.ACTIVATING:
             status.update(
                 f"Contacting the activation server\n[dim]{self.phone_app.sim.server_url}[/dim]"

@@ -61,4 +61,18 @@ class StatusBar(Static):
         text.append(f"  ▮{self.battery}%")
         if phone.pending is not None:
             text.append("  ⇅", style="bold cyan")
+        elif phone.schedule.failures:
+            # Failed check-ins are shown quietly: a mark and when the phone tries again.
+            retry = phone.schedule.next_at
+            when = (
+                ""
+                if retry is None
+                else dt.datetime.fromtimestamp(retry, tz=dt.UTC).strftime(" %H:%M")
+            )
+            text.append(f"  ⚠{when}", style="yellow")
+        speed = getattr(phone.clock, "speed", 1.0)
+        if speed == 0:
+            text.append("  ⏸", style="dim")  # time moves only when advanced
+        elif speed != 1.0:
+            text.append(f"  ▶x{speed:g}", style="dim")
         return text

@@ -1,0 +1,59 @@
+"""What the phone tells its drivers: events, slot views, attempts and outcomes (all immutable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phone_sim.protocol.messages import ActivationRequest, Verdict
+
+from .sims import Network, Sim
+
+
+@dataclass(frozen=True)
+class PhoneEvent:
+    """Something the phone did or noticed, for listeners (status bar, notices, inspector)."""
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: int
+    sim: Sim | None
+    serving: Network | None
+
+    @property
+    def roaming(self) -> bool:
+        return (
+            self.sim is not None
+            and self.serving is not None
+            and self.serving.code != self.sim.home.code
+        )
+
+    @property
+    def signal(self) -> int:
+        """Bars out of four."""
+        return 4 if self.serving is not None else 0
+
+
+@dataclass(frozen=True)
+class ActivationAttempt:
+    kind: str
+    nonce: str
+    request: ActivationRequest
+    started_at: float
+
+
+@dataclass(frozen=True)
+class CallResult:
+    placed: bool
+    number: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerdictOutcome:
+    accepted: bool
+    detail: str
+    verdict: Verdict | None = None

@@ -1,0 +1,231 @@
+"""The vendor's console: the fleet the server knows, lock and release, the policy, the audit trail.
+
+One person can play both sides: activate in Cuba on the phone, open this screen, advance three
+days, watch the lock land, release, watch it lift. Everything here goes through the vendor's
+admin HTTP API (never into the server's internals), in thread workers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from phone_sim.ui.widgets.status_bar import StatusBar
+from server_stub.admin_client import AdminClient, AdminClientError
+from server_stub.admin_models import AuditPage, DeviceView, PolicyView
+
+POLL_SECONDS = 1.0
+
+
+def _when(value: object) -> str:
+    if not isinstance(value, int | float):
+        return "—"
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%d %b %H:%M")
+
+
+class VendorConsoleScreen(Screen[None]):
+    CSS_PATH = "vendor_console_screen.tcss"
+    BINDINGS = [
+        Binding("escape", "close", "Back to the phone"),
+        Binding("v", "close", "Back to the phone", show=False),
+        Binding("l", "lock", "Lock"),
+        Binding("u", "release", "Release"),
+        Binding("U", "release_all", "Release all"),
+        Binding("a", "advance", "+3 days"),
+    ]
+
+    @dataclass
+    class Fetched(Message):
+        """Fresh data from the admin API."""
+
+        devices: list[DeviceView]
+        audit: AuditPage
+        policy: PolicyView | None
+
+    @dataclass
+    class Failed(Message):
+        """An admin call failed; ``text`` says why."""
+
+        text: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._audit_after = 0
+        self._policy_version: str | None = None
+
+    @property
+    def admin(self) -> AdminClient | None:
+        admin: AdminClient | None = self.app.sim.admin  # type: ignore[attr-defined]
+        return admin
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.app.sim.phone)  # type: ignore[attr-defined]
+        with Horizontal(id="console"):
+            with Vertical(id="fleet-pane"):
+                yield Static("[b]Fleet[/b]", classes="pane-title")
+                yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
+                with Horizontal(id="actions"):
+                    yield Input(placeholder="reason, e.g. investigation", id="reason")
+                    yield Button("Lock", id="lock", variant="error")
+                    yield Button("Release", id="release", variant="success")
+                    yield Button("Release all", id="release-all")
+                yield Static("", id="console-status")
+            with Vertical(id="policy-pane"):
+                yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
+                with VerticalScroll(id="policy-scroll"):
+                    yield Static("", id="policy", markup=False)
+        yield Static("[b]Audit trail[/b] (live)", classes="pane-title")
+        yield DataTable(id="audit", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        fleet = self.query_one("#fleet", DataTable)
+        fleet.add_columns(
+            "serial", "model", "market", "state", "reason", "territory", "last contact", "lock due"
+        )
+        audit = self.query_one("#audit", DataTable)
+        audit.add_columns("#", "time", "device", "action", "rule", "policy", "verdict")
+        if self.admin is None:
+            self._status("[red]No admin access: the vendor's admin token is not available.[/red]")
+            return
+        self.poll()
+        self.set_interval(POLL_SECONDS, self.poll)
+        fleet.focus()
+
+    # --- data -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="console-poll")
+    def poll(self) -> None:
+        admin = self.admin
+        if admin is None:
+            return
+        try:
+            devices = admin.devices()
+            audit = admin.audit(after_id=self._audit_after, limit=200)
+            policy = admin.policy() if self._policy_version is None else None
+        except AdminClientError as exc:  # shown on screen, never raised
+            self.post_message(self.Failed(f"admin API: {exc}"))
+            return
+        self.post_message(self.Fetched(devices, audit, policy))
+
+    def on_vendor_console_screen_fetched(self, message: Fetched) -> None:
+        fleet = self.query_one("#fleet", DataTable)
+        selected = self.selected_serial()
+        fleet.clear()
+        keys = []
+        for row in message.devices:
+            # A hold placed on an IMEI the server has not seen yet has no serial.
+            key = row.serial or (row.imeis[0] if row.imeis else "?")
+            keys.append(key)
+            fleet.add_row(
+                key,
+                row.model or "",
+                row.market or "",
+                row.state,
+                row.reason or "",
+                row.activation_territory or "",
+                _when(row.last_contact),
+                _when(row.lock_due_at),
+                key=key,
+            )
+        if selected is not None and selected in keys:
+            fleet.move_cursor(row=fleet.get_row_index(selected))
+        audit = self.query_one("#audit", DataTable)
+        for entry in message.audit.entries:
+            self._audit_after = max(self._audit_after, entry.id)
+            audit.add_row(
+                str(entry.id),
+                _when(entry.at),
+                entry.serial or entry.imei or "",
+                entry.kind,
+                entry.rule,
+                entry.policy_version,
+                f"{entry.status or ''} {entry.reason or ''}".strip(),
+            )
+        if message.audit.entries:
+            audit.move_cursor(row=audit.row_count - 1)
+        if message.policy is not None:
+            self._policy_version = message.policy.version
+            self.query_one("#policy-title", Static).update(
+                f"[b]Policy in force[/b] {message.policy.version}"
+            )
+            self.query_one("#policy", Static).update(message.policy.text)
+
+    def on_vendor_console_screen_failed(self, message: Failed) -> None:
+        self._status(f"[red]{message.text}[/red]")
+
+    def selected_serial(self) -> str | None:
+        fleet = self.query_one("#fleet", DataTable)
+        if fleet.row_count == 0:
+            return None
+        key = fleet.coordinate_to_cell_key(fleet.cursor_coordinate).row_key.value
+        return None if key is None else str(key)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#console-status", Static).update(text)
+
+    def _reason(self, default: str) -> str:
+        return self.query_one("#reason", Input).value.strip() or default
+
+    # --- operator actions --------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="console-act")
+    def _act(self, label: str, call: Callable[[AdminClient], object]) -> None:
+        admin = self.admin
+        if admin is None:
+            return
+        try:
+            call(admin)
+        except AdminClientError as exc:  # shown on screen; the console never crashes the app
+            self.post_message(self.Failed(f"{label} failed: {exc}"))
+            return
+        self.post_message(self.Done(label))
+
+    @dataclass
+    class Done(Message):
+        """An operator action succeeded."""
+
+        label: str
+
+    def on_vendor_console_screen_done(self, message: Done) -> None:
+        self._status(f"[green]{message.label}[/green] — it reaches the phone at its next check-in")
+        self._policy_version = None
+        self.poll()
+
+    @on(Button.Pressed, "#lock")
+    def action_lock(self) -> None:
+        serial = self.selected_serial()
+        if serial is None:
+            self._status("no device selected")
+            return
+        reason = self._reason("investigation")
+        self._act(f"lock {serial} ({reason})", lambda a: a.lock(serial, reason=reason))
+
+    @on(Button.Pressed, "#release")
+    def action_release(self) -> None:
+        serial = self.selected_serial()
+        if serial is None:
+            self._status("no device selected")
+            return
+        reason = self._reason("RELEASED")
+        self._act(f"release {serial} ({reason})", lambda a: a.release(serial, reason=reason))
+
+    @on(Button.Pressed, "#release-all")
+    def action_release_all(self) -> None:
+        reason = self._reason("RELEASED")
+        self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
+
+    def action_advance(self) -> None:
+        self.app.action_advance(3 * 86400)  # type: ignore[attr-defined]
+
+    def action_close(self) -> None:
+        self.dismiss()
