@@ -67,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
         )
         return 2
-    spec = PhoneSpec(model=args.model, market=args.market, bootloader_unlocked=args.unlocked)
+    spec = PhoneSpec(
+        model=args.model,
+        market=args.market,
+        bootloader_unlocked=args.unlocked or args.custom_rom,
+        custom_rom=args.custom_rom,
+    )
     try:
         sim = open_simulation(
             args.data,
