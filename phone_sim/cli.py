@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             new_phone=args.new_phone,
             seed=args.seed,
+            admin_token=(
+                args.admin_token_file.read_text().strip() if args.admin_token_file else None
+            ),
         )
     except PhoneError as exc:
         print(f"phone-sim: {exc}", file=sys.stderr)
