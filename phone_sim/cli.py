@@ -67,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
         )
         return 2
+    admin_token = None
+    if args.admin_token_file:
+        try:
+            admin_token = args.admin_token_file.read_text().strip()
+        except OSError as exc:
+            print(f"phone-sim: cannot read {args.admin_token_file}: {exc.strerror}", file=sys.stderr)
+            return 2
     spec = PhoneSpec(
         model=args.model,
         market=args.market,
@@ -85,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             new_phone=args.new_phone,
             seed=args.seed,
-            admin_token=(
-                args.admin_token_file.read_text().strip() if args.admin_token_file else None
-            ),
+            admin_token=admin_token,
         )
     except PhoneError as exc:
         print(f"phone-sim: {exc}", file=sys.stderr)
