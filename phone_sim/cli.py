@@ -31,13 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--unlocked", action="store_true", help="new phone with an unlocked bootloader"
     )
     parser.add_argument(
+        "--custom-rom",
+        action="store_true",
+        help="new phone running a custom ROM (no vendor client)",
+    )
+    parser.add_argument(
         "--new-phone", action="store_true", help="replace the phone in the data dir"
+    )
+    parser.add_argument(
+        "--admin-token-file",
+        type=Path,
+        help="the vendor's admin token (with --server), for the vendor console",
     )
     parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated seconds per real second"
     )
     parser.add_argument(
-        "--start", type=float, default=STORY_START, help="simulated start, Unix seconds"
+        "--start",
+        type=float,
+        help="simulated start, Unix seconds (default: where the data dir was left, else 1 Sep 2021)",
     )
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
     sub = parser.add_subparsers(dest="command")
@@ -72,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             admin_token = args.admin_token_file.read_text().strip()
         except OSError as exc:
-            print(f"phone-sim: cannot read {args.admin_token_file}: {exc.strerror}", file=sys.stderr)
+            print(
+                f"phone-sim: cannot read {args.admin_token_file}: {exc.strerror}", file=sys.stderr
+            )
             return 2
     spec = PhoneSpec(
         model=args.model,
