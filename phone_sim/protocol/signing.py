@@ -108,19 +108,8 @@ def sign_request(
     nonce: str,
 ) -> None:
     """Add ``Content-Digest``, ``Signature-Input`` and ``Signature`` to ``request`` in place."""
-    request.headers.pop("Content-Digest", None)
-    signer = HTTPMessageSigner(
-        signature_algorithm=REQUEST_ALGORITHM,
-        key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
-    )
-    signer.sign(
-        request,
-        key_id=key_id,
-        created=_timestamp(created),
-        nonce=nonce,
-        label=REQUEST_LABEL,
-        covered_component_ids=REQUEST_COMPONENTS[:2],
-        body=request.body,
+    _sign(
+        request, REQUEST_ALGORITHM, key, key_id, created, REQUEST_LABEL, REQUEST_COMPONENTS, nonce
     )
 
 
@@ -132,18 +121,34 @@ def sign_verdict_response(
     created: int,
 ) -> None:
     """Sign a verdict response in place (body and ``Content-Type`` must already be set)."""
-    response.headers.pop("Content-Digest", None)
+    _sign(response, VERDICT_ALGORITHM, key, key_id, created, VERDICT_LABEL, VERDICT_COMPONENTS)
+
+
+def _sign(
+    message: WireRequest | WireResponse,
+    algorithm: type[HTTPSignatureAlgorithm],
+    key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey,
+    key_id: str,
+    created: int,
+    label: str,
+    components: tuple[str, ...],
+    nonce: str | None = None,
+) -> None:
+    message.headers.pop("Content-Digest", None)
     signer = HTTPMessageSigner(
-        signature_algorithm=VERDICT_ALGORITHM,
+        signature_algorithm=algorithm,
         key_resolver=MappingKeyResolver(public_keys={}, private_keys={key_id: key}),
     )
+    # The library adds content-digest itself when given the body, after the listed components.
+    assert components[-1] == "content-digest"
     signer.sign(
-        response,
+        message,
         key_id=key_id,
         created=_timestamp(created),
-        label=VERDICT_LABEL,
-        covered_component_ids=VERDICT_COMPONENTS[:2],
-        body=response.body,
+        nonce=nonce,
+        label=label,
+        covered_component_ids=components[:-1],
+        body=message.body,
     )
 
 
