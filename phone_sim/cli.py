@@ -10,6 +10,7 @@ from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
 from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
 from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
 
 
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("catalogue", help="list the phone models, markets and carriers")
+    add_scenario_commands(sub)
     return parser
 
 
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "catalogue":
         print_catalogue()
         return 0
+    if args.command == "scenario":
+        return run_scenario_command(args)
     if args.server and not args.vendor_key:
         print(
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr

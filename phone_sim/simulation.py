@@ -141,12 +141,14 @@ def open_simulation(
     new_phone: bool = False,
     seed: int | None = None,
     admin_token: str | None = None,
+    policy_path: Path | None = None,
 ) -> Simulation:
     """Open (creating on first use) the world kept in ``data_dir``.
 
     Without ``server_url`` a vendor server is embedded on loopback at an ephemeral port. With
     it, the phone talks to that server and pins ``vendor_key`` (a PEM file; default
     ``DATA/vendor/vendor.pub``); ``admin_token`` opens that server's admin API to the console.
+    ``policy_path`` is installed as the embedded server's policy at start (scenarios).
     """
     data_dir = Path(data_dir)
     if clock is None:
@@ -159,7 +161,10 @@ def open_simulation(
     if server_url is None:
         server = EmbeddedVendorServer(
             ServerSettings(
-                data_dir=data_dir / "vendor", factory_root=data_dir / "factory" / "root.pem", port=0
+                data_dir=data_dir / "vendor",
+                factory_root=data_dir / "factory" / "root.pem",
+                port=0,
+                policy_path=policy_path,
             ),
             clock=clock,
         )

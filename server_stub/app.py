@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 
 from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.identity import FactoryTrust
-from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest
+from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
 
 from .admin_token import load_or_create_admin_token
 from .context import ServerContext
@@ -27,6 +27,11 @@ from .vendor_key import load_or_create_vendor_key
 
 #: A policy may list many more territories than a device request has fields.
 MAX_POLICY_BYTES = 256 * 1024
+#: Answers of the body-limit middleware, which stands in front of every route.
+_EVERY_ROUTE_ERRORS = {
+    "400": "Malformed request (e.g. a Content-Length that is not a number)",
+    "413": "Body larger than the limit",
+}
 
 
 def create_app(
@@ -126,11 +131,30 @@ def _document_raw_bodies(app: FastAPI) -> None:
             raw = ActivationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(raw.pop("$defs", {}))
             components["ActivationRequest"] = raw
+            if "ErrorBody" not in components:  # routes declare it; this keeps the $ref below valid
+                error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(error.pop("$defs", {}))
+                components["ErrorBody"] = error
             # FastAPI documents its own 422 for invalid input; ours is 400 with ErrorBody
             # (http_errors), which every route declares, so the 422 would be a false promise.
             for operations in schema.get("paths", {}).values():
                 for operation in operations.values():
-                    operation.get("responses", {}).pop("422", None)
+                    responses = operation.setdefault("responses", {})
+                    responses.pop("422", None)
+                    # BodyLimitMiddleware answers before any route runs, so every operation
+                    # can get these two, even one that takes no body.
+                    for status, meaning in _EVERY_ROUTE_ERRORS.items():
+                        responses.setdefault(
+                            status,
+                            {
+                                "description": meaning,
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                                    }
+                                },
+                            },
+                        )
             components.pop("HTTPValidationError", None)
             components.pop("ValidationError", None)
             app.openapi_schema = schema

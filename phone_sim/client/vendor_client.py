@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 
 import requests
+import urllib3
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.device.exchange import Exchange
@@ -107,7 +108,7 @@ class VendorClient:
                 base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})"
             )
         try:
-            raw = _bounded_read(response, self.max_response_bytes)
+            raw = _bounded_read(response, self.max_response_bytes, started + self.timeout)
         except _TooLarge:
             return _failed(
                 base,
@@ -116,7 +117,15 @@ class VendorClient:
                 f"answer larger than {self.max_response_bytes} bytes",
                 status=response.status_code,
             )
-        except requests.RequestException as exc:
+        except (_TooSlow, requests.Timeout, urllib3.exceptions.TimeoutError):
+            return _failed(
+                base,
+                started,
+                "timeout",
+                f"vendor server did not finish its answer in {self.timeout:g} s",
+                status=response.status_code,
+            )
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             return _failed(base, started, "truncated", f"answer cut short ({type(exc).__name__})")
         finally:
             response.close()
@@ -164,13 +173,33 @@ class _TooLarge(Exception):
     pass
 
 
-def _bounded_read(response: requests.Response, limit: int) -> bytes:
+class _TooSlow(Exception):
+    pass
+
+
+def _bounded_read(response: requests.Response, limit: int, deadline: float) -> bytes:
+    """The body, decoded, if it is at most ``limit`` bytes and has arrived by ``deadline``.
+
+    The socket timeout bounds each wait, not the whole answer: a vendor (or a man in the
+    middle) dribbling a byte every few seconds could hold the phone for hours. ``read1``
+    returns what one read from the socket brought, so the deadline is checked between any two
+    arrivals and an exchange ends at most one socket timeout after it.
+    """
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=4096):
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 >= 2.3; older ones only bound the size
+    pieces = (
+        iter(lambda: read1(4096, decode_content=True), b"")
+        if read1 is not None
+        else response.iter_content(chunk_size=4096)
+    )
+    for chunk in pieces:
         size += len(chunk)
         if size > limit:
             raise _TooLarge
+        if time.monotonic() > deadline:
+            raise _TooSlow
         chunks.append(chunk)
     return b"".join(chunks)
 

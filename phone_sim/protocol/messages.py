@@ -46,9 +46,16 @@ def _mnc(value: str) -> str:
     return value
 
 
-Imei = Annotated[str, AfterValidator(_imei)]
-Mcc = Annotated[str, AfterValidator(_mcc)]
-Mnc = Annotated[str, AfterValidator(_mnc)]
+# The validators decide; the patterns only put the syntax into the JSON schema (and so the
+# OpenAPI document), so a client built from it does not send what is refused anyway. A Luhn check
+# digit cannot be written as a pattern.
+Imei = Annotated[
+    str,
+    AfterValidator(_imei),
+    Field(json_schema_extra={"pattern": "^[0-9]{15}$"}, description="15 digits, Luhn-valid"),
+]
+Mcc = Annotated[str, AfterValidator(_mcc), Field(json_schema_extra={"pattern": "^[2-7][0-9]{2}$"})]
+Mnc = Annotated[str, AfterValidator(_mnc), Field(json_schema_extra={"pattern": "^[0-9]{2,3}$"})]
 Nonce = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

@@ -21,9 +21,11 @@ from textual.worker import Worker, WorkerState
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import ActivationAttempt, PhoneEvent
-from phone_sim.device.state import DeviceState
+from phone_sim.device.state import Activation, DeviceState
+from phone_sim.scenario.screens import screen_for
 from phone_sim.simulation import Simulation
 from phone_sim.ui.messages import PhoneChanged, VendorAnswered
+from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
@@ -34,13 +36,13 @@ from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 
-SCREEN_FOR_STATE: dict[DeviceState, type[PhoneScreen]] = {
-    DeviceState.OFF: OffScreen,
-    DeviceState.BOOTING: BootScreen,
-    DeviceState.SETUP: SetupScreen,
-    DeviceState.ACTIVATING: SetupScreen,
-    DeviceState.ACTIVATED: HomeScreen,
-    DeviceState.LOCKED: LockScreen,
+#: the screen class for each screen name of :mod:`phone_sim.scenario.screens`
+SCREEN_CLASSES: dict[str, type[PhoneScreen]] = {
+    "off": OffScreen,
+    "boot": BootScreen,
+    "setup": SetupScreen,
+    "home": HomeScreen,
+    "lock": LockScreen,
 }
 
 
@@ -70,6 +72,7 @@ class PhoneApp(App[None]):
         Binding("i", "inspector", "Inspector"),
         Binding("a", "advance(259200)", "+3 days"),
         Binding("v", "vendor_console", "Vendor console"),
+        Binding("ctrl+s", "save_scenario", "Save scenario", show=False),
         Binding("r", "reboot", "Reboot"),
         Binding("p", "power", "Power"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -84,12 +87,17 @@ class PhoneApp(App[None]):
         self.fast_forward_to: float | None = None
         #: the phone screen showing the phone's state (modals may sit above it)
         self._face: PhoneScreen | None = None
+        #: what the user plays, exportable as a scenario file (ctrl+s)
+        self.recorder = Recorder(
+            sim.clock, sim.phone.identity, fresh=sim.phone.activation is Activation.NONE
+        )
 
     # --- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.sim.phone.subscribe(self._phone_event)
         if self._power_on_at_start and self.sim.phone.state is DeviceState.OFF:
+            self.recorder.record("boot")
             self.sim.phone.power_on()
         self.sync_screen()
         self.set_interval(self.pace.tick, self.tick)
@@ -115,7 +123,7 @@ class PhoneApp(App[None]):
             return  # the app is shutting down; a late answer has nothing to show
         if isinstance(self.screen, VendorConsoleScreen):
             return  # the operator is at the console; the phone catches up when it closes
-        wanted = SCREEN_FOR_STATE[self.sim.phone.state]
+        wanted = SCREEN_CLASSES[screen_for(self.sim.phone.state)]
         # Compare with the face last installed, not the stack: a switch in progress must not
         # be started twice (the first new screen would be torn down while it mounts).
         if isinstance(self._face, wanted):
@@ -165,6 +173,7 @@ class PhoneApp(App[None]):
     def request_activation(self) -> None:
         """Ask the vendor now: activation from setup; a check-in when activated or locked."""
         phone = self.sim.phone
+        self.recorder.record("activate" if phone.state is DeviceState.SETUP else "check_in")
         if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
             phone.retry()
             self.tick()
@@ -228,18 +237,21 @@ class PhoneApp(App[None]):
 
     def action_advance(self, seconds: float) -> None:
         """Let simulated time pass; the phone checks in on the way as it would in real time."""
+        self.recorder.advanced(seconds)
         start = max(self.fast_forward_to or 0.0, self.sim.clock.now())
         self.fast_forward_to = start + seconds
         self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
         self.tick()
 
     def action_factory_reset(self) -> None:
+        self.recorder.record("factory_reset")
         try:
             self.sim.phone.factory_reset()
         except PhoneError as exc:
             self.notify(str(exc), severity="warning")
 
     def action_reboot(self) -> None:
+        self.recorder.record("reboot")
         try:
             self.sim.phone.reboot()
         except PhoneError as exc:
@@ -248,9 +260,19 @@ class PhoneApp(App[None]):
     def action_power(self) -> None:
         phone = self.sim.phone
         if phone.state is DeviceState.OFF:
+            self.recorder.record("boot")
             phone.power_on()
         else:
+            self.recorder.record("power_off")
             phone.power_off()
+
+    def action_save_scenario(self) -> None:
+        """Write what was played so far as a scenario file that replays to the same end."""
+        state = self.sim.phone.state
+        path = self.recorder.save(
+            self.sim.data_dir / "recordings", state=state.value, screen=screen_for(state)
+        )
+        self.notify(f"Scenario saved: {path}", timeout=8)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -273,6 +295,9 @@ class PhoneApp(App[None]):
                 "Simulated time passes; scheduled check-ins happen on the way",
                 partial(self.action_advance, seconds),
             )
+        yield SystemCommand(
+            "Save scenario", "Export what was played as a scenario file", self.action_save_scenario
+        )
         yield SystemCommand(
             "Factory reset",
             "Erase the phone (the vendor keeps its record)",

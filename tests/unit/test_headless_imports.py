@@ -19,6 +19,8 @@ HEADLESS = [
     "phone_sim.client.vendor_client",
     "phone_sim.simulation",
     "phone_sim.cli",
+    "phone_sim.scenario.runner",
+    "phone_sim.pytest_plugin",
     "server_stub.app",
     "server_stub.embedded",
 ]

@@ -39,6 +39,7 @@ class BootScreen(PhoneScreen):
             yield Static("", id="detail")
 
     def on_mount(self) -> None:
+        self.ready = True
         self._show_bootloader()
 
     def _show_bootloader(self) -> None:

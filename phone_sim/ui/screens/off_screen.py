@@ -13,3 +13,6 @@ class OffScreen(PhoneScreen):
 
     def compose_face(self) -> ComposeResult:
         yield Static("Powered off\n\npress [b]p[/b] to power on", id="off")
+
+    def on_mount(self) -> None:
+        self.ready = True

@@ -117,6 +117,7 @@ class SetupScreen(PhoneScreen):
 
     @on(Button.Pressed, "#finish")
     def _finish_without_vendor(self) -> None:
+        self.phone_app.recorder.record("activate")
         self.phone.finish_setup_without_vendor()
 
     @on(Button.Pressed, "#retry")

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.phone import Phone
 from phone_sim.device.sims import CARRIERS, Sim, carrier
+from phone_sim.ui.recorder import Recorder
 
 
 class SimTrayScreen(ModalScreen[None]):
@@ -86,8 +87,16 @@ class SimTrayScreen(ModalScreen[None]):
                 )
         self.query_one("#tray-slots", Static).update("\n".join(lines))
 
-    def _put(self, sim: Sim) -> None:
+    @property
+    def recorder(self) -> Recorder:
+        recorder: Recorder = self.app.recorder  # type: ignore[attr-defined]
+        return recorder
+
+    def _put(self, sim: Sim, **how: str) -> None:
         slot = self.selected_slot
+        if self.phone.slot(slot).sim is not None:
+            self.recorder.record("remove_sim", slot=slot)
+        self.recorder.record("insert_sim", slot=slot, **how)
         try:
             self.phone.replace_sim(slot, sim)
         except PhoneError as exc:
@@ -102,7 +111,9 @@ class SimTrayScreen(ModalScreen[None]):
     @on(OptionList.OptionSelected, "#carriers")
     def _carrier_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self._put(Sim.of(carrier(event.option.id), card=self.selected_slot))
+            self._put(
+                Sim.of(carrier(event.option.id), card=self.selected_slot), carrier=event.option.id
+            )
 
     @on(Button.Pressed, "#insert-custom")
     @on(Input.Submitted)
@@ -115,10 +126,13 @@ class SimTrayScreen(ModalScreen[None]):
         except PhoneError as exc:
             self._status(f"[red]{exc}[/red]")
             return
-        self._put(sim)
+        how = {"mcc": mcc, "mnc": mnc} | ({"iccid": iccid} if iccid else {})
+        self._put(sim, **how)
 
     @on(Button.Pressed, "#remove")
     def action_remove(self) -> None:
+        if self.phone.slot(self.selected_slot).sim is not None:
+            self.recorder.record("remove_sim", slot=self.selected_slot)
         try:
             sim = self.phone.remove_sim(self.selected_slot)
         except PhoneError as exc:
@@ -129,6 +143,7 @@ class SimTrayScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#swap")
     def action_swap(self) -> None:
+        self.recorder.record("swap_sims")
         self.phone.swap_sims()
         self._status("slots swapped")
         self.refresh_face()

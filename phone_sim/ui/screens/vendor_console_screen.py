@@ -208,6 +208,7 @@ class VendorConsoleScreen(Screen[None]):
             self._status("no device selected")
             return
         reason = self._reason("investigation")
+        self._record("operator_lock", serial, reason=reason)
         self._act(f"lock {serial} ({reason})", lambda a: a.lock(serial, reason=reason))
 
     @on(Button.Pressed, "#release")
@@ -217,12 +218,19 @@ class VendorConsoleScreen(Screen[None]):
             self._status("no device selected")
             return
         reason = self._reason("RELEASED")
+        self._record("operator_release", serial, reason=reason)
         self._act(f"release {serial} ({reason})", lambda a: a.release(serial, reason=reason))
 
     @on(Button.Pressed, "#release-all")
     def action_release_all(self) -> None:
         reason = self._reason("RELEASED")
+        self.app.recorder.record("operator_release_all", reason=reason)  # type: ignore[attr-defined]
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
+
+    def _record(self, kind: str, serial: str, *, reason: str) -> None:
+        # A scenario has one phone: only actions on it can be replayed.
+        if serial == self.app.sim.phone.identity.serial:  # type: ignore[attr-defined]
+            self.app.recorder.record(kind, reason=reason)  # type: ignore[attr-defined]
 
     def action_advance(self) -> None:
         self.app.action_advance(3 * 86400)  # type: ignore[attr-defined]

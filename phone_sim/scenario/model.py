@@ -1,0 +1,80 @@
+"""A parsed scenario as frozen values: the device, the policy, and the ordered steps.
+
+The parser builds these from a TOML file and has already checked every step and argument, so
+the runner never meets a malformed step halfway through a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: real seconds the phone waits for the vendor in a scenario (short, to keep slow faults fast)
+DEFAULT_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """The phone the factory builds for the scenario."""
+
+    model: str = "Redmi Note 9"
+    market: str = "MI"
+    bootloader_unlocked: bool = False
+    custom_rom: bool = False
+
+    def describe(self) -> str:
+        rom = ", custom ROM" if self.custom_rom else ""
+        boot = "unlocked" if self.bootloader_unlocked else "locked"
+        return f"{self.model} ({self.market}), bootloader {boot}{rom}"
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """The vendor policy the scenario runs under.
+
+    ``text`` is the whole policy TOML (the packaged default with the scenario's overrides, or a
+    file with overrides), already validated; None leaves the server's own policy in force.
+    """
+
+    text: str | None = None
+    version: str | None = None
+    source: str = "packaged default"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One thing to check after a step: ``key`` (screen, state, audit, ...) and its value."""
+
+    key: str
+    value: Any
+    line: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: an action ``kind`` with its arguments (``expect`` for a check-only step).
+
+    ``index`` counts from 1 as the output and error messages do; ``line`` is where the step
+    starts in the file. Arguments are as written, except a ``policy_change``, whose ``text``
+    and ``version`` the parser resolved.
+    """
+
+    index: int
+    kind: str
+    args: dict[str, Any]
+    line: int
+    expect: tuple[Expectation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    description: str
+    device: DeviceSpec = field(default_factory=DeviceSpec)
+    policy: PolicySpec = field(default_factory=PolicySpec)
+    seed: int = 0
+    start: float | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    steps: tuple[Step, ...] = ()

@@ -1,0 +1,133 @@
+"""``phone-sim scenario run --ui``: the same steps, played in the real Textual app under Pilot.
+
+Each step goes through the same :class:`PhoneDriver` verbs as a headless run, on the app's own
+event loop (so the model is only ever touched from the UI thread); the app then settles and the
+runner checks that the screen it actually shows is the screen the phone's state calls for. With
+``screenshots`` an SVG of the screen is saved after every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from phone_sim.scenario.driver import PhoneDriver, RemoteServer
+from phone_sim.scenario.errors import DriverError
+from phone_sim.scenario.expectations import mask_ports
+from phone_sim.scenario.model import Scenario
+from phone_sim.scenario.runner import (
+    Output,
+    ScenarioResult,
+    StepResult,
+    execute,
+    header_lines,
+    step_lines,
+    summary_line,
+)
+from phone_sim.scenario.screens import screen_for
+from phone_sim.ui.app import SCREEN_CLASSES, Pace, PhoneApp, make_app
+
+SIZE = (100, 42)
+#: how long the app may take to show what a step did, in real seconds
+SETTLE_TIMEOUT = 10.0
+
+
+def run_ui(
+    scenario: Scenario,
+    *,
+    server: RemoteServer | None = None,
+    screenshots: Path | None = None,
+    out: Output = print,
+    data_dir: Path | None = None,
+) -> ScenarioResult:
+    """Run ``scenario`` in the Textual app (headless); print each step through ``out``."""
+    return asyncio.run(_run(scenario, server, screenshots, out, data_dir))
+
+
+async def _settle(app: PhoneApp, driver: PhoneDriver) -> str | None:
+    """Wait until the app shows the screen for the phone's state; None, or what is wrong."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_TIMEOUT
+    while True:
+        phone = driver.sim.phone
+        want = SCREEN_CLASSES[screen_for(phone.state)]
+        face = app.screen_stack[1] if len(app.screen_stack) > 1 else None
+        idle = phone.pending is None and app.fast_forward_to is None
+        if idle and isinstance(face, want) and getattr(face, "ready", False):
+            return None
+        if loop.time() > deadline:
+            shown = type(face).__name__ if face is not None else "nothing"
+            return f"the app shows {shown}, the phone's state calls for {want.__name__}"
+        await asyncio.sleep(0.02)
+
+
+def _screenshot_name(index: int, kind: str) -> str:
+    return f"{index:02d}-{re.sub(r'[^a-z0-9_]+', '-', kind)}.svg"
+
+
+async def _run(
+    scenario: Scenario,
+    server: RemoteServer | None,
+    screenshots: Path | None,
+    out: Output,
+    data_dir: Path | None,
+) -> ScenarioResult:
+    result = ScenarioResult(scenario)
+
+    def emit(line: str) -> None:
+        result.lines.append(line)
+        out(line)
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="phone-sim-ui-scenario-") as tmp:
+        try:
+            driver = PhoneDriver.open(
+                data_dir or Path(tmp),
+                device=scenario.device,
+                policy_text=scenario.policy.text,
+                seed=scenario.seed,
+                start=scenario.start,
+                timeout=scenario.timeout,
+                server=server,
+            )
+        except DriverError as exc:
+            for line in header_lines(scenario, None, server):
+                emit(line)
+            result.setup_error = mask_ports(str(exc))
+            emit(f"  FAILED before the first step: {result.setup_error}")
+            result.duration = time.monotonic() - started
+            return result
+        if screenshots is not None:
+            # One folder per scenario, so a run of several files keeps every picture.
+            screenshots = screenshots / scenario.name
+            screenshots.mkdir(parents=True, exist_ok=True)
+        with driver:
+            for line in header_lines(scenario, driver, server):
+                emit(line)
+            # Scenarios start with the phone off: their first step boots it.
+            app = make_app(driver.sim, pace=Pace.instant(), power_on=False)
+            async with app.run_test(size=SIZE) as pilot:
+                await _settle(app, driver)
+                for index, step in enumerate(scenario.steps, start=1):
+                    step_result = execute(driver, step)
+                    problem = await _settle(app, driver)
+                    if problem is not None and step_result.ok:
+                        step_result = replace(step_result, ok=False, detail=problem)
+                    result.steps.append(step_result)
+                    for line in step_lines(step_result):
+                        emit(line)
+                    if screenshots is not None:
+                        app.save_screenshot(_screenshot_name(index, step.kind), str(screenshots))
+                    if not step_result.ok:
+                        break
+                await pilot.pause()
+    result.duration = time.monotonic() - started
+    emit(summary_line(result))
+    return result
+
+
+__all__ = ["StepResult", "run_ui"]

@@ -1,0 +1,43 @@
+"""Recording in the TUI: what a user plays exports as a scenario file that replays to the same end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from phone_sim.device.state import DeviceState
+from phone_sim.scenario.parser import load_scenario
+from phone_sim.scenario.runner import run
+from phone_sim.simulation import Simulation
+from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.screens.home_screen import HomeScreen
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from tests.functional.conftest import wait_until
+
+
+async def test_a_played_story_exports_and_replays_to_the_same_end(
+    sim: Simulation, tmp_path: Path
+) -> None:
+    app = make_app(sim, pace=Pace.instant())
+    async with app.run_test(size=(100, 42)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await pilot.press(*["down"] * 6, "enter", "escape")  # Cubacel in slot 1
+        await pilot.press("enter", "enter", "enter")  # through setup: activation
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
+        await pilot.press("a")  # three days later
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await wait_until(pilot, lambda: sim.phone.pending is None and app.fast_forward_to is None)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (sim.data_dir / "recordings" / "recording-1.toml").exists())
+    recorded = sim.data_dir / "recordings" / "recording-1.toml"
+    text = recorded.read_text()
+    assert 'do = "insert_sim"' in text and 'carrier = "Cubacel"' in text
+    assert 'do = "activate"' in text and "seconds = 259200" in text
+    assert 'state = "locked", screen = "lock"' in text
+    lines: list[str] = []
+    result = run(load_scenario(recorded), out=lines.append, data_dir=tmp_path / "replay")
+    assert result.passed, "\n".join(lines)
+    assert sim.phone.state is DeviceState.LOCKED
