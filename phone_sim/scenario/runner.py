@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,26 +161,19 @@ def header_lines(
     return lines
 
 
-def run(
+@contextmanager
+def scenario_driver(
     scenario: Scenario,
+    result: ScenarioResult,
+    emit: Output,
     *,
-    server: RemoteServer | None = None,
-    out: Output = print,
-    data_dir: Path | None = None,
-    after_step: Callable[[PhoneDriver, StepResult], object] | None = None,
-) -> ScenarioResult:
-    """Run ``scenario`` on a new phone; print each step through ``out``.
+    server: RemoteServer | None,
+    data_dir: Path | None,
+) -> Iterator[PhoneDriver | None]:
+    """Open the world a run needs and print its header; yields None if it could not be opened.
 
-    ``data_dir`` keeps the world (default: a temporary directory removed afterwards);
-    ``after_step`` is called after each step (screenshots, say).
+    Shared by the headless runner and the one in the app, so both start a scenario alike.
     """
-    result = ScenarioResult(scenario)
-
-    def emit(line: str) -> None:
-        result.lines.append(line)
-        out(line)
-
-    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp:
         try:
             driver = PhoneDriver.open(
@@ -196,20 +190,53 @@ def run(
                 emit(line)
             result.setup_error = mask_ports(str(exc))
             emit(f"  FAILED before the first step: {result.setup_error}")
-            result.duration = time.monotonic() - started
-            return result
+            yield None
+            return
         with driver:
             for line in header_lines(scenario, driver, server):
                 emit(line)
-            for step in scenario.steps:
-                step_result = execute(driver, step)
-                result.steps.append(step_result)
-                for line in step_lines(step_result):
-                    emit(line)
-                if after_step is not None:
-                    after_step(driver, step_result)
-                if not step_result.ok:
-                    break
+            yield driver
+
+
+def recording(result: ScenarioResult, out: Output) -> Output:
+    """An output that also keeps each line in ``result``."""
+
+    def emit(line: str) -> None:
+        result.lines.append(line)
+        out(line)
+
+    return emit
+
+
+def run(
+    scenario: Scenario,
+    *,
+    server: RemoteServer | None = None,
+    out: Output = print,
+    data_dir: Path | None = None,
+    after_step: Callable[[PhoneDriver, StepResult], object] | None = None,
+) -> ScenarioResult:
+    """Run ``scenario`` on a new phone; print each step through ``out``.
+
+    ``data_dir`` keeps the world (default: a temporary directory removed afterwards);
+    ``after_step`` is called after each step (screenshots, say).
+    """
+    result = ScenarioResult(scenario)
+    emit = recording(result, out)
+    started = time.monotonic()
+    with scenario_driver(scenario, result, emit, server=server, data_dir=data_dir) as driver:
+        if driver is None:
+            result.duration = time.monotonic() - started
+            return result
+        for step in scenario.steps:
+            step_result = execute(driver, step)
+            result.steps.append(step_result)
+            for line in step_lines(step_result):
+                emit(line)
+            if after_step is not None:
+                after_step(driver, step_result)
+            if not step_result.ok:
+                break
     result.duration = time.monotonic() - started
     emit(summary_line(result))
     return result

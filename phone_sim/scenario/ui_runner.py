@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from phone_sim.scenario.driver import PhoneDriver, RemoteServer
-from phone_sim.scenario.errors import DriverError
-from phone_sim.scenario.expectations import mask_ports
 from phone_sim.scenario.model import Scenario
 from phone_sim.scenario.runner import (
     Output,
     ScenarioResult,
     StepResult,
     execute,
-    header_lines,
+    recording,
+    scenario_driver,
     step_lines,
     summary_line,
 )
@@ -77,54 +75,33 @@ async def _run(
     data_dir: Path | None,
 ) -> ScenarioResult:
     result = ScenarioResult(scenario)
-
-    def emit(line: str) -> None:
-        result.lines.append(line)
-        out(line)
-
+    emit = recording(result, out)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="phone-sim-ui-scenario-") as tmp:
-        try:
-            driver = PhoneDriver.open(
-                data_dir or Path(tmp),
-                device=scenario.device,
-                policy_text=scenario.policy.text,
-                seed=scenario.seed,
-                start=scenario.start,
-                timeout=scenario.timeout,
-                server=server,
-            )
-        except DriverError as exc:
-            for line in header_lines(scenario, None, server):
-                emit(line)
-            result.setup_error = mask_ports(str(exc))
-            emit(f"  FAILED before the first step: {result.setup_error}")
+    with scenario_driver(scenario, result, emit, server=server, data_dir=data_dir) as driver:
+        if driver is None:
             result.duration = time.monotonic() - started
             return result
         if screenshots is not None:
             # One folder per scenario, so a run of several files keeps every picture.
             screenshots = screenshots / scenario.name
             screenshots.mkdir(parents=True, exist_ok=True)
-        with driver:
-            for line in header_lines(scenario, driver, server):
-                emit(line)
-            # Scenarios start with the phone off: their first step boots it.
-            app = make_app(driver.sim, pace=Pace.instant(), power_on=False)
-            async with app.run_test(size=SIZE) as pilot:
-                await _settle(app, driver)
-                for index, step in enumerate(scenario.steps, start=1):
-                    step_result = execute(driver, step)
-                    problem = await _settle(app, driver)
-                    if problem is not None and step_result.ok:
-                        step_result = replace(step_result, ok=False, detail=problem)
-                    result.steps.append(step_result)
-                    for line in step_lines(step_result):
-                        emit(line)
-                    if screenshots is not None:
-                        app.save_screenshot(_screenshot_name(index, step.kind), str(screenshots))
-                    if not step_result.ok:
-                        break
-                await pilot.pause()
+        # Scenarios start with the phone off: their first step boots it.
+        app = make_app(driver.sim, pace=Pace.instant(), power_on=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(app, driver)
+            for index, step in enumerate(scenario.steps, start=1):
+                step_result = execute(driver, step)
+                problem = await _settle(app, driver)
+                if problem is not None and step_result.ok:
+                    step_result = replace(step_result, ok=False, detail=problem)
+                result.steps.append(step_result)
+                for line in step_lines(step_result):
+                    emit(line)
+                if screenshots is not None:
+                    app.save_screenshot(_screenshot_name(index, step.kind), str(screenshots))
+                if not step_result.ok:
+                    break
+            await pilot.pause()
     result.duration = time.monotonic() - started
     emit(summary_line(result))
     return result
