@@ -13,7 +13,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     rename itself is durable). The file is created with ``mode`` from its first byte.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         os.fchmod(fd, mode)  # an old temp file may have had wider permissions
@@ -24,6 +24,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
