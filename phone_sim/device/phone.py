@@ -26,6 +26,7 @@ from .errors import SlotError, TransitionRefused
 from .events import ActivationAttempt, CallResult, PhoneEvent, SlotView, VerdictOutcome
 from .exchange import Exchange
 from .identity import DeviceIdentity
+from .offline import OFFLINE_REASON, offline_step
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Activation, DeviceState
@@ -39,7 +40,6 @@ EMERGENCY_ALWAYS = frozenset({"112", "911"})
 EMERGENCY_WITHOUT_SIM = frozenset({"000", "08", "110", "118", "119", "999"})
 #: how many exchanges the inspector keeps
 EXCHANGE_MEMORY = 200
-OFFLINE_REASON = "OFFLINE_TOO_LONG"
 CUSTOM_ROM_REASON = "CUSTOM_ROM"
 
 
@@ -364,39 +364,25 @@ class Phone:
 
     def tick(self) -> None:
         """Let time pass: apply the vendor's offline rule (warn, then lock) if one is in force."""
-        state = self.persisted
-        if (
-            self.state is not DeviceState.ACTIVATED
-            or state.offline_lock_after is None
-            or state.verdict_at is None
-        ):
+        if self.state is not DeviceState.ACTIVATED:
             return
-        silent = self.clock.now() - state.verdict_at
-        days = state.offline_lock_after // 86400
-        if silent >= state.offline_lock_after:
+        step = offline_step(self.persisted, self.clock.now())
+        if step is None:
+            return
+        if step.action == "lock":
             self._save(
                 replace(
-                    state,
+                    self.persisted,
                     activation=Activation.LOCKED,
                     reason=OFFLINE_REASON,
-                    message=(
-                        f"This device has not reached the activation server for {days} days. "
-                        "Connect to the internet to unlock it."
-                    ),
+                    message=step.text,
                 )
             )
             self._enter(DeviceState.LOCKED)
             self._want_checkin("offline lock")
-        elif not self._offline_warned and silent >= state.offline_lock_after - (
-            state.offline_warning_before or 0
-        ):
+        elif not self._offline_warned:
             self._offline_warned = True
-            left = (state.offline_lock_after - silent) / 86400
-            self._emit(
-                "notice",
-                f"Connect to the internet: this device locks in {left:.1f} days without contact "
-                "with the activation server.",
-            )
+            self._emit("notice", step.text)
 
     def finish_setup_without_vendor(self) -> None:
         """A custom ROM ends setup without asking anyone: there is no vendor client to ask."""
