@@ -6,7 +6,7 @@ DATA ?= .phone-sim-data
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lint typecheck imports pytest serve-vendor test-snapshot-update clean
+.PHONY: run test check lint typecheck imports pytest bench serve-vendor test-snapshot-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,8 @@ test: check
 check: $(DEV_STAMP) lint typecheck imports pytest
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff format --check phone_sim server_stub tests
-	$(BIN)/ruff check phone_sim server_stub tests
+	$(BIN)/ruff format --check phone_sim server_stub tests bench
+	$(BIN)/ruff check phone_sim server_stub tests bench
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -45,6 +45,11 @@ imports: $(DEV_STAMP)
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 2 -q
+
+## Benchmarks (figures, not tests; docs/PERFORMANCE.md). BENCH="roundtrip store" picks some;
+## BENCH_ARGS="--quick" is a smoke run. wrk (apt-get install wrk) is used when present.
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench $(BENCH) $(BENCH_ARGS)
 
 ## Accept new lock-screen/UI snapshots (look at each one first: tests/functional/__snapshots__).
 test-snapshot-update: $(DEV_STAMP)

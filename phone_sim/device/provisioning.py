@@ -24,7 +24,10 @@ def new_identity(
     bootloader_unlocked: bool,
     rng: random.Random,
     custom_rom: bool = False,
+    imei_base: int | None = None,
 ) -> DeviceIdentity:
+    """A new device's identity. ``imei_base`` (0 to 999,997) fixes the IMEIs' serial part
+    instead of drawing it, so a fleet can give each device its own IMEIs."""
     phone_model = lookup_model(model_name)
     lookup_market(market_code)
     if custom_rom and not bootloader_unlocked:
@@ -35,7 +38,9 @@ def new_identity(
             f"variants: {', '.join(phone_model.markets)}"
         )
     # Dual-SIM phones have two consecutive IMEIs on one TAC, as real ones do.
-    base = rng.randrange(0, 999_998)
+    base = rng.randrange(0, 999_998) if imei_base is None else imei_base
+    if not 0 <= base < 999_998:
+        raise ValueError(f"imei_base must be 0..999997, got {base}")
     count = 2 if phone_model.dual_sim else 1
     imeis = tuple(make_imei(phone_model.tac, base + i) for i in range(count))
     serial = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(12))

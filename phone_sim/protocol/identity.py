@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -26,6 +26,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from .chain_cache import VerifiedChains, validity
 from .errors import CertificateError
 from .imei import is_valid_imei
 from .keys import load_private_key, write_private_key
@@ -136,6 +137,10 @@ class FactoryTrust:
     """What a verifier needs: the factory root certificate."""
 
     root: x509.Certificate
+    #: results of chains that verified, reused while every certificate is still valid
+    verified: VerifiedChains[tuple[DeviceClaims, ec.EllipticCurvePublicKey]] = field(
+        default_factory=VerifiedChains, compare=False, repr=False
+    )
 
     @classmethod
     def load(cls, path: Path) -> FactoryTrust:
@@ -153,6 +158,9 @@ class FactoryTrust:
             raise CertificateError(
                 "certificate chain must hold the device certificate and its intermediate"
             )
+        known = self.verified.get(chain_der, now.astimezone(dt.UTC))
+        if known is not None:
+            return known
         try:
             certs = [x509.load_der_x509_certificate(der) for der in chain_der]
         except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
@@ -184,7 +192,9 @@ class FactoryTrust:
             public.curve, ec.SECP256R1
         ):
             raise CertificateError("device key must be ECDSA P-256")
-        return DeviceClaims.from_json(ext.value.value), public
+        result = DeviceClaims.from_json(ext.value.value), public
+        self.verified.put(chain_der, result, validity([*certs, self.root]))
+        return result
 
 
 def _device_ee_policy() -> ExtensionPolicy:

@@ -20,6 +20,8 @@ HEADLESS = [
     "phone_sim.simulation",
     "phone_sim.cli",
     "phone_sim.scenario.runner",
+    "phone_sim.fleet.runner",
+    "phone_sim.fleet.cli",
     "phone_sim.pytest_plugin",
     "server_stub.app",
     "server_stub.embedded",

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench`` (``make bench``); the figures go into docs/PERFORMANCE.md."""

@@ -1,0 +1,146 @@
+"""What every benchmark needs: the machine, a vendor server with a no-op route, devices, figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from phone_sim.client.vendor_client import VendorClient
+from phone_sim.device.phone import Phone
+from phone_sim.device.sims import Sim, carrier
+from phone_sim.fleet.identities import DeviceKit, FleetFactory
+from phone_sim.fleet.report import percentile
+from phone_sim.fleet.server import ChildServer
+from phone_sim.protocol.identity import Factory
+from phone_sim.simulation import STORY_START
+
+#: where benchmarks keep their factory, identity cache and seeded stores between runs
+BENCH_DATA = Path(os.environ.get("PHONE_SIM_BENCH_DATA", ".phone-sim-data/bench"))
+NOOP_HOOK = "bench.noop:install"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f"{pages / 2**30:.0f} GiB"
+    except (ValueError, OSError):
+        memory = "? GiB"
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{when}; {os.cpu_count()} cores ({cpu}), {memory}; "
+        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+@dataclass
+class Latencies:
+    values: list[float]
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.values) / self.seconds if self.seconds else 0.0
+
+    def q(self, quantile: float) -> float:
+        return percentile(sorted(self.values), quantile)
+
+    def summary(self) -> str:
+        return (
+            f"p50 {ms(self.q(0.5))}, p99 {ms(self.q(0.99))} "
+            f"({len(self.values)} requests, {self.rate:.0f}/s)"
+        )
+
+
+def kits(n: int, *, seed: int = 1) -> list[DeviceKit]:
+    """``n`` devices from the bench's factory, through the fleet's identity cache."""
+    maker = FleetFactory(
+        BENCH_DATA / "factory", BENCH_DATA, model="Redmi Note 9", market="MI", seed=seed
+    )
+    return maker.devices(n).kits
+
+
+@contextmanager
+def bench_server(*, store: Path | None = None, hook: str = NOOP_HOOK) -> Iterator[ChildServer]:
+    """The vendor server in a child process (frozen simulated clock) with ``POST /bench/noop``.
+
+    ``store`` is a vendor data directory to serve (a seeded store); by default a fresh one.
+    """
+    Factory.open(BENCH_DATA / "factory")
+    scratch = Path(tempfile.mkdtemp(prefix="server-", dir=BENCH_DATA))
+    data = store or scratch / "vendor"
+    server = ChildServer(
+        data, BENCH_DATA / "factory" / "root.pem", start=STORY_START, app_hook=hook
+    )
+    try:
+        yield server
+    finally:
+        server.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def new_phone(kit: DeviceKit, server: ChildServer, carrier_name: str = "Telekom") -> Phone:
+    phone = Phone(kit.identity, kit.certificates, clock=server.clock)
+    phone.power_on()
+    phone.finish_boot()
+    phone.insert_sim(1, Sim.of(carrier(carrier_name)))
+    return phone
+
+
+def round_trip(
+    phone: Phone, kit: DeviceKit, server: ChildServer, session: requests.Session
+) -> float:
+    """One activation or check-in as the phone sees it: sign, send, verify, judge."""
+    client = VendorClient(
+        server.url, kit.key, kit.identity.serial, server.vendor_key, server.clock, session=session
+    )
+    started = time.perf_counter()
+    attempt = phone.begin_activation()
+    outcome = phone.complete_activation(attempt, client.send(attempt))
+    elapsed = time.perf_counter() - started
+    if not outcome.accepted:
+        raise RuntimeError(f"the benchmark's request failed: {outcome.detail}")
+    phone.exchanges = []
+    return elapsed
+
+
+def session() -> requests.Session:
+    s = requests.Session()
+    s.trust_env = False
+    return s
+
+
+def noop_body(kit: DeviceKit, server: ChildServer) -> bytes:
+    """An activation body of the real size, for the no-op endpoint to receive."""
+    phone = new_phone(kit, server)
+    return phone.build_request("n" * 22).encode()
+
+
+def report(title: str, rows: list[tuple[str, Any]]) -> None:
+    print(f"\n== {title}")
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")

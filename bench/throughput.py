@@ -1,0 +1,116 @@
+"""Benchmark 2: activations per second under concurrent load, beside the no-op route.
+
+With ``wrk`` on the PATH (Debian: ``apt-get install wrk``) the load is wrk's, from pre-signed
+requests: every request is a different device's first activation (nonces are single-use, so
+each request can be sent once), cycled by ``wrk_activation.lua``. Without wrk, a Python load
+generator (``loadgen.py``) sends the same pre-signed bytes from two processes. Either way the
+server is the real one in its own process, and the no-op route is loaded the same way, in the
+same run. Target: activation rate at least 50 % of the no-op rate.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from phone_sim.client.vendor_client import ACTIVATION_PATH
+from phone_sim.fleet.server import ChildServer
+from phone_sim.protocol.signing import JSON, WireRequest, sign_request
+
+from . import loadgen
+from .common import BENCH_DATA, bench_server, kits, new_phone, noop_body, report
+from .noop import NOOP_PATH
+
+LUA = Path(__file__).with_name("wrk_activation.lua")
+CONNECTIONS = 16
+#: pre-signed requests per second of load: well above what one server process can answer
+POOL_PER_SECOND = 1200
+
+
+def _signed(server: ChildServer, count: int) -> list[tuple[str, dict[str, str], bytes]]:
+    url = server.url + ACTIVATION_PATH
+    requests = []
+    for kit in kits(count):
+        phone = new_phone(kit, server)
+        attempt = phone.begin_activation()
+        wire = WireRequest("POST", url, {"Content-Type": JSON}, attempt.request.encode())
+        sign_request(
+            wire,
+            key=kit.key,
+            key_id=kit.identity.serial,
+            created=int(server.clock.now()),
+            nonce=attempt.nonce,
+        )
+        requests.append((ACTIVATION_PATH, wire.headers, wire.body))
+    return requests
+
+
+def _wrk(url: str, script: Path, seconds: int, *script_args: str) -> dict[str, float]:
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script)]
+    out = subprocess.run(
+        [*command, url, "--", *script_args], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"^BENCH (.*)$", out, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no figures:\n{out}")
+    return {k: float(v) for k, v in (item.split("=") for item in match.group(1).split())}
+
+
+def _with_wrk(server_url: str, signed: list, body: bytes, seconds: int) -> tuple[dict, dict]:
+    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+        pool = Path(tmp) / "requests.txt"
+        with pool.open("w", encoding="utf-8") as f:
+            for path, headers, raw in signed:
+                f.write(f"{path}\n{headers['Signature-Input']}\n{headers['Signature']}\n")
+                f.write(f"{headers['Content-Digest']}\n{raw.decode()}\n")
+        activation = _wrk(server_url, LUA, seconds, str(pool), "activation")
+        noop_file = Path(tmp) / "noop.txt"
+        noop_file.write_text(f"{NOOP_PATH}\n-\n-\n-\n{body.decode()}\n", encoding="utf-8")
+        noop = _wrk(server_url, LUA, seconds, str(noop_file), "noop")
+    return activation, noop
+
+
+def measure(server: ChildServer, seconds: int) -> tuple[dict, dict, str]:
+    """Activations, then the no-op, each loaded for ``seconds``; and what loaded them."""
+    signed = _signed(server, POOL_PER_SECOND * seconds)
+    body = noop_body(kits(1)[0], server)
+    if shutil.which("wrk"):
+        tool = f"wrk, 1 thread, {CONNECTIONS} connections, {seconds} s each"
+        activation, noop = _with_wrk(server.url, signed, body, seconds)
+        return activation, noop, tool
+    tool = f"Python load generator (no wrk found), {CONNECTIONS} connections"
+    parts = urlsplit(server.url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    raw = [loadgen.raw_request(p, h, b, f"{host}:{port}") for p, h, b in signed]
+    activation = loadgen.blast(host, port, raw, CONNECTIONS, seconds)
+    noop_raw = loadgen.raw_request(NOOP_PATH, {"Content-Type": JSON}, body, f"{host}:{port}")
+    noop = loadgen.blast(host, port, [noop_raw], CONNECTIONS, seconds, cycle=True)
+    return activation, noop, tool
+
+
+def run(seconds: int = 10) -> dict[str, float]:
+    with bench_server() as server:
+        activation, noop, tool = measure(server, seconds)
+    act_rate = activation["ok"] / activation["seconds"]
+    noop_rate = noop["ok"] / noop["seconds"]
+    ratio = act_rate / noop_rate if noop_rate else 0.0
+    problems = int(activation["other"] + activation["errors"] + activation.get("ran_out", 0))
+    report(
+        "2. server throughput under concurrent load",
+        [
+            ("load", tool),
+            ("activations", _rate(act_rate, activation)),
+            ("no-op, same stack", _rate(noop_rate, noop)),
+            ("activation / no-op rate", f"{ratio:.2f} (target >= 0.50)"),
+            ("refused or failed", f"{problems} of {int(activation['ok']) + problems}"),
+        ],
+    )
+    return {"activations_per_s": act_rate, "noop_per_s": noop_rate, "ratio": ratio}
+
+
+def _rate(rate: float, figures: dict[str, float]) -> str:
+    return f"{rate:.0f}/s (p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms)"

@@ -1,0 +1,107 @@
+"""Benchmark 5: the TUI's time to its first boot frame, and the headless scenario suite.
+
+* Launch: ``phone-sim`` runs in a pseudo-terminal (80 x 40, as a user's terminal) and the clock
+  stops when the boot screen's "Bootloader" line reaches the terminal. The first launch on a new
+  data directory also makes the factory, the vendor's key and the phone; later launches open
+  them. Each is the median of a few runs; then ``ctrl+q``.
+* Scenarios: ``phone-sim scenario run`` over the whole shipped library, headless, wall time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+from phone_sim.scenario.library import listing
+
+from .common import BENCH_DATA, report
+
+MARKER = b"Bootloader"
+TIMEOUT = 60.0
+
+
+def first_frame(data: Path) -> float:
+    """Seconds from starting ``phone-sim`` to the boot screen on its terminal."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "40"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "phone_sim.cli", "--data", str(data)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    elapsed = None
+    try:
+        while time.perf_counter() - started < TIMEOUT:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                seen = (seen + os.read(master, 65536))[-4096:]
+            except OSError:
+                break  # the program exited
+            if MARKER in seen:
+                elapsed = time.perf_counter() - started
+                break
+        os.write(master, b"\x11")  # ctrl+q
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    finally:
+        os.close(master)
+    if elapsed is None:
+        raise RuntimeError("the boot screen never appeared")
+    return elapsed
+
+
+def scenario_suite() -> tuple[float, int, str]:
+    names = [name for name, _ in listing()]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "phone_sim.cli", "scenario", "run", *names],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    return seconds, len(names), last
+
+
+def run(*, quick: bool = False) -> dict[str, float]:
+    runs = 1 if quick else 3
+    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+        fresh = [first_frame(Path(tmp) / f"new-{i}") for i in range(runs)]
+        again = [first_frame(Path(tmp) / "new-0") for _ in range(runs)]
+    suite, count, summary = scenario_suite()
+    report(
+        "5. TUI and scenarios",
+        [
+            ("launch to first boot frame, new data", f"{statistics.median(fresh):.2f} s (median of {runs})"),
+            ("launch to first boot frame, existing", f"{statistics.median(again):.2f} s (median of {runs})"),
+            ("headless scenario suite", f"{suite:.1f} s for {count} scenarios ({summary})"),
+        ],
+    )  # fmt: skip
+    return {
+        "first_frame_new_s": statistics.median(fresh),
+        "first_frame_existing_s": statistics.median(again),
+        "scenario_suite_s": suite,
+    }

@@ -1,0 +1,192 @@
+"""``phone-sim fleet``: many headless phones against one vendor server, and what it cost.
+
+Exit status: 0 when every request was answered with a verdict the phones accepted, 1 when any
+failed (the summary says which kinds), 2 when the run could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from phone_sim.device.catalogue import MARKETS, MODELS
+from phone_sim.simulation import STORY_START
+from server_stub.admin_client import TOKEN_ENV
+
+from .errors import FleetError
+from .identities import FleetFactory
+from .mix import SimMix, load_mix, parse_mix, story_mix
+from .report import Progress
+from .runner import FleetPlan, run_fleet
+from .server import ChildServer, FleetServer, RemoteServer, ThreadServer
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def add_fleet_command(sub: Any) -> None:
+    """Add ``fleet`` to the ``phone-sim`` subcommands."""
+    fleet = sub.add_parser(
+        "fleet",
+        help="run N headless phones against a vendor server (docs/FLEET.md)",
+        description="Provision, activate and check in a fleet of headless phones.",
+    )
+    fleet.add_argument("--devices", type=_positive, default=100, metavar="N")
+    fleet.add_argument(
+        "--concurrency", type=_positive, default=8, metavar="C", help="requests in flight"
+    )
+    fleet.add_argument(
+        "--checkins", type=_count, default=1, metavar="K", help="rounds after activation"
+    )
+    fleet.add_argument(
+        "--mix",
+        type=Path,
+        metavar="FILE",
+        help="SIM mix TOML (default: 90%% Telekom, 10%% Cubacel)",
+    )
+    fleet.add_argument("--model", choices=sorted(MODELS), help="overrides the mix's [device]")
+    fleet.add_argument("--market", choices=sorted(MARKETS), help="overrides the mix's [device]")
+    fleet.add_argument(
+        "--seed",
+        dest="fleet_seed",
+        type=int,
+        default=0,
+        help="which fleet (serials, IMEIs, SIM order)",
+    )
+    fleet.add_argument(
+        "--data", dest="fleet_data", type=Path, metavar="DIR", help="default: the top-level --data"
+    )
+    fleet.add_argument(
+        "--server", dest="fleet_server", metavar="URL", help="a running vendor server"
+    )
+    fleet.add_argument("--vendor-key", dest="fleet_vendor_key", type=Path, metavar="PEM")
+    fleet.add_argument(
+        "--admin-token-file", dest="fleet_admin_token", type=Path, metavar="FILE",
+        help=f"lets the fleet move a simulated server's clock (default: ${TOKEN_ENV})",
+    )  # fmt: skip
+    fleet.add_argument(
+        "--factory", dest="fleet_factory", type=Path, metavar="DIR",
+        help="the factory the server trusts (default: DATA/factory)",
+    )  # fmt: skip
+    fleet.add_argument("--in-process", action="store_true", help="embedded server on a thread here")
+    fleet.add_argument(
+        "--policy", dest="fleet_policy", type=Path, metavar="FILE", help="embedded server's policy"
+    )
+    fleet.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+    fleet.add_argument("--no-cache", action="store_true", help="make identities afresh, keep none")
+    fleet.add_argument(
+        "--json", dest="fleet_json", type=Path, metavar="FILE", help="write the report as JSON"
+    )
+    fleet.add_argument("-q", "--quiet", action="store_true", help="no progress line")  # fmt: skip
+
+
+def _mix(args: argparse.Namespace) -> SimMix:
+    mix = load_mix(args.mix) if args.mix is not None else story_mix()
+    if args.model is None and args.market is None:
+        return mix
+    # Re-checked through the parser: the model must have been sold in the market.
+    model, market = args.model or mix.model, args.market or mix.market
+    parse_mix({"device": {"model": model, "market": market}, "sims": {"none": 1}}, source="--model")
+    return replace(mix, model=model, market=market)
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    if args.fleet_admin_token is not None:
+        try:
+            return str(args.fleet_admin_token.read_text(encoding="ascii").strip())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FleetError(
+                f"{args.fleet_admin_token}: cannot read the admin token: {exc}"
+            ) from exc
+    return os.environ.get(TOKEN_ENV)
+
+
+def _server(args: argparse.Namespace, data: Path, factory: Path, run_dir: Path) -> FleetServer:
+    if args.fleet_server is not None:
+        if args.fleet_vendor_key is None:
+            raise FleetError("--server needs --vendor-key (the vendor public key phones pin)")
+        return RemoteServer(args.fleet_server, args.fleet_vendor_key, _token(args))
+    root = factory / "root.pem"
+    if args.in_process:
+        return ThreadServer(run_dir / "vendor", root, start=STORY_START, policy=args.fleet_policy)
+    return ChildServer(run_dir / "vendor", root, start=STORY_START, policy=args.fleet_policy)
+
+
+def run_fleet_command(args: argparse.Namespace) -> int:
+    data: Path = args.fleet_data or args.data
+    factory_dir: Path = args.fleet_factory or data / "factory"
+    if args.fleet_server is not None and not (factory_dir / "intermediate.key").is_file():
+        return _fail(f"{factory_dir}: no factory here that the server trusts (--factory)")
+    try:
+        mix = _mix(args)
+        fleet_factory = FleetFactory(
+            factory_dir,
+            data,
+            model=mix.model,
+            market=mix.market,
+            seed=args.fleet_seed,
+            use_cache=not args.no_cache,
+        )
+        made = fleet_factory.devices(args.devices)
+    except (FleetError, OSError) as exc:
+        return _fail(str(exc))
+    source = f"{made.from_cache} from the cache, {made.generated} made"
+    provisioning = f"{args.devices} devices ({source}) in {made.seconds:.1f} s {made.note}".strip()
+    data.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="fleet-run-", dir=data))
+    try:
+        try:
+            server = _server(args, data, factory_dir, run_dir)
+        except (FleetError, OSError) as exc:
+            return _fail(str(exc))
+        plan = FleetPlan(
+            devices=args.devices,
+            concurrency=args.concurrency,
+            checkins=args.checkins,
+            timeout=args.timeout,
+            seed=args.fleet_seed,
+        )
+        try:
+            report = run_fleet(
+                plan,
+                made.kits,
+                mix,
+                server,
+                provisioning=provisioning,
+                progress=Progress(enabled=False if args.quiet else None),
+            )
+        finally:
+            usage = server.close()
+        if usage is not None:
+            report.server_peak_rss_kib = usage.peak_rss_kib
+            report.server_cpu_seconds = usage.cpu_seconds
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    for line in report.lines():
+        print(line)
+    if args.fleet_json is not None:
+        args.fleet_json.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    return 1 if report.errors else 0
+
+
+def _fail(message: str) -> int:
+    print(f"phone-sim fleet: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,19 @@
+"""The fleet's errors: one base, a subclass per thing that can be wrong before a run starts."""
+
+from __future__ import annotations
+
+
+class FleetError(Exception):
+    """A fleet run cannot start (bad mix, unusable cache, no server)."""
+
+
+class MixError(FleetError):
+    """The SIM mix file is unreadable or names something unknown."""
+
+
+class CacheError(FleetError):
+    """The provisioning cache cannot be read or written."""
+
+
+class FleetServerError(FleetError):
+    """The vendor server for the fleet could not be started or reached."""

@@ -1,0 +1,74 @@
+"""The fleet's SIM mix file: exact counts, a reproducible order, and errors that name the key."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from phone_sim.fleet.errors import MixError
+from phone_sim.fleet.mix import load_mix, parse_mix, story_mix
+
+
+def test_counts_are_exact_by_largest_remainder() -> None:
+    mix = parse_mix({"sims": {"Telekom": 90, "Cubacel": 10}})
+    assert [n for n in mix.counts(50).values()] == [45, 5]
+    three = parse_mix({"sims": {"Telekom": 1, "MTS": 1, "Volna": 1}})
+    assert sorted(three.counts(10).values()) == [3, 3, 4]
+    assert sum(three.counts(10_001).values()) == 10_001
+
+
+def test_the_order_is_fixed_by_the_seed() -> None:
+    mix = story_mix()
+    first = [c.name for c in mix.assign(100, seed=1)]
+    assert first == [c.name for c in mix.assign(100, seed=1)]
+    assert first != [c.name for c in mix.assign(100, seed=2)]
+    assert Counter(first) == {"Telekom": 90, "Cubacel": 10}
+
+
+def test_carriers_codes_and_no_sim() -> None:
+    mix = parse_mix(
+        {
+            "device": {"model": "Redmi Note 10", "market": "EU"},
+            "sims": {"telekom": 2, "432-35": 1, "999-99": 0, "none": 1},
+        }
+    )
+    labels = [choice.label for choice, _ in mix.weights]
+    assert labels == ["Telekom (262-01)", "Irancell (432-35)", "no SIM"]
+    assert (mix.model, mix.market) == ("Redmi Note 10", "EU")
+    assert mix.weights[2][0].sim() is None
+    custom = parse_mix({"sims": {"262-07": 1}}).weights[0][0]
+    assert custom.network is not None and custom.network.code == "262-07"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"sims": {"Atlantis": 1}}, "sims.Atlantis: not a carrier"),
+        ({"sims": {"Telekom": -1}}, "a weight must be a number >= 0"),
+        ({"sims": {"Telekom": True}}, "a weight must be a number >= 0"),
+        ({"sims": {"Telekom": 0}}, "every weight in [sims] is 0"),
+        ({"sims": {}}, "[sims] must be a table"),
+        ({"sim": {"Telekom": 1}}, "unknown key(s) sim"),
+        ({"device": {"model": "Redmi 9A", "market": "EU"}, "sims": {"none": 1}}, "not sold in"),
+        ({"device": {"colour": "blue"}, "sims": {"none": 1}}, "device: unknown key(s) colour"),
+        ({"sims": {"999-1": 1}}, "invalid MCC/MNC"),
+    ],
+)
+def test_a_bad_mix_is_refused_with_its_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(MixError) as refused:
+        parse_mix(data, source="mix.toml")
+    assert message in str(refused.value)
+    assert str(refused.value).startswith("mix.toml: ")
+
+
+def test_files(tmp_path: Path) -> None:
+    path = tmp_path / "mix.toml"
+    path.write_text('description = "d"\n[sims]\nCubacel = 1\n', encoding="utf-8")
+    assert load_mix(path).description == "d"
+    path.write_text("[sims\n", encoding="utf-8")
+    with pytest.raises(MixError, match="not a TOML file"):
+        load_mix(path)
+    with pytest.raises(MixError, match="cannot read the mix"):
+        load_mix(tmp_path / "missing.toml")
