@@ -60,17 +60,14 @@ _SAVED: dict[str, Any] = {}
 
 
 def before_signatures() -> None:
-    """Sign and verify through the library only (this process)."""
+    """Sign through the library only (this process); verification always does."""
     _SAVED.setdefault("sign", signing._sign)
-    _SAVED.setdefault("fast_verify", signing.fast_verify)
     signing._sign = _library_sign  # type: ignore[assignment]
-    signing.fast_verify = lambda *args, **kwargs: None  # type: ignore[assignment]
 
 
 def after_signatures() -> None:
     if _SAVED:
         signing._sign = _SAVED["sign"]
-        signing.fast_verify = _SAVED["fast_verify"]
 
 
 def before_nodelay() -> None:

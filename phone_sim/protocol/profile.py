@@ -18,10 +18,8 @@ signature itself (docs/PERFORMANCE.md). So:
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
-import re
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -125,76 +123,3 @@ def check_times(
         type(expires) is not int or dt.datetime.fromtimestamp(expires, tz=dt.UTC) < now - max_skew
     ):
         raise StaleMessage("signature has expired")
-
-
-def _only(headers: dict[str, str], name: str) -> str | None:
-    found = [v for k, v in headers.items() if k.lower() == name]
-    return found[0] if len(found) == 1 else None
-
-
-def _b64(text: str) -> bytes | None:
-    """Canonical base64 only (what our signers write); None for anything else."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw).decode() == text else None
-
-
-def fast_verify(
-    message: Any,
-    *,
-    algorithm: type[HTTPSignatureAlgorithm],
-    public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey,
-    key_id: str,
-    now: dt.datetime,
-    max_skew: dt.timedelta,
-    max_age: dt.timedelta | None,
-    components: tuple[str, ...],
-    label: str,
-    with_nonce: bool,
-) -> tuple[int, str | None] | None:
-    """Verify a message in our canonical form: ``(created, nonce)``; None if not in that form.
-
-    Raises:
-        SignatureError: in canonical form, but it does not verify (the library's error, in the
-            library's order: key id, times, signature, body digest).
-    """
-    headers = message.headers
-    sig_input, signature, digest = (
-        _only(headers, "signature-input"),
-        _only(headers, "signature"),
-        _only(headers, "content-digest"),
-    )
-    if sig_input is None or signature is None or digest is None:
-        return None
-    listed = " ".join(f'"{re.escape(c)}"' for c in components)
-    nonce_part = f';nonce="(?P<nonce>{_PARAM_CHARS})"' if with_nonce else ""
-    form = re.fullmatch(
-        rf"{label}=(?P<params>\({listed}\);created=(?P<created>0|[1-9][0-9]{{0,14}})"
-        rf';keyid="(?P<keyid>{_PARAM_CHARS})";alg="{re.escape(algorithm.algorithm_id)}"{nonce_part})',
-        sig_input,
-    )
-    sig_form = re.fullmatch(rf"{label}=:(?P<b64>{_B64}):", signature)
-    digest_form = re.fullmatch(rf"sha-256=:(?P<b64>{_B64}):", digest)
-    if form is None or sig_form is None or digest_form is None:
-        return None
-    raw_signature_ = _b64(sig_form["b64"])
-    raw_digest = _b64(digest_form["b64"])
-    if not raw_signature_ or raw_digest is None:
-        return None
-    if form["keyid"] != key_id:
-        raise SignatureError(f"signature keyid {form['keyid']!r} is not the expected {key_id!r}")
-    created = int(form["created"])
-    check_times(created, None, now=now, max_skew=max_skew, max_age=max_age)
-    try:
-        base = signature_base(message, components, form["params"])
-    except SignatureError:
-        return None  # a value the library would judge itself
-    try:
-        algorithm(public_key=public_key).verify(signature=raw_signature_, message=base)
-    except Exception as exc:  # as the library: any failure to verify is a bad signature
-        raise SignatureError(f"signature does not verify: {exc or type(exc).__name__}") from exc
-    if raw_digest != hashlib.sha256(message.body).digest():
-        raise SignatureError("signature does not verify: the body does not match Content-Digest")
-    return created, form["nonce"] if with_nonce else None

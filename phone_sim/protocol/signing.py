@@ -30,7 +30,6 @@ from .errors import SignatureError
 from .profile import (
     check_times,
     digest_field,
-    fast_verify,
     raw_signature,
     signature_base,
     signature_params,
@@ -223,24 +222,10 @@ def _verify(
     required: tuple[str, ...],
     require_nonce: bool,
     label: str,
-    fast: bool = True,
+    # Verification always goes through the library: a hand-written fast path was measured
+    # (see docs/PERFORMANCE.md) but a differential test found a message it accepted and the
+    # library refused, and a verifier must never be the lenient one.
 ) -> SignatureCheck:
-    if fast:
-        quick = fast_verify(
-            message,
-            algorithm=algorithm,
-            public_key=public_key,
-            key_id=key_id,
-            now=now,
-            max_skew=MAX_REQUEST_SKEW,
-            max_age=max_age,
-            components=required,
-            label=label,
-            with_nonce=require_nonce,
-        )
-        if quick is not None:
-            covered = tuple(f'"{name}"' for name in required)
-            return SignatureCheck(key_id, quick[0], quick[1], covered)
     claimed = signed_key_id(message)
     if claimed != key_id:
         raise SignatureError(f"signature keyid {claimed!r} is not the expected {key_id!r}")
