@@ -56,21 +56,9 @@ def release_device(
     policy, now = context.policy, context.now()
     with context.store.transaction() as tx:
         found = find_device(tx, ident)
-        view = _release(tx, policy, found, reason=reason, now=now, bulk=False)
+        view = _release_audited(tx, policy, found, ident, reason, now, operator, bulk=False)
         if view is None:
             raise NothingToRelease(f"{ident} is neither held, flagged nor locked")
-        tx.append_audit(
-            _action(
-                "release",
-                operator,
-                policy,
-                now,
-                view,
-                inputs={"target": ident, "reason": reason},
-                rule="operator:release",
-                detail={"pardoned": _pardoned(found, tx), "bulk": False},
-            )
-        )
     return view
 
 
@@ -81,23 +69,10 @@ def release_all(context: ServerContext, *, reason: str, operator: Operator) -> B
     with context.store.transaction() as tx:
         candidates: list[DeviceRow | PendingHold] = [*tx.pending_holds(), *tx.devices()]
         for found in candidates:
-            view = _release(tx, policy, found, reason=reason, now=now, bulk=True)
-            if view is None:
-                continue
             name = found.target if isinstance(found, PendingHold) else found.serial
-            released.append(name)
-            tx.append_audit(
-                _action(
-                    "release",
-                    operator,
-                    policy,
-                    now,
-                    view,
-                    inputs={"target": name, "reason": reason},
-                    rule="operator:bulk-release",
-                    detail={"pardoned": _pardoned(found, tx), "bulk": True},
-                )
-            )
+            view = _release_audited(tx, policy, found, name, reason, now, operator, bulk=True)
+            if view is not None:
+                released.append(name)
         tx.append_audit(
             AuditRecord(
                 at=now,
@@ -110,6 +85,35 @@ def release_all(context: ServerContext, *, reason: str, operator: Operator) -> B
             )
         )
     return BulkRelease(reason=reason, released=released)
+
+
+def _release_audited(
+    tx: Tx,
+    policy: Policy,
+    found: DeviceRow | PendingHold,
+    target: str,
+    reason: str,
+    now: int,
+    operator: Operator,
+    *,
+    bulk: bool,
+) -> DeviceView | None:
+    """Release ``found`` and audit it, one row per device; None if there was nothing to release."""
+    view = _release(tx, policy, found, reason=reason, now=now, bulk=bulk)
+    if view is not None:
+        tx.append_audit(
+            _action(
+                "release",
+                operator,
+                policy,
+                now,
+                view,
+                inputs={"target": target, "reason": reason},
+                rule="operator:bulk-release" if bulk else "operator:release",
+                detail={"pardoned": _pardoned(found, tx), "bulk": bulk},
+            )
+        )
+    return view
 
 
 def _release(
