@@ -1,7 +1,8 @@
 """FastAPI dependencies: the server context and device authentication.
 
-Route code asks for an :class:`AuthenticatedDevice` and never sees a request that has not passed
-every check below, in this order (each failure is a named protocol error with its status):
+Device routes take the signed request (:data:`Wire`) and pass it through :func:`authenticate`,
+whose :class:`AuthenticatedDevice` exists only for a request that has passed every check below,
+in this order (each failure is a named protocol error with its status):
 
 1. the body is at most ``MAX_BODY_BYTES`` (413; enforced while streaming by ``limits``),
 2. ``Signature-Input`` and ``Signature`` are present (401 ``signature_invalid``),
@@ -12,7 +13,8 @@ every check below, in this order (each failure is a named protocol error with it
    URI and body digest, and is fresh by the server clock (401),
 6. the signature's nonce is the body's nonce (401),
 7. the body's serial, IMEIs, model and market are the certified ones (403),
-8. the nonce has not been used (409 ``nonce_replayed``; the store enforces it again atomically).
+8. the nonce has not been used (409 ``nonce_replayed``): the contact's transaction reserves it
+   first, atomically, so two requests with one nonce cannot both pass.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from fastapi import Depends, Header, Request
 from phone_sim.protocol.errors import (
     CertificateError,
     PayloadTooLarge,
-    ReplayedNonce,
     SignatureError,
 )
 from phone_sim.protocol.identity import DeviceClaims, chain_from_wire
@@ -73,11 +74,11 @@ class AuthenticatedDevice:
     signature: SignatureCheck
 
 
-def authenticated_device(
-    wire: Annotated[WireRequest, Depends(wire_request)], context: Context
-) -> AuthenticatedDevice:
-    # A sync dependency: FastAPI runs it in the thread pool, off the event loop, which matters
-    # because chain and signature verification are CPU work.
+Wire = Annotated[WireRequest, Depends(wire_request)]
+
+
+def authenticate(wire: WireRequest, context: ServerContext) -> AuthenticatedDevice:
+    """Every check of the module docstring, in order; CPU work, so call it off the event loop."""
     body = ActivationRequest.decode(wire.body)
     now = context.utcnow()
     claims, public_key = context.trust.verify_chain(chain_from_wire(body.certificates), now=now)
@@ -87,8 +88,8 @@ def authenticated_device(
     if check.nonce != body.nonce:
         raise SignatureError("the signature's nonce is not the body's nonce")
     _match_claims(body, claims)
-    if context.store.nonce_seen(body.nonce, now=context.now()):
-        raise ReplayedNonce("this request nonce was already used")
+    # Check 8 is the contact's transaction: it reserves the nonce first, atomically, and a
+    # nonce already there ends it (ReplayedNonce) before anything is decided or written.
     return AuthenticatedDevice(request=body, claims=claims, signature=check)
 
 
@@ -108,6 +109,3 @@ def _match_claims(body: ActivationRequest, claims: DeviceClaims) -> None:
         raise CertificateError(
             f"device {', '.join(mismatched)} differ from the factory certificate"
         )
-
-
-Device = Annotated[AuthenticatedDevice, Depends(authenticated_device)]

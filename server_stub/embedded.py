@@ -32,8 +32,12 @@ class EmbeddedServerError(VendorServerError):
     """The embedded server could not start or stop in time."""
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening-ready TCP socket on ``host``:``port`` (0 = any free port)."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening-ready TCP socket on ``host``:``port`` (0 = any free port).
+
+    ``reuse_port``: let other processes bind the same port with it too, so that several server
+    processes share one address and the kernel spreads connections over them (SO_REUSEPORT).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
     # says TCP. Without it every keep-alive answer (headers and body written separately) met
@@ -42,6 +46,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
     # Lets a restarted server reuse a port whose old connections linger in TIME_WAIT.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
@@ -67,10 +73,16 @@ class EmbeddedVendorServer:
     """
 
     def __init__(
-        self, settings: ServerSettings, clock: Clock | None = None, *, log_level: str = "warning"
+        self,
+        settings: ServerSettings,
+        clock: Clock | None = None,
+        *,
+        log_level: str = "warning",
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
         self.log_level = log_level
+        self.reuse_port = reuse_port
         self.clock: Clock = clock or settings.make_clock()
         self.store = Store(settings.db_path)
         try:
@@ -92,6 +104,11 @@ class EmbeddedVendorServer:
         return self._url
 
     @property
+    def requests_served(self) -> int:
+        """HTTP requests this server has answered so far (uvicorn's own count)."""
+        return 0 if self._server is None else self._server.server_state.total_requests
+
+    @property
     def admin_token(self) -> AdminToken:
         """The operator's bearer token (``created`` is True on the start that made it)."""
         token: AdminToken = self.app.state.context.admin_token
@@ -108,7 +125,7 @@ class EmbeddedVendorServer:
             return self
         if self._stopped:
             raise EmbeddedServerError("a stopped server cannot be started again")
-        sock = bind_socket(self.settings.host, self.settings.port)
+        sock = bind_socket(self.settings.host, self.settings.port, reuse_port=self.reuse_port)
         config = uvicorn.Config(
             self.app,
             log_level=self.log_level,

@@ -13,9 +13,11 @@ that holds it is on disk, so a verdict is never sent before it is durable, exact
 commit each; a transaction that fails rolls back its own savepoint only. Under load this took
 the fsync out of every request's turn at the lock (docs/PERFORMANCE.md).
 
-The replay pre-check :meth:`Store.nonce_seen` reads through a second, read-only connection (WAL
-readers never wait for the writer); the check that counts is ``Tx.reserve_nonce``, inside the
-transaction.
+**Several processes** may share the file (the fleet's two-process server): each keeps its own
+group commit, and a commit's turn between processes is a ``flock`` (``store_lock``).
+
+:meth:`Store.nonce_seen` reads through a second, read-only connection (WAL readers never wait
+for the writer); the check that refuses a replay is ``Tx.reserve_nonce``, inside the transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any, Self
 
 from .errors import StoreError
 from .store_checkpoint import Checkpointer
+from .store_lock import ProcessWriteLock
 from .store_schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from .store_tx import AuditRecord, AuditRow, DeviceRow, PendingHold, Tx, audit_row
 
@@ -85,6 +88,10 @@ class Store:
         self._batch_size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self._process_lock = ProcessWriteLock(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the database's lock file: {exc}") from exc
+        try:
             # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which
             # takes the write lock up front instead of failing half-way on an upgrade.
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -107,6 +114,7 @@ class Store:
             self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
             self._checkpointer = Checkpointer(path)
         except sqlite3.Error as exc:
+            self._process_lock.close()
             raise StoreError(f"{path}: cannot open the vendor database: {exc}") from exc
 
     def _migrate(self) -> None:
@@ -130,6 +138,7 @@ class Store:
                 self._settle(self._batch, now=True)
             self._reader.close()
             self._db.close()
+        self._process_lock.close()
 
     def __enter__(self) -> Self:
         return self
@@ -142,15 +151,27 @@ class Store:
     ) -> None:
         self.close()
 
+    def _open_batch(self) -> None:
+        """BEGIN IMMEDIATE, first taking the write turn among processes (lock held)."""
+        self._process_lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._process_lock.release()
+            raise
+
     @contextmanager
     def _begin(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._open_batch()
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            self._process_lock.release()
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -170,7 +191,7 @@ class Store:
                 self._queued -= 1
         try:
             if self._batch is None:
-                self._db.execute("BEGIN IMMEDIATE")
+                self._open_batch()
                 self._batch, self._batch_size = _Batch(), 0
             batch = self._batch
             self._db.execute("SAVEPOINT tx")
@@ -204,6 +225,7 @@ class Store:
             with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
         finally:
+            self._process_lock.release()
             batch.committed.set()
 
     # --- reads -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .identities import FleetFactory
 from .mix import SimMix, load_mix, parse_mix, story_mix
 from .report import Progress
 from .runner import FleetPlan, run_fleet
-from .server import ChildServer, FleetServer, RemoteServer, ThreadServer
+from .server import ChildServer, FleetServer, RemoteServer, ThreadServer, can_share_port
 
 
 def _positive(text: str) -> int:
@@ -40,6 +40,10 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
     return value
+
+
+#: fleets this large or larger get a second server process by default (where it can have one)
+SECOND_WORKER_FROM = 1000
 
 
 def add_fleet_command(sub: Any) -> None:
@@ -88,6 +92,10 @@ def add_fleet_command(sub: Any) -> None:
     )  # fmt: skip
     fleet.add_argument("--in-process", action="store_true", help="embedded server on a thread here")
     fleet.add_argument(
+        "--server-workers", type=_positive, metavar="W",
+        help="embedded server's processes (default: 2 from 1,000 devices on 2+ cores, else 1)",
+    )  # fmt: skip
+    fleet.add_argument(
         "--policy", dest="fleet_policy", type=Path, metavar="FILE", help="embedded server's policy"
     )
     fleet.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
@@ -127,7 +135,26 @@ def _server(args: argparse.Namespace, data: Path, factory: Path, run_dir: Path) 
     root = factory / "root.pem"
     if args.in_process:
         return ThreadServer(run_dir / "vendor", root, start=STORY_START, policy=args.fleet_policy)
-    return ChildServer(run_dir / "vendor", root, start=STORY_START, policy=args.fleet_policy)
+    return ChildServer(
+        run_dir / "vendor",
+        root,
+        start=STORY_START,
+        policy=args.fleet_policy,
+        workers=server_workers(args.server_workers, args.devices),
+    )
+
+
+def server_workers(asked: int | None, devices: int) -> int:
+    """How many processes the embedded server runs: as asked, or what pays off here.
+
+    A second process costs about half a second to start and pays off only once the server's
+    one interpreter is busy: from about a thousand devices (docs/PERFORMANCE.md, fleet).
+    """
+    if asked is not None:
+        return asked
+    if devices < SECOND_WORKER_FROM or (os.cpu_count() or 1) < 2 or not can_share_port():
+        return 1
+    return 2
 
 
 def run_fleet_command(args: argparse.Namespace) -> int:
@@ -178,6 +205,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
         if usage is not None:
             report.server_peak_rss_kib = usage.peak_rss_kib
             report.server_cpu_seconds = usage.cpu_seconds
+            report.server_requests = list(usage.requests)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     for line in report.lines():

@@ -75,6 +75,8 @@ class FleetReport:
     cpu_seconds: float = 0.0
     server_peak_rss_kib: int | None = None
     server_cpu_seconds: float | None = None
+    #: requests each of the embedded server's processes answered
+    server_requests: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -121,6 +123,9 @@ class FleetReport:
         if self.server_peak_rss_kib is not None:
             rss += f", server {self.server_peak_rss_kib / 1024:.0f} MiB"
         out.append(rss)
+        if len(self.server_requests) > 1:
+            shares = " + ".join(f"{n:,}" for n in self.server_requests)
+            out.append(f"server processes: {len(self.server_requests)}, requests {shares}")
         cpu = f"CPU: fleet {self.cpu_seconds:.1f} s"
         if self.server_cpu_seconds is not None:
             cpu += f", server {self.server_cpu_seconds:.1f} s"
@@ -159,6 +164,7 @@ class FleetReport:
             "server_peak_rss_kib": self.server_peak_rss_kib,
             "cpu_seconds": self.cpu_seconds,
             "server_cpu_seconds": self.server_cpu_seconds,
+            "server_requests": self.server_requests,
             "provisioning": self.provisioning,
             "server": self.server,
         }

@@ -21,11 +21,14 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import resource
+import socket
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -43,8 +46,11 @@ START_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class ServerUsage:
+    #: summed over the server's processes
     peak_rss_kib: int
     cpu_seconds: float
+    #: requests each server process answered, in process order
+    requests: tuple[int, ...] = ()
 
 
 class FleetServer(Protocol):
@@ -83,12 +89,15 @@ def _child_main(
     policy: str | None,
     start: float,
     hook: str | None,
+    port: int,
+    reuse_port: bool,
 ) -> None:
-    """The child process: serve until told to stop, moving the clock when told to."""
+    """One server process: serve until told to stop, moving the clock when told to."""
     clock = FixedClock(start)
     try:
         settings = _settings(Path(data_dir), Path(factory_root), Path(policy) if policy else None)
-        server = EmbeddedVendorServer(settings, clock=clock)
+        settings = replace(settings, port=port)
+        server = EmbeddedVendorServer(settings, clock=clock, reuse_port=reuse_port)
         _apply_hook(server.app, hook)
         server.start()
     except Exception as exc:  # reported to the parent, which names it
@@ -107,12 +116,27 @@ def _child_main(
             else:
                 break
     finally:
+        served = server.requests_served
         server.stop()
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        conn.send(("stopped", usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
+        conn.send(("stopped", usage.ru_maxrss, usage.ru_utime + usage.ru_stime, served))
+
+
+def can_share_port() -> bool:
+    """Whether several server processes can listen on one port here (SO_REUSEPORT)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 class ChildServer:
+    """The embedded vendor server in ``workers`` child processes sharing one port and store.
+
+    One process is one interpreter lock: past a few hundred requests a second the server's
+    Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
+    The processes share the data directory: SQLite serialises their commits (WAL, a busy
+    timeout), the vendor key and policy are written by the first before the others start, and
+    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only).
+    """
+
     def __init__(
         self,
         data_dir: Path,
@@ -121,55 +145,88 @@ class ChildServer:
         start: float,
         policy: Path | None = None,
         app_hook: str | None = None,
+        workers: int = 1,
     ) -> None:
+        if workers > 1 and not can_share_port():
+            raise FleetServerError("several server processes need SO_REUSEPORT (Linux)")
         # spawn, not fork: the parent may already run threads (a fork would copy their locks).
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        args = (child, str(data_dir), str(factory_root), policy and str(policy), start, app_hook)
-        self._process = context.Process(target=_child_main, args=args, daemon=True)
-        self._process.start()
-        child.close()
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[Any, Connection]] = []
+        args = [str(data_dir), str(factory_root), policy and str(policy), start, app_hook]
         try:
-            if not self._conn.poll(START_TIMEOUT):
-                self._process.kill()
+            # The first one alone: it makes the vendor key and installs the policy.
+            self.url, vendor_key = self._start_one(args, 0, workers > 1)
+            port = urlsplit(self.url).port or 0
+            for _ in range(1, workers):
+                self._start_one(args, port, True)
+        except FleetServerError:
+            self.close()
+            raise
+        self.vendor_key = load_vendor_public_key(Path(vendor_key))
+        self.clock: Clock = FixedClock(start)
+        where = "a child process" if workers == 1 else f"{workers} child processes"
+        self.description = f"embedded, in {where}, at {self.url}"
+
+    def _start_one(self, args: list[Any], port: int, reuse_port: bool) -> tuple[str, str]:
+        conn, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_child_main, args=(child, *args, port, reuse_port), daemon=True
+        )
+        process.start()
+        child.close()
+        self._workers.append((process, conn))
+        try:
+            if not conn.poll(START_TIMEOUT):
+                process.kill()
                 raise FleetServerError("the fleet's vendor server did not start in time")
-            reply = self._conn.recv()
+            reply = conn.recv()
         except EOFError:
-            self._process.join(5)
+            process.join(5)
             raise FleetServerError(
-                f"the fleet's vendor server process exited (status {self._process.exitcode})"
+                f"the fleet's vendor server process exited (status {process.exitcode})"
             ) from None
         if reply[0] != "ready":
-            self._process.join(5)
+            process.join(5)
             raise FleetServerError(f"the fleet's vendor server did not start: {reply[1]}")
-        self.url: str = reply[1]
-        self.vendor_key = load_vendor_public_key(Path(reply[2]))
-        self.clock: Clock = FixedClock(start)
-        self.description = f"embedded, in a child process, at {self.url}"
+        return reply[1], reply[2]
 
     def advance(self, seconds: int) -> bool:
-        self._conn.send(("advance", seconds))
-        self._conn.recv()
+        for _, conn in self._workers:
+            conn.send(("advance", seconds))
+        for _, conn in self._workers:
+            conn.recv()
         assert isinstance(self.clock, FixedClock)
         self.clock.advance(seconds)
         return True
 
     def close(self) -> ServerUsage | None:
-        usage = None
-        try:
-            self._conn.send(("stop",))
-            while self._conn.poll(10):
-                reply = self._conn.recv()
-                if reply[0] == "stopped":
-                    usage = ServerUsage(int(reply[1]), float(reply[2]))
-                    break
-        except (OSError, EOFError):
-            pass
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-        self._conn.close()
-        return usage
+        usages = [_stop(process, conn) for process, conn in self._workers]
+        self._workers = []
+        if not usages or any(u is None for u in usages):
+            return None
+        return ServerUsage(
+            peak_rss_kib=sum(u[0] for u in usages if u),
+            cpu_seconds=sum(u[1] for u in usages if u),
+            requests=tuple(u[2] for u in usages if u),
+        )
+
+
+def _stop(process: Any, conn: Connection) -> tuple[int, float, int] | None:
+    usage = None
+    try:
+        conn.send(("stop",))
+        while conn.poll(10):
+            reply = conn.recv()
+            if reply[0] == "stopped":
+                usage = (int(reply[1]), float(reply[2]), int(reply[3]))
+                break
+    except (OSError, EOFError):
+        pass
+    process.join(10)
+    if process.is_alive():
+        process.kill()
+    conn.close()
+    return usage
 
 
 class ThreadServer:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
 
 from phone_sim.protocol.messages import ErrorBody, Verdict
-from phone_sim.protocol.signing import JSON
+from phone_sim.protocol.signing import JSON, WireRequest
 
 from ..contacts import ContactKind, answer_contact
-from ..deps import Context, Device
+from ..context import ServerContext
+from ..deps import Context, Wire, authenticate
 
 ACTIVATION_PATH = "/v1/activation"
 CHECKIN_PATH = "/v1/checkin"
@@ -43,9 +45,15 @@ _RAW_BODY: dict[str, Any] = {
 }
 
 
-def _answer(device: Device, context: Context, kind: ContactKind) -> Response:
-    wire = answer_contact(context, device, kind)
-    return Response(content=wire.body, status_code=wire.status_code, headers=wire.headers)
+def _contact(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
+    answer = answer_contact(context, authenticate(wire, context), kind)
+    return Response(content=answer.body, status_code=answer.status_code, headers=answer.headers)
+
+
+async def _answer(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
+    # Authentication, decision, storage and signing are one piece of blocking work (CPU, then a
+    # durable commit): one trip to the thread pool for all of it, not one per dependency.
+    return await run_in_threadpool(_contact, wire, context, kind)
 
 
 @router.post(
@@ -55,8 +63,8 @@ def _answer(device: Device, context: Context, kind: ContactKind) -> Response:
     responses=_RESPONSES,
     openapi_extra=_RAW_BODY,
 )
-def activate(device: Device, context: Context) -> Response:
-    return _answer(device, context, "activation")
+async def activate(wire: Wire, context: Context) -> Response:
+    return await _answer(wire, context, "activation")
 
 
 @router.post(
@@ -68,5 +76,5 @@ def activate(device: Device, context: Context) -> Response:
     responses=_RESPONSES,
     openapi_extra=_RAW_BODY,
 )
-def checkin(device: Device, context: Context) -> Response:
-    return _answer(device, context, "checkin")
+async def checkin(wire: Wire, context: Context) -> Response:
+    return await _answer(wire, context, "checkin")

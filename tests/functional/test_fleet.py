@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 
 from phone_sim.cli import main
+from phone_sim.fleet import cli as fleet_cli
 from phone_sim.fleet.identities import FleetFactory
 from phone_sim.fleet.mix import load_mix
 from phone_sim.fleet.runner import FleetPlan, run_fleet
-from phone_sim.fleet.server import ChildServer
+from phone_sim.fleet.server import ChildServer, can_share_port
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.simulation import STORY_START
 from server_stub.embedded import EmbeddedVendorServer
 from server_stub.settings import ServerSettings
+from server_stub.store import Store
 
 MIX = """
 description = "The story: 90% German SIMs, 10% Cuban"
@@ -125,3 +127,46 @@ def test_a_bad_mix_is_refused_before_anything_runs(
     bad.write_text("[sims]\nAtlantis = 1\n", encoding="utf-8")
     assert main(["--data", str(tmp_path), "fleet", "--mix", str(bad)]) == 2
     assert "sims.Atlantis: not a carrier" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not can_share_port(), reason="several server processes need SO_REUSEPORT")
+def test_a_two_process_server_shares_the_fleet_and_keeps_one_consistent_store(
+    tmp_path: Path, mix_file: Path
+) -> None:
+    mix = load_mix(mix_file)
+    made = FleetFactory(
+        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=3
+    ).devices(60)
+    data = tmp_path / "run" / "vendor"
+    server = ChildServer(data, tmp_path / "factory" / "root.pem", start=STORY_START, workers=2)
+    try:
+        report = run_fleet(
+            FleetPlan(devices=60, concurrency=16, checkins=3, seed=3), made.kits, mix, server
+        )
+    finally:
+        usage = server.close()
+    assert "2 child processes" in server.description
+    assert not report.errors
+    assert report.phases[3].verdicts == {"ACTIVATION_OK": 54, "EMBARGOED_TERRITORY": 6}
+    # Both processes answered (16 connections spread by the kernel), and every request is counted.
+    assert usage is not None and len(usage.requests) == 2
+    assert min(usage.requests) > 0 and sum(usage.requests) == 4 * 60
+    # One store for both: every device's verdicts numbered 1..4 with no gap or repeat (a
+    # sequence is read and written in one transaction, whichever process holds it).
+    with Store(data / "vendor.db") as store:
+        for kit in made.kits:
+            assert [v.sequence for v in store.verdicts(kit.identity.serial)] == [1, 2, 3, 4]
+        contacts = [e for e in store.audit(limit=1000) if e.kind in ("activation", "checkin")]
+        assert len(contacts) == 4 * 60
+
+
+@pytest.mark.parametrize(
+    ("asked", "devices", "cores", "expected"),
+    [(None, 10_000, 2, 2), (None, 999, 2, 1), (None, 10_000, 1, 1), (3, 10, 1, 3)],
+)
+def test_the_server_runs_a_second_process_only_where_it_pays_off(
+    monkeypatch: pytest.MonkeyPatch, asked: int | None, devices: int, cores: int, expected: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr(fleet_cli, "can_share_port", lambda: True)
+    assert fleet_cli.server_workers(asked, devices) == expected

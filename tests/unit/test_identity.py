@@ -37,7 +37,6 @@ from phone_sim.protocol.signing import (
     WireResponse,
     sign_request,
     sign_verdict_response,
-    signed_key_id,
     verify_request,
     verify_verdict_response,
 )
@@ -259,12 +258,16 @@ def test_vendor_key_id_format() -> None:
     assert other != VENDOR_KEY_ID
 
 
-def test_signed_key_id_reads_the_claimed_keyid() -> None:
+def test_a_keyid_other_than_the_expected_one_is_refused_by_name() -> None:
     request = WireRequest("POST", "http://vendor.test/v1/activation", {}, b"{}")
-    with pytest.raises(SignatureError, match="not signed"):
-        signed_key_id(request)
-    sign_request(request, key=DEVICE_KEY, key_id=CLAIMS.serial, created=0, nonce="n" * 16)
-    assert signed_key_id(request) == CLAIMS.serial
+    sign_request(request, key=DEVICE_KEY, key_id="RN9OTHER", created=0, nonce="n" * 16)
+    with pytest.raises(SignatureError, match="keyid 'RN9OTHER' is not the expected"):
+        verify_request(
+            request,
+            public_key=DEVICE_KEY.public_key(),
+            key_id=CLAIMS.serial,
+            now=dt.datetime.fromtimestamp(0, tz=dt.UTC),
+        )
 
 
 # --- sign-then-verify properties -----------------------------------------------------------------

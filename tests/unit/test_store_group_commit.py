@@ -87,3 +87,47 @@ def test_an_error_in_one_transaction_leaves_the_store_usable(tmp_path: Path) -> 
     assert store.nonce_seen("nonce-kept-aaaaaaaaaa", now=AT)
     assert not store.nonce_seen("nonce-gone-aaaaaaaaaa", now=AT)
     store.close()
+
+
+def test_two_stores_on_one_file_take_turns_at_writing_through_the_lock_file(
+    tmp_path: Path,
+) -> None:
+    """As two server processes do: a writer waits for the other's turn (a ``flock``, which is per
+    open file, so two stores in one process exclude each other the same way), and then writes
+    at once instead of sleeping in SQLite's busy handler."""
+    first, second = Store(tmp_path / "vendor.db"), Store(tmp_path / "vendor.db")
+    lock_file = tmp_path / "vendor.db.lock"
+    assert lock_file.stat().st_mode & 0o777 == 0o600
+    first._process_lock.acquire()  # first's turn, as while it commits a batch
+    done = threading.Event()
+
+    def write() -> None:
+        with second.transaction() as tx:
+            tx.reserve_nonce("nonce-second-aaaaaaaa", at=AT, expires_at=AT + 3600)
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert not done.wait(0.3), "the second store wrote during the first one's turn"
+    first._process_lock.release()
+    assert done.wait(5)
+    writer.join()
+
+    # Both keep writing, many threads each, and nothing is lost between them.
+    def burst(store: Store, tag: str) -> None:
+        for j in range(25):
+            with store.transaction() as tx:
+                tx.reserve_nonce(f"nonce-{tag}-{j:02d}-aaaaaaaa", at=AT, expires_at=AT + 3600)
+
+    threads = [
+        threading.Thread(target=burst, args=(store, f"{name}{i}"))
+        for name, store in (("a", first), ("b", second))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first.close()
+    second.close()
+    assert len(_committed_nonces(tmp_path / "vendor.db")) == 1 + 8 * 25
