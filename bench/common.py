@@ -84,16 +84,19 @@ def kits(n: int, *, seed: int = 1) -> list[DeviceKit]:
 
 
 @contextmanager
-def bench_server(*, store: Path | None = None, hook: str = NOOP_HOOK) -> Iterator[ChildServer]:
-    """The vendor server in a child process (frozen simulated clock) with ``POST /bench/noop``.
+def bench_server(
+    *, store: Path | None = None, hook: str = NOOP_HOOK, workers: int = 1
+) -> Iterator[ChildServer]:
+    """The vendor server in child processes (frozen simulated clock) with ``POST /bench/noop``.
 
     ``store`` is a vendor data directory to serve (a seeded store); by default a fresh one.
+    ``workers``: server processes sharing the port and the store (as the fleet's).
     """
     Factory.open(BENCH_DATA / "factory")
     scratch = Path(tempfile.mkdtemp(prefix="server-", dir=BENCH_DATA))
     data = store or scratch / "vendor"
     server = ChildServer(
-        data, BENCH_DATA / "factory" / "root.pem", start=STORY_START, app_hook=hook
+        data, BENCH_DATA / "factory" / "root.pem", start=STORY_START, app_hook=hook, workers=workers
     )
     try:
         yield server

@@ -46,11 +46,13 @@ def _library_sign(
     )
 
 
-def _nagle_socket(host: str, port: int) -> socket.socket:
+def _nagle_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """The listening socket before: proto 0, so asyncio left Nagle on for every connection."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock

@@ -190,6 +190,11 @@ class ChildServer:
             raise FleetServerError(f"the fleet's vendor server did not start: {reply[1]}")
         return reply[1], reply[2]
 
+    @property
+    def pids(self) -> list[int]:
+        """The server's processes (the benchmarks read their CPU time)."""
+        return [process.pid for process, _ in self._workers]
+
     def advance(self, seconds: int) -> bool:
         for _, conn in self._workers:
             conn.send(("advance", seconds))
