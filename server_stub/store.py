@@ -16,8 +16,8 @@ the fsync out of every request's turn at the lock (docs/PERFORMANCE.md).
 **Several processes** may share the file (the fleet's two-process server): each keeps its own
 group commit, and a commit's turn between processes is a ``flock`` (``store_lock``).
 
-:meth:`Store.nonce_seen` reads through a second, read-only connection (WAL readers never wait
-for the writer); the check that refuses a replay is ``Tx.reserve_nonce``, inside the transaction.
+The check that refuses a replay is ``Tx.reserve_nonce``, the first statement of a contact's
+transaction.
 """
 
 from __future__ import annotations
@@ -81,7 +81,6 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._read_lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queued = 0  # threads waiting to start a transaction
         self._batch: _Batch | None = None
@@ -107,10 +106,6 @@ class Store:
             # contact then re-reads their pages from the OS (docs/PERFORMANCE.md, store scale).
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._migrate()
-            self._reader = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
-            )
-            self._reader.execute("PRAGMA busy_timeout = 5000")
             self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
             self._checkpointer = Checkpointer(path)
         except sqlite3.Error as exc:
@@ -133,10 +128,9 @@ class Store:
 
     def close(self) -> None:
         self._checkpointer.close()
-        with self._lock, self._read_lock:
+        with self._lock:
             if self._batch is not None:  # left open for a transaction that will now fail
                 self._settle(self._batch, now=True)
-            self._reader.close()
             self._db.close()
         self._process_lock.close()
 
@@ -231,12 +225,9 @@ class Store:
     # --- reads -----------------------------------------------------------------------------
 
     def nonce_seen(self, nonce: str, *, now: int) -> bool:
-        """True if ``nonce`` was used and is still remembered (a cheap check before deciding).
-
-        Committed nonces only: one in a commit still being made is refused by the transaction.
-        """
-        with self._read_lock:
-            row = self._reader.execute(
+        """True if ``nonce`` was used and is still remembered (a request using it gets 409)."""
+        with self._lock:
+            row = self._db.execute(
                 "SELECT 1 FROM nonces WHERE nonce = ? AND expires_at > ?", (nonce, now)
             ).fetchone()
         return row is not None
