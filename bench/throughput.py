@@ -25,6 +25,7 @@ from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 
 from . import loadgen
 from .common import BENCH_DATA, bench_server, kits, new_phone, noop_body, report
+from .floor import budget_rows, crypto_floor
 from .noop import NOOP_PATH
 
 LUA = Path(__file__).with_name("wrk_activation.lua")
@@ -120,7 +121,7 @@ def measure(server: ChildServer, seconds: int) -> tuple[dict, dict, str]:
 
 
 def run(seconds: int = 10) -> dict[str, float]:
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = dict(floor := crypto_floor())
     # One server process, then two (as the fleet's from 1,000 devices): both routes gain from
     # the second process, so the ratio is the activation's own cost either way.
     for workers in (1, 2) if can_share_port() else (1,):
@@ -144,6 +145,7 @@ def run(seconds: int = 10) -> dict[str, float]:
                     f"({activation['cpu_us'] / noop['cpu_us']:.1f}x)",
                 ),
                 ("refused or failed", f"{problems} of {int(activation['ok']) + problems}"),
+                *budget_rows(floor, noop["cpu_us"]),
             ],
         )
         suffix = "" if workers == 1 else f"_{workers}_workers"

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from cryptography.x509.verification import (
+    ClientVerifier,
     Criticality,
     ExtensionPolicy,
     PolicyBuilder,
@@ -40,6 +41,8 @@ INTERMEDIATE_VALIDITY = dt.timedelta(days=365 * 20)
 DEVICE_VALIDITY = dt.timedelta(days=365 * 20)
 #: Certificates are back-dated so a simulated clock set to 2021 still finds them valid.
 EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+#: intermediates remembered as verified (a factory has a few production lines)
+ANCHORS = 64
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,13 @@ class FactoryTrust:
     verified: VerifiedChains[tuple[DeviceClaims, ec.EllipticCurvePublicKey]] = field(
         default_factory=VerifiedChains, compare=False, repr=False
     )
+    #: intermediates that chained to the root in a verified chain: the anchors of later leaves
+    anchors: VerifiedChains[x509.Certificate] = field(
+        default_factory=lambda: VerifiedChains(size=ANCHORS), compare=False, repr=False
+    )
+    _verifiers: dict[bytes, tuple[dt.datetime, ClientVerifier]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def load(cls, path: Path) -> FactoryTrust:
@@ -158,7 +168,8 @@ class FactoryTrust:
             raise CertificateError(
                 "certificate chain must hold the device certificate and its intermediate"
             )
-        known = self.verified.get(chain_der, now.astimezone(dt.UTC))
+        utc = now.astimezone(dt.UTC)
+        known = self.verified.get(chain_der, utc)
         if known is not None:
             return known
         try:
@@ -166,22 +177,23 @@ class FactoryTrust:
         except (ValueError, x509.InvalidVersion) as exc:  # InvalidVersion is no ValueError
             raise CertificateError(f"certificate is not valid DER: {exc}") from exc
         leaf, intermediates = certs[0], certs[1:]
-        verifier = (
-            PolicyBuilder()
-            .store(Store([self.root]))
-            .time(now.astimezone(dt.UTC).replace(tzinfo=None))
-            .max_chain_depth(2)
-            .extension_policies(
-                ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_ee_policy()
-            )
-            .build_client_verifier()
-        )
-        try:
-            verifier.verify(leaf, intermediates)
-        except VerificationError as exc:
-            raise CertificateError(
-                f"device certificate does not chain to the factory root: {exc}"
-            ) from exc
+        at = utc.replace(tzinfo=None)
+        # A chain whose intermediate already chained to the root, in a chain verified before,
+        # needs only its leaf checked: one signature, not two. What made the intermediate a
+        # valid issuer depends on nothing but the time, and the anchors keep it only while the
+        # intermediate and the root are both valid. Only an acceptance is short-cut: a leaf the
+        # anchor refuses goes through the whole path, which decides (and words the refusal).
+        anchor = self.anchors.get(chain_der[1:], utc) if len(chain_der) == 2 else None
+        if anchor is None or not self._verifies(anchor, at, leaf):
+            try:
+                path = self._verifier(self.root, at).verify(leaf, intermediates).chain
+            except VerificationError as exc:
+                raise CertificateError(
+                    f"device certificate does not chain to the factory root: {exc}"
+                ) from exc
+            if len(path) == 3:  # leaf, the intermediate it went through, root
+                used = path[1].public_bytes(serialization.Encoding.DER)
+                self.anchors.put([used], path[1], validity(path[1:]))
         try:
             ext = leaf.extensions.get_extension_for_oid(DEVICE_CLAIMS_OID)
         except x509.ExtensionNotFound as exc:
@@ -195,6 +207,38 @@ class FactoryTrust:
         result = DeviceClaims.from_json(ext.value.value), public
         self.verified.put(chain_der, result, validity([*certs, self.root]))
         return result
+
+    def _verifies(self, anchor: x509.Certificate, at: dt.datetime, leaf: x509.Certificate) -> bool:
+        try:
+            self._verifier(anchor, at).verify(leaf, [])
+        except VerificationError:
+            return False
+        return True
+
+    def _verifier(self, anchor: x509.Certificate, at: dt.datetime) -> ClientVerifier:
+        """The verifier trusting only ``anchor`` at ``at``, reused while the time is the same.
+
+        (Building one and its first use cost about 30 µs; a frozen or simulated clock asks for
+        the same time again and again.)
+        """
+        key = anchor.fingerprint(hashes.SHA256())
+        cached = self._verifiers.get(key)
+        if cached is not None and cached[0] == at:
+            return cached[1]
+        verifier = (
+            PolicyBuilder()
+            .store(Store([anchor]))
+            .time(at)
+            .max_chain_depth(2)
+            .extension_policies(
+                ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_device_ee_policy()
+            )
+            .build_client_verifier()
+        )
+        if len(self._verifiers) >= ANCHORS:
+            self._verifiers.clear()
+        self._verifiers[key] = (at, verifier)
+        return verifier
 
 
 def _device_ee_policy() -> ExtensionPolicy:

@@ -9,7 +9,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from phone_sim.protocol.chain_cache import VerifiedChains, chain_digest
 from phone_sim.protocol.errors import CertificateError
-from phone_sim.protocol.identity import DeviceClaims, Factory, FactoryTrust
+from phone_sim.protocol.identity import (
+    ROOT_VALIDITY,
+    DeviceClaims,
+    Factory,
+    FactoryTrust,
+    _ca_certificate,
+    _name,
+)
 from phone_sim.protocol.imei import make_imei
 
 SEPT_2021 = dt.datetime(2021, 9, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -69,3 +76,47 @@ def test_the_cache_is_bounded_and_digests_tell_chains_apart() -> None:
     assert cache.get([b"\x00"], SEPT_2021) is None  # the oldest went first
     assert cache.get([b"\x02"], SEPT_2021) == 2
     assert chain_digest([b"ab", b"c"]) != chain_digest([b"a", b"bc"])
+
+
+# --- intermediates as anchors ------------------------------------------------------------------
+
+
+def test_a_new_device_of_a_verified_intermediate_is_checked_against_the_intermediate() -> None:
+    trust = FactoryTrust(FACTORY.root_cert)
+    trust.verify_chain(FACTORY.issue(CLAIMS, KEY.public_key()), now=SEPT_2021)
+    other = DeviceClaims("RN9C2021000002", (make_imei("86488404", 2),), "Redmi 9C", "MI")
+    key = ec.generate_private_key(ec.SECP256R1())
+    claims, public = trust.verify_chain(FACTORY.issue(other, key.public_key()), now=SEPT_2021)
+    assert (claims, public.public_numbers()) == (other, key.public_key().public_numbers())
+    assert (trust.anchors.hits, len(trust.anchors)) == (1, 1)
+
+
+def test_only_an_intermediate_on_the_verified_path_becomes_an_anchor() -> None:
+    # A leaf issued by the root itself verifies without the second certificate it came with;
+    # that certificate (anyone's CA) must not become trusted for having travelled along.
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = _ca_certificate("root", root_key, _name("root"), root_key, ROOT_VALIDITY, 1)
+    by_root = Factory(root, root, root_key).issue(CLAIMS, KEY.public_key())[0]
+    stranger = Factory.create()
+    trust = FactoryTrust(root)
+    trust.verify_chain([by_root, stranger.issue(CLAIMS, KEY.public_key())[1]], now=SEPT_2021)
+    assert len(trust.anchors) == 0
+    with pytest.raises(CertificateError, match="does not chain"):
+        trust.verify_chain(stranger.issue(CLAIMS, KEY.public_key()), now=SEPT_2021)
+
+
+def test_an_anchor_is_not_used_once_its_intermediate_has_expired() -> None:
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = _ca_certificate("root", root_key, _name("root"), root_key, ROOT_VALIDITY, 1)
+    line_key = ec.generate_private_key(ec.SECP256R1())
+    five_years = dt.timedelta(days=5 * 365)
+    line = _ca_certificate("line", line_key, root.subject, root_key, five_years, 0)
+    factory = Factory(root, line, line_key)
+    assert line.not_valid_after_utc < SEPT_2021
+    trust = FactoryTrust(root)
+    trust.verify_chain(factory.issue(CLAIMS, KEY.public_key()), now=SEPT_2021 - five_years)
+    assert len(trust.anchors) == 1
+    late = factory.issue(CLAIMS, ec.generate_private_key(ec.SECP256R1()).public_key())
+    with pytest.raises(CertificateError, match="does not chain"):
+        trust.verify_chain(late, now=SEPT_2021)
+    assert trust.anchors.hits == 0

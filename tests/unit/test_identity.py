@@ -56,11 +56,24 @@ VENDOR_KEY = ed25519.Ed25519PrivateKey.generate()
 VENDOR_KEY_ID = vendor_key_id(VENDOR_KEY.public_key())
 
 
-# --- the chain -----------------------------------------------------------------------------------
+# --- the chain ---------------------------------------------------------------------------------
 
 
-def test_chain_verifies_and_yields_claims_and_key() -> None:
-    claims, public = FACTORY.trust.verify_chain(CHAIN, now=SEPT_2021)
+@pytest.fixture(params=["fresh", "anchored"])
+def trust(request: pytest.FixtureRequest) -> FactoryTrust:
+    """Every chain test twice: a verifier that has seen nothing, and one that has already
+    verified another device of the same intermediate (whose leaves it then checks against the
+    intermediate alone: an acceptance there must be exactly what the whole path would accept)."""
+    trust = FactoryTrust(FACTORY.root_cert)
+    if request.param == "anchored":
+        other = DeviceClaims("RN9S2021000099", (make_imei("86412305", 99),), "Redmi Note 9S", "EU")
+        trust.verify_chain(FACTORY.issue(other, DEVICE_KEY.public_key()), now=SEPT_2021)
+        assert len(trust.anchors) == 1
+    return trust
+
+
+def test_chain_verifies_and_yields_claims_and_key(trust: FactoryTrust) -> None:
+    claims, public = trust.verify_chain(CHAIN, now=SEPT_2021)
     assert claims == CLAIMS
     assert public.public_numbers() == DEVICE_KEY.public_key().public_numbers()
 
@@ -85,10 +98,10 @@ def test_claims_extension_holds_canonical_json() -> None:
     assert DeviceClaims.from_json(CLAIMS.to_json()) == CLAIMS
 
 
-def test_chain_verifies_on_todays_wall_clock_too() -> None:
+def test_chain_verifies_on_todays_wall_clock_too(trust: FactoryTrust) -> None:
     # Regression: device certificates once expired on 2025-01-01, so a phone run on the real
     # clock could not activate.
-    FACTORY.trust.verify_chain(CHAIN, now=dt.datetime.now(dt.UTC))
+    trust.verify_chain(CHAIN, now=dt.datetime.now(dt.UTC))
 
 
 def test_chain_travels_as_base64_der() -> None:
@@ -99,67 +112,65 @@ def test_chain_travels_as_base64_der() -> None:
         chain_from_wire(["not base64!"])
 
 
-def test_another_factorys_chain_is_refused() -> None:
+def test_another_factorys_chain_is_refused(trust: FactoryTrust) -> None:
     other = Factory.create()
     foreign = other.issue(CLAIMS, DEVICE_KEY.public_key())
     with pytest.raises(CertificateError, match="does not chain"):
-        FACTORY.trust.verify_chain(foreign, now=SEPT_2021)
+        trust.verify_chain(foreign, now=SEPT_2021)
     # Nor does mixing: our leaf with their intermediate, or theirs with ours.
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain([CHAIN[0], foreign[1]], now=SEPT_2021)
+        trust.verify_chain([CHAIN[0], foreign[1]], now=SEPT_2021)
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain([foreign[0], CHAIN[1]], now=SEPT_2021)
+        trust.verify_chain([foreign[0], CHAIN[1]], now=SEPT_2021)
 
 
-def test_chain_without_its_intermediate_is_refused() -> None:
+def test_chain_without_its_intermediate_is_refused(trust: FactoryTrust) -> None:
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain(CHAIN[:1], now=SEPT_2021)
+        trust.verify_chain(CHAIN[:1], now=SEPT_2021)
 
 
-def test_an_intermediate_presented_as_a_device_is_refused() -> None:
+def test_an_intermediate_presented_as_a_device_is_refused(trust: FactoryTrust) -> None:
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain([CHAIN[1]], now=SEPT_2021)
+        trust.verify_chain([CHAIN[1]], now=SEPT_2021)
 
 
 @pytest.mark.parametrize("chain", [[], [b"x"] * 4])
-def test_chain_length_is_checked(chain: list[bytes]) -> None:
+def test_chain_length_is_checked(chain: list[bytes], trust: FactoryTrust) -> None:
     with pytest.raises(CertificateError, match="chain must hold"):
-        FACTORY.trust.verify_chain(chain, now=SEPT_2021)
+        trust.verify_chain(chain, now=SEPT_2021)
 
 
-def test_garbage_der_is_refused() -> None:
+def test_garbage_der_is_refused(trust: FactoryTrust) -> None:
     with pytest.raises(CertificateError, match="DER"):
-        FACTORY.trust.verify_chain([b"\x30\x03junk", CHAIN[1]], now=SEPT_2021)
+        trust.verify_chain([b"\x30\x03junk", CHAIN[1]], now=SEPT_2021)
 
 
-def test_an_unknown_certificate_version_is_a_certificate_error() -> None:
+def test_an_unknown_certificate_version_is_a_certificate_error(trust: FactoryTrust) -> None:
     # Regression: cryptography raises InvalidVersion (not a ValueError) for it, which escaped.
     v3 = b"\xa0\x03\x02\x01\x02"
     assert CHAIN[0].count(v3) == 1
     with pytest.raises(CertificateError, match="DER"):
-        FACTORY.trust.verify_chain(
-            [CHAIN[0].replace(v3, v3[:-1] + b"\x03"), CHAIN[1]], now=SEPT_2021
-        )
+        trust.verify_chain([CHAIN[0].replace(v3, v3[:-1] + b"\x03"), CHAIN[1]], now=SEPT_2021)
 
 
-def test_expired_certificate_is_refused() -> None:
+def test_expired_certificate_is_refused(trust: FactoryTrust) -> None:
     chain = FACTORY.issue(
         CLAIMS,
         DEVICE_KEY.public_key(),
         not_before=dt.datetime(2016, 1, 1, tzinfo=dt.UTC),
         validity=dt.timedelta(days=365),
     )
-    FACTORY.trust.verify_chain(chain, now=dt.datetime(2016, 6, 1, tzinfo=dt.UTC))
+    trust.verify_chain(chain, now=dt.datetime(2016, 6, 1, tzinfo=dt.UTC))
     with pytest.raises(CertificateError, match="not valid at validation time"):
-        FACTORY.trust.verify_chain(chain, now=SEPT_2021)
+        trust.verify_chain(chain, now=SEPT_2021)
 
 
-def test_not_yet_valid_certificate_is_refused() -> None:
+def test_not_yet_valid_certificate_is_refused(trust: FactoryTrust) -> None:
     chain = FACTORY.issue(
         CLAIMS, DEVICE_KEY.public_key(), not_before=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     )
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain(chain, now=SEPT_2021)
+        trust.verify_chain(chain, now=SEPT_2021)
 
 
 @pytest.mark.parametrize(
@@ -170,15 +181,15 @@ def test_not_yet_valid_certificate_is_refused() -> None:
         (b'"market":"EU"', b'"market":"CN"'),
     ],
 )
-def test_tampered_claims_are_refused(old: bytes, new: bytes) -> None:
+def test_tampered_claims_are_refused(old: bytes, new: bytes, trust: FactoryTrust) -> None:
     leaf = CHAIN[0]
     assert old in leaf
     tampered = leaf.replace(old, new)
     with pytest.raises(CertificateError):
-        FACTORY.trust.verify_chain([tampered, CHAIN[1]], now=SEPT_2021)
+        trust.verify_chain([tampered, CHAIN[1]], now=SEPT_2021)
 
 
-def test_every_signed_byte_of_the_device_certificate_matters() -> None:
+def test_every_signed_byte_of_the_device_certificate_matters(trust: FactoryTrust) -> None:
     leaf = CHAIN[0]
     parsed = x509.load_der_x509_certificate(leaf)
     # Every byte the intermediate signed (the TBSCertificate), and every byte of the signature.
@@ -192,14 +203,14 @@ def test_every_signed_byte_of_the_device_certificate_matters() -> None:
         tampered = bytearray(leaf)
         tampered[i] ^= 0x01
         with pytest.raises(CertificateError):
-            FACTORY.trust.verify_chain([bytes(tampered), CHAIN[1]], now=SEPT_2021)
+            trust.verify_chain([bytes(tampered), CHAIN[1]], now=SEPT_2021)
 
 
-def test_certified_claims_must_carry_valid_imeis() -> None:
+def test_certified_claims_must_carry_valid_imeis(trust: FactoryTrust) -> None:
     bad = DeviceClaims(serial="X0001", imeis=("490154203237519",), model="M", market="MI")
     chain = FACTORY.issue(bad, DEVICE_KEY.public_key())
     with pytest.raises(CertificateError, match="invalid IMEI"):
-        FACTORY.trust.verify_chain(chain, now=SEPT_2021)
+        trust.verify_chain(chain, now=SEPT_2021)
 
 
 @pytest.mark.parametrize(
@@ -211,11 +222,11 @@ def test_malformed_claims_are_refused(raw: bytes) -> None:
         DeviceClaims.from_json(raw)
 
 
-def test_device_key_must_be_p256() -> None:
+def test_device_key_must_be_p256(trust: FactoryTrust) -> None:
     p384 = ec.generate_private_key(ec.SECP384R1())
     chain = FACTORY.issue(CLAIMS, p384.public_key())
     with pytest.raises(CertificateError, match="P-256"):
-        FACTORY.trust.verify_chain(chain, now=SEPT_2021)
+        trust.verify_chain(chain, now=SEPT_2021)
 
 
 def test_factory_save_and_open(tmp_path: Path) -> None:
