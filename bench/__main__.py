@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--store-devices", type=int, help="devices in the large store")
     parser.add_argument("--fleet-devices", type=int, help="devices in the fleet benchmark")
-    parser.add_argument("--concurrency", type=int, default=8, help="the fleet's concurrency")
+    parser.add_argument("--concurrency", type=int, default=16, help="the fleet's concurrency")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     benchmarks = _benchmarks(args)
