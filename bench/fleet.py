@@ -45,6 +45,7 @@ def run(devices: int = 10_000, concurrency: int = 16) -> dict[str, float]:
     latency = figures["latency_ms"]
     quantiles = ", ".join(f"{q} {latency[q]:.1f} ms" for q in ("p50", "p95", "p99"))
     rss = f"fleet {fleet_rss:.0f} MiB + server {server_rss:.0f} MiB"
+    processes = f"phones {figures['processes']}, server {len(figures['server_requests']) or 1}"
     cpu = f"fleet {figures['cpu_seconds']:.1f} s, server {figures['server_cpu_seconds'] or 0:.1f} s"
     report(
         f"4. fleet: {devices:,} devices activate and check in once (concurrency {concurrency})",
@@ -56,6 +57,12 @@ def run(devices: int = 10_000, concurrency: int = 16) -> dict[str, float]:
             ("devices", ", ".join(f"{n} {s}" for s, n in figures["states"].items())),
             ("peak RSS", f"{rss} = {fleet_rss + server_rss:.0f} MiB (target < 1024)"),
             ("CPU", cpu),
+            ("processes", processes),
         ],
     )
-    return {"wall_s": wall, "errors": errors, "peak_rss_mib": fleet_rss + server_rss}
+    return {
+        "wall_s": wall,
+        "errors": errors,
+        "peak_rss_mib": fleet_rss + server_rss,
+        "phone_processes": figures["processes"],
+    }

@@ -42,7 +42,8 @@ def _count(text: str) -> int:
     return value
 
 
-#: fleets this large or larger get a second server process by default (where it can have one)
+#: fleets this large or larger get a second server process and a second phone process by
+#: default (where they can have one)
 SECOND_WORKER_FROM = 1000
 
 
@@ -60,6 +61,11 @@ def add_fleet_command(sub: Any) -> None:
     fleet.add_argument(
         "--checkins", type=_count, default=1, metavar="K", help="rounds after activation"
     )
+    fleet.add_argument(
+        "--processes", type=_positive, metavar="P",
+        help="processes the phones are spread over, sharing the concurrency "
+        "(default: 2 from 1,000 devices on 2+ cores, else 1)",
+    )  # fmt: skip
     fleet.add_argument(
         "--mix",
         type=Path,
@@ -150,9 +156,18 @@ def server_workers(asked: int | None, devices: int) -> int:
     A second process costs about half a second to start and pays off only once the server's
     one interpreter is busy: from about a thousand devices (docs/PERFORMANCE.md, fleet).
     """
+    return _processes(asked, devices, possible=can_share_port())
+
+
+def phone_processes(asked: int | None, devices: int) -> int:
+    """How many processes the phones run in: as asked, or (as for the server) what pays off."""
+    return _processes(asked, devices, possible=True)
+
+
+def _processes(asked: int | None, devices: int, *, possible: bool) -> int:
     if asked is not None:
         return asked
-    if devices < SECOND_WORKER_FROM or (os.cpu_count() or 1) < 2 or not can_share_port():
+    if devices < SECOND_WORKER_FROM or (os.cpu_count() or 1) < 2 or not possible:
         return 1
     return 2
 
@@ -190,6 +205,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             checkins=args.checkins,
             timeout=args.timeout,
             seed=args.fleet_seed,
+            processes=phone_processes(args.processes, args.devices),
         )
         try:
             report = run_fleet(
@@ -200,6 +216,8 @@ def run_fleet_command(args: argparse.Namespace) -> int:
                 provisioning=provisioning,
                 progress=Progress(enabled=False if args.quiet else None),
             )
+        except FleetError as exc:  # a phone process failed
+            return _fail(str(exc))
         finally:
             usage = server.close()
         if usage is not None:

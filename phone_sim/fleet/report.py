@@ -78,6 +78,8 @@ class FleetReport:
     #: requests each of the embedded server's processes answered
     server_requests: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: processes the phones ran in (their RSS and CPU are summed)
+    processes: int = 1
 
     @property
     def requests(self) -> int:
@@ -104,7 +106,8 @@ class FleetReport:
 
     def lines(self) -> list[str]:
         out = [
-            f"fleet: {self.devices} devices ({self.model}), concurrency {self.concurrency}, "
+            f"fleet: {self.devices} devices ({self.model}), concurrency {self.concurrency}"
+            f"{f' over {self.processes} processes' if self.processes > 1 else ''}, "
             f"{len(self.phases) - 1} check-in round(s); SIM mix {self.mix}",
             f"server: {self.server}",
             f"provisioning: {self.provisioning}",
@@ -119,7 +122,8 @@ class FleetReport:
             out.append(f"  {label}: {sum(states.values())}: {_counts(states)}")
         verdicts = self.overall().verdicts
         out.append("verdicts: " + (", ".join(f"{k} {v}" for k, v in verdicts.items()) or "none"))
-        rss = f"peak RSS: fleet {self.peak_rss_kib / 1024:.0f} MiB"
+        both = " (all its processes)" if self.processes > 1 else ""
+        rss = f"peak RSS: fleet {self.peak_rss_kib / 1024:.0f} MiB{both}"
         if self.server_peak_rss_kib is not None:
             rss += f", server {self.server_peak_rss_kib / 1024:.0f} MiB"
         out.append(rss)
@@ -140,6 +144,7 @@ class FleetReport:
         return {
             "devices": self.devices,
             "concurrency": self.concurrency,
+            "processes": self.processes,
             "seconds": self.seconds,
             "request_seconds": self.request_seconds,
             "requests": self.requests,
@@ -184,17 +189,31 @@ class Progress:
         self._width = 0
 
     def update(self, phase: Phase, done: int, started: float, *, force: bool = False) -> None:
+        errors = sum(phase.errors.values())
+        self.show(phase.name, phase.devices, done, phase.requests, errors, started, force=force)
+
+    def show(
+        self,
+        name: str,
+        devices: int,
+        done: int,
+        requests: int,
+        errors: int,
+        started: float,
+        *,
+        force: bool = False,
+    ) -> None:
+        """``done`` of ``devices`` through the round, ``requests`` answered since ``started``."""
         now = time.monotonic()
         if not self.enabled or (not force and now - self._last < 0.1):
             return
         self._last = now
         width = 24
-        filled = width * done // max(1, phase.devices)
+        filled = width * done // max(1, devices)
         elapsed = max(1e-9, now - started)
-        errors = sum(phase.errors.values())
         text = (
-            f"{phase.name:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{phase.devices}"
-            f"  {phase.requests / elapsed:.0f} req/s  errors {errors}"
+            f"{name:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{devices}"
+            f"  {requests / elapsed:.0f} req/s  errors {errors}"
         )
         self.stream.write("\r" + text.ljust(self._width))
         self._width = len(text)

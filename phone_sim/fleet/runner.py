@@ -3,8 +3,8 @@
 Each device is a :class:`~phone_sim.device.phone.Phone` (the model the TUI and the scenarios
 drive) without storage, talking through a :class:`~phone_sim.client.vendor_client.VendorClient`
 exactly as the TUI's phone does: the fleet signs, sends, verifies and judges verdicts by the
-same code. ``C`` worker threads share the devices; each thread keeps one ``requests`` session,
-so its connection to the server stays open from one request to the next.
+same code. The phones run on ``C`` threads of this process (``rounds.py``) or, with
+``processes`` > 1, spread over several (``processes.py``); the rounds are the same either way.
 
 Rounds: round 0 is every device's activation; round ``k`` is one check-in per device, after the
 fleet moved the phones' and the server's time on by the check-in interval (24 hours), so the
@@ -16,34 +16,21 @@ next round, as its user would.
 
 from __future__ import annotations
 
-import resource
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import requests
-
-from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
-from phone_sim.device.state import DeviceState
 
 from .identities import DeviceKit
-from .mix import SimChoice, SimMix
+from .mix import SimMix
+from .processes import PhoneProcesses
 from .report import FleetReport, Phase, Progress
+from .rounds import Exchanger, FleetDevice, LocalRounds
 from .server import FleetServer
 
 DAY = 86_400
-#: (seconds, error code or None, verdict reason or None); None: the device sent nothing
-Result = tuple[float, str | None, str | None] | None
-
-
-@dataclass
-class FleetDevice:
-    kit: DeviceKit
-    sim: SimChoice
-    phone: Phone
 
 
 @dataclass(frozen=True)
@@ -54,111 +41,8 @@ class FleetPlan:
     interval: int = DAY
     timeout: float = 10.0
     seed: int = 0
-
-
-class _Exchanger:
-    """One device's round trip: sign, send, verify, judge; timed from the phone's side."""
-
-    def __init__(self, server: FleetServer, timeout: float) -> None:
-        self.server = server
-        self.timeout = timeout
-
-    def __call__(self, device: FleetDevice, session: requests.Session) -> Result:
-        phone = device.phone
-        client = VendorClient(
-            base_url=self.server.url,
-            device_key=device.kit.key,
-            device_serial=device.kit.identity.serial,
-            vendor_key=self.server.vendor_key,
-            clock=phone.clock,
-            timeout=self.timeout,
-            session=session,
-        )
-        started = time.perf_counter()
-        attempt = phone.begin_activation()
-        exchange = client.send(attempt)
-        outcome = phone.complete_activation(attempt, exchange)
-        elapsed = time.perf_counter() - started
-        phone.exchanges = []  # the inspector's history: nobody looks at it in a fleet
-        if outcome.verdict is None:
-            return elapsed, exchange.error_code or "verdict_rejected", None
-        return elapsed, None, outcome.verdict.reason
-
-
-def _activate(exchange: _Exchanger) -> Callable[[FleetDevice, requests.Session], Result]:
-    def step(device: FleetDevice, session: requests.Session) -> Result:
-        phone = device.phone
-        phone.power_on()
-        phone.finish_boot()
-        sim = device.sim.sim()
-        if sim is not None:
-            phone.insert_sim(1, sim)
-        return exchange(device, session)
-
-    return step
-
-
-def _check_in(
-    exchange: _Exchanger, clock_moved: bool
-) -> Callable[[FleetDevice, requests.Session], Result]:
-    def step(device: FleetDevice, session: requests.Session) -> Result:
-        phone = device.phone
-        phone.tick()
-        if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
-            if phone.checkin_due() is None and not clock_moved:
-                phone.retry()
-            if phone.checkin_due() is None:
-                return None
-        elif phone.state is not DeviceState.SETUP:
-            return None
-        return exchange(device, session)
-
-    return step
-
-
-def _run_round(
-    phase: Phase,
-    devices: list[FleetDevice],
-    step: Callable[[FleetDevice, requests.Session], Result],
-    concurrency: int,
-    progress: Progress,
-) -> None:
-    lock = threading.Lock()
-    order = iter(range(len(devices)))
-    done = 0
-
-    def worker() -> None:
-        nonlocal done
-        session = requests.Session()
-        session.trust_env = False  # a fleet talks to its server directly, as the phone does
-        try:
-            while True:
-                with lock:
-                    index = next(order, None)
-                if index is None:
-                    return
-                result = step(devices[index], session)
-                with lock:
-                    done += 1
-                    if result is not None:
-                        phase.record(*result)
-        finally:
-            session.close()
-
-    started = time.monotonic()
-    threads = [
-        threading.Thread(target=worker, name=f"fleet-{i}", daemon=True)
-        for i in range(max(1, concurrency))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.1)
-            progress.update(phase, done, started)
-    phase.seconds = time.monotonic() - started
-    progress.update(phase, done, started, force=True)
-    progress.finish()
+    #: processes the phones are spread over (``processes.py``); the concurrency is shared out
+    processes: int = 1
 
 
 def run_fleet(
@@ -174,40 +58,51 @@ def run_fleet(
     """Activate every device, check each in ``plan.checkins`` times; the report of it all."""
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    devices = [
-        FleetDevice(kit, choice, Phone(kit.identity, kit.certificates, clock=server.clock))
-        for kit, choice in zip(kits, mix.assign(len(kits), plan.seed), strict=True)
-    ]
-    exchange = _Exchanger(server, plan.timeout)
-    phases = [Phase("activation", len(devices))]
-    _run_round(phases[0], devices, _activate(exchange), plan.concurrency, progress)
-    log(phases[0].line())
+    sims = mix.assign(len(kits), plan.seed)
+    rounds: LocalRounds | PhoneProcesses
+    if plan.processes > 1 and len(kits) > 1:
+        rounds = PhoneProcesses(
+            plan.processes, kits, sims, server, plan.concurrency, plan.timeout, progress
+        )
+    else:
+        devices = [
+            FleetDevice(kit, sim, Phone(kit.identity, kit.certificates, clock=server.clock))
+            for kit, sim in zip(kits, sims, strict=True)
+        ]
+        exchange = Exchanger(server.url, server.vendor_key, plan.timeout)
+        rounds = LocalRounds(devices, exchange, plan.concurrency, progress)
     notes: list[str] = []
-    for k in range(1, plan.checkins + 1):
-        moved = server.advance(plan.interval)
-        if not moved and k == 1:
-            notes.append("note: the server's time cannot be moved; check-ins were user retries")
-        label = f"+{plan.interval * k // 3600} h" if moved else "retry"
-        phases.append(Phase(f"check-in {k} ({label})", len(devices)))
-        _run_round(phases[-1], devices, _check_in(exchange, moved), plan.concurrency, progress)
-        log(phases[-1].line())
-    states = Counter(str(d.phone.state.value) for d in devices)
+    try:
+        phases = [Phase("activation", len(kits))]
+        rounds.run(phases[0], "activation", 0, False)
+        log(phases[0].line())
+        for k in range(1, plan.checkins + 1):
+            moved = server.advance(plan.interval)
+            if not moved and k == 1:
+                notes.append("note: the server's time cannot be moved; check-ins were user retries")
+            label = f"+{plan.interval * k // 3600} h" if moved else "retry"
+            phases.append(Phase(f"check-in {k} ({label})", len(kits)))
+            rounds.run(phases[-1], "check-in", plan.interval if moved else 0, moved)
+            log(phases[-1].line())
+        finish = rounds.finish()
+    finally:
+        rounds.close()
     by_sim: dict[str, Counter[str]] = {}
-    for device in devices:
-        by_sim.setdefault(device.sim.label, Counter())[device.phone.state.value] += 1
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    for label, state in finish.states:
+        by_sim.setdefault(label, Counter())[state] += 1
     return FleetReport(
-        devices=len(devices),
+        devices=len(kits),
         concurrency=plan.concurrency,
+        processes=rounds.processes if isinstance(rounds, PhoneProcesses) else 1,
         mix=mix.source,
         model=f"{mix.model}, {mix.market}",
         server=server.description,
         provisioning=provisioning,
         phases=phases,
-        states=states,
+        states=Counter(state for _, state in finish.states),
         by_sim=by_sim,
         seconds=time.monotonic() - started,
-        peak_rss_kib=usage.ru_maxrss,
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        peak_rss_kib=finish.peak_rss_kib,
+        cpu_seconds=finish.cpu_seconds,
         notes=notes,
     )

@@ -6,6 +6,7 @@ and three daily check-ins later the five Cuban ones are locked, with no request 
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -13,8 +14,11 @@ import pytest
 
 from phone_sim.cli import main
 from phone_sim.fleet import cli as fleet_cli
+from phone_sim.fleet.errors import FleetError
 from phone_sim.fleet.identities import FleetFactory
 from phone_sim.fleet.mix import load_mix
+from phone_sim.fleet.processes import PhoneProcesses
+from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
 from phone_sim.fleet.server import ChildServer, can_share_port
 from phone_sim.protocol.clock import FixedClock
@@ -39,9 +43,12 @@ def mix_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
-    tmp_path: Path, mix_file: Path
+    tmp_path: Path, mix_file: Path, processes: int
 ) -> None:
+    # Spread over two processes, the phones keep step with the server's clock in each, and
+    # the report is the same as from one.
     mix = load_mix(mix_file)
     made = FleetFactory(
         tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=7
@@ -51,10 +58,14 @@ def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
     )
     try:
         report = run_fleet(
-            FleetPlan(devices=50, concurrency=4, checkins=3, seed=7), made.kits, mix, server
+            FleetPlan(devices=50, concurrency=4, checkins=3, seed=7, processes=processes),
+            made.kits,
+            mix,
+            server,
         )
     finally:
         usage = server.close()
+    assert report.processes == processes
     assert not report.errors
     assert [p.requests for p in report.phases] == [50, 50, 50, 50]
     assert report.phases[0].verdicts == {"ACTIVATION_OK": 50}
@@ -88,8 +99,9 @@ def test_the_command_prints_the_summary_and_writes_json(
     assert "20 devices (20 from the cache, 0 made)" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
 def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
-    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str], processes: str
 ) -> None:
     Factory.open(tmp_path / "factory")
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
@@ -97,7 +109,7 @@ def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
         argv = ["--data", str(tmp_path), "fleet", "--devices", "10", "--checkins", "3"]
         argv += ["--mix", str(mix_file), "--server", server.url, "--quiet"]
         argv += ["--vendor-key", str(server.vendor_public_key_path)]
-        argv += ["--admin-token-file", str(settings.admin_token_path)]
+        argv += ["--admin-token-file", str(settings.admin_token_path), "--processes", processes]
         assert main(argv) == 0
         assert server.clock.now() == STORY_START + 3 * 86_400
     printed = capsys.readouterr().out
@@ -105,15 +117,16 @@ def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
     assert "on its simulated clock" in printed
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
 def test_a_remote_server_without_the_token_gets_retries_on_real_time(
-    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str], processes: str
 ) -> None:
     Factory.open(tmp_path / "factory")
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
     with EmbeddedVendorServer(settings) as server:  # real time
         argv = ["--data", str(tmp_path), "fleet", "--devices", "5", "--checkins", "2"]
         argv += ["--mix", str(mix_file), "--server", server.url, "--quiet"]
-        argv += ["--vendor-key", str(server.vendor_public_key_path)]
+        argv += ["--vendor-key", str(server.vendor_public_key_path), "--processes", processes]
         assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "check-in 2 (retry): 5 requests" in printed
@@ -164,9 +177,41 @@ def test_a_two_process_server_shares_the_fleet_and_keeps_one_consistent_store(
     ("asked", "devices", "cores", "expected"),
     [(None, 10_000, 2, 2), (None, 999, 2, 1), (None, 10_000, 1, 1), (3, 10, 1, 3)],
 )
-def test_the_server_runs_a_second_process_only_where_it_pays_off(
+def test_server_and_phones_run_a_second_process_only_where_it_pays_off(
     monkeypatch: pytest.MonkeyPatch, asked: int | None, devices: int, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     monkeypatch.setattr(fleet_cli, "can_share_port", lambda: True)
     assert fleet_cli.server_workers(asked, devices) == expected
+    assert fleet_cli.phone_processes(asked, devices) == expected
+    monkeypatch.setattr(fleet_cli, "can_share_port", lambda: False)
+    assert fleet_cli.server_workers(None, 10_000) == 1  # the phones need no shared port
+    assert fleet_cli.phone_processes(None, 10_000) == (2 if cores > 1 else 1)
+
+
+def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
+    tmp_path: Path, mix_file: Path
+) -> None:
+    mix = load_mix(mix_file)
+    made = FleetFactory(
+        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=5
+    ).devices(20)
+    server = ChildServer(
+        tmp_path / "run" / "vendor", tmp_path / "factory" / "root.pem", start=STORY_START
+    )
+    shown = io.StringIO()
+    sims = mix.assign(20, 5)
+    try:
+        phones = PhoneProcesses(2, made.kits, sims, server, 4, 10.0, Progress(shown, enabled=True))
+        try:
+            phones.run(Phase("activation", 20), "activation", 0, False)
+            # The line the parent drew from the processes' counters, at the end of the round.
+            assert "activation   [########################] 20/20" in shown.getvalue()
+            assert "errors 0" in shown.getvalue()
+            phones._workers[1].kill()
+            with pytest.raises(FleetError, match=r"phone process 2 ended \(exit code -9\)"):
+                phones.run(Phase("check-in", 20), "check-in", 86_400, True)
+        finally:
+            phones.close()
+    finally:
+        server.close()

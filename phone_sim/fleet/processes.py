@@ -1,0 +1,258 @@
+"""The fleet's phones spread over several processes (``phone-sim fleet --processes P``).
+
+One interpreter drives about 600 round trips a second: every one signs, builds the request
+through ``requests``, verifies the vendor's signature and judges the verdict, all in Python
+under one lock. A server faster than that would be measured at the fleet's speed, not its own.
+With ``P`` processes each takes a share of the devices and of the concurrency, and runs the same
+rounds (``rounds.py``) on its own threads; the parent tells every process when a round starts
+(and how far the server's clock moved before it), gathers each round's figures into one phase,
+and shows one progress line from counters the processes update.
+
+Processes are spawned, not forked (the parent may be running threads), so each starts in about
+half a second: worth it for large fleets only. Device keys cross as DER; each process rebuilds
+its phones from them, with a clock of its own that keeps step with the server's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from phone_sim.device.identity import DeviceIdentity
+from phone_sim.device.phone import Phone
+from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
+
+from .errors import FleetError
+from .identities import DeviceKit
+from .mix import SimChoice
+from .report import Phase, Progress
+from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
+from .server import FleetServer
+
+#: how a process's clock is made: ("system",) or ("simulated", now, speed)
+ClockSpec = tuple[Any, ...]
+#: one device as it crosses to a phone process
+DeviceSpec = tuple[bytes, DeviceIdentity, list[str], SimChoice]
+#: the per-process progress counters: devices done, requests answered, errors
+_DONE, _REQUESTS, _ERRORS, _COUNTERS = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything one phone process needs (picklable)."""
+
+    index: int
+    url: str
+    vendor_key: bytes
+    clock: ClockSpec
+    devices: list[DeviceSpec]
+    concurrency: int
+    timeout: float
+
+
+def _clock_spec(clock: Clock) -> ClockSpec:
+    if isinstance(clock, SimulatedClock):
+        return ("simulated", clock.now(), clock.speed)
+    return ("system",)
+
+
+def _clock(spec: ClockSpec) -> tuple[Clock, SimulatedClock | None]:
+    if spec[0] == "system":
+        return SystemClock(), None
+    now, speed = spec[1], spec[2]
+    clock = FixedClock(now) if speed == 0 else SimulatedClock(now, speed=speed)
+    return clock, clock
+
+
+def _device_spec(kit: DeviceKit, sim: SimChoice) -> DeviceSpec:
+    key = kit.key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return key, kit.identity, kit.certificates, sim
+
+
+class _Counters(Progress):
+    """A phone process's progress: written to shared counters the parent reads."""
+
+    def __init__(self, counters: Any, index: int) -> None:
+        super().__init__(enabled=False)
+        self.counters, self.base = counters, index * _COUNTERS
+
+    def update(self, phase: Phase, done: int, started: float, *, force: bool = False) -> None:
+        self.counters[self.base + _DONE] = done
+        self.counters[self.base + _REQUESTS] = phase.requests
+        self.counters[self.base + _ERRORS] = sum(phase.errors.values())
+
+
+def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
+    """A phone process: build the phones, then run each round the parent asks for."""
+    try:
+        clock, movable = _clock(job.clock)
+        devices = []
+        for key_der, identity, certificates, sim in job.devices:
+            key = serialization.load_der_private_key(key_der, password=None)
+            assert isinstance(key, ec.EllipticCurvePrivateKey)
+            kit = DeviceKit(identity, key, certificates)
+            devices.append(FleetDevice(kit, sim, Phone(identity, certificates, clock=clock)))
+        vendor_key = ed25519.Ed25519PublicKey.from_public_bytes(job.vendor_key)
+        rounds = LocalRounds(
+            devices,
+            Exchanger(job.url, vendor_key, job.timeout),
+            job.concurrency,
+            _Counters(counters, job.index),
+            clock=movable,
+        )
+        conn.send(("ready",))
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the parent has gone: nothing left to report to
+                return
+            if message[0] == "round":
+                _, kind, advanced, moved = message
+                phase = Phase(kind, len(devices))
+                rounds.run(phase, kind, advanced, moved)
+                conn.send(("phase", phase.latencies, phase.errors, phase.verdicts))
+            else:  # "finish"
+                conn.send(("finish", rounds.finish()))
+                return
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+
+
+class PhoneProcesses:
+    """``processes`` phone processes, driven round by round like :class:`LocalRounds`."""
+
+    def __init__(
+        self,
+        processes: int,
+        kits: list[DeviceKit],
+        sims: list[SimChoice],
+        server: FleetServer,
+        concurrency: int,
+        timeout: float,
+        progress: Progress,
+    ) -> None:
+        self.processes = max(1, min(processes, len(kits)))
+        self.progress = progress
+        self._devices = len(kits)
+        context = multiprocessing.get_context("spawn")
+        self._counters = context.Array("q", self.processes * _COUNTERS, lock=False)
+        vendor_key = server.vendor_key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self._conns: list[Connection] = []
+        self._workers: list[Any] = []
+        try:
+            for index in range(self.processes):
+                job = _Job(
+                    index=index,
+                    url=server.url,
+                    vendor_key=vendor_key,
+                    clock=_clock_spec(server.clock),
+                    devices=[
+                        _device_spec(kit, sim)
+                        for kit, sim in zip(
+                            kits[index :: self.processes],
+                            sims[index :: self.processes],
+                            strict=True,
+                        )
+                    ],
+                    # The concurrency is shared out: C requests in flight in all, not per process.
+                    concurrency=max(1, (concurrency + index) // self.processes),
+                    timeout=timeout,
+                )
+                parent, child = context.Pipe()
+                worker = context.Process(
+                    target=_child_main, args=(child, job, self._counters), daemon=True
+                )
+                worker.start()
+                child.close()
+                self._conns.append(parent)
+                self._workers.append(worker)
+            for index in range(self.processes):
+                self._receive(index, "ready")
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
+        for index in range(self.processes * _COUNTERS):
+            self._counters[index] = 0
+        started = time.monotonic()
+        for index in range(self.processes):
+            self._send(index, ("round", kind, advanced, moved))
+        pending = set(range(self.processes))
+        while pending:
+            for index in sorted(pending):
+                if self._conns[index].poll(0.1 / self.processes):
+                    _, latencies, errors, verdicts = self._receive(index, "phase")
+                    phase.latencies += latencies
+                    phase.errors.update(errors)
+                    phase.verdicts.update(verdicts)
+                    pending.discard(index)
+            self._show(phase, started)
+        phase.seconds = time.monotonic() - started
+        self._show(phase, started, force=True)
+        self.progress.finish()
+
+    def finish(self) -> Finish:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        states: list[tuple[str, str]] = []
+        cpu, rss = own.ru_utime + own.ru_stime, own.ru_maxrss
+        for index in range(self.processes):
+            self._send(index, ("finish",))
+            finish: Finish = self._receive(index, "finish")[1]
+            states += finish.states
+            cpu += finish.cpu_seconds
+            rss += finish.peak_rss_kib
+        return Finish(states=states, cpu_seconds=cpu, peak_rss_kib=rss)
+
+    def close(self) -> None:
+        # A process waiting for its next round ends when its pipe closes.
+        for conn in self._conns:
+            conn.close()
+        for worker in self._workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+
+    def _send(self, index: int, message: tuple[Any, ...]) -> None:
+        try:
+            self._conns[index].send(message)
+        except OSError:  # its end of the pipe is gone
+            raise self._ended(index) from None
+
+    def _receive(self, index: int, expected: str) -> tuple[Any, ...]:
+        try:
+            message: tuple[Any, ...] = self._conns[index].recv()
+        except (EOFError, OSError):
+            raise self._ended(index) from None
+        if message[0] == "error":
+            raise FleetError(f"phone process {index + 1} failed:\n{message[1]}")
+        if message[0] != expected:
+            raise FleetError(f"phone process {index + 1} said {message[0]!r}, not {expected!r}")
+        return message
+
+    def _ended(self, index: int) -> FleetError:
+        worker = self._workers[index]
+        worker.join(timeout=1)
+        return FleetError(f"phone process {index + 1} ended (exit code {worker.exitcode})")
+
+    def _show(self, phase: Phase, started: float, *, force: bool = False) -> None:
+        done, requests, errors = (
+            sum(self._counters[i * _COUNTERS + field] for i in range(self.processes))
+            for field in (_DONE, _REQUESTS, _ERRORS)
+        )
+        self.progress.show(phase.name, self._devices, done, requests, errors, started, force=force)

@@ -1,0 +1,193 @@
+"""One process's share of a fleet: its phones, the round trip each makes, a round run on threads.
+
+``C`` worker threads share the devices; each thread keeps one ``requests`` session, so its
+connection to the server stays open from one request to the next. ``runner.py`` runs the
+rounds; ``processes.py`` runs this same code in several processes.
+"""
+
+from __future__ import annotations
+
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import requests
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from phone_sim.client.vendor_client import VendorClient
+from phone_sim.device.phone import Phone
+from phone_sim.device.state import DeviceState
+from phone_sim.protocol.clock import SimulatedClock
+
+from .identities import DeviceKit
+from .mix import SimChoice
+from .report import Phase, Progress
+
+#: (seconds, error code or None, verdict reason or None); None: the device sent nothing
+Result = tuple[float, str | None, str | None] | None
+RoundKind = Literal["activation", "check-in"]
+
+
+@dataclass
+class FleetDevice:
+    kit: DeviceKit
+    sim: SimChoice
+    phone: Phone
+
+
+Step = Callable[[FleetDevice, requests.Session], Result]
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What the phones ended as, and what running them cost (summed over their processes)."""
+
+    #: (SIM label, final phone state) per device
+    states: list[tuple[str, str]]
+    cpu_seconds: float
+    peak_rss_kib: int
+
+
+class Exchanger:
+    """One device's round trip: sign, send, verify, judge; timed from the phone's side."""
+
+    def __init__(self, url: str, vendor_key: ed25519.Ed25519PublicKey, timeout: float) -> None:
+        self.url = url
+        self.vendor_key = vendor_key
+        self.timeout = timeout
+
+    def __call__(self, device: FleetDevice, session: requests.Session) -> Result:
+        phone = device.phone
+        client = VendorClient(
+            base_url=self.url,
+            device_key=device.kit.key,
+            device_serial=device.kit.identity.serial,
+            vendor_key=self.vendor_key,
+            clock=phone.clock,
+            timeout=self.timeout,
+            session=session,
+        )
+        started = time.perf_counter()
+        attempt = phone.begin_activation()
+        exchange = client.send(attempt)
+        outcome = phone.complete_activation(attempt, exchange)
+        elapsed = time.perf_counter() - started
+        phone.exchanges = []  # the inspector's history: nobody looks at it in a fleet
+        if outcome.verdict is None:
+            return elapsed, exchange.error_code or "verdict_rejected", None
+        return elapsed, None, outcome.verdict.reason
+
+
+def _activate(exchange: Exchanger) -> Step:
+    def step(device: FleetDevice, session: requests.Session) -> Result:
+        phone = device.phone
+        phone.power_on()
+        phone.finish_boot()
+        sim = device.sim.sim()
+        if sim is not None:
+            phone.insert_sim(1, sim)
+        return exchange(device, session)
+
+    return step
+
+
+def _check_in(exchange: Exchanger, clock_moved: bool) -> Step:
+    def step(device: FleetDevice, session: requests.Session) -> Result:
+        phone = device.phone
+        phone.tick()
+        if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+            if phone.checkin_due() is None and not clock_moved:
+                phone.retry()
+            if phone.checkin_due() is None:
+                return None
+        elif phone.state is not DeviceState.SETUP:
+            return None
+        return exchange(device, session)
+
+    return step
+
+
+def run_round(
+    phase: Phase, devices: list[FleetDevice], step: Step, concurrency: int, progress: Progress
+) -> None:
+    """Every device through ``step`` once, ``concurrency`` at a time; results into ``phase``."""
+    lock = threading.Lock()
+    order = iter(range(len(devices)))
+    done = 0
+
+    def worker() -> None:
+        nonlocal done
+        session = requests.Session()
+        session.trust_env = False  # a fleet talks to its server directly, as the phone does
+        try:
+            while True:
+                with lock:
+                    index = next(order, None)
+                if index is None:
+                    return
+                result = step(devices[index], session)
+                with lock:
+                    done += 1
+                    if result is not None:
+                        phase.record(*result)
+        finally:
+            session.close()
+
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=worker, name=f"fleet-{i}", daemon=True)
+        for i in range(max(1, concurrency))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.1)
+            progress.update(phase, done, started)
+    phase.seconds = time.monotonic() - started
+    progress.update(phase, done, started, force=True)
+    progress.finish()
+
+
+def step_for(kind: RoundKind, exchange: Exchanger, clock_moved: bool) -> Step:
+    return _activate(exchange) if kind == "activation" else _check_in(exchange, clock_moved)
+
+
+class LocalRounds:
+    """The phones in this process.
+
+    They share one clock. In the process that runs the server's clock object (``runner.py``),
+    moving the server's time moves theirs; phones in a process of their own have a copy, and
+    ``clock`` is it, moved by ``advanced`` seconds before the round.
+    """
+
+    def __init__(
+        self,
+        devices: list[FleetDevice],
+        exchange: Exchanger,
+        concurrency: int,
+        progress: Progress,
+        clock: SimulatedClock | None = None,
+    ) -> None:
+        self.devices, self.exchange, self.clock = devices, exchange, clock
+        self.concurrency, self.progress = concurrency, progress
+
+    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
+        if advanced and self.clock is not None:
+            self.clock.advance(advanced)
+        step = step_for(kind, self.exchange, moved)
+        run_round(phase, self.devices, step, self.concurrency, self.progress)
+
+    def finish(self) -> Finish:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return Finish(
+            states=[(d.sim.label, d.phone.state.value) for d in self.devices],
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            peak_rss_kib=usage.ru_maxrss,
+        )
+
+    def close(self) -> None:
+        pass
