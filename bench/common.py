@@ -8,7 +8,7 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,3 +147,14 @@ def report(title: str, rows: list[tuple[str, Any]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
+
+
+def per_call_us(
+    action: Callable[[], object], n: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Microseconds per call of ``action`` over ``n`` calls after one warm-up, by ``clock``."""
+    action()
+    started = clock()
+    for _ in range(n):
+        action()
+    return (clock() - started) / n * 1e6

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol.identity import chain_from_wire
 
-from .common import kits
+from .common import kits, per_call_us
 
 CALLS = 2000
 #: a verdict's body is about this long
@@ -29,11 +29,7 @@ VERDICT_BYTES = 1500
 
 
 def _cpu_us(call: Callable[[], object]) -> float:
-    call()
-    started = time.process_time()
-    for _ in range(CALLS):
-        call()
-    return (time.process_time() - started) / CALLS * 1e6
+    return per_call_us(call, CALLS, clock=time.process_time)
 
 
 def crypto_floor() -> dict[str, float]:

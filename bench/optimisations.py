@@ -9,7 +9,6 @@ activations per second under load (as benchmark 2).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 
 from phone_sim.protocol.chain_cache import VerifiedChains
@@ -32,6 +31,7 @@ from .common import (
     bench_server,
     kits,
     new_phone,
+    per_call_us,
     report,
     round_trip,
     session,
@@ -86,12 +86,8 @@ def run(requests_: int = 200, seconds: int = 5) -> dict[str, list[float]]:
     return figures
 
 
-def _per_call(action: Callable[[], object], n: int = 500) -> float:
-    action()
-    started = time.perf_counter()
-    for _ in range(n):
-        action()
-    return (time.perf_counter() - started) / n * 1e6
+def _per_call(action: Callable[[], object]) -> float:
+    return per_call_us(action, 500)
 
 
 def stages() -> dict[str, float]:

@@ -15,8 +15,8 @@ import pytest
 from phone_sim.cli import main
 from phone_sim.fleet import cli as fleet_cli
 from phone_sim.fleet.errors import FleetError
-from phone_sim.fleet.identities import FleetFactory
-from phone_sim.fleet.mix import load_mix
+from phone_sim.fleet.identities import FleetFactory, Provisioned
+from phone_sim.fleet.mix import SimMix, load_mix
 from phone_sim.fleet.processes import PhoneProcesses
 from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
@@ -43,6 +43,19 @@ def mix_file(tmp_path: Path) -> Path:
     return path
 
 
+def _identities(tmp_path: Path, mix: SimMix, devices: int, *, seed: int) -> Provisioned:
+    factory = FleetFactory(
+        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=seed
+    )
+    return factory.devices(devices)
+
+
+def _server(tmp_path: Path, workers: int = 1) -> ChildServer:
+    """An embedded server in child processes, trusting the factory ``_identities`` made."""
+    root = tmp_path / "factory" / "root.pem"
+    return ChildServer(tmp_path / "run" / "vendor", root, start=STORY_START, workers=workers)
+
+
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
     tmp_path: Path, mix_file: Path, processes: int
@@ -50,12 +63,8 @@ def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
     # Spread over two processes, the phones keep step with the server's clock in each, and
     # the report is the same as from one.
     mix = load_mix(mix_file)
-    made = FleetFactory(
-        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=7
-    ).devices(50)
-    server = ChildServer(
-        tmp_path / "run" / "vendor", tmp_path / "factory" / "root.pem", start=STORY_START
-    )
+    made = _identities(tmp_path, mix, 50, seed=7)
+    server = _server(tmp_path)
     try:
         report = run_fleet(
             FleetPlan(devices=50, concurrency=4, checkins=3, seed=7, processes=processes),
@@ -147,11 +156,9 @@ def test_a_two_process_server_shares_the_fleet_and_keeps_one_consistent_store(
     tmp_path: Path, mix_file: Path
 ) -> None:
     mix = load_mix(mix_file)
-    made = FleetFactory(
-        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=3
-    ).devices(60)
+    made = _identities(tmp_path, mix, 60, seed=3)
     data = tmp_path / "run" / "vendor"
-    server = ChildServer(data, tmp_path / "factory" / "root.pem", start=STORY_START, workers=2)
+    server = _server(tmp_path, workers=2)
     try:
         report = run_fleet(
             FleetPlan(devices=60, concurrency=16, checkins=3, seed=3), made.kits, mix, server
@@ -193,12 +200,8 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
     tmp_path: Path, mix_file: Path
 ) -> None:
     mix = load_mix(mix_file)
-    made = FleetFactory(
-        tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=5
-    ).devices(20)
-    server = ChildServer(
-        tmp_path / "run" / "vendor", tmp_path / "factory" / "root.pem", start=STORY_START
-    )
+    made = _identities(tmp_path, mix, 20, seed=5)
+    server = _server(tmp_path)
     shown = io.StringIO()
     sims = mix.assign(20, 5)
     try:
