@@ -15,8 +15,10 @@ its phones from them, with a clock of its own that keeps step with the server's.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import resource
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -37,12 +39,14 @@ from .report import Phase, Progress
 from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
 from .server import FleetServer
 
-#: how a process's clock is made: ("system",) or ("simulated", now, speed)
+#: how a process's clock is made: ("system",) or ("simulated", now, speed, monotonic at now)
 ClockSpec = tuple[Any, ...]
 #: one device as it crosses to a phone process
 DeviceSpec = tuple[bytes, DeviceIdentity, list[str], SimChoice]
 #: the per-process progress counters: devices done, requests answered, errors
 _DONE, _REQUESTS, _ERRORS, _COUNTERS = 0, 1, 2, 3
+#: seconds a phone process may take to start and build its phones
+START_TIMEOUT = 120
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,21 @@ class _Job:
 
 def _clock_spec(clock: Clock) -> ClockSpec:
     if isinstance(clock, SimulatedClock):
-        return ("simulated", clock.now(), clock.speed)
+        return ("simulated", clock.now(), clock.speed, time.monotonic())
     return ("system",)
 
 
 def _clock(spec: ClockSpec) -> tuple[Clock, SimulatedClock | None]:
     if spec[0] == "system":
         return SystemClock(), None
-    now, speed = spec[1], spec[2]
-    clock = FixedClock(now) if speed == 0 else SimulatedClock(now, speed=speed)
+    now, speed, read_at = spec[1], spec[2], spec[3]
+    if speed == 0:
+        clock: SimulatedClock = FixedClock(now)
+    else:
+        # A running clock has moved on while this process started (at 3,600 times real time,
+        # half an hour in half a second): start from the parent's reading plus that, on the
+        # monotonic clock every process of the machine shares.
+        clock = SimulatedClock(now + (time.monotonic() - read_at) * speed, speed=speed)
     return clock, clock
 
 
@@ -96,6 +106,8 @@ class _Counters(Progress):
 
 def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
     """A phone process: build the phones, then run each round the parent asks for."""
+    # Ctrl-C is the parent's to handle: it closes the pipes, and this process ends with them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         clock, movable = _clock(job.clock)
         devices = []
@@ -126,8 +138,14 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
             else:  # "finish"
                 conn.send(("finish", rounds.finish()))
                 return
-    except BaseException:
-        conn.send(("error", traceback.format_exc()))
+    except BaseException:  # the parent reports it; this process only ends
+        with contextlib.suppress(OSError):  # unless the parent has gone already
+            conn.send(("error", traceback.format_exc()))
+
+
+def spread(processes: int, devices: int, concurrency: int) -> int:
+    """Processes the phones actually run in: never more than devices or requests in flight."""
+    return max(1, min(processes, devices, concurrency))
 
 
 class PhoneProcesses:
@@ -143,7 +161,7 @@ class PhoneProcesses:
         timeout: float,
         progress: Progress,
     ) -> None:
-        self.processes = max(1, min(processes, len(kits)))
+        self.processes = spread(processes, len(kits), concurrency)
         self.progress = progress
         self._devices = len(kits)
         context = multiprocessing.get_context("spawn")
@@ -181,6 +199,8 @@ class PhoneProcesses:
                 self._conns.append(parent)
                 self._workers.append(worker)
             for index in range(self.processes):
+                if not self._conns[index].poll(START_TIMEOUT):
+                    raise FleetError(f"phone process {index + 1} did not start")
                 self._receive(index, "ready")
         except BaseException:
             self.close()

@@ -25,7 +25,7 @@ from phone_sim.device.phone import Phone
 
 from .identities import DeviceKit
 from .mix import SimMix
-from .processes import PhoneProcesses
+from .processes import PhoneProcesses, spread
 from .report import FleetReport, Phase, Progress
 from .rounds import Exchanger, FleetDevice, LocalRounds
 from .server import FleetServer
@@ -60,7 +60,7 @@ def run_fleet(
     started = time.monotonic()
     sims = mix.assign(len(kits), plan.seed)
     rounds: LocalRounds | PhoneProcesses
-    if plan.processes > 1 and len(kits) > 1:
+    if spread(plan.processes, len(kits), plan.concurrency) > 1:
         rounds = PhoneProcesses(
             plan.processes, kits, sims, server, plan.concurrency, plan.timeout, progress
         )

@@ -191,7 +191,9 @@ class FactoryTrust:
                 raise CertificateError(
                     f"device certificate does not chain to the factory root: {exc}"
                 ) from exc
-            if len(path) == 3:  # leaf, the intermediate it went through, root
+            # Leaf, the intermediate it went through, root; and a root that places no name
+            # constraints on the leaves below it (the anchored path would not check them).
+            if len(path) == 3 and not _constrains_names(self.root):
                 used = path[1].public_bytes(serialization.Encoding.DER)
                 self.anchors.put([used], path[1], validity(path[1:]))
         try:
@@ -239,6 +241,14 @@ class FactoryTrust:
             self._verifiers.clear()
         self._verifiers[key] = (at, verifier)
         return verifier
+
+
+def _constrains_names(certificate: x509.Certificate) -> bool:
+    try:
+        certificate.extensions.get_extension_for_class(x509.NameConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _device_ee_policy() -> ExtensionPolicy:

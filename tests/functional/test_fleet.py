@@ -21,7 +21,7 @@ from phone_sim.fleet.processes import PhoneProcesses
 from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
 from phone_sim.fleet.server import ChildServer, can_share_port
-from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.clock import FixedClock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.simulation import STORY_START
 from server_stub.embedded import EmbeddedVendorServer
@@ -124,6 +124,41 @@ def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
     printed = capsys.readouterr().out
     assert "devices: 9 activated, 1 locked" in printed
     assert "on its simulated clock" in printed
+
+
+def test_phone_processes_keep_step_with_a_running_simulated_clock(
+    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # At 1,000 times real time the server's clock runs more than five minutes while a phone
+    # process starts (half a second here); a phone that started its own copy of the clock late
+    # would sign outside the 5-minute window. (Not faster: 300 s of skew would then be less
+    # than 300 ms of real time, and a cold first request takes up to 100 ms here.)
+    Factory.open(tmp_path / "factory")
+    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
+    with EmbeddedVendorServer(settings, clock=SimulatedClock(STORY_START, speed=1000)) as server:
+        argv = ["--data", str(tmp_path), "fleet", "--devices", "10", "--checkins", "1"]
+        argv += ["--mix", str(mix_file), "--server", server.url, "--quiet", "--processes", "2"]
+        argv += ["--vendor-key", str(server.vendor_public_key_path)]
+        argv += ["--admin-token-file", str(settings.admin_token_path)]
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "concurrency 8 over 2 processes" in printed
+    assert "all requests: 20 requests" in printed and "no errors" in printed
+
+
+def test_the_phones_never_run_in_more_processes_than_requests_in_flight(
+    tmp_path: Path, mix_file: Path
+) -> None:
+    mix = load_mix(mix_file)
+    made = _identities(tmp_path, mix, 6, seed=2)
+    server = _server(tmp_path)
+    try:
+        plan = FleetPlan(devices=6, concurrency=1, checkins=0, processes=4)
+        report = run_fleet(plan, made.kits, mix, server)
+    finally:
+        server.close()
+    assert report.processes == 1 and not report.errors
+    assert "concurrency 1, 0 check-in round(s)" in report.lines()[0]
 
 
 @pytest.mark.parametrize("processes", ["1", "2"])

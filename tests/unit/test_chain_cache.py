@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.verification import ClientVerifier
 
 from phone_sim.protocol.chain_cache import VerifiedChains, chain_digest
 from phone_sim.protocol.errors import CertificateError
@@ -15,6 +19,7 @@ from phone_sim.protocol.identity import (
     Factory,
     FactoryTrust,
     _ca_certificate,
+    _key_usage,
     _name,
 )
 from phone_sim.protocol.imei import make_imei
@@ -81,13 +86,25 @@ def test_the_cache_is_bounded_and_digests_tell_chains_apart() -> None:
 # --- intermediates as anchors ------------------------------------------------------------------
 
 
-def test_a_new_device_of_a_verified_intermediate_is_checked_against_the_intermediate() -> None:
+def test_a_new_device_of_a_verified_intermediate_is_checked_against_the_intermediate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     trust = FactoryTrust(FACTORY.root_cert)
     trust.verify_chain(FACTORY.issue(CLAIMS, KEY.public_key()), now=SEPT_2021)
+    trusted: list[str] = []  # whom each verifier used trusts
+    verifier = FactoryTrust._verifier
+
+    def spy(self: FactoryTrust, anchor: x509.Certificate, at: dt.datetime) -> ClientVerifier:
+        trusted.append(anchor.subject.rfc4514_string())
+        return verifier(self, anchor, at)
+
+    monkeypatch.setattr(FactoryTrust, "_verifier", spy)
     other = DeviceClaims("RN9C2021000002", (make_imei("86488404", 2),), "Redmi 9C", "MI")
     key = ec.generate_private_key(ec.SECP256R1())
     claims, public = trust.verify_chain(FACTORY.issue(other, key.public_key()), now=SEPT_2021)
     assert (claims, public.public_numbers()) == (other, key.public_key().public_numbers())
+    # Accepted by the intermediate alone: the root's verifier was never asked.
+    assert trusted == [FACTORY.intermediate_cert.subject.rfc4514_string()]
     assert (trust.anchors.hits, len(trust.anchors)) == (1, 1)
 
 
@@ -120,3 +137,49 @@ def test_an_anchor_is_not_used_once_its_intermediate_has_expired() -> None:
     with pytest.raises(CertificateError, match="does not chain"):
         trust.verify_chain(late, now=SEPT_2021)
     assert trust.anchors.hits == 0
+
+
+def test_no_anchor_under_a_root_that_constrains_names() -> None:
+    # The anchored path trusts the intermediate alone, so it would not apply a root's name
+    # constraints to the leaf: under such a root every chain takes the whole path.
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(_name("constrained root"))
+        .issuer_name(_name("constrained root"))
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(SEPT_2021 - dt.timedelta(days=365))
+        .not_valid_after(SEPT_2021 + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False)
+        .add_extension(x509.NameConstraints([x509.DNSName("good.example")], None), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    line_key = ec.generate_private_key(ec.SECP256R1())
+    line = _ca_certificate("line", line_key, root.subject, root_key, ROOT_VALIDITY, 0)
+    factory = Factory(root, line, line_key)
+
+    def leaf(host: str) -> list[bytes]:
+        chain = factory.issue(CLAIMS, KEY.public_key(), not_before=SEPT_2021 - dt.timedelta(1))
+        cert = x509.load_der_x509_certificate(chain[0])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(cert.subject)
+            .issuer_name(cert.issuer)
+            .public_key(KEY.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(cert.not_valid_before_utc)
+            .not_valid_after(cert.not_valid_after_utc)
+        )
+        for extension in cert.extensions:
+            builder = builder.add_extension(extension.value, extension.critical)
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), False)
+        return [builder.sign(line_key, hashes.SHA256()).public_bytes(Encoding.DER), chain[1]]
+
+    trust = FactoryTrust(root)
+    trust.verify_chain(leaf("good.example"), now=SEPT_2021)
+    assert len(trust.anchors) == 0
+    with pytest.raises(CertificateError, match="does not chain"):
+        trust.verify_chain(leaf("evil.example"), now=SEPT_2021)
