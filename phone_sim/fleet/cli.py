@@ -1,7 +1,8 @@
 """``phone-sim fleet``: many headless phones against one vendor server, and what it cost.
 
 Exit status: 0 when every request was answered with a verdict the phones accepted, 1 when any
-failed (the summary says which kinds), 2 when the run could not start.
+failed (the summary says which kinds), 2 when the run could not start (or a phone process
+died), 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -218,6 +219,9 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             )
         except FleetError as exc:  # a phone process failed
             return _fail(str(exc))
+        except KeyboardInterrupt:  # Ctrl-C: the phones and the server stop (finally), quietly
+            print("phone-sim fleet: interrupted", file=sys.stderr)
+            return 130
         finally:
             usage = server.close()
         if usage is not None:

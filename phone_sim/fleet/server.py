@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import resource
+import signal
 import socket
 import sys
 from collections.abc import Callable
@@ -93,6 +94,9 @@ def _child_main(
     reuse_port: bool,
 ) -> None:
     """One server process: serve until told to stop, moving the clock when told to."""
+    # Ctrl-C in the terminal reaches every process of the fleet; stopping this one is the
+    # parent's job (it says "stop", or its pipe closes).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     clock = FixedClock(start)
     try:
         settings = _settings(Path(data_dir), Path(factory_root), Path(policy) if policy else None)

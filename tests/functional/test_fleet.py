@@ -6,8 +6,15 @@ and three daily check-ins later the five Cuban ones are locked, with no request 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -253,3 +260,51 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
             phones.close()
     finally:
         server.close()
+
+
+def test_ctrl_c_stops_every_process_of_the_fleet_quietly(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "phone_sim.cli", "--data", str(tmp_path), "fleet"]
+    command += ["--devices", "200", "--checkins", "100", "--processes", "2", "--quiet"]
+    # In a session of its own, so that the signal can go to the whole group, as a terminal's does.
+    fleet = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _wait_for_contacts(tmp_path, deadline=time.monotonic() + 60)
+        os.killpg(fleet.pid, signal.SIGINT)
+        out, err = fleet.communicate(timeout=60)
+    finally:
+        if fleet.poll() is None:
+            os.killpg(fleet.pid, signal.SIGKILL)
+    assert fleet.returncode == 130, err
+    assert err == "phone-sim fleet: interrupted\n"  # no tracebacks from any process
+    assert out == ""
+    assert not list(tmp_path.glob("fleet-run-*"))  # the server's run directory went with it
+    # And no process of the fleet is left running (multiprocessing's resource tracker ends a
+    # moment after the parent, once its pipe closes).
+    deadline = time.monotonic() + 10
+    while _running_in_group(fleet.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _running_in_group(fleet.pid) == []
+
+
+def _running_in_group(group: int) -> list[str]:
+    """Processes of ``group`` that are not zombies (Linux /proc; a zombie waits for init)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":  # state, ppid, pgrp
+                running.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+    return running
+
+
+def _wait_for_contacts(data: Path, *, deadline: float) -> None:
+    """Until the fleet's server has audited a phone's contact: the rounds are running."""
+    while time.monotonic() < deadline:
+        for db in data.glob("fleet-run-*/vendor/vendor.db"):
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(db, timeout=1) as conn:
+                if conn.execute("SELECT count(*) FROM audit").fetchone()[0] > 0:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("the fleet never reached its server")
