@@ -47,7 +47,7 @@ pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 2 -q
 
 ## Benchmarks (figures, not tests; docs/PERFORMANCE.md). BENCH="roundtrip store" picks some;
-## BENCH_ARGS="--quick" is a smoke run. wrk (apt-get install wrk) is used when present.
+## BENCH_ARGS="--quick" is a first look, "--smoke" only checks that every part runs. wrk (apt-get install wrk) is used when present.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench $(BENCH) $(BENCH_ARGS)
 

@@ -64,7 +64,7 @@ _SAVED: dict[str, Any] = {}
 def before_signatures() -> None:
     """Sign through the library only (this process); verification always does."""
     _SAVED.setdefault("sign", signing._sign)
-    signing._sign = _library_sign  # type: ignore[assignment]
+    signing._sign = _library_sign
 
 
 def after_signatures() -> None:
@@ -73,7 +73,7 @@ def after_signatures() -> None:
 
 
 def before_nodelay() -> None:
-    embedded.bind_socket = _nagle_socket  # type: ignore[assignment]
+    embedded.bind_socket = _nagle_socket
 
 
 def before_stack() -> None:

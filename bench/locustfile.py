@@ -50,7 +50,6 @@ _INDEX = itertools.count()
 _SETUP: dict[str, Any] = {}
 
 
-@events.init_command_line_parser.add_listener
 def _options(parser: Any) -> None:
     parser.add_argument("--factory", default=".phone-sim-data/factory", help="the factory dir")
     parser.add_argument(
@@ -59,9 +58,15 @@ def _options(parser: Any) -> None:
     parser.add_argument("--sim-mix", default="", help="a phone-sim fleet SIM mix (TOML)")
 
 
+# (locust's EventHook.add_listener carries no annotations)
+events.init_command_line_parser.add_listener(_options)  # type: ignore[no-untyped-call]
+
+
 def _setup(environment: Environment) -> dict[str, Any]:
     if not _SETUP:
         options = environment.parsed_options
+        if options is None:  # a User made outside locust's command line
+            raise RuntimeError("phone-sim's locustfile runs through the locust command")
         mix: SimMix = load_mix(Path(options.sim_mix)) if options.sim_mix else story_mix()
         _SETUP.update(
             factory=Factory.open(Path(options.factory)),
@@ -87,7 +92,7 @@ class Device(User):
         self.http = requests.Session()
         self.http.trust_env = False
         self.client_ = VendorClient(
-            base_url=self.host,
+            base_url=self.host or "",
             device_key=self.kit.key,
             device_serial=self.kit.identity.serial,
             vendor_key=setup["vendor_key"],

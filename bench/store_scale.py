@@ -20,6 +20,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from phone_sim.fleet.identities import factory_id
 from phone_sim.protocol.identity import Factory
@@ -44,7 +45,7 @@ BATCH = 50_000
 TAC = "86010505"
 
 
-def _template_store(directory: Path) -> dict[str, tuple]:
+def _template_store(directory: Path) -> dict[str, tuple[Any, ...]]:
     """A vendor directory holding one real activation; its rows, to clone."""
     kit = kits(1, seed=4)[0]
     with bench_server(store=directory) as server:

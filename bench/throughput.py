@@ -32,9 +32,11 @@ LUA = Path(__file__).with_name("wrk_activation.lua")
 CONNECTIONS = 16
 #: pre-signed requests per second of load: well above what one server process can answer
 POOL_PER_SECOND = 1200
+#: a pre-signed activation: path, headers, body
+Signed = tuple[str, dict[str, str], bytes]
 
 
-def _signed(server: ChildServer, count: int) -> list[tuple[str, dict[str, str], bytes]]:
+def _signed(server: ChildServer, count: int) -> list[Signed]:
     url = server.url + ACTIVATION_PATH
     requests = []
     for kit in kits(count):
@@ -84,7 +86,9 @@ def _loaded(run: Callable[[], dict[str, float]], server: ChildServer) -> dict[st
     return figures
 
 
-def _with_wrk(server: ChildServer, signed: list, body: bytes, seconds: int) -> tuple[dict, dict]:
+def _with_wrk(
+    server: ChildServer, signed: list[Signed], body: bytes, seconds: int
+) -> tuple[dict[str, float], dict[str, float]]:
     with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
         pool = Path(tmp) / "requests.txt"
         with pool.open("w", encoding="utf-8") as f:
@@ -100,7 +104,7 @@ def _with_wrk(server: ChildServer, signed: list, body: bytes, seconds: int) -> t
     return activation, noop
 
 
-def measure(server: ChildServer, seconds: int) -> tuple[dict, dict, str]:
+def measure(server: ChildServer, seconds: int) -> tuple[dict[str, float], dict[str, float], str]:
     """Activations, then the no-op, each loaded for ``seconds``; and what loaded them."""
     signed = _signed(server, POOL_PER_SECOND * seconds)
     body = noop_body(kits(1)[0], server)
