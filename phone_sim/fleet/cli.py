@@ -24,6 +24,7 @@ from server_stub.admin_client import TOKEN_ENV
 from .errors import FleetError
 from .identities import FleetFactory
 from .mix import SimMix, load_mix, parse_mix, story_mix
+from .processes import spread
 from .report import Progress
 from .runner import FleetPlan, run_fleet
 from .server import ChildServer, FleetServer, RemoteServer, ThreadServer, can_share_port
@@ -178,6 +179,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
     factory_dir: Path = args.fleet_factory or data / "factory"
     if args.fleet_server is not None and not (factory_dir / "intermediate.key").is_file():
         return _fail(f"{factory_dir}: no factory here that the server trusts (--factory)")
+    processes = phone_processes(args.processes, args.devices)
     try:
         mix = _mix(args)
         fleet_factory = FleetFactory(
@@ -188,7 +190,9 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             seed=args.fleet_seed,
             use_cache=not args.no_cache,
         )
-        made = fleet_factory.devices(args.devices)
+        # Phones in several processes build their own devices: this one only checks the cache.
+        in_one = spread(processes, args.devices, args.concurrency) == 1
+        made = fleet_factory.devices(args.devices, build=in_one)
     except (FleetError, OSError) as exc:
         return _fail(str(exc))
     source = f"{made.from_cache} from the cache, {made.generated} made"
@@ -206,12 +210,12 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             checkins=args.checkins,
             timeout=args.timeout,
             seed=args.fleet_seed,
-            processes=phone_processes(args.processes, args.devices),
+            processes=processes,
         )
         try:
             report = run_fleet(
                 plan,
-                made.kits,
+                made,
                 mix,
                 server,
                 provisioning=provisioning,

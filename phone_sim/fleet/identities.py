@@ -13,6 +13,10 @@ same seed skips the factory altogether:
 cache never hands out certificates a new factory did not issue. The file's first line says
 what it holds; each further line is one device. A cache that does not match or does not parse
 is regenerated, never trusted.
+
+Phones spread over several processes are not built here: this process checks the cache (or
+makes it) and keeps no device, and each phone process builds its own share from the file
+(:class:`IdentitySource`), once it has checked that the file is still what was checked here.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import multiprocessing
 import random
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -35,6 +39,8 @@ from phone_sim.device.identity import DeviceIdentity
 from phone_sim.device.provisioning import new_identity
 from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.identity import Factory
+
+from .errors import CacheError
 
 CACHE_FORMAT = 1
 #: Below this many devices to make, a process pool costs more to start than it saves.
@@ -49,15 +55,6 @@ class DeviceKit:
     identity: DeviceIdentity
     key: ec.EllipticCurvePrivateKey
     certificates: list[str]
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    kits: list[DeviceKit]
-    from_cache: int
-    generated: int
-    seconds: float
-    note: str = ""
 
 
 def factory_id(factory: Factory) -> str:
@@ -128,6 +125,113 @@ def kit_from_entry(entry: str, factory: Factory, model: str, market: str) -> Dev
     return _kit(entry, model, market, base64.b64encode(intermediate).decode())[1]
 
 
+@dataclass(frozen=True)
+class IdentitySource:
+    """A fleet's devices as cache lines, for any process to build its kits from (picklable).
+
+    A phone process (``processes.py``) gets this, not the kits: the parent then never holds the
+    whole fleet's keys, and a pipe carries a path instead of 10,000 keys and certificates. The
+    lines are in the cache file, which a process uses only if its header and first ``count``
+    lines are still the bytes the parent checked (they hash to ``digest``): a file another run
+    replaced meanwhile is refused, never trusted. Without a cache (``--no-cache``) the lines
+    travel themselves. ``start`` and ``step`` pick a share: devices ``start``, ``start + step``,
+    ... below ``count``.
+    """
+
+    count: int
+    model: str
+    market: str
+    #: the factory's intermediate certificate, base64 DER: every device's chain ends with it
+    intermediate: str
+    path: Path | None = None
+    digest: str = ""
+    #: without a file: this share's own lines, in order
+    lines: tuple[str, ...] = ()
+    start: int = 0
+    step: int = 1
+
+    def share(self, index: int, processes: int) -> IdentitySource:
+        """Every ``processes``-th device from device ``index``: one phone process's share."""
+        return replace(
+            self,
+            start=self.start + index * self.step,
+            step=self.step * processes,
+            lines=self.lines[index::processes],
+        )
+
+    def kits(self) -> list[DeviceKit]:
+        """This share's devices, built here.
+
+        Raises:
+            CacheError: the cache file is not the one that was checked, or does not parse.
+        """
+        lines = self.lines if self.path is None else self._read()
+        positions = range(self.start, self.count, self.step)
+        try:
+            kits = []
+            for position, line in zip(positions, lines, strict=True):
+                index, kit = _kit(line, self.model, self.market, self.intermediate)
+                if index != position:
+                    raise ValueError(f"line {position + 2} holds device {index}")
+                kits.append(kit)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CacheError(f"{self.path or 'identities'}: not usable ({exc})") from exc
+        return kits
+
+    def _read(self) -> list[str]:
+        assert self.path is not None
+        digest, mine = hashlib.sha256(), []
+        try:
+            with self.path.open("rb") as file:
+                digest.update(file.readline())
+                for position in range(self.count):
+                    raw = file.readline()
+                    digest.update(raw)
+                    if position >= self.start and (position - self.start) % self.step == 0:
+                        mine.append(raw)
+        except OSError as exc:
+            raise CacheError(f"{self.path}: cannot read the identity cache ({exc})") from exc
+        # Checked before anything is parsed: only the bytes the parent checked are used.
+        if digest.hexdigest() != self.digest:
+            raise CacheError(
+                f"{self.path}: the identity cache changed after this run checked it "
+                "(another run regenerated it?); run again"
+            )
+        return [raw.decode("ascii") for raw in mine]
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """The first ``n`` devices of a fleet: where they are, and (if asked for) the devices."""
+
+    source: IdentitySource
+    from_cache: int
+    generated: int
+    seconds: float
+    note: str = ""
+    #: the devices, built in this process: empty when ``devices(n, build=False)``
+    kits: list[DeviceKit] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return self.source.count
+
+    def all_kits(self) -> list[DeviceKit]:
+        """Every device, built here unless :meth:`FleetFactory.devices` built them already."""
+        return self.kits or self.source.kits()
+
+
+@dataclass
+class _Checked:
+    """What reading the cache found: how many devices parse, their hash, why none were used."""
+
+    count: int = 0
+    #: SHA-256 of the header and the ``count`` lines, as read
+    digest: str = ""
+    kits: list[DeviceKit] = field(default_factory=list)
+    note: str = ""
+
+
 class FleetFactory:
     """Hands out the first ``n`` devices of a fleet, from the cache where it can."""
 
@@ -163,17 +267,50 @@ class FleetFactory:
             sort_keys=True,
         )
 
-    def _read_cache(self) -> tuple[list[str], str]:
-        """The cached lines (device ``i`` at position ``i``), and why none were usable."""
+    def _check_cache(self, n: int, *, build: bool) -> _Checked:
+        """The first ``n`` cached devices that parse, read a line at a time.
+
+        Line by line, keeping nothing unless ``build``: checking 10,000 devices for a phone
+        process to build then costs this process no memory (the kits would be 25 MiB).
+        """
         if not self.use_cache or not self.path.exists():
-            return [], ""
+            return _Checked()
+        checked, digest = _Checked(), hashlib.sha256()
         try:
-            header, *lines = self.path.read_text(encoding="ascii").splitlines()
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            return [], f"cache unreadable ({exc}); regenerated"
-        if header != self._header():
-            return [], "cache made for another factory or format; regenerated"
-        return lines, ""
+            with self.path.open("rb") as file:
+                header = file.readline()
+                if header.decode("ascii").rstrip("\n") != self._header():
+                    return _Checked(note="cache made for another factory or format; regenerated")
+                digest.update(header)
+                for position, raw in enumerate(file):
+                    if position == n:
+                        break
+                    line = raw.decode("ascii")
+                    index, kit = _kit(line, self.model, self.market, self._intermediate)
+                    if index != position:
+                        raise ValueError(f"line {position + 2} holds device {index}")
+                    if build:
+                        checked.kits.append(kit)
+                    digest.update(raw)
+                    checked.count += 1
+        except (OSError, UnicodeDecodeError) as exc:
+            return _Checked(note=f"cache unreadable ({exc}); regenerated")
+        except (ValueError, KeyError, TypeError) as exc:
+            return _Checked(note=f"cache corrupt ({exc}); regenerated")
+        checked.digest = digest.hexdigest()
+        return checked
+
+    def _cached_lines(self, checked: _Checked) -> list[str]:
+        """The ``checked.count`` lines :meth:`_check_cache` checked, read again to be rewritten."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as file:
+            digest.update(file.readline())
+            raws = [file.readline() for _ in range(checked.count)]
+        for raw in raws:
+            digest.update(raw)
+        if digest.hexdigest() != checked.digest:
+            raise CacheError(f"{self.path}: the identity cache changed while it was read")
+        return [raw.decode("ascii").rstrip("\n") for raw in raws]
 
     def generate(self, indices: range) -> list[str]:
         """Cache lines for ``indices``: in this process, or in a pool for a large batch."""
@@ -192,24 +329,30 @@ class FleetFactory:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             return [line for lines in pool.map(batch, chunks) for line in lines]
 
-    def devices(self, n: int) -> Provisioned:
+    def devices(self, n: int, *, build: bool = True) -> Provisioned:
+        """The first ``n`` devices: checked (or made) and cached; built here only if ``build``.
+
+        With ``build=False`` the result's ``source`` is what other processes build them from
+        (a phone process each builds its share): this one keeps no kit.
+        """
         started = time.perf_counter()
-        lines, note = self._read_cache()
-        kits: list[DeviceKit] = []
-        try:
-            for position, line in enumerate(lines[:n]):
-                index, kit = _kit(line, self.model, self.market, self._intermediate)
-                if index != position:
-                    raise ValueError(f"line {position + 2} holds device {index}")
-                kits.append(kit)
-        except (ValueError, KeyError, TypeError) as exc:
-            lines, kits, note = [], [], f"cache corrupt ({exc}); regenerated"
-        cached = len(kits)
+        checked = self._check_cache(n, build=build)
+        cached = checked.count
         fresh = self.generate(range(cached, n)) if n > cached else []
-        for line in fresh:
-            kits.append(_kit(line, self.model, self.market, self._intermediate)[1])
-        if fresh and self.use_cache:
-            body = "\n".join([self._header(), *lines[:cached], *fresh]) + "\n"
+        if build:
+            checked.kits.extend(
+                _kit(line, self.model, self.market, self._intermediate)[1] for line in fresh
+            )
+        source = IdentitySource(n, self.model, self.market, self._intermediate)
+        if not self.use_cache:
+            source = replace(source, lines=tuple(fresh))
+        elif fresh:
+            old = self._cached_lines(checked) if cached else []
+            body = ("\n".join([self._header(), *old, *fresh]) + "\n").encode("ascii")
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write(self.path, body.encode("ascii"), mode=0o600)
-        return Provisioned(kits, cached, len(fresh), time.perf_counter() - started, note)
+            atomic_write(self.path, body, mode=0o600)
+            source = replace(source, path=self.path, digest=hashlib.sha256(body).hexdigest())
+        else:
+            source = replace(source, path=self.path, digest=checked.digest)
+        seconds = time.perf_counter() - started
+        return Provisioned(source, cached, len(fresh), seconds, checked.note, checked.kits)

@@ -9,8 +9,11 @@ rounds (``rounds.py``) on its own threads; the parent tells every process when a
 and shows one progress line from counters the processes update.
 
 Processes are spawned, not forked (the parent may be running threads), so each starts in about
-half a second: worth it for large fleets only. Device keys cross as DER; each process rebuilds
-its phones from them, with a clock of its own that keeps step with the server's.
+half a second: worth it for large fleets only. Device identities do not cross the pipe: each
+process reads its share from the identity cache (or, without one, gets its share's cache lines)
+and builds its phones, with a clock of its own that keeps step with the server's. The parent
+keeps no device: at the end it needs only each phone's SIM and final state, which the processes
+report.
 """
 
 from __future__ import annotations
@@ -26,14 +29,13 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from phone_sim.device.identity import DeviceIdentity
 from phone_sim.device.phone import Phone
 from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
 
 from .errors import FleetError
-from .identities import DeviceKit
+from .identities import IdentitySource
 from .mix import SimChoice
 from .report import Phase, Progress
 from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
@@ -41,8 +43,6 @@ from .server import FleetServer
 
 #: how a process's clock is made: ("system",) or ("simulated", now, speed, monotonic at now)
 ClockSpec = tuple[Any, ...]
-#: one device as it crosses to a phone process
-DeviceSpec = tuple[bytes, DeviceIdentity, list[str], SimChoice]
 #: the per-process progress counters: devices done, requests answered, errors
 _DONE, _REQUESTS, _ERRORS, _COUNTERS = 0, 1, 2, 3
 #: seconds a phone process may take to start and build its phones
@@ -57,7 +57,9 @@ class _Job:
     url: str
     vendor_key: bytes
     clock: ClockSpec
-    devices: list[DeviceSpec]
+    #: this process's share of the devices, and the SIM of each
+    identities: IdentitySource
+    sims: list[SimChoice]
     concurrency: int
     timeout: float
 
@@ -82,15 +84,6 @@ def _clock(spec: ClockSpec) -> tuple[Clock, SimulatedClock | None]:
     return clock, clock
 
 
-def _device_spec(kit: DeviceKit, sim: SimChoice) -> DeviceSpec:
-    key = kit.key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return key, kit.identity, kit.certificates, sim
-
-
 class _Counters(Progress):
     """A phone process's progress: written to shared counters the parent reads."""
 
@@ -110,12 +103,10 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         clock, movable = _clock(job.clock)
-        devices = []
-        for key_der, identity, certificates, sim in job.devices:
-            key = serialization.load_der_private_key(key_der, password=None)
-            assert isinstance(key, ec.EllipticCurvePrivateKey)
-            kit = DeviceKit(identity, key, certificates)
-            devices.append(FleetDevice(kit, sim, Phone(identity, certificates, clock=clock)))
+        devices = [
+            FleetDevice(kit, sim, Phone(kit.identity, kit.certificates, clock=clock))
+            for kit, sim in zip(job.identities.kits(), job.sims, strict=True)
+        ]
         vendor_key = ed25519.Ed25519PublicKey.from_public_bytes(job.vendor_key)
         rounds = LocalRounds(
             devices,
@@ -138,9 +129,11 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
             else:  # "finish"
                 conn.send(("finish", rounds.finish()))
                 return
-    except BaseException:  # the parent reports it; this process only ends
+    except BaseException as exc:  # the parent reports it; this process only ends
+        # A fleet error (the identity cache changed under the run) says what is wrong in a line.
+        text = str(exc) if isinstance(exc, FleetError) else traceback.format_exc()
         with contextlib.suppress(OSError):  # unless the parent has gone already
-            conn.send(("error", traceback.format_exc()))
+            conn.send(("error", text))
 
 
 def spread(processes: int, devices: int, concurrency: int) -> int:
@@ -154,16 +147,16 @@ class PhoneProcesses:
     def __init__(
         self,
         processes: int,
-        kits: list[DeviceKit],
+        identities: IdentitySource,
         sims: list[SimChoice],
         server: FleetServer,
         concurrency: int,
         timeout: float,
         progress: Progress,
     ) -> None:
-        self.processes = spread(processes, len(kits), concurrency)
+        self.processes = spread(processes, identities.count, concurrency)
         self.progress = progress
-        self._devices = len(kits)
+        self._devices = identities.count
         context = multiprocessing.get_context("spawn")
         self._counters = context.Array("q", self.processes * _COUNTERS, lock=False)
         vendor_key = server.vendor_key.public_bytes(
@@ -178,14 +171,8 @@ class PhoneProcesses:
                     url=server.url,
                     vendor_key=vendor_key,
                     clock=_clock_spec(server.clock),
-                    devices=[
-                        _device_spec(kit, sim)
-                        for kit, sim in zip(
-                            kits[index :: self.processes],
-                            sims[index :: self.processes],
-                            strict=True,
-                        )
-                    ],
+                    identities=identities.share(index, self.processes),
+                    sims=sims[index :: self.processes],
                     # The concurrency is shared out: C requests in flight in all, not per process.
                     concurrency=max(1, (concurrency + index) // self.processes),
                     timeout=timeout,
@@ -260,7 +247,10 @@ class PhoneProcesses:
         except (EOFError, OSError):
             raise self._ended(index) from None
         if message[0] == "error":
-            raise FleetError(f"phone process {index + 1} failed:\n{message[1]}")
+            text: str = message[1]
+            # A traceback on lines of its own; a fleet error's one line after the colon.
+            separator = "\n" if "\n" in text else " "
+            raise FleetError(f"phone process {index + 1} failed:{separator}{text}")
         if message[0] != expected:
             raise FleetError(f"phone process {index + 1} said {message[0]!r}, not {expected!r}")
         return message

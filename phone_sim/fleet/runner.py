@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from phone_sim.device.phone import Phone
 
-from .identities import DeviceKit
+from .identities import Provisioned
 from .mix import SimMix
 from .processes import PhoneProcesses, spread
 from .report import FleetReport, Phase, Progress
@@ -47,7 +47,7 @@ class FleetPlan:
 
 def run_fleet(
     plan: FleetPlan,
-    kits: list[DeviceKit],
+    made: Provisioned,
     mix: SimMix,
     server: FleetServer,
     *,
@@ -55,25 +55,31 @@ def run_fleet(
     progress: Progress | None = None,
     log: Callable[[str], object] = lambda line: None,
 ) -> FleetReport:
-    """Activate every device, check each in ``plan.checkins`` times; the report of it all."""
+    """Activate every device, check each in ``plan.checkins`` times; the report of it all.
+
+    With the phones in several processes, each builds its own share of ``made``'s devices and
+    this process keeps none (``made`` need not hold kits: ``FleetFactory.devices(n,
+    build=False)``); in one, they are ``made``'s kits, built here if it holds none.
+    """
     progress = progress or Progress(enabled=False)
     started = time.monotonic()
-    sims = mix.assign(len(kits), plan.seed)
+    count = made.count
+    sims = mix.assign(count, plan.seed)
     rounds: LocalRounds | PhoneProcesses
-    if spread(plan.processes, len(kits), plan.concurrency) > 1:
+    if spread(plan.processes, count, plan.concurrency) > 1:
         rounds = PhoneProcesses(
-            plan.processes, kits, sims, server, plan.concurrency, plan.timeout, progress
+            plan.processes, made.source, sims, server, plan.concurrency, plan.timeout, progress
         )
     else:
         devices = [
             FleetDevice(kit, sim, Phone(kit.identity, kit.certificates, clock=server.clock))
-            for kit, sim in zip(kits, sims, strict=True)
+            for kit, sim in zip(made.all_kits(), sims, strict=True)
         ]
         exchange = Exchanger(server.url, server.vendor_key, plan.timeout)
         rounds = LocalRounds(devices, exchange, plan.concurrency, progress)
     notes: list[str] = []
     try:
-        phases = [Phase("activation", len(kits))]
+        phases = [Phase("activation", count)]
         rounds.run(phases[0], "activation", 0, False)
         log(phases[0].line())
         for k in range(1, plan.checkins + 1):
@@ -81,7 +87,7 @@ def run_fleet(
             if not moved and k == 1:
                 notes.append("note: the server's time cannot be moved; check-ins were user retries")
             label = f"+{plan.interval * k // 3600} h" if moved else "retry"
-            phases.append(Phase(f"check-in {k} ({label})", len(kits)))
+            phases.append(Phase(f"check-in {k} ({label})", count))
             rounds.run(phases[-1], "check-in", plan.interval if moved else 0, moved)
             log(phases[-1].line())
         finish = rounds.finish()
@@ -91,7 +97,7 @@ def run_fleet(
     for label, state in finish.states:
         by_sim.setdefault(label, Counter())[state] += 1
     return FleetReport(
-        devices=len(kits),
+        devices=count,
         concurrency=plan.concurrency,
         processes=rounds.processes if isinstance(rounds, PhoneProcesses) else 1,
         mix=mix.source,

@@ -50,11 +50,13 @@ def mix_file(tmp_path: Path) -> Path:
     return path
 
 
-def _identities(tmp_path: Path, mix: SimMix, devices: int, *, seed: int) -> Provisioned:
+def _identities(
+    tmp_path: Path, mix: SimMix, devices: int, *, seed: int, build: bool = True
+) -> Provisioned:
     factory = FleetFactory(
         tmp_path / "factory", tmp_path, model=mix.model, market=mix.market, seed=seed
     )
-    return factory.devices(devices)
+    return factory.devices(devices, build=build)
 
 
 def _server(tmp_path: Path, workers: int = 1) -> ChildServer:
@@ -68,14 +70,16 @@ def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
     tmp_path: Path, mix_file: Path, processes: int
 ) -> None:
     # Spread over two processes, the phones keep step with the server's clock in each, and
-    # the report is the same as from one.
+    # the report is the same as from one. As the command does, this process then builds no
+    # device: each phone process builds its own from the identity cache.
     mix = load_mix(mix_file)
-    made = _identities(tmp_path, mix, 50, seed=7)
+    made = _identities(tmp_path, mix, 50, seed=7, build=processes == 1)
+    assert len(made.kits) == (50 if processes == 1 else 0)
     server = _server(tmp_path)
     try:
         report = run_fleet(
             FleetPlan(devices=50, concurrency=4, checkins=3, seed=7, processes=processes),
-            made.kits,
+            made,
             mix,
             server,
         )
@@ -161,7 +165,7 @@ def test_the_phones_never_run_in_more_processes_than_requests_in_flight(
     server = _server(tmp_path)
     try:
         plan = FleetPlan(devices=6, concurrency=1, checkins=0, processes=4)
-        report = run_fleet(plan, made.kits, mix, server)
+        report = run_fleet(plan, made, mix, server)
     finally:
         server.close()
     assert report.processes == 1 and not report.errors
@@ -203,7 +207,7 @@ def test_a_two_process_server_shares_the_fleet_and_keeps_one_consistent_store(
     server = _server(tmp_path, workers=2)
     try:
         report = run_fleet(
-            FleetPlan(devices=60, concurrency=16, checkins=3, seed=3), made.kits, mix, server
+            FleetPlan(devices=60, concurrency=16, checkins=3, seed=3), made, mix, server
         )
     finally:
         usage = server.close()
@@ -247,7 +251,9 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
     shown = io.StringIO()
     sims = mix.assign(20, 5)
     try:
-        phones = PhoneProcesses(2, made.kits, sims, server, 4, 10.0, Progress(shown, enabled=True))
+        phones = PhoneProcesses(
+            2, made.source, sims, server, 4, 10.0, Progress(shown, enabled=True)
+        )
         try:
             phones.run(Phase("activation", 20), "activation", 0, False)
             # The line the parent drew from the processes' counters, at the end of the round.
@@ -260,6 +266,52 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
             phones.close()
     finally:
         server.close()
+
+
+def test_a_phone_process_refuses_an_identity_cache_changed_after_the_check(
+    tmp_path: Path, mix_file: Path
+) -> None:
+    # Another run regenerated the cache between this run's check and the phone processes'
+    # reading it: the same serials with other keys. They build nothing from it; the run stops.
+    mix = load_mix(mix_file)
+    made = _identities(tmp_path, mix, 10, seed=4, build=False)
+    assert made.source.path is not None
+    made.source.path.unlink()
+    _identities(tmp_path, mix, 10, seed=4)
+    server = _server(tmp_path)
+    try:
+        with pytest.raises(FleetError) as failed:
+            PhoneProcesses(2, made.source, mix.assign(10, 4), server, 4, 10.0, Progress())
+    finally:
+        server.close()
+    assert str(failed.value).startswith("phone process 1 failed: ")
+    assert "the identity cache changed after this run checked it" in str(failed.value)
+    assert "Traceback" not in str(failed.value)  # a known failure says what, in one line
+
+
+def test_without_a_cache_the_phone_processes_get_their_lines_through_the_pipe(
+    tmp_path: Path,
+    mix_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[bool] = []
+    devices = FleetFactory.devices
+
+    def spy(self: FleetFactory, n: int, *, build: bool = True) -> Provisioned:
+        asked.append(build)
+        return devices(self, n, build=build)
+
+    monkeypatch.setattr(FleetFactory, "devices", spy)
+    argv = ["--data", str(tmp_path), "fleet", "--devices", "20", "--checkins", "3"]
+    argv += ["--mix", str(mix_file), "--processes", "2", "--no-cache", "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "20 devices (0 from the cache, 20 made)" in printed
+    assert "over 2 processes" in printed and "no errors" in printed
+    assert "devices: 18 activated, 2 locked" in printed
+    assert not (tmp_path / "fleet-cache").exists()
+    assert asked == [False]  # the command made the identities; the phone processes built them
 
 
 def test_ctrl_c_stops_every_process_of_the_fleet_quietly(tmp_path: Path) -> None:
