@@ -1,8 +1,8 @@
 """``python -m bench [NAME...]``: run the benchmarks (all by default) and print their figures.
 
-Names: provisioning, roundtrip, throughput, store, fleet, tui, optimisations. ``--quick`` runs smaller sizes
-(a smoke run; the figures in docs/PERFORMANCE.md are from full runs). Nothing here is a test:
-the targets are printed beside the figures, never asserted.
+Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations.
+``--quick`` runs smaller sizes (a smoke run; the figures in docs/PERFORMANCE.md are from full
+runs). Nothing here is a test: the targets are printed beside the figures, never asserted.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def _benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, An
         "provisioning": lambda: load("provisioning").run(500 if quick else 10_000),
         "roundtrip": lambda: load("roundtrip").run(200 if quick else 1000),
         "throughput": lambda: load("throughput").run(seconds=3 if quick else 10),
+        "serve": lambda: load("serve").run(seconds=3 if quick else 10),
         "store": lambda: load("store_scale").run(
             args.store_devices or (20_000 if quick else 1_000_000), 300 if quick else 2000
         ),

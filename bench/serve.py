@@ -1,0 +1,118 @@
+"""Benchmark 2b: ``vendor-server serve --workers 1`` against ``--workers 2``, under activations.
+
+Benchmark 2's load (pre-signed first activations, wrk or the Python load generator) against the
+command an operator runs, not the fleet's embedded server: its access log on (to a file), on a
+frozen simulated clock (``--speed 0 --start``), so with two processes every request also checks
+the shared clock's and policy's files (``server_stub.shared_state``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.identity import Factory
+from phone_sim.simulation import STORY_START
+from server_stub.processes import can_share_port
+
+from . import loadgen
+from .common import BENCH_DATA, report
+from .throughput import CONNECTIONS, LUA, POOL_PER_SECOND, _loaded, _signed, _wrk
+
+SERVE = "from server_stub.cli import main; raise SystemExit(main())"
+
+
+@dataclass
+class Served:
+    """What benchmark 2's helpers need of a server: where, its time, its processes."""
+
+    url: str
+    pids: list[int]
+    clock: FixedClock = field(default_factory=lambda: FixedClock(STORY_START))
+
+
+@contextmanager
+def served(workers: int) -> Iterator[Served]:
+    Factory.open(BENCH_DATA / "factory")
+    scratch = Path(tempfile.mkdtemp(prefix="serve-", dir=BENCH_DATA))
+    log = scratch / "serve.out"
+    command = [sys.executable, "-c", SERVE, "serve", "--port", "0", "--data", str(scratch / "v")]
+    command += ["--factory-root", str(BENCH_DATA / "factory" / "root.pem")]
+    command += ["--speed", "0", "--start", str(int(STORY_START)), "--workers", str(workers)]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+    try:
+        last = "simulated clock:" if workers == 1 else f"{workers} processes"
+        deadline = time.monotonic() + 60
+        while last not in (printed := log.read_text()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"vendor-server serve did not start:\n{printed}")
+            time.sleep(0.05)
+        url = printed.split("\n", 1)[0].rsplit(" ", 1)[1]
+        match = re.search(r"\(pids ([\d, ]+)\)", printed)
+        pids = [int(p) for p in match.group(1).split(", ")] if match else [process.pid]
+        yield Served(url, pids)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(seconds: int = 10) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for workers in (1, 2) if can_share_port() else (1,):
+        with served(workers) as server:
+            signed = _signed(server, POOL_PER_SECOND * seconds)
+            if shutil.which("wrk"):
+                tool = f"wrk, 1 thread, {CONNECTIONS} connections, {seconds} s"
+                activation = _activations_wrk(server, signed, seconds)
+            else:
+                tool = f"Python load generator (no wrk found), {CONNECTIONS} connections"
+                activation = _activations_loadgen(server, signed, seconds)
+        rate = activation["ok"] / activation["seconds"]
+        problems = int(activation["other"] + activation["errors"] + activation.get("ran_out", 0))
+        report(
+            f"2b. vendor-server serve --workers {workers}, activations under load",
+            [
+                ("load", tool),
+                ("activations", f"{rate:.0f}/s"),
+                ("server CPU per activation", f"{activation['cpu_us']:.0f} us"),
+                ("refused or failed", f"{problems} of {int(activation['ok']) + problems}"),
+            ],
+        )
+        figures |= {
+            f"activations_per_s_{workers}_workers": rate,
+            f"activation_cpu_us_{workers}_workers": activation["cpu_us"],
+        }
+    return figures
+
+
+def _activations_wrk(server: Served, signed: list, seconds: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+        pool = Path(tmp) / "requests.txt"
+        with pool.open("w", encoding="utf-8") as f:
+            for path, headers, raw in signed:
+                f.write(f"{path}\n{headers['Signature-Input']}\n{headers['Signature']}\n")
+                f.write(f"{headers['Content-Digest']}\n{raw.decode()}\n")
+        return _loaded(
+            lambda: _wrk(server.url, LUA, seconds, str(pool), "activation"),
+            server,
+        )
+
+
+def _activations_loadgen(server: Served, signed: list, seconds: int) -> dict[str, float]:
+    parts = urlsplit(server.url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    raw = [loadgen.raw_request(p, h, b, f"{host}:{port}") for p, h, b in signed]
+    return _loaded(lambda: loadgen.blast(host, port, raw, CONNECTIONS, seconds), server)
