@@ -1,8 +1,9 @@
 """``python -m bench [NAME...]``: run the benchmarks (all by default) and print their figures.
 
-Names: provisioning, roundtrip, throughput, store, fleet, tui, optimisations. ``--quick`` runs
-smaller sizes, ``--smoke`` the smallest (the figures in docs/PERFORMANCE.md are from full runs).
-Nothing here is a test: the targets are printed beside the figures, never asserted.
+Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations.
+``--quick`` runs smaller sizes, ``--smoke`` the smallest (the figures in docs/PERFORMANCE.md are
+from full runs). Nothing here is a test: the targets are printed beside the figures, never
+asserted.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def _benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, An
         "provisioning": lambda: load("provisioning").run(size.provisioning),
         "roundtrip": lambda: load("roundtrip").run(size.round_trips),
         "throughput": lambda: load("throughput").run(seconds=size.load_seconds),
+        "serve": lambda: load("serve").run(seconds=size.load_seconds),
         "store": lambda: load("store_scale").run(
             args.store_devices or size.store_devices, size.store_requests
         ),

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -22,6 +22,7 @@ from phone_sim.device.sims import Sim, carrier
 from phone_sim.fleet.identities import DeviceKit, FleetFactory
 from phone_sim.fleet.report import percentile
 from phone_sim.fleet.server import ChildServer
+from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.identity import Factory
 from phone_sim.simulation import STORY_START
 
@@ -83,6 +84,24 @@ def kits(n: int, *, seed: int = 1) -> list[DeviceKit]:
     return maker.devices(n).kits
 
 
+class Target(Protocol):
+    """A vendor server under a benchmark's load: the fleet's (:class:`ChildServer`) or one
+    started as an operator starts it (``bench/serve.py``)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock:
+        """The server's time (frozen), to sign requests at."""
+        ...
+
+    @property
+    def pids(self) -> list[int]:
+        """Its processes, whose CPU time is read."""
+        ...
+
+
 @contextmanager
 def bench_server(
     *, store: Path | None = None, hook: str = NOOP_HOOK, workers: int = 1
@@ -105,7 +124,7 @@ def bench_server(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def new_phone(kit: DeviceKit, server: ChildServer, carrier_name: str = "Telekom") -> Phone:
+def new_phone(kit: DeviceKit, server: Target, carrier_name: str = "Telekom") -> Phone:
     phone = Phone(kit.identity, kit.certificates, clock=server.clock)
     phone.power_on()
     phone.finish_boot()

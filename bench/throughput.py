@@ -24,7 +24,7 @@ from phone_sim.fleet.server import ChildServer, can_share_port
 from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 
 from . import loadgen
-from .common import BENCH_DATA, bench_server, kits, new_phone, noop_body, report
+from .common import BENCH_DATA, Target, bench_server, kits, new_phone, noop_body, report
 from .floor import budget_rows, crypto_floor
 from .noop import NOOP_PATH
 
@@ -36,7 +36,8 @@ POOL_PER_SECOND = 1200
 Signed = tuple[str, dict[str, str], bytes]
 
 
-def _signed(server: ChildServer, count: int) -> list[Signed]:
+def signed_activations(server: Target, count: int) -> list[Signed]:
+    """``count`` first activations of new devices, signed at the server's time."""
     url = server.url + ACTIVATION_PATH
     requests = []
     for kit in kits(count):
@@ -65,7 +66,7 @@ def _wrk(url: str, script: Path, seconds: int, *script_args: str) -> dict[str, f
     return {k: float(v) for k, v in (item.split("=") for item in match.group(1).split())}
 
 
-def server_cpu(server: ChildServer) -> float:
+def server_cpu(server: Target) -> float:
     """CPU seconds the server's processes have used (Linux ``/proc``; NaN elsewhere)."""
     total = 0.0
     for pid in server.pids:
@@ -77,7 +78,7 @@ def server_cpu(server: ChildServer) -> float:
     return total
 
 
-def _loaded(run: Callable[[], dict[str, float]], server: ChildServer) -> dict[str, float]:
+def _loaded(run: Callable[[], dict[str, float]], server: Target) -> dict[str, float]:
     """``run``'s figures, with the server's CPU time per answered request."""
     before = server_cpu(server)
     figures = run()
@@ -86,42 +87,51 @@ def _loaded(run: Callable[[], dict[str, float]], server: ChildServer) -> dict[st
     return figures
 
 
-def _with_wrk(
-    server: ChildServer, signed: list[Signed], body: bytes, seconds: int
-) -> tuple[dict[str, float], dict[str, float]]:
-    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
-        pool = Path(tmp) / "requests.txt"
-        with pool.open("w", encoding="utf-8") as f:
-            for path, headers, raw in signed:
-                f.write(f"{path}\n{headers['Signature-Input']}\n{headers['Signature']}\n")
-                f.write(f"{headers['Content-Digest']}\n{raw.decode()}\n")
-        activation = _loaded(
-            lambda: _wrk(server.url, LUA, seconds, str(pool), "activation"), server
-        )
-        noop_file = Path(tmp) / "noop.txt"
-        noop_file.write_text(f"{NOOP_PATH}\n-\n-\n-\n{body.decode()}\n", encoding="utf-8")
-        noop = _loaded(lambda: _wrk(server.url, LUA, seconds, str(noop_file), "noop"), server)
-    return activation, noop
+def load_tool(seconds: int) -> str:
+    if shutil.which("wrk"):
+        return f"wrk, 1 thread, {CONNECTIONS} connections, {seconds} s each"
+    return f"Python load generator (no wrk found), {CONNECTIONS} connections"
+
+
+def activations_under_load(server: Target, signed: list[Signed], seconds: int) -> dict[str, float]:
+    """The pre-signed ``signed`` sent for ``seconds``, each once, 16 at a time; the figures."""
+    if shutil.which("wrk"):
+        with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+            pool = Path(tmp) / "requests.txt"
+            with pool.open("w", encoding="utf-8") as f:
+                for path, headers, raw in signed:
+                    f.write(f"{path}\n{headers['Signature-Input']}\n{headers['Signature']}\n")
+                    f.write(f"{headers['Content-Digest']}\n{raw.decode()}\n")
+            return _loaded(lambda: _wrk(server.url, LUA, seconds, str(pool), "activation"), server)
+    host, port = _address(server)
+    requests = [loadgen.raw_request(p, h, b, f"{host}:{port}") for p, h, b in signed]
+    return _loaded(lambda: loadgen.blast(host, port, requests, CONNECTIONS, seconds), server)
+
+
+def _noop_under_load(server: Target, body: bytes, seconds: int) -> dict[str, float]:
+    if shutil.which("wrk"):
+        with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+            noop_file = Path(tmp) / "noop.txt"
+            noop_file.write_text(f"{NOOP_PATH}\n-\n-\n-\n{body.decode()}\n", encoding="utf-8")
+            return _loaded(lambda: _wrk(server.url, LUA, seconds, str(noop_file), "noop"), server)
+    host, port = _address(server)
+    noop_raw = loadgen.raw_request(NOOP_PATH, {"Content-Type": JSON}, body, f"{host}:{port}")
+    return _loaded(
+        lambda: loadgen.blast(host, port, [noop_raw], CONNECTIONS, seconds, cycle=True), server
+    )
+
+
+def _address(server: Target) -> tuple[str, int]:
+    parts = urlsplit(server.url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def measure(server: ChildServer, seconds: int) -> tuple[dict[str, float], dict[str, float], str]:
     """Activations, then the no-op, each loaded for ``seconds``; and what loaded them."""
-    signed = _signed(server, POOL_PER_SECOND * seconds)
+    signed = signed_activations(server, POOL_PER_SECOND * seconds)
     body = noop_body(kits(1)[0], server)
-    if shutil.which("wrk"):
-        tool = f"wrk, 1 thread, {CONNECTIONS} connections, {seconds} s each"
-        activation, noop = _with_wrk(server, signed, body, seconds)
-        return activation, noop, tool
-    tool = f"Python load generator (no wrk found), {CONNECTIONS} connections"
-    parts = urlsplit(server.url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    raw = [loadgen.raw_request(p, h, b, f"{host}:{port}") for p, h, b in signed]
-    activation = _loaded(lambda: loadgen.blast(host, port, raw, CONNECTIONS, seconds), server)
-    noop_raw = loadgen.raw_request(NOOP_PATH, {"Content-Type": JSON}, body, f"{host}:{port}")
-    noop = _loaded(
-        lambda: loadgen.blast(host, port, [noop_raw], CONNECTIONS, seconds, cycle=True), server
-    )
-    return activation, noop, tool
+    activation = activations_under_load(server, signed, seconds)
+    return activation, _noop_under_load(server, body, seconds), load_tool(seconds)
 
 
 def run(seconds: int = 10) -> dict[str, float]:

@@ -20,6 +20,7 @@ from .errors import SettingsError
 from .http_errors import install_error_handlers
 from .limits import BodyLimitMiddleware
 from .policy_admin import policy_at_start
+from .policy_keeper import PolicyKeeper, SharedPolicyKeeper
 from .routes import admin, admin_system, contact, health
 from .settings import ServerSettings
 from .store import Store
@@ -65,11 +66,12 @@ def create_app(
         if owned:
             store.close()
         raise
+    keeper = SharedPolicyKeeper if settings.shared else PolicyKeeper
     context = ServerContext(
         settings=settings,
         clock=clock,
         store=store,
-        policy_in_force=policy,
+        policies=keeper(policy, settings.installed_policy_path),
         trust=trust,
         vendor_key=vendor_key,
         admin_token=admin_token,

@@ -14,15 +14,17 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.clock import Clock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 
 from .admin_cli import add_admin_parser
+from .admin_token import AdminToken
 from .errors import VendorServerError
 from .policy import load_policy
 from .settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
 
 EXIT_OK = 0
+EXIT_FAILED = 1  # a server process ended while serving
 EXIT_INVALID = 2  # bad arguments, bad policy, unusable settings: argparse's own convention
 
 
@@ -77,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer the admin API from other hosts too (default: loopback only)",
     )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="serve from N processes sharing the port, the database, the policy and the clock "
+        "(one process is one interpreter lock; N > 1 needs SO_REUSEPORT, i.e. Linux; default 1)",
+    )
     serve.set_defaults(handler=_serve)
 
     policy = commands.add_parser("policy", help="policy files")
@@ -103,6 +113,16 @@ def _instant(text: str) -> float:
     return moment.timestamp()
 
 
+def _workers(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f"at least one process is needed, not {workers}")
+    return workers
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(
         data_dir=args.data,
@@ -113,12 +133,29 @@ def _serve(args: argparse.Namespace) -> int:
         admin_remote=args.admin_remote,
         clock_speed=args.speed,
         clock_start=args.start,
+        shared=args.workers > 1,
     )
+    if args.workers > 1 and not _can_share_port():
+        print(
+            f"vendor-server: --workers {args.workers} needs SO_REUSEPORT (Linux), which this "
+            "system lacks; serve from one process (--workers 1)",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if args.init_factory and not settings.factory_root_path.exists():
+        Factory.open(settings.factory_root_path.parent)
+    # The server runs on other threads or in other processes; this thread waits for Ctrl-C or
+    # SIGTERM, then stops it cleanly (uvicorn in the main thread would re-raise the signal
+    # after its own shutdown). Set before any process starts: a signal while they start
+    # stops them once they serve.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.workers > 1:
+        return _serve_processes(settings, args.workers, stop)
     # Imported here: uvicorn and FastAPI are not needed by `admin` and `policy` commands.
     from .embedded import EmbeddedVendorServer
 
-    if args.init_factory and not settings.factory_root_path.exists():
-        Factory.open(settings.factory_root_path.parent)
     server = EmbeddedVendorServer(settings, log_level="info")
     try:
         server.start()
@@ -129,24 +166,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    # The server runs on its own thread; this one waits for Ctrl-C or SIGTERM, then stops it
-    # cleanly (uvicorn in the main thread would re-raise the signal after its own shutdown).
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    print(f"vendor server listening on {server.url}")
-    print(f"vendor public key (pin it in phones): {server.vendor_public_key_path}")
-    print(f"policy: {server.app.state.context.policy.version}")
-    token = server.admin_token
-    if token.created:
-        # The only time the token is shown; afterwards it is only in the 0600 file.
-        print(f"admin token (shown once; kept in {token.path}): {token.value}")
-    else:
-        print(f"admin token: in {token.path}")
-    if isinstance(server.clock, SimulatedClock):
-        moment = dt.datetime.fromtimestamp(server.clock.now(), tz=dt.UTC)
-        start = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        print(f"simulated clock: {start} at speed {server.clock.speed:g}")
+    context = server.app.state.context
+    _banner(server.url, server.vendor_public_key_path, context.policy.version, server.admin_token)
+    _clock_line(server.clock)
     sys.stdout.flush()
     try:
         while not stop.wait(0.5):
@@ -154,6 +176,60 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return EXIT_OK
+
+
+def _serve_processes(settings: ServerSettings, workers: int, stop: threading.Event) -> int:
+    """``serve --workers N``: N server processes (server_stub.processes), this one watching."""
+    from .processes import ServerProcessError, ServerProcesses
+
+    try:
+        processes = ServerProcesses(settings, workers, log_level="info")
+    except ServerProcessError as exc:  # the reason is the first process's own
+        print(f"vendor-server: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        started = processes.started
+        _banner(started.url, started.vendor_public_key, started.policy_version, started.admin_token)
+        _clock_line(settings.make_clock())  # the processes' shared clock, when simulated
+        print(f"{workers} processes (pids {', '.join(str(pid) for pid in processes.pids)})")
+        sys.stdout.flush()
+        ended = processes.wait(stop)
+    finally:
+        usages = processes.stop()
+    if ended is not None:
+        print(
+            f"vendor-server: process {ended.number} (pid {ended.pid}) ended unexpectedly "
+            f"(exit code {ended.exit_code}); the others are stopped",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    counts = " + ".join("?" if u is None else f"{u.requests:,}" for u in usages)
+    print(f"stopped; requests answered by each process: {counts}")
+    return EXIT_OK
+
+
+def _can_share_port() -> bool:
+    from .processes import can_share_port  # imports uvicorn, as _serve's imports
+
+    return can_share_port()
+
+
+def _banner(url: str, vendor_public_key: Path, policy_version: str, token: AdminToken) -> None:
+    print(f"vendor server listening on {url}")
+    print(f"vendor public key (pin it in phones): {vendor_public_key}")
+    print(f"policy: {policy_version}")
+    if token.created:
+        # The only time the token is shown; afterwards it is only in the 0600 file.
+        print(f"admin token (shown once; kept in {token.path}): {token.value}")
+    else:
+        print(f"admin token: in {token.path}")
+
+
+def _clock_line(clock: Clock) -> None:
+    if isinstance(clock, SimulatedClock):
+        moment = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC)
+        start = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"simulated clock: {start} at speed {clock.speed:g}")
 
 
 def _policy_check(args: argparse.Namespace) -> int:

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from phone_sim.protocol.clock import Clock, utc
 from phone_sim.protocol.identity import FactoryTrust
 
 from .admin_token import AdminToken
 from .policy import Policy
+from .policy_keeper import PolicyInForce, PolicyKeeper
 from .settings import ServerSettings
 from .store import Store
 from .vendor_key import VendorKey
-
-
-@dataclass(frozen=True)
-class PolicyInForce:
-    """The policy deciding now, with the exact text it was read from and where that came from."""
-
-    policy: Policy
-    text: str
-    source: str
 
 
 @dataclass
@@ -30,17 +21,21 @@ class ServerContext:
     settings: ServerSettings
     clock: Clock
     store: Store
-    policy_in_force: PolicyInForce
+    #: the policy in force, and replacing it (:mod:`server_stub.policy_admin`)
+    policies: PolicyKeeper
     trust: FactoryTrust
     vendor_key: VendorKey
     admin_token: AdminToken
-    #: Held while a policy is replaced, so two replacements cannot interleave their writes.
-    policy_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def policy_in_force(self) -> PolicyInForce:
+        """The policy deciding now (with several processes: as installed when this is read)."""
+        return self.policies.current()
 
     @property
     def policy(self) -> Policy:
-        # One attribute read: a request sees the old policy or the new one, never a mixture.
-        return self.policy_in_force.policy
+        # One read: a decision that takes the policy once uses one policy throughout.
+        return self.policies.current().policy
 
     def now(self) -> int:
         """The server clock in whole Unix seconds, as verdicts and records carry it."""

@@ -109,6 +109,11 @@ class EmbeddedVendorServer:
         return 0 if self._server is None else self._server.server_state.total_requests
 
     @property
+    def running(self) -> bool:
+        """Whether the server's thread still serves (it was started and has not ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def admin_token(self) -> AdminToken:
         """The operator's bearer token (``created`` is True on the start that made it)."""
         token: AdminToken = self.app.state.context.admin_token

@@ -13,15 +13,14 @@ from phone_sim.protocol.files import atomic_write
 
 from .admin_auth import Operator
 from .admin_models import PolicyReplaced
-from .context import PolicyInForce, ServerContext
+from .context import ServerContext
 from .errors import PolicyError, PolicyRejected, PolicyVersionConflict
 from .policy import default_policy_text, parse_policy, read_policy_text
+from .policy_keeper import POLICY_FILE_MODE, PolicyInForce
 from .settings import ServerSettings
 from .store import AuditRecord, Store
 
 DEFAULT_SOURCE = "packaged default"
-#: Readable by others: a policy is not a secret, and phones' users may want to read it.
-POLICY_FILE_MODE = 0o644
 
 
 def policy_at_start(settings: ServerSettings, store: Store, clock: Clock) -> PolicyInForce:
@@ -72,16 +71,17 @@ def replace_policy(context: ServerContext, text: str, operator: Operator) -> Pol
         policy = parse_policy(text, source="policy")
     except PolicyError as exc:
         raise PolicyRejected(str(exc)) from None
-    with context.policy_lock:
-        current = context.policy_in_force
+    policies = context.policies
+    # With several server processes the turn is theirs too, and `current` is the policy
+    # installed on disk when it begins (server_stub.policy_keeper).
+    with policies.turn() as current:
         if policy.version == current.policy.version and text != current.text:
             raise PolicyVersionConflict(
                 f"version {policy.version!r} is the policy in force; give the new policy a new "
                 "version so that the audit log can tell the two apart"
             )
-        installed = context.settings.installed_policy_path
         # Disk first: if the write fails, the old policy stays in force everywhere.
-        atomic_write(installed, text.encode(), mode=POLICY_FILE_MODE)
+        policies.write(text)
         with context.store.transaction() as tx:
             tx.append_audit(
                 AuditRecord(
@@ -94,5 +94,5 @@ def replace_policy(context: ServerContext, text: str, operator: Operator) -> Pol
                     detail={"previous_version": current.policy.version},
                 )
             )
-        context.policy_in_force = PolicyInForce(policy, text, str(installed))
+        policies.put(PolicyInForce(policy, text, str(policies.path)))
     return PolicyReplaced(version=policy.version, previous_version=current.policy.version)

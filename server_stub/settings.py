@@ -10,6 +10,7 @@ from phone_sim.protocol.clock import Clock, SimulatedClock, SystemClock
 from phone_sim.protocol.signing import MAX_REQUEST_SKEW
 
 from .errors import SettingsError
+from .shared_state import SharedClock
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8421
@@ -42,6 +43,11 @@ class ServerSettings:
         clock_speed, clock_start: run on a simulated clock at this speed (simulated seconds
             per real second) from this Unix time; both ``None`` means real time. Ignored
             when a clock is passed to the app (the embedded server shares the phone's).
+        shared: other server processes serve the same data directory and admin API
+            (``vendor-server serve --workers N``): the policy in force is then
+            ``policy.toml`` as last installed by any of them, and a simulated clock is the one
+            in ``clock.json`` (which :meth:`server_stub.shared_state.SharedClock.create`
+            started), each checked before it is used (:mod:`server_stub.shared_state`).
     """
 
     data_dir: Path
@@ -54,6 +60,7 @@ class ServerSettings:
     admin_remote: bool = False
     clock_speed: float | None = None
     clock_start: float | None = None
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -65,12 +72,26 @@ class ServerSettings:
         if self.clock_speed is not None and self.clock_speed < 0:
             raise SettingsError(f"clock speed must be >= 0, got {self.clock_speed}")
 
+    @property
+    def simulated(self) -> bool:
+        """Whether :meth:`make_clock` makes a simulated clock."""
+        return self.clock_speed is not None or self.clock_start is not None
+
+    @property
+    def speed(self) -> float:
+        """The simulated clock's speed (1.0 unless set)."""
+        return 1.0 if self.clock_speed is None else self.clock_speed
+
     def make_clock(self) -> Clock:
-        """Real time, or a simulated clock if a speed or start was set."""
-        if self.clock_speed is None and self.clock_start is None:
+        """Real time, or a simulated clock if a speed or start was set.
+
+        Shared (several processes): the clock in ``clock.json``, which must have been started.
+        """
+        if not self.simulated:
             return SystemClock()
-        speed = 1.0 if self.clock_speed is None else self.clock_speed
-        return SimulatedClock(self.clock_start, speed=speed)
+        if self.shared:
+            return SharedClock(self.clock_path)
+        return SimulatedClock(self.clock_start, speed=self.speed)
 
     @property
     def factory_root_path(self) -> Path:
@@ -97,3 +118,8 @@ class ServerSettings:
     @property
     def installed_policy_path(self) -> Path:
         return self.data_dir / "policy.toml"
+
+    @property
+    def clock_path(self) -> Path:
+        """A shared simulated clock (``shared`` only)."""
+        return self.data_dir / "clock.json"

@@ -18,18 +18,9 @@ due when it would.
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
-import resource
-import signal
-import socket
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -38,11 +29,19 @@ from phone_sim.protocol.keys import load_vendor_public_key
 from server_stub.admin_client import AdminClient, AdminClientError
 from server_stub.embedded import EmbeddedVendorServer
 from server_stub.errors import VendorServerError
+from server_stub.processes import ServerProcessError, ServerProcesses, can_share_port
 from server_stub.settings import ServerSettings
 
 from .errors import FleetServerError
 
-START_TIMEOUT = 60.0
+__all__ = [
+    "ChildServer",
+    "FleetServer",
+    "RemoteServer",
+    "ServerUsage",
+    "ThreadServer",
+    "can_share_port",
+]
 
 
 @dataclass(frozen=True)
@@ -75,70 +74,15 @@ def _settings(data_dir: Path, factory_root: Path, policy: Path | None) -> Server
     return ServerSettings(data_dir=data_dir, factory_root=factory_root, port=0, policy_path=policy)
 
 
-def _apply_hook(app: Any, hook: str | None) -> None:
-    """``module:function`` called with the app before it serves (the benchmarks' no-op route)."""
-    if hook is not None:
-        module, _, name = hook.partition(":")
-        install: Callable[[Any], object] = getattr(importlib.import_module(module), name)
-        install(app)
-
-
-def _child_main(
-    conn: Connection,
-    data_dir: str,
-    factory_root: str,
-    policy: str | None,
-    start: float,
-    hook: str | None,
-    port: int,
-    reuse_port: bool,
-) -> None:
-    """One server process: serve until told to stop, moving the clock when told to."""
-    # Ctrl-C in the terminal reaches every process of the fleet; stopping this one is the
-    # parent's job (it says "stop", or its pipe closes).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    clock = FixedClock(start)
-    try:
-        settings = _settings(Path(data_dir), Path(factory_root), Path(policy) if policy else None)
-        settings = replace(settings, port=port)
-        server = EmbeddedVendorServer(settings, clock=clock, reuse_port=reuse_port)
-        _apply_hook(server.app, hook)
-        server.start()
-    except Exception as exc:  # reported to the parent, which names it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", server.url, str(server.vendor_public_key_path)))
-    try:
-        while True:
-            try:
-                message = conn.recv()
-            except EOFError:
-                break  # the parent is gone
-            if message[0] == "advance":
-                clock.advance(message[1])
-                conn.send(("now", clock.now()))
-            else:
-                break
-    finally:
-        served = server.requests_served
-        server.stop()
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        conn.send(("stopped", usage.ru_maxrss, usage.ru_utime + usage.ru_stime, served))
-
-
-def can_share_port() -> bool:
-    """Whether several server processes can listen on one port here (SO_REUSEPORT)."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
-
-
 class ChildServer:
     """The embedded vendor server in ``workers`` child processes sharing one port and store.
 
     One process is one interpreter lock: past a few hundred requests a second the server's
     Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
-    The processes share the data directory: SQLite serialises their commits (WAL, a busy
-    timeout), the vendor key and policy are written by the first before the others start, and
-    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only).
+    The processes are :class:`server_stub.processes.ServerProcesses`, as ``vendor-server serve
+    --workers N`` runs them: the first sets the data directory up before the others start, and
+    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). Each has a
+    frozen clock, which :meth:`advance` moves in all of them through their pipes.
     """
 
     def __init__(
@@ -151,91 +95,41 @@ class ChildServer:
         app_hook: str | None = None,
         workers: int = 1,
     ) -> None:
-        if workers > 1 and not can_share_port():
-            raise FleetServerError("several server processes need SO_REUSEPORT (Linux)")
-        # spawn, not fork: the parent may already run threads (a fork would copy their locks).
-        self._context = multiprocessing.get_context("spawn")
-        self._workers: list[tuple[Any, Connection]] = []
-        args = [str(data_dir), str(factory_root), policy and str(policy), start, app_hook]
         try:
-            # The first one alone: it makes the vendor key and installs the policy.
-            self.url, vendor_key = self._start_one(args, 0, workers > 1)
-            port = urlsplit(self.url).port or 0
-            for _ in range(1, workers):
-                self._start_one(args, port, True)
-        except FleetServerError:
-            self.close()
-            raise
-        self.vendor_key = load_vendor_public_key(Path(vendor_key))
+            self._processes = ServerProcesses(
+                _settings(data_dir, factory_root, policy),
+                workers,
+                fixed_clock=start,
+                app_hook=app_hook,
+            )
+        except ServerProcessError as exc:
+            raise FleetServerError(f"the fleet's vendor server did not start: {exc}") from exc
+        self.url = self._processes.url
+        self.vendor_key = load_vendor_public_key(self._processes.started.vendor_public_key)
         self.clock: Clock = FixedClock(start)
         where = "a child process" if workers == 1 else f"{workers} child processes"
         self.description = f"embedded, in {where}, at {self.url}"
 
-    def _start_one(self, args: list[Any], port: int, reuse_port: bool) -> tuple[str, str]:
-        conn, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_child_main, args=(child, *args, port, reuse_port), daemon=True
-        )
-        process.start()
-        child.close()
-        self._workers.append((process, conn))
-        try:
-            if not conn.poll(START_TIMEOUT):
-                process.kill()
-                raise FleetServerError("the fleet's vendor server did not start in time")
-            reply = conn.recv()
-        except EOFError:
-            process.join(5)
-            raise FleetServerError(
-                f"the fleet's vendor server process exited (status {process.exitcode})"
-            ) from None
-        if reply[0] != "ready":
-            process.join(5)
-            raise FleetServerError(f"the fleet's vendor server did not start: {reply[1]}")
-        return reply[1], reply[2]
-
     @property
     def pids(self) -> list[int]:
         """The server's processes (the benchmarks read their CPU time)."""
-        return [process.pid for process, _ in self._workers]
+        return self._processes.pids
 
     def advance(self, seconds: int) -> bool:
-        for _, conn in self._workers:
-            conn.send(("advance", seconds))
-        for _, conn in self._workers:
-            conn.recv()
+        self._processes.advance(seconds)
         assert isinstance(self.clock, FixedClock)
         self.clock.advance(seconds)
         return True
 
     def close(self) -> ServerUsage | None:
-        usages = [_stop(process, conn) for process, conn in self._workers]
-        self._workers = []
+        usages = self._processes.stop()
         if not usages or any(u is None for u in usages):
             return None
         return ServerUsage(
-            peak_rss_kib=sum(u[0] for u in usages if u),
-            cpu_seconds=sum(u[1] for u in usages if u),
-            requests=tuple(u[2] for u in usages if u),
+            peak_rss_kib=sum(u.peak_rss_kib for u in usages if u),
+            cpu_seconds=sum(u.cpu_seconds for u in usages if u),
+            requests=tuple(u.requests for u in usages if u),
         )
-
-
-def _stop(process: Any, conn: Connection) -> tuple[int, float, int] | None:
-    usage = None
-    try:
-        conn.send(("stop",))
-        while conn.poll(10):
-            reply = conn.recv()
-            if reply[0] == "stopped":
-                usage = (int(reply[1]), float(reply[2]), int(reply[3]))
-                break
-    except (OSError, EOFError):
-        pass
-    process.join(10)
-    if process.is_alive():
-        process.kill()
-    conn.close()
-    return usage
 
 
 class ThreadServer:

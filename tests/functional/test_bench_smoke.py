@@ -19,7 +19,16 @@ from typing import Any
 from phone_sim.scenario.library import listing
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("provisioning", "roundtrip", "throughput", "store", "fleet", "tui", "optimisations")
+PARTS = (
+    "provisioning",
+    "roundtrip",
+    "throughput",
+    "serve",
+    "store",
+    "fleet",
+    "tui",
+    "optimisations",
+)
 
 
 def _positive(figures: dict[str, Any], *names: str) -> None:
@@ -59,6 +68,11 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path: Path) -> None:
     _positive(throughput, "request_signature_us", "leaf_certificate_us", "verdict_signature_us")
     if "ratio_2_workers" in throughput:  # where the port can be shared (Linux)
         _positive(throughput, "activations_per_s_2_workers", "ratio_2_workers")
+
+    serve = figures["serve"]
+    _positive(serve, "activations_per_s_1_workers", "activation_cpu_us_1_workers")
+    if "ratio_2_workers" in throughput:
+        _positive(serve, "activations_per_s_2_workers", "activation_cpu_us_2_workers")
 
     _positive(figures["store"], "small_p99_ms", "large_p99_ms", "ratio")
 
