@@ -43,6 +43,7 @@ from .admin_token import AdminToken
 from .errors import VendorServerError
 from .settings import ServerSettings
 from .shared_state import SharedClock
+from .usage import peak_rss_kib
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -166,7 +167,7 @@ def _serve(conn: Connection, job: _Job) -> None:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         with suppress(OSError):
             conn.send(
-                ("stopped", ProcessUsage(usage.ru_maxrss, usage.ru_utime + usage.ru_stime, served))
+                ("stopped", ProcessUsage(peak_rss_kib(), usage.ru_utime + usage.ru_stime, served))
             )
     if not serving:
         print(f"vendor-server: process {job.number}: its server stopped serving", file=sys.stderr)

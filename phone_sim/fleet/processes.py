@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.device.phone import Phone
 from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
+from server_stub.usage import peak_rss_kib
 
 from .errors import FleetError
 from .identities import IdentitySource
@@ -216,7 +217,7 @@ class PhoneProcesses:
     def finish(self) -> Finish:
         own = resource.getrusage(resource.RUSAGE_SELF)
         states: list[tuple[str, str]] = []
-        cpu, rss = own.ru_utime + own.ru_stime, own.ru_maxrss
+        cpu, rss = own.ru_utime + own.ru_stime, peak_rss_kib()
         for index in range(self.processes):
             self._send(index, ("finish",))
             finish: Finish = self._receive(index, "finish")[1]

@@ -21,6 +21,7 @@ from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import SimulatedClock
+from server_stub.usage import peak_rss_kib
 
 from .identities import DeviceKit
 from .mix import SimChoice
@@ -186,7 +187,7 @@ class LocalRounds:
         return Finish(
             states=[(d.sim.label, d.phone.state.value) for d in self.devices],
             cpu_seconds=usage.ru_utime + usage.ru_stime,
-            peak_rss_kib=usage.ru_maxrss,
+            peak_rss_kib=peak_rss_kib(),
         )
 
     def close(self) -> None:
