@@ -180,24 +180,34 @@ class IdentitySource:
 
     def _read(self) -> list[str]:
         assert self.path is not None
-        digest, mine = hashlib.sha256(), []
-        try:
-            with self.path.open("rb") as file:
-                digest.update(file.readline())
-                for position in range(self.count):
-                    raw = file.readline()
-                    digest.update(raw)
-                    if position >= self.start and (position - self.start) % self.step == 0:
-                        mine.append(raw)
-        except OSError as exc:
-            raise CacheError(f"{self.path}: cannot read the identity cache ({exc})") from exc
-        # Checked before anything is parsed: only the bytes the parent checked are used.
-        if digest.hexdigest() != self.digest:
-            raise CacheError(
-                f"{self.path}: the identity cache changed after this run checked it "
-                "(another run regenerated it?); run again"
-            )
-        return [raw.decode("ascii") for raw in mine]
+        return _read_checked(self.path, self.count, self.digest, self.start, self.step)
+
+
+def _read_checked(path: Path, count: int, digest: str, start: int = 0, step: int = 1) -> list[str]:
+    """Lines ``start``, ``start + step``, ... of the first ``count`` devices cached in ``path``,
+    if its header and those ``count`` lines are still the bytes that hashed to ``digest``.
+
+    Raises:
+        CacheError: the file cannot be read, or is not the one that was checked.
+    """
+    hashed, mine = hashlib.sha256(), []
+    try:
+        with path.open("rb") as file:
+            hashed.update(file.readline())
+            for position in range(count):
+                raw = file.readline()
+                hashed.update(raw)
+                if position >= start and (position - start) % step == 0:
+                    mine.append(raw)
+    except OSError as exc:
+        raise CacheError(f"{path}: cannot read the identity cache ({exc})") from exc
+    # Checked before anything is parsed: only the bytes that were checked are used.
+    if hashed.hexdigest() != digest:
+        raise CacheError(
+            f"{path}: the identity cache changed after this run checked it "
+            "(another run regenerated it?); run again"
+        )
+    return [raw.decode("ascii").rstrip("\n") for raw in mine]
 
 
 @dataclass(frozen=True)
@@ -300,18 +310,6 @@ class FleetFactory:
         checked.digest = digest.hexdigest()
         return checked
 
-    def _cached_lines(self, checked: _Checked) -> list[str]:
-        """The ``checked.count`` lines :meth:`_check_cache` checked, read again to be rewritten."""
-        digest = hashlib.sha256()
-        with self.path.open("rb") as file:
-            digest.update(file.readline())
-            raws = [file.readline() for _ in range(checked.count)]
-        for raw in raws:
-            digest.update(raw)
-        if digest.hexdigest() != checked.digest:
-            raise CacheError(f"{self.path}: the identity cache changed while it was read")
-        return [raw.decode("ascii").rstrip("\n") for raw in raws]
-
     def generate(self, indices: range) -> list[str]:
         """Cache lines for ``indices``: in this process, or in a pool for a large batch."""
         workers = self.workers
@@ -347,7 +345,8 @@ class FleetFactory:
         if not self.use_cache:
             source = replace(source, lines=tuple(fresh))
         elif fresh:
-            old = self._cached_lines(checked) if cached else []
+            # The lines checked, read again to be rewritten with the new ones.
+            old = _read_checked(self.path, cached, checked.digest) if cached else []
             body = ("\n".join([self._header(), *old, *fresh]) + "\n").encode("ascii")
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             atomic_write(self.path, body, mode=0o600)

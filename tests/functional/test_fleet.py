@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,16 @@ def _server(tmp_path: Path, workers: int = 1) -> ChildServer:
     """An embedded server in child processes, trusting the factory ``_identities`` made."""
     root = tmp_path / "factory" / "root.pem"
     return ChildServer(tmp_path / "run" / "vendor", root, start=STORY_START, workers=workers)
+
+
+@contextlib.contextmanager
+def _serving(tmp_path: Path) -> Iterator[ChildServer]:
+    """:func:`_server`, stopped at the end (for tests that need none of its usage figures)."""
+    server = _server(tmp_path)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -162,12 +173,9 @@ def test_the_phones_never_run_in_more_processes_than_requests_in_flight(
 ) -> None:
     mix = load_mix(mix_file)
     made = _identities(tmp_path, mix, 6, seed=2)
-    server = _server(tmp_path)
-    try:
+    with _serving(tmp_path) as server:
         plan = FleetPlan(devices=6, concurrency=1, checkins=0, processes=4)
         report = run_fleet(plan, made, mix, server)
-    finally:
-        server.close()
     assert report.processes == 1 and not report.errors
     assert "concurrency 1, 0 check-in round(s)" in report.lines()[0]
 
@@ -247,10 +255,9 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
 ) -> None:
     mix = load_mix(mix_file)
     made = _identities(tmp_path, mix, 20, seed=5)
-    server = _server(tmp_path)
     shown = io.StringIO()
     sims = mix.assign(20, 5)
-    try:
+    with _serving(tmp_path) as server:
         phones = PhoneProcesses(
             2, made.source, sims, server, 4, 10.0, Progress(shown, enabled=True)
         )
@@ -264,8 +271,6 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
                 phones.run(Phase("check-in", 20), "check-in", 86_400, True)
         finally:
             phones.close()
-    finally:
-        server.close()
 
 
 def test_a_phone_process_refuses_an_identity_cache_changed_after_the_check(
@@ -278,12 +283,8 @@ def test_a_phone_process_refuses_an_identity_cache_changed_after_the_check(
     assert made.source.path is not None
     made.source.path.unlink()
     _identities(tmp_path, mix, 10, seed=4)
-    server = _server(tmp_path)
-    try:
-        with pytest.raises(FleetError) as failed:
-            PhoneProcesses(2, made.source, mix.assign(10, 4), server, 4, 10.0, Progress())
-    finally:
-        server.close()
+    with _serving(tmp_path) as server, pytest.raises(FleetError) as failed:
+        PhoneProcesses(2, made.source, mix.assign(10, 4), server, 4, 10.0, Progress())
     assert str(failed.value).startswith("phone process 1 failed: ")
     assert "the identity cache changed after this run checked it" in str(failed.value)
     assert "Traceback" not in str(failed.value)  # a known failure says what, in one line
