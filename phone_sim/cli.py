@@ -12,7 +12,6 @@ from phone_sim.device.sims import CARRIERS
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
 from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
-from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"phone-sim: cannot read {args.admin_token_file}: {exc.strerror}", file=sys.stderr
             )
             return 2
+    # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
+    # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
+    from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
+
     spec = PhoneSpec(
         model=args.model,
         market=args.market,

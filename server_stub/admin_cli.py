@@ -21,13 +21,13 @@ from pydantic import BaseModel
 
 from .admin_client import (
     DEFAULT_URL,
-    TOKEN_ENV,
     AdminClient,
     AdminClientError,
     read_token_file,
     token_from_env,
 )
 from .admin_models import AuditEntry, DeviceDetail, DeviceView
+from .admin_token import TOKEN_ENV
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -77,23 +77,36 @@ def add_admin_parser(commands: Any) -> None:
     release_all.add_argument("--reason", required=True)
     release_all.set_defaults(admin=_release_all)
 
-    policy = sub.add_parser("policy", help="the policy in force")
-    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    # A group named alone does what its first subcommand does (`admin clock` is `clock show`),
+    # as `git remote` lists: the question an operator asks most.
+    policy = sub.add_parser(
+        "policy",
+        help="the policy in force (alone: show)",
+        description="Without a subcommand: show.",
+    )
+    policy.set_defaults(admin=_policy_show)
+    policy_sub = policy.add_subparsers(dest="policy_command", metavar="{show,set}")
     policy_sub.add_parser("show", help="print the policy TOML").set_defaults(admin=_policy_show)
     policy_set = policy_sub.add_parser("set", help="validate and install a policy file")
     policy_set.add_argument("file", type=Path)
     policy_set.set_defaults(admin=_policy_set)
 
-    audit = sub.add_parser("audit", help="the audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit = sub.add_parser(
+        "audit", help="the audit log (alone: tail)", description="Without a subcommand: tail -n 20."
+    )
+    audit.set_defaults(admin=_audit_tail, n=20, follow=False, interval=1.0)
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{tail}")
     tail = audit_sub.add_parser("tail", help="the newest entries")
     tail.add_argument("-n", type=int, default=20, help="how many (default 20)")
     tail.add_argument("--follow", "-f", action="store_true", help="keep printing new entries")
     tail.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     tail.set_defaults(admin=_audit_tail)
 
-    clock = sub.add_parser("clock", help="the server's clock")
-    clock_sub = clock.add_subparsers(dest="clock_command", required=True)
+    clock = sub.add_parser(
+        "clock", help="the server's clock (alone: show)", description="Without a subcommand: show."
+    )
+    clock.set_defaults(admin=_clock_show)
+    clock_sub = clock.add_subparsers(dest="clock_command", metavar="{show,advance}")
     clock_sub.add_parser("show", help="print the clock").set_defaults(admin=_clock_show)
     advance = clock_sub.add_parser("advance", help="move a simulated clock forward")
     advance.add_argument("duration", type=parse_duration, help="e.g. 3d, 12h, 90m")

@@ -34,11 +34,11 @@ from .admin_models import (
     PolicyReplaced,
     PolicyView,
 )
+from .admin_token import TOKEN_ENV
 from .errors import VendorServerError
 from .settings import DEFAULT_HOST, DEFAULT_PORT
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
-TOKEN_ENV = "VENDOR_ADMIN_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 DEFAULT_TIMEOUT = 10.0
 
 _M = TypeVar("_M", bound=BaseModel)

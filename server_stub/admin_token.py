@@ -11,6 +11,9 @@ from phone_sim.protocol.files import atomic_write
 
 from .errors import SettingsError
 
+#: the environment variable clients (admin CLI, fleet, scenarios) read the token from
+TOKEN_ENV = "VENDOR_ADMIN_TOKEN"  # noqa: S105 -- the variable's name, not a secret
+
 #: 32 random bytes, URL-safe base64: unguessable, and safe in a header and a shell variable.
 TOKEN_BYTES = 32
 

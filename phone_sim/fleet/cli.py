@@ -15,19 +15,20 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phone_sim.device.catalogue import MARKETS, MODELS
-from phone_sim.simulation import STORY_START
-from server_stub.admin_client import TOKEN_ENV
+from server_stub.admin_token import TOKEN_ENV
 
 from .errors import FleetError
-from .identities import FleetFactory
 from .mix import SimMix, load_mix, parse_mix, story_mix
-from .processes import spread
-from .report import Progress
-from .runner import FleetPlan, run_fleet
-from .server import ChildServer, FleetServer, RemoteServer, ThreadServer, can_share_port
+
+if TYPE_CHECKING:
+    from .server import FleetServer
+
+# What runs a fleet (the identities, the phones, the embedded server and its FastAPI) is
+# imported by `run_fleet_command`, not here: `phone-sim` builds its parser from this module, and
+# each phone process the fleet spawns imports `phone-sim` again (docs/PERFORMANCE.md, item 15).
 
 
 def _positive(text: str) -> int:
@@ -136,6 +137,10 @@ def _token(args: argparse.Namespace) -> str | None:
 
 
 def _server(args: argparse.Namespace, data: Path, factory: Path, run_dir: Path) -> FleetServer:
+    from phone_sim.simulation import STORY_START
+
+    from .server import ChildServer, RemoteServer, ThreadServer
+
     if args.fleet_server is not None:
         if args.fleet_vendor_key is None:
             raise FleetError("--server needs --vendor-key (the vendor public key phones pin)")
@@ -158,6 +163,8 @@ def server_workers(asked: int | None, devices: int) -> int:
     A second process costs about half a second to start and pays off only once the server's
     one interpreter is busy: from about a thousand devices (docs/PERFORMANCE.md, fleet).
     """
+    from server_stub.processes import can_share_port
+
     return _processes(asked, devices, possible=can_share_port())
 
 
@@ -175,6 +182,11 @@ def _processes(asked: int | None, devices: int, *, possible: bool) -> int:
 
 
 def run_fleet_command(args: argparse.Namespace) -> int:
+    from .identities import FleetFactory
+    from .processes import spread
+    from .report import Progress
+    from .runner import FleetPlan, run_fleet
+
     data: Path = args.fleet_data or args.data
     factory_dir: Path = args.fleet_factory or data / "factory"
     if args.fleet_server is not None and not (factory_dir / "intermediate.key").is_file():

@@ -26,7 +26,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -40,7 +40,9 @@ from .identities import IdentitySource
 from .mix import SimChoice
 from .report import Phase, Progress
 from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
-from .server import FleetServer
+
+if TYPE_CHECKING:  # the phones' processes import this module: not the server's stack
+    from .server import FleetServer
 
 #: how a process's clock is made: ("system",) or ("simulated", now, speed, monotonic at now)
 ClockSpec = tuple[Any, ...]

@@ -12,17 +12,21 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server_stub.admin_client import TOKEN_ENV
+from server_stub.admin_token import TOKEN_ENV
 
-from .driver import RemoteServer
 from .errors import ScenarioError
-from .junit import write_junit
 from .library import library_dir, listing, resolve
 from .model import Scenario
 from .parser import load_scenario
-from .runner import ScenarioResult, run
+
+if TYPE_CHECKING:
+    from .driver import RemoteServer
+    from .runner import ScenarioResult
+
+# The runner, the driver and JUnit are imported where a run needs them: `phone-sim` builds its
+# parser from this module, and every process the fleet spawns imports `phone-sim` again.
 
 #: where `make serve-vendor` keeps the factory whose root the server trusts
 DEFAULT_FACTORY = Path(".phone-sim-data/factory")
@@ -89,6 +93,8 @@ def _server(args: argparse.Namespace) -> RemoteServer | None:
             token = token_file.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"{token_file}: cannot read the admin token: {exc}") from None
+    from .driver import RemoteServer
+
     factory = args.scenario_factory or key.resolve().parent.parent / "factory"
     if not (factory / "intermediate.key").is_file():
         raise ValueError(
@@ -110,6 +116,9 @@ def _ui_runner() -> Callable[..., Any] | None:
 
 
 def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
+    from .junit import write_junit
+    from .runner import run
+
     if args.screenshots is not None and not args.ui:
         return _error("--screenshots needs --ui")
     try:

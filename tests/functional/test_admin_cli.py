@@ -218,6 +218,26 @@ def test_clock_show_and_advance(server: EmbeddedVendorServer, admin: Admin) -> N
     assert bad.returncode == 2 and "not a duration like 3d" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("alone", "named"),
+    [
+        (["clock"], ["clock", "show"]),
+        (["policy"], ["policy", "show"]),
+        (["audit"], ["audit", "tail"]),
+    ],
+)
+def test_a_group_named_alone_does_its_first_subcommand(
+    admin: Admin, alone: list[str], named: list[str]
+) -> None:
+    shown = ok(admin(*alone))
+    assert shown and shown == ok(admin(*named))
+
+
+def test_a_group_still_refuses_an_unknown_subcommand(admin: Admin) -> None:
+    refused = admin("clock", "rewind")
+    assert refused.returncode == 2 and "invalid choice: 'rewind'" in refused.stderr
+
+
 def test_token_from_the_environment(
     server: EmbeddedVendorServer,
     capsys: pytest.CaptureFixture[str],

@@ -242,10 +242,10 @@ def test_server_and_phones_run_a_second_process_only_where_it_pays_off(
     monkeypatch: pytest.MonkeyPatch, asked: int | None, devices: int, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    monkeypatch.setattr(fleet_cli, "can_share_port", lambda: True)
+    monkeypatch.setattr("server_stub.processes.can_share_port", lambda: True)
     assert fleet_cli.server_workers(asked, devices) == expected
     assert fleet_cli.phone_processes(asked, devices) == expected
-    monkeypatch.setattr(fleet_cli, "can_share_port", lambda: False)
+    monkeypatch.setattr("server_stub.processes.can_share_port", lambda: False)
     assert fleet_cli.server_workers(None, 10_000) == 1  # the phones need no shared port
     assert fleet_cli.phone_processes(None, 10_000) == (2 if cores > 1 else 1)
 

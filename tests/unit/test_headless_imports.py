@@ -43,3 +43,37 @@ def test_the_check_itself_can_fail() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 1, result.stderr
+
+
+#: the vendor server's stack, which a phone process never uses
+SERVER_STACK = ("fastapi", "uvicorn", "sqlite3", "server_stub.app", "server_stub.embedded")
+
+
+def _loaded(modules: str) -> list[str]:
+    code = (
+        f"import sys, {modules}; print(' '.join(m for m in {SERVER_STACK!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.split()
+
+
+def test_a_fleet_phone_process_does_not_load_the_server() -> None:
+    # A phone process is spawned: it imports the parent's main module (the `phone-sim` script,
+    # that is phone_sim.cli) and then the module of its entry point. FastAPI and the rest cost
+    # each process 14 MiB it never uses (docs/PERFORMANCE.md, section 6, item 15).
+    assert _loaded("phone_sim.cli, phone_sim.fleet.processes") == []
+
+
+def test_the_server_stack_check_can_fail() -> None:
+    assert "fastapi" in _loaded("phone_sim.fleet.server")
+
+
+def test_the_scenario_package_still_offers_its_names() -> None:
+    import phone_sim.scenario as package
+
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        package.nothing  # noqa: B018 -- the lookup is the test

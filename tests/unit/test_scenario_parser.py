@@ -253,7 +253,7 @@ def test_a_bad_file_among_good_ones_runs_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ran: list[object] = []
-    monkeypatch.setattr(scenario_cli, "run", lambda *a, **k: ran.append(a))
+    monkeypatch.setattr("phone_sim.scenario.runner.run", lambda *a, **k: ran.append(a))
     good = write(tmp_path, GOOD_STEPS, "good.toml")
     bad = write(tmp_path, GOOD_STEPS + '\n[[steps]]\ndo = "reboot"\nslot = 1\n', "bad.toml")
     args = argparse.Namespace(
