@@ -19,6 +19,7 @@ from phone_sim.protocol.identity import Factory
 
 from .admin_cli import add_admin_parser
 from .admin_token import AdminToken
+from .console import quiet_on_broken_pipe
 from .errors import VendorServerError
 from .policy import load_policy
 from .settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
@@ -28,6 +29,7 @@ EXIT_FAILED = 1  # a server process ended while serving
 EXIT_INVALID = 2  # bad arguments, bad policy, unusable settings: argparse's own convention
 
 
+@quiet_on_broken_pipe
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,6 +183,7 @@ def _processes(asked: int | None, devices: int, *, possible: bool) -> int:
 
 
 def run_fleet_command(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     from .identities import FleetFactory
     from .processes import spread
     from .report import Progress
@@ -246,6 +248,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             report.server_requests = list(usage.requests)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+    report.command_seconds = time.monotonic() - started
     for line in report.lines():
         print(line)
     if args.fleet_json is not None:

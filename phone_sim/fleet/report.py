@@ -80,6 +80,8 @@ class FleetReport:
     notes: list[str] = field(default_factory=list)
     #: processes the phones ran in (their RSS and CPU are summed)
     processes: int = 1
+    #: the whole command: identities, the server's start and stop, and the rounds (``seconds``)
+    command_seconds: float | None = None
 
     @property
     def requests(self) -> int:
@@ -135,7 +137,10 @@ class FleetReport:
             cpu += f", server {self.server_cpu_seconds:.1f} s"
         per = self.cpu_seconds + (self.server_cpu_seconds or 0.0)
         out.append(f"{cpu} ({per / max(1, self.requests) * 1000:.2f} ms per request)")
-        out.append(f"wall time: {self.seconds:.1f} s")
+        wall = f"wall time: {self.seconds:.1f} s running the phones"
+        if self.command_seconds is not None:
+            wall += f", {self.command_seconds:.1f} s for the whole command"
+        out.append(wall)
         out += self.notes
         return out
 
@@ -146,6 +151,7 @@ class FleetReport:
             "concurrency": self.concurrency,
             "processes": self.processes,
             "seconds": self.seconds,
+            "command_seconds": self.command_seconds,
             "request_seconds": self.request_seconds,
             "requests": self.requests,
             "requests_per_second": overall.rate,
