@@ -8,7 +8,14 @@ class FleetError(Exception):
 
 
 class MixError(FleetError):
-    """The SIM mix file is unreadable or names something unknown."""
+    """The SIM mix file is unreadable or names something unknown.
+
+    ``where`` is the key path of what is wrong (``("sims", "Atlantis")``), for the file's line.
+    """
+
+    def __init__(self, message: str, *, where: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class CacheError(FleetError):

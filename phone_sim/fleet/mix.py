@@ -30,6 +30,7 @@ from phone_sim.device.catalogue import model as lookup_model
 from phone_sim.device.errors import UnknownCatalogueEntry
 from phone_sim.device.sims import Network, Sim, network_for
 from phone_sim.device.sims import carrier as find_carrier
+from phone_sim.scenario.lines import SourceLines, toml_error_line
 
 from .errors import MixError
 
@@ -94,60 +95,89 @@ def load_mix(path: Path) -> SimMix:
     """Read and check a mix file.
 
     Raises:
-        MixError: the file is unreadable, not TOML, or names something unknown.
+        MixError: the file is unreadable, not TOML, or names something unknown (with the line).
     """
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise MixError(f"{path}: cannot read the mix: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise MixError(f"{path}: not a TOML file: {exc}") from exc
-    return parse_mix(data, source=str(path))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = toml_error_line(str(exc))
+        raise MixError(f"{path}{_at(line)}: not a TOML file: {exc}") from exc
+    return parse_mix(data, source=str(path), lines=SourceLines(text))
 
 
-def parse_mix(data: dict[str, Any], *, source: str = "<mix>") -> SimMix:
-    unknown = set(data) - {"description", "device", "sims"}
+def parse_mix(
+    data: dict[str, Any], *, source: str = "<mix>", lines: SourceLines | None = None
+) -> SimMix:
+    """Check a mix read from TOML; errors start with ``source`` (and the line, given ``lines``)."""
+    try:
+        return _parse(data, source)
+    except MixError as exc:
+        line = _line(lines, exc.where) if lines is not None else None
+        raise MixError(f"{source}{_at(line)}: {exc}", where=exc.where) from None
+
+
+def _at(line: int | None) -> str:
+    return f":{line}" if line is not None else ""
+
+
+def _line(lines: SourceLines, where: tuple[str, ...]) -> int | None:
+    if not where:
+        return None
+    return lines.table_line(where[0], where[1] if len(where) > 1 else None)
+
+
+def _parse(data: dict[str, Any], source: str) -> SimMix:
+    unknown = sorted(set(data) - {"description", "device", "sims"})
     if unknown:
-        raise MixError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+        raise MixError(f"unknown key(s) {', '.join(unknown)}", where=(unknown[0],))
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise MixError(f"{source}: description must be a string")
-    model, market = _device(data.get("device", {}), source)
+        raise MixError("description must be a string", where=("description",))
+    model, market = _device(data.get("device", {}))
     sims = data.get("sims")
     if not isinstance(sims, dict) or not sims:
-        raise MixError(f"{source}: [sims] must be a table of weights, e.g. Telekom = 90")
+        raise MixError("[sims] must be a table of weights, e.g. Telekom = 90", where=("sims",))
     weights: list[tuple[SimChoice, float]] = []
     for name, weight in sims.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise MixError(f"{source}: sims.{name}: a weight must be a number >= 0")
+            raise MixError(f"sims.{name}: a weight must be a number >= 0", where=("sims", name))
         if weight > 0:
-            weights.append((_choice(name, source), float(weight)))
+            weights.append((_choice(name), float(weight)))
     if not weights:
-        raise MixError(f"{source}: every weight in [sims] is 0")
+        raise MixError("every weight in [sims] is 0", where=("sims",))
     return SimMix(tuple(weights), model, market, description, source)
 
 
-def _device(table: object, source: str) -> tuple[str, str]:
+def _device(table: object) -> tuple[str, str]:
     if not isinstance(table, dict):
-        raise MixError(f"{source}: [device] must be a table")
-    unknown = set(table) - {"model", "market"}
+        raise MixError("[device] must be a table", where=("device",))
+    unknown = sorted(set(table) - {"model", "market"})
     if unknown:
-        raise MixError(f"{source}: device: unknown key(s) {', '.join(sorted(unknown))}")
+        raise MixError(f"device: unknown key(s) {', '.join(unknown)}", where=("device", unknown[0]))
     model = table.get("model", DEFAULT_MODEL)
     market = table.get("market", DEFAULT_MARKET)
     if not isinstance(model, str) or not isinstance(market, str):
-        raise MixError(f"{source}: device.model and device.market are strings")
+        raise MixError("device.model and device.market are strings", where=("device",))
     try:
         phone_model = lookup_model(model)
+    except UnknownCatalogueEntry as exc:
+        raise MixError(str(exc), where=("device", "model")) from exc
+    try:
         lookup_market(market)
     except UnknownCatalogueEntry as exc:
-        raise MixError(f"{source}: {exc}") from exc
+        raise MixError(str(exc), where=("device", "market")) from exc
     if market not in phone_model.markets:
-        raise MixError(f"{source}: {model} was not sold in market {market}")
+        raise MixError(f"{model} was not sold in market {market}", where=("device", "market"))
     return phone_model.name, market
 
 
-def _choice(name: str, source: str = "<mix>") -> SimChoice:
+def _choice(name: str) -> SimChoice:
     if name.lower() == NO_SIM:
         return SimChoice(name, None)
     try:
@@ -159,8 +189,9 @@ def _choice(name: str, source: str = "<mix>") -> SimChoice:
         try:
             Sim.custom(mcc, mnc)  # checks the MCC and MNC
         except UnknownCatalogueEntry as exc:
-            raise MixError(f"{source}: sims.{name}: {exc}") from exc
+            raise MixError(f"sims.{name}: {exc}", where=("sims", name)) from exc
         return SimChoice(name, network_for(mcc, mnc))
     raise MixError(
-        f"{source}: sims.{name}: not a carrier (phone-sim catalogue), an MCC-MNC or 'none'"
+        f"sims.{name}: not a carrier (phone-sim catalogue), an MCC-MNC or 'none'",
+        where=("sims", name),
     )

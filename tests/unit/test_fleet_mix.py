@@ -63,6 +63,31 @@ def test_a_bad_mix_is_refused_with_its_key(data: dict[str, object], message: str
     assert str(refused.value).startswith("mix.toml: ")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[device]\nmodel = "Redmi Note 9"\n\n[sims]\nTelekom = 90\nCubacel = "ten"\n',
+         "mix.toml:6: sims.Cubacel: a weight must be a number >= 0"),
+        ("[sims]\nTelekom = 90\nCubacell = 10\n", "mix.toml:3: sims.Cubacell: not a carrier"),
+        ('description = "d"\n[device]\nmarket = "EU"\nmodel = "Redmi 9A"\n[sims]\nnone = 1\n',
+         "mix.toml:3: Redmi 9A was not sold in market EU"),
+        ('[device]\nmodel = "Redmi 9A"\ncolour = "blue"\n[sims]\nnone = 1\n',
+         "mix.toml:3: device: unknown key(s) colour"),
+        ("description = 3\n[sims]\nnone = 1\n", "mix.toml:1: description must be a string"),
+        ("[sims]\nTelekom = 0\n", "mix.toml:1: every weight in [sims] is 0"),
+        ("[sims]\nnone = 1\n[extra]\nx = 1\n", "mix.toml:3: unknown key(s) extra"),
+        ("[sims\nTelekom = 90\n", "mix.toml:1: not a TOML file: Expected ']'"),
+    ],
+    ids=["weight", "carrier", "market", "device-key", "description", "all-zero", "top-key", "toml"],
+)  # fmt: skip
+def test_a_bad_mix_file_names_its_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "mix.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MixError) as refused:
+        load_mix(path)
+    assert str(refused.value).startswith(str(tmp_path / expected))
+
+
 def test_files(tmp_path: Path) -> None:
     path = tmp_path / "mix.toml"
     path.write_text('description = "d"\n[sims]\nCubacel = 1\n', encoding="utf-8")
