@@ -80,7 +80,7 @@ class FleetReport:
     notes: list[str] = field(default_factory=list)
     #: processes the phones ran in (their RSS and CPU are summed)
     processes: int = 1
-    #: the whole command: identities, the server's start and stop, and the rounds (``seconds``)
+    #: the command after start-up: identities, the server's start and stop, the rounds (``seconds``)
     command_seconds: float | None = None
 
     @property
@@ -139,7 +139,9 @@ class FleetReport:
         out.append(f"{cpu} ({per / max(1, self.requests) * 1000:.2f} ms per request)")
         wall = f"wall time: {self.seconds:.1f} s running the phones"
         if self.command_seconds is not None:
-            wall += f", {self.command_seconds:.1f} s for the whole command"
+            wall += (
+                f", {self.command_seconds:.1f} s with provisioning and the server's start and stop"
+            )
         out.append(wall)
         out += self.notes
         return out

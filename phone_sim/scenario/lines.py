@@ -55,8 +55,25 @@ class SourceLines:
                 return self._find_key(key, i, self._block_end(i, table)) or i
         line = self.key_line(table, 1, top_level=True)
         if line is not None and key is not None:
-            return self._find_key(key, line, line + 1) or line
+            return (
+                self._dotted_line(table, key, line) or self._find_key(key, line, line + 1) or line
+            )
         return line
+
+    def _dotted_line(self, table: str, key: str, start: int) -> int | None:
+        """The line assigning ``table.key = ...`` at the top level, from ``start``."""
+
+        def quoted(name: str) -> str:
+            return rf"[\"']?{re.escape(name)}[\"']?"
+
+        pattern = re.compile(rf"^\s*{quoted(table)}\s*\.\s*{quoted(key)}\s*=")
+        for i in range(start, len(self.lines) + 1):
+            text = self.lines[i - 1]
+            if _HEADER.match(text):
+                return None
+            if pattern.match(_code(text)):
+                return i
+        return None
 
     def key_line(self, key: str, start: int, *, top_level: bool = False) -> int | None:
         """The first line from ``start`` assigning ``key`` (before any header if ``top_level``)."""
@@ -84,6 +101,25 @@ class SourceLines:
             rf"(^|[\s{{,.])[\"']?{re.escape(key)}[\"']?\s*=|^\s*\[[^\]]*\.{re.escape(key)}\s*\]"
         )
         for i in range(start, min(end, len(self.lines) + 1)):
-            if pattern.search(self.lines[i - 1]):
+            if pattern.search(_code(self.lines[i - 1])):
                 return i
         return None
+
+
+def _code(text: str) -> str:
+    """``text`` without its comment: from a ``#`` outside any string to the end of the line."""
+    quote = ""
+    escaped = False
+    for i, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return text[:i]
+    return text

@@ -77,8 +77,19 @@ def test_a_bad_mix_is_refused_with_its_key(data: dict[str, object], message: str
         ("[sims]\nTelekom = 0\n", "mix.toml:1: every weight in [sims] is 0"),
         ("[sims]\nnone = 1\n[extra]\nx = 1\n", "mix.toml:3: unknown key(s) extra"),
         ("[sims\nTelekom = 90\n", "mix.toml:1: not a TOML file: Expected ']'"),
+        ("sims.Telekom = 1\nsims.Atlantis = 2\n", "mix.toml:2: sims.Atlantis: not a carrier"),
+        ('device.model = "Redmi 9A"\ndevice.market = "EU"\nsims.none = 1\n',
+         "mix.toml:2: Redmi 9A was not sold in market EU"),
+        ("[sims]\nTelekom = 90\n# Cubacel = 10\nCubacel = \"ten\"\n",
+         "mix.toml:4: sims.Cubacel: a weight must be a number >= 0"),
+        ('[sims]\nTelekom = 90 # "Atlantis" = 1\n"Atlantis" = 1\n',
+         "mix.toml:3: sims.Atlantis: not a carrier"),
+        ("sims = { Telekom = 1, Atlantis = 2 }\n", "mix.toml:1: sims.Atlantis: not a carrier"),
     ],
-    ids=["weight", "carrier", "market", "device-key", "description", "all-zero", "top-key", "toml"],
+    ids=[
+        "weight", "carrier", "market", "device-key", "description", "all-zero", "top-key", "toml",
+        "dotted", "dotted-device", "commented-out", "comment-after-value", "inline",
+    ],
 )  # fmt: skip
 def test_a_bad_mix_file_names_its_line(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "mix.toml"
