@@ -8,6 +8,7 @@ died), 130 when interrupted (Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from phone_sim.device.catalogue import MARKETS, MODELS
 from server_stub.admin_token import TOKEN_ENV
@@ -169,9 +171,32 @@ def server_workers(asked: int | None, devices: int) -> int:
     return _processes(asked, devices, possible=can_share_port())
 
 
-def phone_processes(asked: int | None, devices: int) -> int:
-    """How many processes the phones run in: as asked, or (as for the server) what pays off."""
-    return _processes(asked, devices, possible=True)
+#: devices per phone process, at least, before another process is worth its start (0.5 s)
+DEVICES_PER_PHONE_PROCESS = 500
+
+
+def phone_processes(asked: int | None, devices: int, server_url: str | None = None) -> int:
+    """How many processes the phones run in: as asked, or (as for the server) what pays off.
+
+    One interpreter drives about 600 round trips a second (docs/PERFORMANCE.md, item 12). A
+    server on another machine leaves this one's cores to the phones, so they take every core
+    (a 500-device share each at least); one on this machine, embedded or not, shares them.
+    """
+    chosen = _processes(asked, devices, possible=True)
+    if asked is not None or chosen < 2 or server_url is None or _on_this_machine(server_url):
+        return chosen
+    cores = os.cpu_count() or 1
+    return max(chosen, min(cores, devices // DEVICES_PER_PHONE_PROCESS))
+
+
+def _on_this_machine(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it could resolve anywhere, so take it to be elsewhere
+        return False
 
 
 def _processes(asked: int | None, devices: int, *, possible: bool) -> int:
@@ -193,7 +218,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
     factory_dir: Path = args.fleet_factory or data / "factory"
     if args.fleet_server is not None and not (factory_dir / "intermediate.key").is_file():
         return _fail(f"{factory_dir}: no factory here that the server trusts (--factory)")
-    processes = phone_processes(args.processes, args.devices)
+    processes = phone_processes(args.processes, args.devices, args.fleet_server)
     try:
         mix = _mix(args)
         fleet_factory = FleetFactory(

@@ -140,7 +140,7 @@ class FleetReport:
         wall = f"wall time: {self.seconds:.1f} s running the phones"
         if self.command_seconds is not None:
             wall += (
-                f", {self.command_seconds:.1f} s with provisioning and the server's start and stop"
+                f", {self.command_seconds:.1f} s for the command after start-up"
             )
         out.append(wall)
         out += self.notes

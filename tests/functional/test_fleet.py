@@ -124,7 +124,7 @@ def test_the_command_prints_the_summary_and_writes_json(
     # The rounds are part of the command, which also started and stopped the server.
     assert 0 < figures["request_seconds"] <= figures["seconds"] < figures["command_seconds"]
     assert (
-        f"{figures['command_seconds']:.1f} s with provisioning and the server's start and stop"
+        f"{figures['command_seconds']:.1f} s for the command after start-up"
         in printed
     )
     assert figures["by_sim"] == {
@@ -254,6 +254,28 @@ def test_server_and_phones_run_a_second_process_only_where_it_pays_off(
     monkeypatch.setattr("server_stub.processes.can_share_port", lambda: False)
     assert fleet_cli.server_workers(None, 10_000) == 1  # the phones need no shared port
     assert fleet_cli.phone_processes(None, 10_000) == (2 if cores > 1 else 1)
+
+
+@pytest.mark.parametrize(
+    ("url", "devices", "cores", "expected"),
+    [
+        ("http://10.0.0.5:8421", 10_000, 8, 8),  # elsewhere: the phones take every core
+        ("http://vendor.example:8421", 10_000, 8, 8),
+        ("http://vendor.example:8421", 1_500, 8, 3),  # a 500-device share each at least
+        ("http://vendor.example:8421", 999, 8, 1),
+        ("http://vendor.example:8421", 10_000, 1, 1),
+        ("http://127.0.0.1:8421", 10_000, 8, 2),  # here: the server needs cores too
+        ("http://[::1]:8421", 10_000, 8, 2),
+        ("http://localhost:8421", 10_000, 8, 2),
+        (None, 10_000, 8, 2),  # embedded
+    ],
+)
+def test_phones_take_the_cores_a_server_elsewhere_leaves(
+    monkeypatch: pytest.MonkeyPatch, url: str | None, devices: int, cores: int, expected: int
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert fleet_cli.phone_processes(None, devices, url) == expected
+    assert fleet_cli.phone_processes(3, devices, url) == 3  # as asked, always
 
 
 def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
