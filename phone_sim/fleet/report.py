@@ -139,9 +139,7 @@ class FleetReport:
         out.append(f"{cpu} ({per / max(1, self.requests) * 1000:.2f} ms per request)")
         wall = f"wall time: {self.seconds:.1f} s running the phones"
         if self.command_seconds is not None:
-            wall += (
-                f", {self.command_seconds:.1f} s for the command after start-up"
-            )
+            wall += f", {self.command_seconds:.1f} s for the command after start-up"
         out.append(wall)
         out += self.notes
         return out

@@ -123,10 +123,7 @@ def test_the_command_prints_the_summary_and_writes_json(
     assert figures["requests"] == 40 and figures["errors"] == {}
     # The rounds are part of the command, which also started and stopped the server.
     assert 0 < figures["request_seconds"] <= figures["seconds"] < figures["command_seconds"]
-    assert (
-        f"{figures['command_seconds']:.1f} s for the command after start-up"
-        in printed
-    )
+    assert f"{figures['command_seconds']:.1f} s for the command after start-up" in printed
     assert figures["by_sim"] == {
         "Telekom (262-01)": {"activated": 18},
         "Cubacel (368-01)": {"activated": 2},
