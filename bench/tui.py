@@ -30,6 +30,23 @@ MARKER = b"Bootloader"
 TIMEOUT = 60.0
 
 
+class MarkerWatch:
+    """Watches a terminal's output, read in chunks, for ``marker``."""
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker = marker
+        self.kept = b""  # what could hold the start of a marker split between two reads
+        self.last = b""  # the output's tail, to show when the marker never came
+
+    def feed(self, chunk: bytes) -> bool:
+        # Searched before anything is cut: one read can carry the boot screen and the next
+        # screen both, and a marker far from the end of a long read is still the marker.
+        window = self.kept + chunk
+        self.kept = window[-(len(self.marker) - 1) :]
+        self.last = (self.last + chunk)[-300:]
+        return self.marker in window
+
+
 def first_frame(data: Path) -> float:
     """Seconds from starting ``phone-sim`` to the boot screen on its terminal."""
     master, slave = pty.openpty()
@@ -45,7 +62,7 @@ def first_frame(data: Path) -> float:
         close_fds=True,
     )
     os.close(slave)
-    seen = b""
+    watch = MarkerWatch(MARKER)
     elapsed = None
     try:
         while time.perf_counter() - started < TIMEOUT:
@@ -53,10 +70,10 @@ def first_frame(data: Path) -> float:
             if not ready:
                 continue
             try:
-                seen = (seen + os.read(master, 65536))[-4096:]
+                chunk = os.read(master, 65536)
             except OSError:
                 break  # the program exited
-            if MARKER in seen:
+            if watch.feed(chunk):
                 elapsed = time.perf_counter() - started
                 break
         os.write(master, b"\x11")  # ctrl+q
@@ -68,7 +85,10 @@ def first_frame(data: Path) -> float:
     finally:
         os.close(master)
     if elapsed is None:
-        raise RuntimeError("the boot screen never appeared")
+        raise RuntimeError(
+            f"the boot screen never appeared (exit status {process.returncode}); "
+            f"the terminal's last bytes: {watch.last!r}"
+        )
     return elapsed
 
 
