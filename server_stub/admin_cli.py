@@ -92,14 +92,14 @@ def add_admin_parser(commands: Any) -> None:
     policy_set.set_defaults(admin=_policy_set)
 
     audit = sub.add_parser(
-        "audit", help="the audit log (alone: tail)", description="Without a subcommand: tail -n 20."
+        "audit", help="the audit log (alone: tail)", description="Without a subcommand: tail."
     )
-    audit.set_defaults(admin=_audit_tail, n=20, follow=False, interval=1.0)
+    audit.set_defaults(admin=_audit_tail)
+    _tail_options(audit, defaults=True)
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="{tail}")
     tail = audit_sub.add_parser("tail", help="the newest entries")
-    tail.add_argument("-n", type=int, default=20, help="how many (default 20)")
-    tail.add_argument("--follow", "-f", action="store_true", help="keep printing new entries")
-    tail.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
+    # No defaults here: an option given before `tail` (`audit -n 3 tail`) must not be reset.
+    _tail_options(tail, defaults=False)
     tail.set_defaults(admin=_audit_tail)
 
     clock = sub.add_parser(
@@ -112,6 +112,20 @@ def add_admin_parser(commands: Any) -> None:
     advance.add_argument("duration", type=parse_duration, help="e.g. 3d, 12h, 90m")
     advance.set_defaults(admin=_clock_advance)
     admin.set_defaults(handler=run_admin)
+
+
+def _tail_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``-n``, ``--follow``: on ``audit`` (with the defaults) and on ``audit tail`` (without)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument("-n", type=int, default=default(20), help="how many (default 20)")
+    parser.add_argument(
+        "--follow", "-f", action="store_true", default=default(False),
+        help="keep printing new entries",
+    )  # fmt: skip
+    parser.add_argument("--interval", type=float, default=default(1.0), help=argparse.SUPPRESS)
 
 
 def run_admin(args: argparse.Namespace) -> int:

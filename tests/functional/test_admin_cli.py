@@ -227,10 +227,25 @@ def test_clock_show_and_advance(server: EmbeddedVendorServer, admin: Admin) -> N
     ],
 )
 def test_a_group_named_alone_does_its_first_subcommand(
-    admin: Admin, alone: list[str], named: list[str]
+    phones: Phones, admin: Admin, alone: list[str], named: list[str]
 ) -> None:
+    phones().activate(sim(TELEKOM))  # something in the audit log, whatever ran before
     shown = ok(admin(*alone))
     assert shown and shown == ok(admin(*named))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["audit", "-n", "2"], ["audit", "tail", "-n", "2"], ["audit", "-n", "2", "tail"]],
+    ids=" ".join,
+)
+def test_the_tail_options_work_with_or_without_tail(
+    phones: Phones, admin: Admin, args: list[str]
+) -> None:
+    for _ in range(2):
+        phones().activate(sim(TELEKOM))
+    assert ok(admin(*args)) == ok(admin("audit", "tail", "-n", "2"))
+    assert len(ok(admin(*args)).splitlines()) == 2
 
 
 def test_a_group_still_refuses_an_unknown_subcommand(admin: Admin) -> None:
