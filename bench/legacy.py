@@ -15,8 +15,8 @@ from typing import Any
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver
 
 import phone_sim.protocol.signing as signing
-import server_stub.embedded as embedded
-import server_stub.store as store_module
+import server_stub.runtime.embedded as embedded
+import server_stub.store.db as store_module
 
 
 def _library_sign(

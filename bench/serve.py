@@ -3,7 +3,7 @@
 Benchmark 2's load (pre-signed first activations, wrk or the Python load generator) against the
 command an operator runs, not the fleet's embedded server: its access log on (to a file), on a
 frozen simulated clock (``--speed 0 --start``), so with two processes every request also checks
-the shared clock's and policy's files (``server_stub.shared_state``).
+the shared clock's and policy's files (``server_stub.datadir.shared``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.simulation import STORY_START
-from server_stub.processes import can_share_port
+from server_stub.runtime.processes import can_share_port
 
 from .common import BENCH_DATA, report
 from .throughput import (

@@ -25,7 +25,7 @@ from typing import Any
 from phone_sim.fleet.identities import factory_id
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
-from server_stub.store_schema import SCHEMA_VERSION
+from server_stub.store.schema import SCHEMA_VERSION
 
 from .common import (
     BENCH_DATA,

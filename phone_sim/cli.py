@@ -12,7 +12,7 @@ from phone_sim.device.sims import CARRIERS
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
 from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
-from server_stub.console import quiet_on_broken_pipe
+from server_stub.runtime.pipes import quiet_on_broken_pipe
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from phone_sim.scenario.driver import PhoneDriver, RemoteServer
     from phone_sim.scenario.runner import ScenarioResult
-    from server_stub.embedded import EmbeddedVendorServer
+    from server_stub.runtime.embedded import EmbeddedVendorServer
 
 
 @pytest.fixture
@@ -39,8 +39,8 @@ def vendor_server(tmp_path: Path) -> Iterator[EmbeddedVendorServer]:
     from phone_sim.protocol.clock import FixedClock
     from phone_sim.protocol.identity import Factory
     from phone_sim.simulation import STORY_START
-    from server_stub.embedded import EmbeddedVendorServer
-    from server_stub.settings import ServerSettings
+    from server_stub.datadir.settings import ServerSettings
+    from server_stub.runtime.embedded import EmbeddedVendorServer
 
     base = tmp_path / "vendor-server"
     Factory.open(base / "factory")

@@ -23,9 +23,9 @@ from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.identity import Factory
-from server_stub.admin_client import AdminClient
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.admin.client import AdminClient
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
 #: 1 September 2021, 12:00 UTC: the month of the story. The simulated clock starts here.
 STORY_START = 1630497600.0

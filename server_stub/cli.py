@@ -1,7 +1,7 @@
 """``vendor-server``: run the vendor server, check a policy file, operate a running server.
 
 Subcommands are small functions registered on one parser; ``admin ...`` lives in
-:mod:`server_stub.admin_cli`.
+:mod:`server_stub.admin.cli`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from pathlib import Path
 
 from phone_sim.protocol.clock import Clock, SimulatedClock
 from phone_sim.protocol.identity import Factory
-
-from .admin_cli import add_admin_parser
-from .admin_token import AdminToken
-from .console import quiet_on_broken_pipe
-from .errors import VendorServerError
-from .policy import load_policy
-from .settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from server_stub.admin.cli import add_admin_parser
+from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from server_stub.errors import VendorServerError
+from server_stub.policy import load_policy
+from server_stub.runtime.pipes import quiet_on_broken_pipe
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a server process ended while serving
@@ -156,7 +155,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return _serve_processes(settings, args.workers, stop)
     # Imported here: uvicorn and FastAPI are not needed by `admin` and `policy` commands.
-    from .embedded import EmbeddedVendorServer
+    from server_stub.runtime.embedded import EmbeddedVendorServer
 
     server = EmbeddedVendorServer(settings, log_level="info")
     try:
@@ -181,8 +180,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_processes(settings: ServerSettings, workers: int, stop: threading.Event) -> int:
-    """``serve --workers N``: N server processes (server_stub.processes), this one watching."""
-    from .processes import ServerProcessError, ServerProcesses
+    """``serve --workers N``: N server processes (server_stub.runtime.processes), this one watching."""
+    from server_stub.runtime.processes import ServerProcessError, ServerProcesses
 
     try:
         processes = ServerProcesses(settings, workers, log_level="info")
@@ -211,7 +210,7 @@ def _serve_processes(settings: ServerSettings, workers: int, stop: threading.Eve
 
 
 def _can_share_port() -> bool:
-    from .processes import can_share_port  # imports uvicorn, as _serve's imports
+    from server_stub.runtime.processes import can_share_port  # imports uvicorn, as _serve's imports
 
     return can_share_port()
 

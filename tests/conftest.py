@@ -9,8 +9,8 @@ import pytest
 
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.signed_client import SEPT_2021
 
 

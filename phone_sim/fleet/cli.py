@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from phone_sim.device.catalogue import MARKETS, MODELS
-from server_stub.admin_token import TOKEN_ENV
+from server_stub.datadir.admin_token import TOKEN_ENV
 
 from .errors import FleetError
 from .mix import SimMix, load_mix, parse_mix, story_mix
@@ -166,7 +166,7 @@ def server_workers(asked: int | None, devices: int) -> int:
     A second process costs about half a second to start and pays off only once the server's
     one interpreter is busy: from about a thousand devices (docs/PERFORMANCE.md, fleet).
     """
-    from server_stub.processes import can_share_port
+    from server_stub.runtime.processes import can_share_port
 
     return _processes(asked, devices, possible=can_share_port())
 

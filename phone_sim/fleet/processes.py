@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.device.phone import Phone
 from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
-from server_stub.usage import peak_rss_kib
+from server_stub.runtime.usage import peak_rss_kib
 
 from .errors import FleetError
 from .identities import IdentitySource

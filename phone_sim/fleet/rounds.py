@@ -21,7 +21,7 @@ from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import SimulatedClock
-from server_stub.usage import peak_rss_kib
+from server_stub.runtime.usage import peak_rss_kib
 
 from .identities import DeviceKit
 from .mix import SimChoice

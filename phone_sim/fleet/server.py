@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
 from phone_sim.protocol.keys import load_vendor_public_key
-from server_stub.admin_client import AdminClient, AdminClientError
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import VendorServerError
-from server_stub.processes import ServerProcessError, ServerProcesses, can_share_port
-from server_stub.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
+from server_stub.runtime.processes import ServerProcessError, ServerProcesses, can_share_port
 
 from .errors import FleetServerError
 
@@ -79,7 +79,7 @@ class ChildServer:
 
     One process is one interpreter lock: past a few hundred requests a second the server's
     Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
-    The processes are :class:`server_stub.processes.ServerProcesses`, as ``vendor-server serve
+    The processes are :class:`server_stub.runtime.processes.ServerProcesses`, as ``vendor-server serve
     --workers N`` runs them: the first sets the data directory up before the others start, and
     the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). Each has a
     frozen clock, which :meth:`advance` moves in all of them through their pipes.

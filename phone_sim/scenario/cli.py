@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server_stub.admin_token import TOKEN_ENV
+from server_stub.datadir.admin_token import TOKEN_ENV
 
 from .errors import ScenarioError
 from .library import library_dir, listing, resolve

@@ -24,7 +24,7 @@ from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from phone_sim.faults import FaultProxy
 from phone_sim.simulation import Simulation
-from server_stub.admin_client import AdminClientError
+from server_stub.admin.client import AdminClientError
 from server_stub.errors import VendorServerError
 
 from .errors import DriverError

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
-from server_stub.admin_client import AdminClient, AdminClientError, AdminHttpError
+from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
 from .errors import DriverError, ExpectationFailed
 from .screens import screen_for

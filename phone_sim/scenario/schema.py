@@ -15,7 +15,7 @@ from phone_sim.device.errors import UnknownCatalogueEntry
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.faults import FaultMode
-from server_stub.admin_models import DEVICE_STATES
+from server_stub.admin.models import DEVICE_STATES
 
 from .screens import SCREENS
 

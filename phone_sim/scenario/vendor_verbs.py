@@ -11,8 +11,8 @@ from typing import Any
 
 from phone_sim.faults import FaultMode, FaultProxy
 from phone_sim.simulation import Simulation
-from server_stub.admin_client import AdminClient, AdminClientError
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
 from .errors import DriverError
 from .expectations import Expectations, mask_ports

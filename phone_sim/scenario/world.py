@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.simulation import STORY_START, PhoneSpec, Simulation, open_simulation
-from server_stub.admin_client import AdminClient, AdminClientError
+from server_stub.admin.client import AdminClient, AdminClientError
 
 from .model import DeviceSpec
 

@@ -2,18 +2,18 @@
 
 ``model`` holds the frozen values, ``loader`` reads and validates TOML, ``matching`` answers
 "which of these SIMs is embargoed or out of region". Deciding over time (delays, holds,
-releases) is :mod:`server_stub.engine`'s job.
+releases) is :mod:`server_stub.engine.decide`'s job.
 """
 
-from .loader import (
+from server_stub.policy.loader import (
     default_policy_text,
     load_default_policy,
     load_policy,
     parse_policy,
     read_policy_text,
 )
-from .matching import Hit, RegionViolation, embargo_hits, region_violation
-from .model import (
+from server_stub.policy.matching import Hit, RegionViolation, embargo_hits, region_violation
+from server_stub.policy.model import (
     DualSimRule,
     Enforcement,
     MatchRule,

@@ -12,9 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import PolicyError
-from ..regions import MARKET_MCCS
-from .model import (
+from server_stub.errors import PolicyError
+from server_stub.policy.model import (
     DAY,
     DEFAULT_ACTIVATION_MESSAGE,
     DEFAULT_HOLD_MESSAGE,
@@ -32,6 +31,7 @@ from .model import (
     SimData,
     Territory,
 )
+from server_stub.policy.regions import MARKET_MCCS
 
 #: Limits the wire protocol puts on the fields a policy feeds into a verdict.
 MAX_VERSION_CHARS = 64
@@ -56,12 +56,12 @@ _TOP = {
 
 
 def load_default_policy() -> Policy:
-    """The policy packaged with the server (``server_stub/policies/default.toml``)."""
+    """The policy packaged with the server (``server_stub/policy/packaged/default.toml``)."""
     return parse_policy(default_policy_text(), source="default.toml")
 
 
 def default_policy_text() -> str:
-    resource = resources.files("server_stub.policies") / "default.toml"
+    resource = resources.files("server_stub.policy.packaged") / "default.toml"
     return resource.read_text(encoding="utf-8")
 
 

@@ -1,6 +1,6 @@
 """Which SIMs of a set the policy finds embargoed or out of region. Pure: no state, no clock.
 
-The decision engine (:mod:`server_stub.engine`) asks these questions of two SIM sets: the SIMs
+The decision engine (:mod:`server_stub.engine.decide`) asks these questions of two SIM sets: the SIMs
 the phone was first activated with (the activation territory, which sticks) and the SIMs in it
 now (a Cubacel home SIM is flagged wherever the phone was activated).
 """
@@ -11,9 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from phone_sim.protocol.messages import SimReport
-
-from ..regions import MARKET_MCCS
-from .model import DualSimRule, Network, Policy, RegionRule, SimData, Territory
+from server_stub.policy.model import DualSimRule, Network, Policy, RegionRule, SimData, Territory
+from server_stub.policy.regions import MARKET_MCCS
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import pytest
 
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.messages import VerdictStatus
-from server_stub.admin_client import AdminClient, AdminHttpError
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.admin.client import AdminClient, AdminHttpError
+from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import PolicyError
-from server_stub.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.policies import delay, policy_text, without_cuba
 from tests.support.signed_client import session, sim
 from tests.support.vendor import (

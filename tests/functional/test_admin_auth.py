@@ -11,10 +11,10 @@ import requests
 from starlette.requests import Request
 
 from phone_sim.protocol.identity import Factory
-from server_stub.admin_auth import admin_operator
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.api.auth import admin_operator
+from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import AdminForbidden, AdminUnauthorized, SettingsError
-from server_stub.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.signed_client import session
 from tests.support.vendor import now, vendor_server
 

@@ -19,7 +19,7 @@ import pytest
 
 from phone_sim.protocol.identity import Factory
 from server_stub.cli import main
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.policies import delay, policy_text
 from tests.support.signed_client import sim
 from tests.support.vendor import CUBACEL, DAY, TELEKOM, Phones, now, vendor_server

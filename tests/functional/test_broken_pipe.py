@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from server_stub.console import EXIT_BROKEN_PIPE, quiet_on_broken_pipe
+from server_stub.runtime.pipes import EXIT_BROKEN_PIPE, quiet_on_broken_pipe
 
 BIN = Path(sys.executable).parent
-POLICY = Path(__file__).parents[2] / "server_stub" / "policies" / "default.toml"
+POLICY = Path(__file__).parents[2] / "server_stub" / "policy" / "packaged" / "default.toml"
 
 
 def _run_into_a_closed_pipe(command: list[str]) -> subprocess.CompletedProcess[bytes]:

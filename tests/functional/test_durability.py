@@ -32,7 +32,7 @@ from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import Verdict
 from phone_sim.protocol.signing import WireResponse, verify_verdict_response
 from phone_sim.simulation import open_simulation
-from server_stub.store import Store
+from server_stub.store.db import Store
 from tests.support.signed_client import (
     DeviceIdentity,
     post_activation,

@@ -13,7 +13,7 @@ import pytest
 
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.messages import VerdictStatus
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.policies import (
     delay,
     dual_sim,

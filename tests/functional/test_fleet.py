@@ -32,9 +32,9 @@ from phone_sim.fleet.server import ChildServer, can_share_port
 from phone_sim.protocol.clock import FixedClock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.simulation import STORY_START
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
-from server_stub.store import Store
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
+from server_stub.store.db import Store
 
 MIX = """
 description = "The story: 90% German SIMs, 10% Cuban"
@@ -245,10 +245,10 @@ def test_server_and_phones_run_a_second_process_only_where_it_pays_off(
     monkeypatch: pytest.MonkeyPatch, asked: int | None, devices: int, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: cores)
-    monkeypatch.setattr("server_stub.processes.can_share_port", lambda: True)
+    monkeypatch.setattr("server_stub.runtime.processes.can_share_port", lambda: True)
     assert fleet_cli.server_workers(asked, devices) == expected
     assert fleet_cli.phone_processes(asked, devices) == expected
-    monkeypatch.setattr("server_stub.processes.can_share_port", lambda: False)
+    monkeypatch.setattr("server_stub.runtime.processes.can_share_port", lambda: False)
     assert fleet_cli.server_workers(None, 10_000) == 1  # the phones need no shared port
     assert fleet_cli.phone_processes(None, 10_000) == (2 if cores > 1 else 1)
 

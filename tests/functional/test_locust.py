@@ -17,8 +17,8 @@ import pytest
 
 from phone_sim.protocol.clock import SystemClock
 from phone_sim.protocol.identity import Factory
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "bench" / "locustfile.py"

@@ -19,8 +19,8 @@ from phone_sim.scenario.library import resolve, shipped
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import ScenarioResult, run
 from phone_sim.simulation import STORY_START
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
 FAILING = """
 description = "expects the Cuban phone to work after 3 days (it does not)"

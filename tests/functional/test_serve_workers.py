@@ -25,7 +25,7 @@ from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.messages import Verdict, VerdictStatus
 from server_stub import cli
-from server_stub.processes import can_share_port
+from server_stub.runtime.processes import can_share_port
 from tests.support.policies import DAY, delay, policy_text
 from tests.support.signed_client import SEPT_2021, DeviceIdentity, post_activation, session, sim
 from tests.support.vendor import CUBACEL, TELEKOM
@@ -291,7 +291,7 @@ def test_a_number_of_workers_below_one_is_refused(
 def test_several_workers_need_a_shared_port(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("server_stub.processes.can_share_port", lambda: False)
+    monkeypatch.setattr("server_stub.runtime.processes.can_share_port", lambda: False)
     assert cli.main(["serve", "--data", str(tmp_path), "--workers", "2"]) == 2
     assert "--workers 2 needs SO_REUSEPORT (Linux)" in capsys.readouterr().err
     assert not (tmp_path / "vendor.db").exists()

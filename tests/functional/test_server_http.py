@@ -19,7 +19,7 @@ from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, Verdict, VerdictStatus
 from phone_sim.protocol.signing import WireResponse, verify_verdict_response
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.signed_client import (
     ACTIVATION_PATH,
     CHECKIN_PATH,

@@ -30,10 +30,10 @@ from fastapi import Request
 
 from phone_sim.protocol.identity import DeviceClaims, Factory
 from phone_sim.protocol.imei import make_imei
-from server_stub.admin_auth import admin_operator
-from server_stub.app import MAX_POLICY_BYTES
-from server_stub.embedded import EmbeddedVendorServer
+from server_stub.api.app import MAX_POLICY_BYTES
+from server_stub.api.auth import admin_operator
 from server_stub.errors import AdminForbidden, AdminUnauthorized
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.signed_client import (
     ACTIVATION_PATH,
     CHECKIN_PATH,

@@ -39,8 +39,8 @@ from schemathesis.specs.openapi.checks import (
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory, chain_to_wire
 from phone_sim.protocol.signing import WireRequest, sign_request
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.signed_client import SEPT_2021, DeviceIdentity, session
 
 #: "zero server errors, zero schema violations"

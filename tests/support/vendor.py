@@ -22,9 +22,9 @@ from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import SimReport, Verdict
 from phone_sim.protocol.signing import WireResponse, verify_verdict_response
-from server_stub.admin_client import AdminClient
-from server_stub.embedded import EmbeddedVendorServer
-from server_stub.settings import ServerSettings
+from server_stub.admin.client import AdminClient
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.policies import DAY, HOUR
 from tests.support.signed_client import (
     SEPT_2021,

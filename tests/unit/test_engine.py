@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from phone_sim.protocol.messages import SimReport, VerdictStatus
-from server_stub.engine import Outcome, evaluate, place_hold, project, release, state_name
-from server_stub.memory import DeviceMemory, Source
+from server_stub.engine.decide import Outcome, evaluate, place_hold, project, release, state_name
+from server_stub.engine.memory import DeviceMemory, Source
 from server_stub.policy import Policy, Reason, load_default_policy, parse_policy
 from tests.support.policies import (
     DAY,

@@ -23,8 +23,8 @@ HEADLESS = [
     "phone_sim.fleet.runner",
     "phone_sim.fleet.cli",
     "phone_sim.pytest_plugin",
-    "server_stub.app",
-    "server_stub.embedded",
+    "server_stub.api.app",
+    "server_stub.runtime.embedded",
 ]
 
 
@@ -46,7 +46,13 @@ def test_the_check_itself_can_fail() -> None:
 
 
 #: the vendor server's stack, which a phone process never uses
-SERVER_STACK = ("fastapi", "uvicorn", "sqlite3", "server_stub.app", "server_stub.embedded")
+SERVER_STACK = (
+    "fastapi",
+    "uvicorn",
+    "sqlite3",
+    "server_stub.api.app",
+    "server_stub.runtime.embedded",
+)
 
 
 def _loaded(modules: str) -> list[str]:

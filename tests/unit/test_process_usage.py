@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from server_stub.usage import peak_rss_kib
+from server_stub.runtime.usage import peak_rss_kib
 
 MIB = 1024
 
@@ -19,7 +19,7 @@ def _touched(mib: int) -> bytearray:
 
 def _peak_in_child(code: str) -> list[int]:
     """What a fresh interpreter prints: its peak starts low, whatever this one did before."""
-    setup = "from server_stub.usage import peak_rss_kib\n"
+    setup = "from server_stub.runtime.usage import peak_rss_kib\n"
     done = subprocess.run(
         [sys.executable, "-c", setup + code], capture_output=True, text=True, check=True
     )

@@ -11,7 +11,7 @@ FORBIDDEN = ("textual", "phone_sim.device", "phone_sim.client", "phone_sim.ui")
 def test_server_modules_do_not_import_the_phone() -> None:
     code = (
         "import sys\n"
-        "import server_stub.app, server_stub.cli, server_stub.embedded\n"
+        "import server_stub.api.app, server_stub.cli, server_stub.runtime.embedded\n"
         f"print(sorted(m for m in sys.modules if m.startswith({FORBIDDEN!r})))\n"
     )
     result = subprocess.run(

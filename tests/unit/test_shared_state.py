@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from phone_sim.protocol.identity import Factory
-from server_stub.admin_auth import Operator
-from server_stub.app import create_app
-from server_stub.context import ServerContext
+from server_stub.admin.ops import Operator
+from server_stub.admin.policy import replace_policy
+from server_stub.api.app import create_app
+from server_stub.datadir.settings import ServerSettings
+from server_stub.datadir.shared import SharedClock, SharedFile
+from server_stub.engine.context import ServerContext
 from server_stub.errors import PolicyVersionConflict
-from server_stub.policy_admin import replace_policy
-from server_stub.settings import ServerSettings
-from server_stub.shared_state import SharedClock, SharedFile
 from tests.support.policies import DAY, delay, policy_text
 from tests.support.signed_client import SEPT_2021
 

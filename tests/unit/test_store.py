@@ -12,12 +12,12 @@ import pytest
 
 from phone_sim.protocol.errors import ReplayedNonce
 from phone_sim.protocol.messages import VerdictStatus
-from server_stub.engine import evaluate
+from server_stub.engine.decide import evaluate
+from server_stub.engine.memory import DeviceMemory, Source
 from server_stub.errors import StoreError
-from server_stub.memory import DeviceMemory, Source
 from server_stub.policy import load_default_policy
-from server_stub.store import SCHEMA_VERSION, AuditRecord, DeviceRow, PendingHold, Store, Tx
-from server_stub.store_schema import V1
+from server_stub.store.db import SCHEMA_VERSION, AuditRecord, DeviceRow, PendingHold, Store, Tx
+from server_stub.store.schema import V1
 
 AT = 1630497600
 SERIAL = "RN9S0001"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from phone_sim.protocol.errors import ReplayedNonce
-from server_stub.store import Store
+from server_stub.store.db import Store
 
 AT = 1630497600
 

@@ -20,8 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from phone_sim.ui.widgets.status_bar import StatusBar
-from server_stub.admin_client import AdminClient, AdminClientError
-from server_stub.admin_models import AuditPage, DeviceView, PolicyView
+from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
 

@@ -1,0 +1,167 @@
+"""What the operator sees of devices: the list, one device in full, audit entries.
+
+Views are computed, not stored: a device's state is what the engine would decide if it checked
+in now with the SIMs it last reported, under the policy in force now.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phone_sim.protocol.imei import is_valid_imei
+from phone_sim.protocol.messages import VerdictStatus
+from server_stub.admin.models import (
+    AuditEntry,
+    DeviceDetail,
+    DeviceList,
+    DeviceView,
+    FlagView,
+    HoldView,
+    ReleaseView,
+    VerdictSummary,
+)
+from server_stub.engine.context import ServerContext
+from server_stub.engine.decide import project, state_name
+from server_stub.engine.memory import DeviceMemory
+from server_stub.errors import BadIdentifier, DeviceNotFound
+from server_stub.policy import Network, Policy
+from server_stub.policy.regions import country_of
+from server_stub.store.db import AuditRow, DeviceRow, PendingHold, Tx
+
+_SERIAL = re.compile(r"^[A-Za-z0-9]{4,32}$")
+
+
+def device_view(policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+    memory = DeviceMemory.from_json(dict(row.memory))
+    projected = project(policy, memory, market=row.market, at=now)
+    first = memory.activation_sims[0] if memory.activation_sims else None
+    territory = None
+    if first is not None:
+        found = policy.territory_of(Network(first.home_mcc, first.home_mnc))
+        territory = found.name if found is not None else country_of(first.home_mcc)
+    return DeviceView(
+        serial=row.serial,
+        imeis=list(row.imeis),
+        model=row.model,
+        market=row.market,
+        state=state_name(memory, projected),
+        status=memory.last_status,
+        reason=row.reason,
+        activation_network=None if first is None else first.home,
+        activation_territory=territory,
+        activated_at=memory.activated_at,
+        last_contact=row.last_seen,
+        # Only a lock still to come: once locked, the verdicts say when.
+        lock_due_at=projected.lock_due_at if projected.status is VerdictStatus.ACTIVATED else None,
+        hold=None if memory.hold is None else HoldView(**vars(memory.hold)),
+        release=None if memory.release is None else ReleaseView(**vars(memory.release)),
+    )
+
+
+def pending_view(hold: PendingHold) -> DeviceView:
+    imei = hold.target if is_valid_imei(hold.target) else None
+    return DeviceView(
+        serial=None if imei else hold.target,
+        imeis=[imei] if imei else [],
+        model=None,
+        market=None,
+        state="never-seen",
+        status=None,
+        reason=None,
+        activation_network=None,
+        activation_territory=None,
+        activated_at=None,
+        last_contact=None,
+        lock_due_at=None,
+        hold=HoldView(reason=hold.reason, message=hold.message, at=hold.at),
+        release=None,
+    )
+
+
+def entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        kind=row.kind,
+        actor=row.actor,
+        serial=row.serial,
+        imei=row.imei,
+        inputs=dict(row.inputs),
+        rule=row.rule,
+        policy_version=row.policy_version,
+        status=row.status,
+        reason=row.reason,
+        sequence=row.sequence,
+        detail=dict(row.detail),
+    )
+
+
+def list_devices(context: ServerContext) -> DeviceList:
+    policy, now = context.policy, context.now()
+    with context.store.transaction() as tx:
+        rows, pending = tx.devices(), tx.pending_holds()
+    views = [pending_view(h) for h in pending] + [device_view(policy, r, now) for r in rows]
+    return DeviceList(devices=views)
+
+
+def show_device(context: ServerContext, ident: str) -> DeviceDetail:
+    policy, now = context.policy, context.now()
+    with context.store.transaction() as tx:
+        found = find_device(tx, ident)
+    if isinstance(found, PendingHold):
+        view = pending_view(found)
+        return DeviceDetail(
+            **view.model_dump(),
+            activation_sims=[],
+            last_sims=[],
+            flags=[],
+            pardoned=[],
+            verdicts=[],
+            audit=[
+                entry(r)
+                for r in context.store.audit(
+                    limit=20, serial=view.serial, imei=None if view.serial else found.target
+                )
+            ],
+        )
+    memory = DeviceMemory.from_json(dict(found.memory))
+    projected = project(policy, memory, market=found.market, at=now)
+    return DeviceDetail(
+        **device_view(policy, found, now).model_dump(),
+        activation_sims=list(memory.activation_sims),
+        last_sims=list(memory.last_sims),
+        flags=[FlagView(**f.to_json()) for f in projected.memory.flags],
+        pardoned=sorted(memory.pardoned),
+        verdicts=[
+            VerdictSummary(
+                sequence=v.sequence,
+                status=v.status,
+                reason=v.reason,
+                policy_version=v.policy_version,
+                issued_at=v.issued_at,
+            )
+            for v in context.store.verdicts(found.serial, last=10)
+        ],
+        audit=[entry(r) for r in context.store.audit(limit=20, serial=found.serial)],
+    )
+
+
+def find_device(tx: Tx, ident: str, *, for_hold: bool = False) -> DeviceRow | PendingHold:
+    """The device with this serial or IMEI, or its pending hold.
+
+    With ``for_hold``, an unknown but well-formed identifier gives an empty pending hold to
+    fill in (a hold on a device that has not been seen yet).
+    """
+    looks_like_imei = len(ident) == 15 and ident.isdigit()
+    if looks_like_imei and not is_valid_imei(ident):
+        raise BadIdentifier(f"{ident!r} is 15 digits but not a valid IMEI (check digit)")
+    if not looks_like_imei and not _SERIAL.match(ident):
+        raise BadIdentifier(f"{ident!r} is neither a serial (4-32 letters or digits) nor an IMEI")
+    row = tx.device_by_imei(ident) if looks_like_imei else tx.device(ident)
+    if row is not None:
+        return row
+    for hold in tx.pending_holds([ident]):
+        return hold
+    if for_hold:
+        return PendingHold(target=ident, reason="", message=None, at=0)
+    raise DeviceNotFound(f"no device or pending hold has the serial or IMEI {ident!r}")

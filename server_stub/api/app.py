@@ -1,0 +1,164 @@
+"""The app factory used by the CLI, the embedded server and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from cryptography.x509 import load_pem_x509_certificate
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.identity import FactoryTrust
+from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
+from server_stub.admin.policy import policy_at_start
+from server_stub.api.http_errors import install_error_handlers
+from server_stub.api.limits import BodyLimitMiddleware
+from server_stub.api.routes import admin, admin_system, contact, health
+from server_stub.datadir.admin_token import load_or_create_admin_token
+from server_stub.datadir.settings import ServerSettings
+from server_stub.datadir.vendor_key import load_or_create_vendor_key
+from server_stub.engine.context import ServerContext
+from server_stub.errors import SettingsError
+from server_stub.policy.keeper import PolicyKeeper, SharedPolicyKeeper
+from server_stub.store.db import Store
+
+#: A policy may list many more territories than a device request has fields.
+MAX_POLICY_BYTES = 256 * 1024
+#: Answers of the body-limit middleware, which stands in front of every route.
+_EVERY_ROUTE_ERRORS = {
+    "400": "Malformed request (e.g. a Content-Length that is not a number)",
+    "413": "Body larger than the limit",
+}
+
+
+def create_app(
+    settings: ServerSettings, *, clock: Clock | None = None, store: Store | None = None
+) -> FastAPI:
+    """Build the vendor server.
+
+    Args:
+        settings: where the state lives and which policy and factory root to use.
+        clock: the server's time; by default ``settings.make_clock()`` (real time unless a
+            speed or start is set). The embedded server passes the phone's clock.
+        store: an open store to use (the caller closes it); by default the app opens
+            ``settings.db_path`` and closes it at shutdown.
+
+    Raises:
+        SettingsError: the factory root is missing or unreadable.
+        PolicyError: the policy file does not validate.
+        VendorKeyError, StoreError: the server's own files are unusable.
+    """
+    trust = _factory_trust(settings)
+    vendor_key = load_or_create_vendor_key(
+        settings.vendor_key_path, settings.vendor_public_key_path
+    )
+    admin_token = load_or_create_admin_token(settings.admin_token_path)
+    clock = clock or settings.make_clock()
+    owned = store is None
+    store = store or Store(settings.db_path)
+    try:
+        policy = policy_at_start(settings, store, clock)
+    except BaseException:
+        if owned:
+            store.close()
+        raise
+    keeper = SharedPolicyKeeper if settings.shared else PolicyKeeper
+    context = ServerContext(
+        settings=settings,
+        clock=clock,
+        store=store,
+        policies=keeper(policy, settings.installed_policy_path),
+        trust=trust,
+        vendor_key=vendor_key,
+        admin_token=admin_token,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            context.store.close()
+
+    app = FastAPI(
+        title="phone-sim vendor server",
+        version="1",
+        summary="Simulated vendor activation service (signed requests, signed verdicts).",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=MAX_BODY_BYTES,
+        path_limits={"/admin/policy": MAX_POLICY_BYTES},
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(contact.router)
+    app.include_router(admin.router)
+    app.include_router(admin_system.router)
+    _document_raw_bodies(app)
+    return app
+
+
+def _factory_trust(settings: ServerSettings) -> FactoryTrust:
+    path = settings.factory_root_path
+    try:
+        return FactoryTrust(load_pem_x509_certificate(path.read_bytes()))
+    except FileNotFoundError:
+        raise SettingsError(
+            f"factory root certificate not found at {path}: create the factory first "
+            "(the phone does on its first run; `vendor-server serve --init-factory` also does)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{path}: cannot read the factory root certificate: {exc}") from exc
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """Add the schemas of bodies that routes read raw (to check their signed digest), and drop
+    the validation answers FastAPI documents but this server never sends."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            raw = ActivationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(raw.pop("$defs", {}))
+            components["ActivationRequest"] = raw
+            if "ErrorBody" not in components:  # routes declare it; this keeps the $ref below valid
+                error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(error.pop("$defs", {}))
+                components["ErrorBody"] = error
+            # FastAPI documents its own 422 for invalid input; ours is 400 with ErrorBody
+            # (http_errors), which every route declares, so the 422 would be a false promise.
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.setdefault("responses", {})
+                    responses.pop("422", None)
+                    # BodyLimitMiddleware answers before any route runs, so every operation
+                    # can get these two, even one that takes no body.
+                    for status, meaning in _EVERY_ROUTE_ERRORS.items():
+                        responses.setdefault(
+                            status,
+                            {
+                                "description": meaning,
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/ErrorBody"}
+                                    }
+                                },
+                            },
+                        )
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,114 @@
+"""A hard cap on request bodies, enforced while the bytes arrive.
+
+A ``Content-Length`` over the cap is refused before reading anything; a chunked body is counted
+as it streams and refused as soon as it passes the cap. The body is buffered (it is at most
+``MAX_BODY_BYTES``) and replayed to the app, so handlers can read it with ``request.body()``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server_stub.api.http_errors import error_payload
+
+#: After refusing a body, read and discard up to this much more of it, so a client still
+#: sending gets our 413 instead of a connection reset; beyond it the connection is dropped.
+DRAIN_BYTES = 1024 * 1024
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``limit`` bytes; ``path_limits`` sets another limit for exact paths."""
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int, path_limits: dict[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.default_limit = limit
+        self.path_limits = dict(path_limits or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.path_limits.get(scope.get("path", ""), self.default_limit)
+        declared = _content_length(scope)
+        if declared == -1:
+            await _refuse(send, 400, "malformed_request", "Content-Length is not a number")
+            return
+        if declared is not None and declared > limit:
+            if declared <= DRAIN_BYTES:
+                await _drain(receive, DRAIN_BYTES)
+            await _refuse(send, 413, "payload_too_large", _too_large(declared, limit))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client went away; there is no one to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            more = bool(message.get("more_body", False))
+            if size > limit:
+                if more:
+                    await _drain(receive, DRAIN_BYTES)
+                await _refuse(send, 413, "payload_too_large", _too_large(None, limit))
+                return
+            chunks.append(chunk)
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _too_large(declared: int | None, limit: int) -> str:
+    size = "the body" if declared is None else f"the body ({declared} bytes)"
+    return f"{size} is larger than the {limit}-byte limit"
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length, None if absent, -1 if unparseable."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else -1
+    return None
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later calls wait for the disconnect, as the server would
+
+    return replay
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_payload(code, message), separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

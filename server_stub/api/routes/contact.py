@@ -1,0 +1,79 @@
+"""``POST /v1/activation`` and ``POST /v1/checkin``: decide and answer with a signed verdict.
+
+Both take the same signed body and give the same kind of answer; the engine decides both the
+same way (the activation territory sticks, so a re-activation after a factory reset gets the
+decision the first one got). The path is part of what the device signs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from phone_sim.protocol.messages import ErrorBody, Verdict
+from phone_sim.protocol.signing import JSON, WireRequest
+from server_stub.api.deps import Context, Wire, authenticate
+from server_stub.engine.contacts import ContactKind, answer_contact
+from server_stub.engine.context import ServerContext
+
+ACTIVATION_PATH = "/v1/activation"
+CHECKIN_PATH = "/v1/checkin"
+
+router = APIRouter(tags=["device"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": Verdict, "description": "Signed verdict (RFC 9421, vendor key)"},
+    400: {"model": ErrorBody, "description": "Malformed request (JSON, types, fields, values)"},
+    401: {"model": ErrorBody, "description": "Signature missing, invalid or stale"},
+    403: {
+        "model": ErrorBody,
+        "description": "Certificate invalid or device claims do not match it",
+    },
+    409: {"model": ErrorBody, "description": "Nonce already used"},
+    413: {"model": ErrorBody, "description": "Body larger than the protocol allows"},
+}
+
+# The body is read raw (its digest is signed), so its schema is declared here for the docs.
+_RAW_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/ActivationRequest"}}},
+    }
+}
+
+
+def _contact(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
+    answer = answer_contact(context, authenticate(wire, context), kind)
+    return Response(content=answer.body, status_code=answer.status_code, headers=answer.headers)
+
+
+async def _answer(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
+    # Authentication, decision, storage and signing are one piece of blocking work (CPU, then a
+    # durable commit): one trip to the thread pool for all of it, not one per dependency.
+    return await run_in_threadpool(_contact, wire, context, kind)
+
+
+@router.post(
+    ACTIVATION_PATH,
+    summary="Activate a device",
+    response_class=Response,
+    responses=_RESPONSES,
+    openapi_extra=_RAW_BODY,
+)
+async def activate(wire: Wire, context: Context) -> Response:
+    return await _answer(wire, context, "activation")
+
+
+@router.post(
+    CHECKIN_PATH,
+    summary="Check in: hear a delayed lock, a hold or a release",
+    description="Same body and answer as activation. A device the server has never seen is "
+    "decided as an activation.",
+    response_class=Response,
+    responses=_RESPONSES,
+    openapi_extra=_RAW_BODY,
+)
+async def checkin(wire: Wire, context: Context) -> Response:
+    return await _answer(wire, context, "checkin")

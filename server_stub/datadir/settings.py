@@ -1,0 +1,124 @@
+"""Server settings: one frozen value built by the CLI, the embedded runner or a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from phone_sim.protocol.clock import Clock, SimulatedClock, SystemClock
+from phone_sim.protocol.signing import MAX_REQUEST_SKEW
+from server_stub.datadir.shared import SharedClock
+from server_stub.errors import SettingsError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8421
+DEFAULT_VERDICT_TTL = dt.timedelta(days=7)
+DEFAULT_NONCE_TTL = dt.timedelta(hours=1)
+#: A signed request stays acceptable while its ``created`` is within the skew either side of
+#: the server clock; a nonce must be remembered at least that long or a replay could slip in.
+#: Three times the skew leaves room for either reading of the age rule.
+MIN_NONCE_TTL = 3 * MAX_REQUEST_SKEW
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the server keeps its state and what it answers with.
+
+    Attributes:
+        data_dir: holds ``vendor.key``, ``vendor.pub``, ``vendor.db``, ``admin.token`` and,
+            once an operator has installed one, ``policy.toml`` (the policy in force).
+        factory_root: the factory root certificate (PEM) device chains must reach;
+            ``None`` means ``data_dir.parent / "factory" / "root.pem"``, where the simulator
+            keeps its factory beside the vendor's data.
+        policy_path: a policy TOML file to install as the policy in force at start (it is
+            copied to ``data_dir/policy.toml``); ``None`` keeps the installed policy, or the
+            packaged default if none was ever installed.
+        host: interface to bind; loopback unless told otherwise.
+        port: TCP port; 0 asks the OS for a free one (the embedded server and tests do).
+        verdict_ttl: how long the phone may act on a verdict after it was issued.
+        nonce_ttl: how long a request nonce is remembered to refuse replays.
+        admin_remote: answer the admin API from other hosts too (default: loopback only).
+        clock_speed, clock_start: run on a simulated clock at this speed (simulated seconds
+            per real second) from this Unix time; both ``None`` means real time. Ignored
+            when a clock is passed to the app (the embedded server shares the phone's).
+        shared: other server processes serve the same data directory and admin API
+            (``vendor-server serve --workers N``): the policy in force is then
+            ``policy.toml`` as last installed by any of them, and a simulated clock is the one
+            in ``clock.json`` (which :meth:`server_stub.datadir.shared.SharedClock.create`
+            started), each checked before it is used (:mod:`server_stub.datadir.shared`).
+    """
+
+    data_dir: Path
+    factory_root: Path | None = None
+    policy_path: Path | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    verdict_ttl: dt.timedelta = DEFAULT_VERDICT_TTL
+    nonce_ttl: dt.timedelta = DEFAULT_NONCE_TTL
+    admin_remote: bool = False
+    clock_speed: float | None = None
+    clock_start: float | None = None
+    shared: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port must be 0..65535, got {self.port}")
+        if self.verdict_ttl <= dt.timedelta(0):
+            raise SettingsError("verdict_ttl must be positive")
+        if self.nonce_ttl < MIN_NONCE_TTL:
+            raise SettingsError(f"nonce_ttl must be at least {MIN_NONCE_TTL} to refuse replays")
+        if self.clock_speed is not None and self.clock_speed < 0:
+            raise SettingsError(f"clock speed must be >= 0, got {self.clock_speed}")
+
+    @property
+    def simulated(self) -> bool:
+        """Whether :meth:`make_clock` makes a simulated clock."""
+        return self.clock_speed is not None or self.clock_start is not None
+
+    @property
+    def speed(self) -> float:
+        """The simulated clock's speed (1.0 unless set)."""
+        return 1.0 if self.clock_speed is None else self.clock_speed
+
+    def make_clock(self) -> Clock:
+        """Real time, or a simulated clock if a speed or start was set.
+
+        Shared (several processes): the clock in ``clock.json``, which must have been started.
+        """
+        if not self.simulated:
+            return SystemClock()
+        if self.shared:
+            return SharedClock(self.clock_path)
+        return SimulatedClock(self.clock_start, speed=self.speed)
+
+    @property
+    def factory_root_path(self) -> Path:
+        if self.factory_root is not None:
+            return self.factory_root
+        return self.data_dir.parent / "factory" / "root.pem"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "vendor.db"
+
+    @property
+    def vendor_key_path(self) -> Path:
+        return self.data_dir / "vendor.key"
+
+    @property
+    def vendor_public_key_path(self) -> Path:
+        return self.data_dir / "vendor.pub"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.data_dir / "admin.token"
+
+    @property
+    def installed_policy_path(self) -> Path:
+        return self.data_dir / "policy.toml"
+
+    @property
+    def clock_path(self) -> Path:
+        """A shared simulated clock (``shared`` only)."""
+        return self.data_dir / "clock.json"

@@ -1,0 +1,9 @@
+"""The vendor's decisions: what a device gets at each contact, and remembering why.
+
+``context`` is what every decision needs (settings, clock, store, policy, keys); ``decide``
+is the decision over time (delays, holds, releases); ``memory`` what the server remembers of
+each device; ``contacts`` one activation or check-in end to end (decide, record, sign) in one
+transaction.
+
+May import ``policy``, ``store``, ``datadir`` and the wire protocol.
+"""

@@ -1,0 +1,44 @@
+"""What every request handler needs, built once by :func:`server_stub.api.app.create_app`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from phone_sim.protocol.clock import Clock, utc
+from phone_sim.protocol.identity import FactoryTrust
+from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.settings import ServerSettings
+from server_stub.datadir.vendor_key import VendorKey
+from server_stub.policy import Policy
+from server_stub.policy.keeper import PolicyInForce, PolicyKeeper
+from server_stub.store.db import Store
+
+
+@dataclass
+class ServerContext:
+    settings: ServerSettings
+    clock: Clock
+    store: Store
+    #: the policy in force, and replacing it (:mod:`server_stub.admin.policy`)
+    policies: PolicyKeeper
+    trust: FactoryTrust
+    vendor_key: VendorKey
+    admin_token: AdminToken
+
+    @property
+    def policy_in_force(self) -> PolicyInForce:
+        """The policy deciding now (with several processes: as installed when this is read)."""
+        return self.policies.current()
+
+    @property
+    def policy(self) -> Policy:
+        # One read: a decision that takes the policy once uses one policy throughout.
+        return self.policies.current().policy
+
+    def now(self) -> int:
+        """The server clock in whole Unix seconds, as verdicts and records carry it."""
+        return int(self.clock.now())
+
+    def utcnow(self) -> dt.datetime:
+        return utc(self.clock)

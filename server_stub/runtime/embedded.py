@@ -1,0 +1,179 @@
+"""The vendor server on a background thread: for the phone's ``make run`` and for tests.
+
+Uvicorn serves a socket bound here, before the thread starts, so the port (ephemeral when
+``settings.port`` is 0) is known at once and a port already in use fails in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from fastapi import FastAPI
+
+from phone_sim.protocol.clock import Clock
+from server_stub.api.app import create_app
+from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.settings import ServerSettings
+from server_stub.errors import VendorServerError
+from server_stub.store.db import Store
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 3.0
+
+
+class EmbeddedServerError(VendorServerError):
+    """The embedded server could not start or stop in time."""
+
+
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening-ready TCP socket on ``host``:``port`` (0 = any free port).
+
+    ``reuse_port``: let other processes bind the same port with it too, so that several server
+    processes share one address and the kernel spreads connections over them (SO_REUSEPORT).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
+    # says TCP. Without it every keep-alive answer (headers and body written separately) met
+    # Nagle and the client's delayed ACK: 40 ms per request (docs/PERFORMANCE.md).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    # Lets a restarted server reuse a port whose old connections linger in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):  # noqa: S104 -- reporting a wildcard bind, not binding one
+        host = "127.0.0.1" if sock.family == socket.AF_INET else "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class EmbeddedVendorServer:
+    """A real uvicorn server with the vendor app, on a daemon thread.
+
+    Usage::
+
+        with EmbeddedVendorServer(settings, clock=FixedClock(1630497600)) as server:
+            requests.get(server.url + "/v1/health")
+    """
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        clock: Clock | None = None,
+        *,
+        log_level: str = "warning",
+        reuse_port: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.log_level = log_level
+        self.reuse_port = reuse_port
+        self.clock: Clock = clock or settings.make_clock()
+        self.store = Store(settings.db_path)
+        try:
+            self.app: FastAPI = create_app(settings, clock=self.clock, store=self.store)
+        except BaseException:
+            self.store.close()
+            raise
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._stopped = False
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (available once started)."""
+        if self._url is None:
+            raise EmbeddedServerError("the server has not been started")
+        return self._url
+
+    @property
+    def requests_served(self) -> int:
+        """HTTP requests this server has answered so far (uvicorn's own count)."""
+        return 0 if self._server is None else self._server.server_state.total_requests
+
+    @property
+    def running(self) -> bool:
+        """Whether the server's thread still serves (it was started and has not ended)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def admin_token(self) -> AdminToken:
+        """The operator's bearer token (``created`` is True on the start that made it)."""
+        token: AdminToken = self.app.state.context.admin_token
+        return token
+
+    @property
+    def vendor_public_key_path(self) -> Path:
+        """The PEM public key that phones pin."""
+        return self.settings.vendor_public_key_path
+
+    def start(self) -> Self:
+        """Serve until :meth:`stop`; a stopped server cannot be started again."""
+        if self._thread is not None:
+            return self
+        if self._stopped:
+            raise EmbeddedServerError("a stopped server cannot be started again")
+        sock = bind_socket(self.settings.host, self.settings.port, reuse_port=self.reuse_port)
+        config = uvicorn.Config(
+            self.app,
+            log_level=self.log_level,
+            # Keep-alive connections must not hold up stop().
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="vendor-server", daemon=True
+        )
+        self._server, self._thread, self._socket = server, thread, sock
+        thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise EmbeddedServerError("the embedded vendor server did not start")
+            time.sleep(0.01)
+        self._url = socket_url(sock)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the store; returns within a few seconds."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(STOP_TIMEOUT)
+            if self._thread.is_alive():
+                self._server.force_exit = True
+                self._thread.join(STOP_TIMEOUT)
+        if self._socket is not None:
+            # uvicorn closes the socket it served; this covers a server that never started.
+            self._socket.close()
+        self._server, self._thread, self._socket, self._url = None, None, None, None
+        if not self._stopped:
+            self._stopped = True
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

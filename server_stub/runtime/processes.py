@@ -1,0 +1,322 @@
+"""Several vendor server processes on one port and one data directory.
+
+One process is one interpreter lock, and past a few hundred requests a second the server's own
+Python is its limit (docs/PERFORMANCE.md). ``vendor-server serve --workers N`` and the fleet's
+embedded server (``phone_sim.fleet.server.ChildServer``) both run N processes this way:
+
+* Each is spawned (not forked: the parent may already run threads, whose locks a fork would
+  copy) and runs an :class:`~server_stub.runtime.embedded.EmbeddedVendorServer`. The first starts
+  alone and sets the data directory up (vendor key, admin token, the ``--policy`` to install,
+  the store's schema); the others start once it serves, together, and bind its port too
+  (``SO_REUSEPORT``, Linux: the kernel spreads new connections over the processes).
+* They share the store: SQLite, and a commit's turn is an ``flock`` (``store_lock``). With
+  ``settings.shared`` (``serve``) they also share the policy in force and a simulated clock
+  through the data directory (``shared_state``), so the admin API can change them through any
+  process. A fleet's server instead gets a frozen clock in each process, which the parent
+  moves (:meth:`ServerProcesses.advance`); nothing changes its policy.
+* SIGINT and SIGTERM are the parent's to act on: a Ctrl-C reaches every process of the
+  terminal's process group, and the processes ignore it. They stop when the parent says so,
+  or when its end of their pipe closes (the parent is gone).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import resource
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from phone_sim.protocol.clock import FixedClock
+from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.settings import ServerSettings
+from server_stub.datadir.shared import SharedClock
+from server_stub.errors import VendorServerError
+from server_stub.runtime.usage import peak_rss_kib
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+#: how often a process checks that its server still serves
+_HEARTBEAT = 0.5
+_PARENT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+class ServerProcessError(VendorServerError):
+    """A server process did not start, or its parent asked for something it cannot do."""
+
+
+def can_share_port() -> bool:
+    """Whether several server processes can listen on one port here (SO_REUSEPORT)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+@dataclass(frozen=True)
+class Started:
+    """What the first process says once it serves (``serve`` prints it)."""
+
+    url: str
+    vendor_public_key: Path
+    policy_version: str
+    admin_token: AdminToken
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    """What one process used, as it said when it stopped."""
+
+    peak_rss_kib: int
+    cpu_seconds: float
+    requests: int
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A process that ended without being asked to."""
+
+    number: int  # 1 is the first
+    pid: int | None
+    exit_code: int | None
+
+
+@dataclass(frozen=True)
+class _Job:
+    settings: ServerSettings
+    number: int
+    reuse_port: bool
+    fixed_clock: float | None
+    app_hook: str | None
+    log_level: str
+
+
+def _apply_hook(app: Any, hook: str | None) -> None:
+    """``module:function`` called with the app before it serves (the benchmarks' no-op route)."""
+    if hook is not None:
+        module, _, name = hook.partition(":")
+        install: Callable[[Any], object] = getattr(importlib.import_module(module), name)
+        install(app)
+
+
+def _serve(conn: Connection, job: _Job) -> None:
+    """One server process: serve until told to stop, moving a fixed clock when told to."""
+    # Imported here: the parent, which only watches, needs neither uvicorn nor FastAPI.
+    from server_stub.runtime.embedded import EmbeddedVendorServer, bind_socket
+
+    for signum in _PARENT_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)  # see ServerProcesses._spawn
+    clock = None if job.fixed_clock is None else FixedClock(job.fixed_clock)
+    settings = job.settings
+    try:
+        server = EmbeddedVendorServer(
+            settings, clock=clock, log_level=job.log_level, reuse_port=job.reuse_port
+        )
+    except Exception as exc:  # reported by the parent
+        conn.send(("error", _reason(exc)))
+        return
+    try:
+        _apply_hook(server.app, job.app_hook)
+        if job.number == 1 and job.reuse_port and settings.port != 0:
+            # With SO_REUSEPORT the port could be shared with another server of this user
+            # already on it, which would then get half of the connections: refuse a port in
+            # use, as one process does.
+            bind_socket(settings.host, settings.port).close()
+        server.start()
+    except OSError as exc:
+        server.stop()
+        conn.send(("error", f"cannot listen on {settings.host}:{settings.port}: {exc}"))
+        return
+    except Exception as exc:
+        server.stop()
+        conn.send(("error", _reason(exc)))
+        return
+    version = server.app.state.context.policy.version
+    conn.send(
+        ("ready", Started(server.url, server.vendor_public_key_path, version, server.admin_token))
+    )
+    serving = True
+    try:
+        while True:
+            if not conn.poll(_HEARTBEAT):
+                serving = server.running
+                if serving:
+                    continue
+                break
+            try:
+                message = conn.recv()
+            except EOFError:
+                break  # the parent is gone
+            if message[0] == "advance" and clock is not None:
+                clock.advance(message[1])
+                conn.send(("now", clock.now()))
+            else:
+                break
+    finally:
+        served = server.requests_served
+        server.stop()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        with suppress(OSError):
+            conn.send(
+                ("stopped", ProcessUsage(peak_rss_kib(), usage.ru_utime + usage.ru_stime, served))
+            )
+    if not serving:
+        print(f"vendor-server: process {job.number}: its server stopped serving", file=sys.stderr)
+        sys.exit(1)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, VendorServerError) else f"{type(exc).__name__}: {exc}"
+
+
+class ServerProcesses:
+    """``workers`` server processes sharing one port and ``settings.data_dir``.
+
+    Args:
+        settings: what every process serves (``port`` is the first one's; 0 picks one).
+        workers: how many processes; more than one needs :func:`can_share_port`.
+        fixed_clock: give each process a frozen clock at this time, moved by :meth:`advance`
+            (the fleet's); None: ``settings.make_clock()`` (with ``settings.shared`` and a
+            simulated clock, one started here in the data directory).
+        app_hook: ``module:function`` to call with each process's app before it serves.
+        log_level: uvicorn's, in each process.
+
+    Raises:
+        ServerProcessError: a process did not start (the message is its reason, e.g. the
+            port in use or a policy that does not validate); none is left running.
+    """
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        workers: int,
+        *,
+        fixed_clock: float | None = None,
+        app_hook: str | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        if workers < 1:
+            raise ServerProcessError(f"at least one server process is needed, not {workers}")
+        if workers > 1 and not can_share_port():
+            raise ServerProcessError("several server processes need SO_REUSEPORT (Linux)")
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[tuple[BaseProcess, Connection]] = []
+        self._fixed_clock = fixed_clock is not None
+
+        def job(settings: ServerSettings, number: int) -> _Job:
+            return _Job(settings, number, workers > 1, fixed_clock, app_hook, log_level)
+
+        try:
+            if settings.shared and settings.simulated and fixed_clock is None:
+                SharedClock.create(
+                    settings.clock_path, start=settings.clock_start, speed=settings.speed
+                )
+            self.started = self._ready(1, self._spawn(job(settings, 1)))
+            # The others find the data directory set up, and must not install the policy
+            # again: an operator may have replaced it through the first by now.
+            port = urlsplit(self.started.url).port or 0
+            rest = replace(settings, port=port, policy_path=None)
+            others = [self._spawn(job(rest, n)) for n in range(2, workers + 1)]
+            for number, worker in enumerate(others, 2):
+                self._ready(number, worker)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = self.started.url
+
+    def _spawn(self, job: _Job) -> tuple[BaseProcess, Connection]:
+        conn, child = self._context.Pipe()
+        process = self._context.Process(
+            target=_serve, args=(child, job), name=f"vendor-server-{job.number}", daemon=True
+        )
+        # SIGINT and SIGTERM wait (blocked, not lost) while the process is made: it inherits
+        # the mask and unblocks them once it ignores them, so a Ctrl-C at that moment cannot
+        # end it with a KeyboardInterrupt's traceback.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        child.close()
+        self._workers.append((process, conn))
+        return process, conn
+
+    @staticmethod
+    def _ready(number: int, worker: tuple[BaseProcess, Connection]) -> Started:
+        process, conn = worker
+        try:
+            if not conn.poll(START_TIMEOUT):
+                raise ServerProcessError(
+                    f"server process {number} did not start within {START_TIMEOUT:g} s"
+                )
+            reply = conn.recv()
+        except EOFError:
+            process.join(5)
+            raise ServerProcessError(
+                f"server process {number} ended while starting (exit code {process.exitcode})"
+            ) from None
+        if reply[0] != "ready":
+            raise ServerProcessError(reply[1])
+        started: Started = reply[1]
+        return started
+
+    @property
+    def pids(self) -> list[int]:
+        """The processes, first to last (the benchmarks read their CPU time)."""
+        return [process.pid for process, _ in self._workers if process.pid is not None]
+
+    def advance(self, seconds: int) -> None:
+        """Move every process's fixed clock on by ``seconds``; returns once all have."""
+        if not self._fixed_clock:
+            raise ServerProcessError("these processes keep their own clock")
+        for _, conn in self._workers:
+            conn.send(("advance", seconds))
+        for _, conn in self._workers:
+            conn.recv()
+
+    def wait(self, stop: threading.Event, *, poll: float = 0.2) -> Ended | None:
+        """Serve until ``stop`` is set (None), or until a process ends by itself (which)."""
+        processes = {
+            process.sentinel: (n, process) for n, (process, _) in enumerate(self._workers, 1)
+        }
+        while not stop.is_set():
+            for sentinel in wait(list(processes), timeout=poll):
+                assert isinstance(sentinel, int)  # what it was given
+                number, process = processes[sentinel]
+                process.join()
+                return Ended(number, process.pid, process.exitcode)
+        return None
+
+    def stop(self) -> list[ProcessUsage | None]:
+        """Stop every process, all at once; what each used (None: it did not say)."""
+        workers, self._workers = self._workers, []
+        for _, conn in workers:
+            with suppress(OSError):
+                conn.send(("stop",))
+        return [_collect(process, conn) for process, conn in workers]
+
+
+def _collect(process: BaseProcess, conn: Connection) -> ProcessUsage | None:
+    usage = None
+    try:
+        while conn.poll(STOP_TIMEOUT):
+            reply = conn.recv()
+            if reply[0] == "stopped":
+                usage = reply[1]
+                break
+    except (OSError, EOFError):
+        pass
+    process.join(STOP_TIMEOUT)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    conn.close()
+    return usage if isinstance(usage, ProcessUsage) else None

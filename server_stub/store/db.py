@@ -1,0 +1,314 @@
+"""The vendor's records in one SQLite file: devices, verdicts, nonces, holds and the audit log.
+
+One writing connection guarded by a lock: uvicorn runs sync endpoints in a thread pool, and
+SQLite serialises writers anyway, so a single connection costs nothing and keeps transactions
+simple. Writes happen in :meth:`Store.transaction`, which hands out a :class:`Tx`: a decision
+reads the device's memory and writes its answer in the same transaction, so two check-ins of one
+device cannot interleave.
+
+**Group commit.** Each transaction runs in a SAVEPOINT of a SQLite transaction that it may share
+with the transactions queued behind it: the last of a burst (the one that finds nobody waiting)
+commits for all of them, with one fsync. No ``transaction()`` block returns before the commit
+that holds it is on disk, so a verdict is never sent before it is durable, exactly as with one
+commit each; a transaction that fails rolls back its own savepoint only. Under load this took
+the fsync out of every request's turn at the lock (docs/PERFORMANCE.md).
+
+**Several processes** may share the file (the fleet's two-process server): each keeps its own
+group commit, and a commit's turn between processes is a ``flock`` (``store_lock``).
+
+The check that refuses a replay is ``Tx.reserve_nonce``, the first statement of a contact's
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from server_stub.errors import StoreError
+from server_stub.store.checkpoint import Checkpointer
+from server_stub.store.lock import ProcessWriteLock
+from server_stub.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
+from server_stub.store.tx import AuditRecord, AuditRow, DeviceRow, PendingHold, Tx, audit_row
+
+#: most transactions one commit may carry
+MAX_BATCH = 64
+#: the writing connection's page cache, in KiB
+CACHE_KIB = 64 * 1024
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "TABLES",
+    "AuditRecord",
+    "AuditRow",
+    "DeviceRow",
+    "PendingHold",
+    "Store",
+    "Tx",
+    "VerdictRow",
+]
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    serial: str
+    sequence: int
+    status: str
+    reason: str
+    policy_version: str
+    issued_at: int
+    body: bytes
+
+
+class _Batch:
+    """Transactions sharing one SQLite commit."""
+
+    def __init__(self) -> None:
+        self.committed = threading.Event()
+        self.error: BaseException | None = None
+
+
+class Store:
+    """The server's database. Thread-safe; every write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queued = 0  # threads waiting to start a transaction
+        self._batch: _Batch | None = None
+        self._batch_size = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._process_lock = ProcessWriteLock(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the database's lock file: {exc}") from exc
+        try:
+            # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which
+            # takes the write lock up front instead of failing half-way on an upgrade.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # FULL, not WAL's usual NORMAL: a verdict the phone already holds must survive a
+            # power cut, or the server could reissue its sequence number or forget its nonce
+            # and accept a replay. Contacts are rare, so the extra fsync is cheap.
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            # Another process may hold the write lock for a moment.
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            # The default 2 MiB page cache holds little of a million devices' indexes; every
+            # contact then re-reads their pages from the OS (docs/PERFORMANCE.md, store scale).
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._migrate()
+            self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
+            self._checkpointer = Checkpointer(path)
+        except sqlite3.Error as exc:
+            self._process_lock.close()
+            raise StoreError(f"{path}: cannot open the vendor database: {exc}") from exc
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
+        if not 0 <= version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this server "
+                f"understands ({SCHEMA_VERSION})"
+            )
+        with self._lock, self._begin() as db:
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._checkpointer.close()
+        with self._lock:
+            if self._batch is not None:  # left open for a transaction that will now fail
+                self._settle(self._batch, now=True)
+            self._db.close()
+        self._process_lock.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _open_batch(self) -> None:
+        """BEGIN IMMEDIATE, first taking the write turn among processes (lock held)."""
+        self._process_lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._process_lock.release()
+            raise
+
+    @contextmanager
+    def _begin(self) -> Iterator[sqlite3.Connection]:
+        self._open_batch()
+        try:
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            self._process_lock.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One atomic unit of reads and writes; an exception inside rolls all of it back.
+
+        Returns once the unit is committed to disk (see group commit, above).
+
+        Raises:
+            StoreError: the commit that carried this transaction failed.
+        """
+        with self._queue_lock:
+            self._queued += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._queue_lock:
+                self._queued -= 1
+        try:
+            if self._batch is None:
+                self._open_batch()
+                self._batch, self._batch_size = _Batch(), 0
+            batch = self._batch
+            self._db.execute("SAVEPOINT tx")
+            try:
+                yield Tx(self._db)
+                self._db.execute("RELEASE tx")
+                self._batch_size += 1
+            except BaseException:
+                self._db.execute("ROLLBACK TO tx")
+                self._db.execute("RELEASE tx")
+                raise
+            finally:
+                self._settle(batch)
+        finally:
+            self._lock.release()
+        batch.committed.wait()
+        if batch.error is not None:
+            raise StoreError(f"{self.path}: the commit failed: {batch.error}") from batch.error
+
+    def _settle(self, batch: _Batch, *, now: bool = False) -> None:
+        """Commit ``batch`` unless a transaction queued behind it will (lock held)."""
+        with self._queue_lock:
+            queued = self._queued
+        if queued and self._batch_size < MAX_BATCH and not now:
+            return  # the next one in will carry the batch on, and commit it in the end
+        self._batch = None
+        try:
+            self._db.execute("COMMIT")
+        except BaseException as exc:
+            batch.error = exc
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+        finally:
+            self._process_lock.release()
+            batch.committed.set()
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def nonce_seen(self, nonce: str, *, now: int) -> bool:
+        """True if ``nonce`` was used and is still remembered (a request using it gets 409)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM nonces WHERE nonce = ? AND expires_at > ?", (nonce, now)
+            ).fetchone()
+        return row is not None
+
+    def device(self, serial: str) -> DeviceRow | None:
+        with self._lock:
+            return Tx(self._db).device(serial)
+
+    def verdicts(self, serial: str, *, last: int | None = None) -> list[VerdictRow]:
+        """The device's verdicts, oldest first (only the ``last`` newest if given)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT serial, sequence, status, reason, policy_version, issued_at, body"
+                " FROM verdicts WHERE serial = ? ORDER BY sequence DESC LIMIT ?",
+                (serial, -1 if last is None else last),
+            ).fetchall()
+        return [VerdictRow(*row) for row in reversed(rows)]
+
+    def activations(self, serial: str) -> list[dict[str, Any]]:
+        """The device's accepted activation requests, oldest first, with their decisions."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, at, sims, nonce, decision FROM activations"
+                " WHERE serial = ? ORDER BY id",
+                (serial,),
+            ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "at": r[1],
+                "sims": json.loads(r[2]),
+                "nonce": r[3],
+                "decision": json.loads(r[4]),
+            }
+            for r in rows
+        ]
+
+    def audit(
+        self,
+        *,
+        after_id: int | None = None,
+        limit: int = 100,
+        serial: str | None = None,
+        imei: str | None = None,
+    ) -> list[AuditRow]:
+        """Audit entries, oldest first: those after ``after_id``, or else the newest ``limit``.
+
+        ``serial`` or ``imei`` keeps only the entries about that device.
+        """
+        where, params = "", []
+        if serial is not None:
+            where, params = "WHERE serial = ?", [serial]
+        elif imei is not None:
+            where, params = "WHERE imei = ?", [imei]
+        columns = (
+            "id, at, kind, actor, serial, imei, inputs, rule, policy_version, status, reason,"
+            " sequence, detail"
+        )
+        with self._lock:
+            if after_id is not None:
+                clause = f"{where} {'AND' if where else 'WHERE'} id > ?"
+                rows = self._db.execute(
+                    f"SELECT {columns} FROM audit {clause} ORDER BY id LIMIT ?",  # noqa: S608
+                    (*params, after_id, limit),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {columns} FROM audit {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
+                    (*params, limit),
+                ).fetchall()
+                rows.reverse()
+        return [audit_row(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table (for health checks and for tests proving a rejection wrote nothing)."""
+        with self._lock:
+            return {t: self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
+
+    def pragma(self, name: str) -> Any:
+        """Read a PRAGMA (``journal_mode``, ``synchronous``...)."""
+        if not name.isidentifier():
+            raise ValueError(f"not a pragma name: {name!r}")
+        with self._lock:
+            return self._db.execute(f"PRAGMA {name}").fetchone()[0]

@@ -1,0 +1,160 @@
+"""The vendor database's schema and its migrations, one step per version.
+
+``PRAGMA user_version`` holds the schema version. A new database runs every step in order; an
+older one runs the steps it lacks, all in one transaction, so a failed migration leaves the file
+as it was. A newer version than this code knows is refused rather than guessed at.
+
+* Version 1 (issue #2): devices, activations, verdicts, nonces.
+* Version 2 (issue #3): each device's decision memory (JSON, see ``server_stub.engine.decide``), holds
+  placed on devices not seen yet, and the append-only audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA_VERSION = 2
+
+V1: tuple[str, ...] = (
+    """
+    CREATE TABLE devices (
+        serial TEXT PRIMARY KEY,
+        imeis TEXT NOT NULL,            -- JSON list, as certified
+        model TEXT NOT NULL,
+        market TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,    -- Unix seconds, server clock
+        last_seen INTEGER NOT NULL,
+        status TEXT NOT NULL,           -- the latest verdict's status
+        reason TEXT NOT NULL,
+        last_sequence INTEGER NOT NULL  -- the latest verdict's sequence number
+    ) STRICT
+    """,
+    """
+    CREATE TABLE activations (
+        id INTEGER PRIMARY KEY,
+        serial TEXT NOT NULL REFERENCES devices (serial),
+        at INTEGER NOT NULL,
+        sims TEXT NOT NULL,             -- JSON list of SIM reports
+        nonce TEXT NOT NULL,
+        decision TEXT NOT NULL          -- JSON: the policy decision and its evidence
+    ) STRICT
+    """,
+    "CREATE INDEX activations_by_serial ON activations (serial, at)",
+    """
+    CREATE TABLE verdicts (
+        serial TEXT NOT NULL REFERENCES devices (serial),
+        sequence INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        body BLOB NOT NULL,             -- the exact signed bytes sent to the phone
+        PRIMARY KEY (serial, sequence)
+    ) STRICT
+    """,
+    """
+    CREATE TABLE nonces (
+        nonce TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX nonces_by_expiry ON nonces (expires_at)",
+)
+
+V2: tuple[str, ...] = (
+    # The engine's DeviceMemory as JSON: activation SIMs, flags, hold, release, pardons.
+    "ALTER TABLE devices ADD COLUMN memory TEXT NOT NULL DEFAULT '{}'",
+    """
+    CREATE TABLE pending_holds (
+        target TEXT PRIMARY KEY,        -- a serial or IMEI named before the device was seen
+        reason TEXT NOT NULL,
+        message TEXT,
+        at INTEGER NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an id is never reused
+        at INTEGER NOT NULL,            -- server clock
+        kind TEXT NOT NULL,             -- activation, checkin, lock, release, bulk-release, ...
+        actor TEXT NOT NULL,            -- "device", "admin@<client address>", "startup"
+        serial TEXT,
+        imei TEXT,
+        inputs TEXT NOT NULL,           -- JSON: what the decision or action was given
+        rule TEXT NOT NULL,             -- which rule decided, e.g. "embargo:activation:home"
+        policy_version TEXT NOT NULL,
+        status TEXT,                    -- the verdict's status, if there was one
+        reason TEXT,
+        sequence INTEGER,
+        detail TEXT NOT NULL            -- JSON: the evidence (flags, lock due, ...)
+    ) STRICT
+    """,
+    "CREATE INDEX audit_by_serial ON audit (serial, id)",
+    # Append-only, enforced by the database itself and not just by the code that writes it.
+    """
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+    """
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END
+    """,
+)
+
+TABLES = ("devices", "activations", "verdicts", "nonces", "pending_holds", "audit")
+
+
+def _run(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], None]:
+    def step(db: sqlite3.Connection) -> None:
+        for statement in statements:
+            db.execute(statement)
+
+    return step
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    _run(V2)(db)
+    # Issue #2 locked at activation. Seed each device's memory from its first activation so that
+    # a lock already delivered stays in force (an enforced flag), whatever delay the policy now
+    # sets, and so that the activation territory sticks as it will for new devices.
+    devices = db.execute("SELECT serial, status, last_seen FROM devices").fetchall()
+    for serial, status, last_seen in devices:
+        rows = db.execute(
+            "SELECT at, sims, decision FROM activations WHERE serial = ? ORDER BY id", (serial,)
+        ).fetchall()
+        if not rows:
+            continue
+        first_at, first_sims, first_decision = rows[0]
+        memory: dict[str, Any] = {
+            "activation_sims": json.loads(first_sims),
+            "activated_at": first_at,
+            "last_sims": json.loads(rows[-1][1]),
+            "flags": [],
+            "last_status": status,
+            "last_contact": last_seen,
+        }
+        decision = json.loads(first_decision)
+        if decision.get("status") == "locked" and decision.get("network"):
+            data = str(decision.get("rule", "embargo:home")).rpartition(":")[2]
+            memory["flags"].append(
+                {
+                    "source": "activation",
+                    "territory": decision.get("territory") or "unknown",
+                    "network": decision["network"],
+                    "slot": decision.get("slot") or 1,
+                    "data": data if data in ("home", "serving") else "home",
+                    "since": first_at,
+                    "enforced_at": first_at,
+                }
+            )
+        db.execute(
+            "UPDATE devices SET memory = ? WHERE serial = ?",
+            (json.dumps(memory, sort_keys=True), serial),
+        )
+
+
+#: Step n takes a database at version n - 1 to version n.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _run(V1), 2: _to_v2}
