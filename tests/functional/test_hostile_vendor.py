@@ -41,9 +41,9 @@ from tests.support.hostile_vendor import (
     HostileVendor,
     Reply,
     SeenRequest,
-    gzip_bomb,
     hostile_vendor,
     signed,
+    streamed_bomb,
 )
 from tests.support.mitm import Headers, mitm_proxy, untouched
 
@@ -204,11 +204,31 @@ ATTACKS: dict[str, tuple[Callable[[Rig, SeenRequest], Reply], str]] = {
     "gzip bomb": (
         lambda rig, r: Reply(
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-            body=gzip_bomb(64 * 1024 * 1024),
+            # compressed as it is sent: built whole first, it could take the phone's second
+            stream=streamed_bomb(64 * 1024 * 1024),
         ),
         "response_too_large",
     ),
+    "a redirect (307) to another server, carrying the vendor's genuine answer": (
+        lambda rig, r: Reply(
+            status=307,
+            headers=rig.honest(r).headers | {"Location": "http://127.0.0.1:9/v1/activation"},
+            body=rig.honest(r).body,
+        ),
+        "redirect_refused",
+    ),
+    "a brotli-encoded answer": (
+        lambda rig, r: Reply(
+            headers={"Content-Type": "application/json", "Content-Encoding": "br"},
+            body=b"\x1b\x03\x00\xf8\xa5\x02",
+        ),
+        "encoding_refused",
+    ),
     "silence": (lambda rig, r: Reply(delay=TIMEOUT * 2, body=b"{}"), "timeout"),
+    "status line and headers dripped": (
+        lambda rig, r: Reply(headers=rig.honest(r).headers, body=rig.honest(r).body, drip_head=0.2),
+        "timeout",
+    ),
     "slow drip": (
         lambda rig, r: Reply(headers=rig.honest(r).headers, body=rig.honest(r).body, drip=0.2),
         "timeout",
