@@ -15,6 +15,7 @@ corrupt-then-verify sweeps of every byte are in ``tests/unit/test_protocol_vecto
 from __future__ import annotations
 
 import base64
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -157,6 +158,19 @@ def _edit_input(reply: Reply, old: str, new: str) -> Reply:
     return Reply(headers=headers, body=reply.body)
 
 
+def _relaid(body: bytes, *, indent: int | None = None, reverse: bool = False) -> bytes:
+    """The same JSON value laid out otherwise: indented, or its keys in reverse order."""
+    value = json.loads(body)
+    if reverse:
+        return json.dumps(dict(reversed(list(value.items()))), separators=(",", ":")).encode()
+    return json.dumps(value, indent=indent, sort_keys=True).encode()
+
+
+def _signed_body(body: bytes) -> Reply:
+    """``body``, whatever it is, properly signed by the pinned vendor key."""
+    return signed(body, key=VENDOR_KEY, key_id=VENDOR_KEY_ID, created=START + 3600)
+
+
 HTML = b"<!doctype html><html><body><h1>Welcome to Hotel Wi-Fi</h1></body></html>"
 
 #: name -> (what the vendor answers, given the rig and the phone's request; expected error code)
@@ -182,6 +196,31 @@ ATTACKS: dict[str, tuple[Callable[[Rig, SeenRequest], Reply], str]] = {
         lambda rig, r: signed(
             b"\xff\xfe{not json", key=VENDOR_KEY, key_id=VENDOR_KEY_ID, created=START
         ),
+        "malformed_verdict",
+    ),
+    # --- signed by the pinned key, but not canonical UTF-8 JSON (refused since version 2)
+    "signed, pretty-printed": (
+        lambda rig, r: _signed_body(_relaid(rig.verdict(r).encode(), indent=2)),
+        "malformed_verdict",
+    ),
+    "signed, keys in another order": (
+        lambda rig, r: _signed_body(_relaid(rig.verdict(r).encode(), reverse=True)),
+        "malformed_verdict",
+    ),
+    "signed, status twice (locked, then activated)": (
+        lambda rig, r: _signed_body(
+            rig.verdict(r)
+            .encode()
+            .replace(b'"status":"activated"', b'"status":"locked","status":"activated"')
+        ),
+        "malformed_verdict",
+    ),
+    "signed, with a byte order mark": (
+        lambda rig, r: _signed_body(b"\xef\xbb\xbf" + rig.verdict(r).encode()),
+        "malformed_verdict",
+    ),
+    "signed, in UTF-16": (
+        lambda rig, r: _signed_body(rig.verdict(r).encode().decode().encode("utf-16")),
         "malformed_verdict",
     ),
     # --- broken transport
