@@ -1,7 +1,7 @@
 """On the model: the back-off over very long outages, the warning as observable state, and what
 the phone does once its last verdict has expired (PROTOCOL.md section 8.1).
 
-The same rules through the real vendor server are in ``tests/functional/test_offline_expiry.py``.
+The same rules through the real vendor server are in ``tests/functional/test_offline_expiry_server.py``.
 """
 
 from __future__ import annotations
