@@ -85,13 +85,15 @@ class _Watchdog:
 
     def watch(self, exchange: Flight) -> None:
         with self._wake:
-            heapq.heappush(self._heap, (exchange.deadline, next(self._order), exchange))
+            entry = (exchange.deadline, next(self._order), exchange)
+            heapq.heappush(self._heap, entry)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="vendor-deadline", daemon=True
                 )
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0] is entry:  # sooner than it was waiting for: wake it
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:

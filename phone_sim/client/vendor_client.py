@@ -128,6 +128,8 @@ class VendorClient:
     ) -> Exchange:
         assert self.session is not None
         late = f"vendor server did not finish its answer in {self.timeout:g} s"
+        # Cut by the deadline before its status line and headers were whole.
+        no_answer = f"vendor server did not answer in time (nothing whole in {self.timeout:g} s)"
         try:
             # The adapter, not ``Session.send``: even with ``allow_redirects=False`` the session
             # reads a 3xx body whole (and inflates it) to prepare the redirect it will not take.
@@ -141,14 +143,14 @@ class VendorClient:
             )
         except requests.RequestException as exc:
             if flight.expired:
-                return _failed(base, started, "timeout", late)
+                return _failed(base, started, "timeout", no_answer)
             return _failed(
                 base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})"
             )
         status = response.status_code
         try:
             if flight.expired:  # cut at the deadline mid-headers: the head may be partial
-                return _failed(base, started, "timeout", late, status=status)
+                return _failed(base, started, "timeout", no_answer)
             if response.is_redirect or 300 <= status < 400:
                 # Never followed, and its body never read: a redirect is not a verdict.
                 where = response.headers.get("Location")
