@@ -9,6 +9,7 @@ from pathlib import Path
 from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
+from phone_sim.factory_cli import add_factory_commands, run_factory_command
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
 from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("catalogue", help="list the phone models, markets and carriers")
     add_scenario_commands(sub)
     add_fleet_command(sub)
+    add_factory_commands(sub)
     return parser
 
 
@@ -83,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_scenario_command(args)
     if args.command == "fleet":
         return run_fleet_command(args)
+    if args.command == "factory":
+        return run_factory_command(args)
     if args.server and not args.vendor_key:
         print(
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr

@@ -1,9 +1,11 @@
 """Talks to the vendor server with ``requests``.
 
 Every request is signed (RFC 9421) through a ``requests`` auth object; every answer is read with
-a size bound and its vendor signature checked against the key pinned in the firmware. Failures
-of any kind come back as an :class:`Exchange` with an error code, never as an exception, so the
-UI and scenarios can show them.
+a size bound (:mod:`.reading`) by one deadline for the whole exchange (:mod:`.deadline`) and its
+vendor signature checked against the key pinned in the firmware. Redirects are never followed: a
+3xx is an error to show, and its body is not read. Failures of any kind come back as an
+:class:`Exchange` with an error code, never as an exception, so the UI and scenarios can show
+them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ from phone_sim.protocol.signing import (
     WireResponse,
     sign_request,
     verify_verdict_response,
+)
+
+from . import deadline
+from .reading import (
+    ACCEPT_ENCODING,
+    BadEncoding,
+    TooLarge,
+    TooSlow,
+    Truncated,
+    read_bounded,
 )
 
 ACTIVATION_PATH = "/v1/activation"
@@ -78,6 +90,7 @@ class VendorClient:
             self.session = requests.Session()
             # The phone talks to its vendor directly; proxy settings of the host are not its own.
             self.session.trust_env = False
+        deadline.install(self.session)
 
     def send(self, attempt: ActivationAttempt) -> Exchange:
         """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
@@ -85,7 +98,11 @@ class VendorClient:
         body = attempt.request.encode()
         auth = DeviceSignatureAuth(self.device_key, self.device_serial, self.clock, attempt.nonce)
         prepared = requests.Request(
-            "POST", url, data=body, headers={"Content-Type": JSON, "Accept": JSON}, auth=auth
+            "POST",
+            url,
+            data=body,
+            headers={"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": ACCEPT_ENCODING},
+            auth=auth,
         ).prepare()
         sent_at = self.clock.now()
         base = Exchange(
@@ -96,43 +113,85 @@ class VendorClient:
             sent_at=sent_at,
         )
         started = time.monotonic()
-        assert self.session is not None
+        flight = deadline.begin(started + self.timeout)
         try:
-            response = self.session.send(prepared, timeout=self.timeout, stream=True)
+            return self._exchange(prepared, base, started, flight)
+        finally:
+            deadline.end(flight)
+
+    def _exchange(
+        self,
+        prepared: requests.PreparedRequest,
+        base: Exchange,
+        started: float,
+        flight: deadline.Flight,
+    ) -> Exchange:
+        assert self.session is not None
+        late = f"vendor server did not finish its answer in {self.timeout:g} s"
+        # Cut by the deadline before its status line and headers were whole.
+        no_answer = f"vendor server did not answer in time (nothing whole in {self.timeout:g} s)"
+        try:
+            # The adapter, not ``Session.send``: even with ``allow_redirects=False`` the session
+            # reads a 3xx body whole (and inflates it) to prepare the redirect it will not take.
+            adapter = self.session.get_adapter(prepared.url or "")
+            response = adapter.send(
+                prepared, stream=True, timeout=self.timeout, verify=True, cert=None, proxies={}
+            )
         except requests.Timeout as exc:
             return _failed(
                 base, started, "timeout", f"vendor server did not answer in time ({exc})"
             )
         except requests.RequestException as exc:
+            if flight.expired:
+                return _failed(base, started, "timeout", no_answer)
             return _failed(
                 base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})"
             )
+        status = response.status_code
         try:
-            raw = _bounded_read(response, self.max_response_bytes, started + self.timeout)
-        except _TooLarge:
+            if flight.expired:  # cut at the deadline mid-headers: the head may be partial
+                return _failed(base, started, "timeout", no_answer)
+            if response.is_redirect or 300 <= status < 400:
+                # Never followed, and its body never read: a redirect is not a verdict.
+                where = response.headers.get("Location")
+                return _failed(
+                    base,
+                    started,
+                    "redirect_refused",
+                    f"vendor server answered HTTP {status}"
+                    + (f" to {where[:200]}" if where else "")
+                    + "; the phone does not follow redirects",
+                    status=status,
+                    headers=dict(response.headers),
+                )
+            raw = read_bounded(
+                response.raw,
+                response.headers.get("Content-Encoding"),
+                limit=self.max_response_bytes,
+                deadline=flight.deadline,
+            )
+        except TooLarge:
             return _failed(
                 base,
                 started,
                 "response_too_large",
                 f"answer larger than {self.max_response_bytes} bytes",
-                status=response.status_code,
+                status=status,
             )
-        except (_TooSlow, requests.Timeout, urllib3.exceptions.TimeoutError):
-            return _failed(
-                base,
-                started,
-                "timeout",
-                f"vendor server did not finish its answer in {self.timeout:g} s",
-                status=response.status_code,
-            )
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        except BadEncoding as exc:
+            return _failed(base, started, "encoding_refused", str(exc), status=status)
+        except (TooSlow, requests.Timeout, urllib3.exceptions.TimeoutError):
+            return _failed(base, started, "timeout", late, status=status)
+        except (Truncated, requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if flight.expired:
+                return _failed(base, started, "timeout", late, status=status)
             return _failed(base, started, "truncated", f"answer cut short ({type(exc).__name__})")
         finally:
             response.close()
-        wire = WireResponse(response.status_code, dict(response.headers), raw)
+        wire = WireResponse(status, dict(response.headers), raw)
         answered = replace(
             base,
-            status=response.status_code,
+            status=status,
             response_headers=wire.headers,
             response_body=raw,
             elapsed=time.monotonic() - started,
@@ -169,41 +228,6 @@ class VendorClient:
         return replace(exchange, verdict=verdict, signature="valid")
 
 
-class _TooLarge(Exception):
-    pass
-
-
-class _TooSlow(Exception):
-    pass
-
-
-def _bounded_read(response: requests.Response, limit: int, deadline: float) -> bytes:
-    """The body, decoded, if it is at most ``limit`` bytes and has arrived by ``deadline``.
-
-    The socket timeout bounds each wait, not the whole answer: a vendor (or a man in the
-    middle) dribbling a byte every few seconds could hold the phone for hours. ``read1``
-    returns what one read from the socket brought, so the deadline is checked between any two
-    arrivals and an exchange ends at most one socket timeout after it.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    raw = response.raw
-    read1 = getattr(raw, "read1", None)  # urllib3 >= 2.3; older ones only bound the size
-    pieces = (
-        iter(lambda: read1(4096, decode_content=True), b"")
-        if read1 is not None
-        else response.iter_content(chunk_size=4096)
-    )
-    for chunk in pieces:
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        if time.monotonic() > deadline:
-            raise _TooSlow
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _error_text(wire: WireResponse) -> str:
     try:
         detail = ErrorBody.model_validate_json(wire.body).error
@@ -217,8 +241,19 @@ def _with(exchange: Exchange, code: str, message: str, *, signature: str) -> Exc
 
 
 def _failed(
-    base: Exchange, started: float, code: str, message: str, *, status: int | None = None
+    base: Exchange,
+    started: float,
+    code: str,
+    message: str,
+    *,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Exchange:
     return replace(
-        base, status=status, error_code=code, error=message, elapsed=time.monotonic() - started
+        base,
+        status=status,
+        response_headers=headers or {},
+        error_code=code,
+        error=message,
+        elapsed=time.monotonic() - started,
     )

@@ -1,10 +1,24 @@
-"""The Knox-style offline rule: a phone that hears nothing valid from its vendor for too long
-warns its user, then locks itself. The rule comes in the vendor's verdicts; off unless it does.
+"""What a phone does on its own when it hears nothing valid from its vendor (PROTOCOL.md §8.1).
+
+Two rules, both from the last verdict the phone accepted:
+
+* **The Knox-style offline rule** (the verdict's ``offline_lock_after``): the phone warns its
+  user ``offline_warning_before`` seconds ahead, then locks itself that long after the verdict.
+* **The expiry rule**: a verdict is the phone's authority only until its ``expires_at``. Once it
+  has expired the phone checks in at once; if it cannot reach the vendor (its latest check-in
+  failed), a verdict that carried an offline rule locks the phone as that rule would (the
+  offline lock falls due at the expiry at the latest), and one without leaves the phone as it is
+  but with a standing warning, while it keeps retrying.
+
+The phone's warning is part of its observable state (:class:`PhoneWarning`): the status bar, the
+home screen and scenario expectations read it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .storage import PersistedState
 
@@ -12,31 +26,79 @@ OFFLINE_REASON = "OFFLINE_TOO_LONG"
 DAY = 86400
 
 
+class WarningKind(StrEnum):
+    #: the phone will lock itself at ``lock_at`` unless it reaches the vendor first
+    OFFLINE_LOCK = "offline_lock"
+    #: the last verdict expired and the vendor cannot be reached; nothing will lock the phone
+    UNCONFIRMED = "unconfirmed"
+
+
+@dataclass(frozen=True)
+class PhoneWarning:
+    """A standing warning the phone shows until a valid verdict (or a lock) ends it."""
+
+    kind: WarningKind
+    text: str
+    #: when the phone locks itself (OFFLINE_LOCK only), simulated Unix seconds
+    lock_at: float | None = None
+
+
 @dataclass(frozen=True)
 class OfflineStep:
-    """What the rule says now: ``warn`` (with the notice) or ``lock`` (with the lock message)."""
+    """What the rules call for now: a lock message, a warning, and/or a check-in at once."""
 
-    action: str
-    text: str
+    lock: str | None = None
+    warning: PhoneWarning | None = None
+    check_in: bool = False
 
 
-def offline_step(persisted: PersistedState, now: float) -> OfflineStep | None:
-    """Apply the rule in ``persisted`` (from the last valid verdict) at ``now``."""
+def _when(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%d %b %Y %H:%M")
+
+
+def offline_step(persisted: PersistedState, now: float, *, failing: bool) -> OfflineStep:
+    """Apply both rules to ``persisted`` (from the last valid verdict) at ``now``.
+
+    ``failing`` says the phone's latest check-in failed: it cannot reach its vendor now.
+    """
+    verdict_at = persisted.verdict_at
+    if verdict_at is None:
+        return OfflineStep()
+    expires = persisted.verdict_expires_at
+    expired = expires is not None and now >= expires
     lock_after = persisted.offline_lock_after
-    if lock_after is None or persisted.verdict_at is None:
-        return None
-    silent = now - persisted.verdict_at
-    if silent >= lock_after:
+    if lock_after is None:
+        if not expired:
+            return OfflineStep()
+        if not failing:
+            return OfflineStep(check_in=True)
+        assert expires is not None
         return OfflineStep(
-            "lock",
-            f"This device has not reached the activation server for {lock_after // DAY} days. "
-            "Connect to the internet to unlock it.",
+            warning=PhoneWarning(
+                WarningKind.UNCONFIRMED,
+                f"This device's activation could not be confirmed since {_when(expires)} UTC: "
+                "the activation server cannot be reached. The phone keeps trying.",
+            )
         )
-    if silent >= lock_after - (persisted.offline_warning_before or 0):
-        left = (lock_after - silent) / DAY
+    if now - verdict_at >= lock_after:
         return OfflineStep(
-            "warn",
-            f"Connect to the internet: this device locks in {left:.1f} days without contact "
-            "with the activation server.",
+            lock=f"This device has not reached the activation server for "
+            f"{lock_after // DAY} days. Connect to the internet to unlock it."
         )
-    return None
+    if expired and failing:
+        assert expires is not None
+        return OfflineStep(
+            lock=f"This device has not reached the activation server since its activation "
+            f"expired on {_when(expires)} UTC. Connect to the internet to unlock it."
+        )
+    lock_at = verdict_at + lock_after if expires is None else min(verdict_at + lock_after, expires)
+    warning = None
+    before = persisted.offline_warning_before or 0
+    if before and now >= lock_at - before:
+        warning = PhoneWarning(
+            WarningKind.OFFLINE_LOCK,
+            f"Connect to the internet: this device locks on {_when(lock_at)} UTC without "
+            "contact with the activation server.",
+            lock_at,
+        )
+    return OfflineStep(warning=warning, check_in=expired)

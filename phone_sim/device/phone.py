@@ -15,18 +15,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from phone_sim.protocol.clock import Clock
-from phone_sim.protocol.messages import (
-    ActivationRequest,
-    DeviceReport,
-    SimReport,
-    VerdictStatus,
-)
+from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
 
 from .errors import SlotError, TransitionRefused
 from .events import ActivationAttempt, CallResult, PhoneEvent, SlotView, VerdictOutcome
 from .exchange import Exchange
 from .identity import DeviceIdentity
-from .offline import OFFLINE_REASON, offline_step
+from .offline import OFFLINE_REASON, PhoneWarning, offline_step
+from .reports import activation_request
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Activation, DeviceState
@@ -70,7 +66,8 @@ class Phone:
         self._listeners: list[Callable[[PhoneEvent], None]] = []
         # The schedule's jitter has its own generator so a seeded phone stays reproducible.
         self.schedule = CheckinSchedule(rng=random.Random(self._rng.getrandbits(64)))  # noqa: S311
-        self._offline_warned = False
+        #: the standing warning the phone shows (offline lock ahead, activation unconfirmed)
+        self.warning: PhoneWarning | None = None
 
     @classmethod
     def load(
@@ -165,7 +162,7 @@ class Phone:
         self.persisted = PersistedState()
         self.schedule.reset()
         self.last_error = None
-        self._offline_warned = False
+        self._set_warning(None)
         self._emit("notice", "Factory reset: all data erased")
         self.reboot()
 
@@ -236,35 +233,7 @@ class Phone:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     def build_request(self, nonce: str) -> ActivationRequest:
-        sims = []
-        for view in self.slots:
-            if view.sim is None:
-                continue
-            sims.append(
-                SimReport(
-                    slot=view.slot,
-                    iccid=view.sim.iccid,
-                    home_mcc=view.sim.home_mcc,
-                    home_mnc=view.sim.home_mnc,
-                    serving_mcc=None if view.serving is None else view.serving.mcc,
-                    serving_mnc=None if view.serving is None else view.serving.mnc,
-                    roaming=view.roaming,
-                )
-            )
-        ident = self.identity
-        return ActivationRequest(
-            device=DeviceReport(
-                serial=ident.serial,
-                imeis=list(ident.imeis),
-                model=ident.model,
-                market=ident.market,
-                firmware=ident.firmware,
-                bootloader_unlocked=ident.bootloader_unlocked,
-            ),
-            sims=sims,
-            nonce=nonce,
-            certificates=self.certificates,
-        )
+        return activation_request(self.identity, self.slots, self.certificates, nonce)
 
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
@@ -310,11 +279,12 @@ class Phone:
                 message=verdict.message,
                 last_verdict=stored,
                 verdict_at=self.clock.now(),
+                verdict_expires_at=verdict.expires_at,
                 offline_lock_after=verdict.offline_lock_after,
                 offline_warning_before=verdict.offline_warning_before,
             )
         )
-        self._offline_warned = False
+        self._set_warning(None)
         self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
         released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
@@ -363,26 +333,31 @@ class Phone:
         self.schedule.failures = 0
 
     def tick(self) -> None:
-        """Let time pass: apply the vendor's offline rule (warn, then lock) if one is in force."""
+        """Let time pass: apply the offline and expiry rules (``offline.py``) to an activated phone."""
         if self.state is not DeviceState.ACTIVATED:
             return
-        step = offline_step(self.persisted, self.clock.now())
-        if step is None:
-            return
-        if step.action == "lock":
+        step = offline_step(self.persisted, self.clock.now(), failing=self.schedule.failures > 0)
+        if step.lock is not None:
             self._save(
                 replace(
                     self.persisted,
                     activation=Activation.LOCKED,
                     reason=OFFLINE_REASON,
-                    message=step.text,
+                    message=step.lock,
                 )
             )
+            self._set_warning(None)
             self._enter(DeviceState.LOCKED)
             self._want_checkin("offline lock")
-        elif not self._offline_warned:
-            self._offline_warned = True
-            self._emit("notice", step.text)
+            return
+        if step.check_in:
+            self._want_checkin("verdict expired")
+        self._set_warning(step.warning)
+
+    def _set_warning(self, warning: PhoneWarning | None) -> None:
+        if warning != self.warning:
+            self.warning = warning
+            self._emit("warning", "" if warning is None else warning.text)
 
     def finish_setup_without_vendor(self) -> None:
         """A custom ROM ends setup without asking anyone: there is no vendor client to ask."""

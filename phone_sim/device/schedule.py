@@ -15,6 +15,9 @@ DAY = 86_400.0
 DEFAULT_INTERVAL = DAY
 BASE_BACKOFF = 60.0
 MAX_BACKOFF = 6 * 3600.0
+#: the back-off's exponent stops growing here: 2**32 times any base is far past any bound, and
+#: ``2.0 ** n`` overflows a float once n reaches 1024 (about 1,000 failures in a row)
+MAX_EXPONENT = 32
 
 
 @dataclass
@@ -54,7 +57,8 @@ class CheckinSchedule:
         """Record a failure; return the back-off delay before the retry."""
         self.failures += 1
         self.last_failure = why
-        delay = float(min(self.max_backoff, self.base_backoff * 2.0 ** (self.failures - 1)))
+        exponent = min(self.failures - 1, MAX_EXPONENT)
+        delay = float(min(self.max_backoff, self.base_backoff * 2.0**exponent))
         delay *= self.rng.uniform(0.5, 1.0)  # jitter, never beyond the bound
         self.next_at = now + delay
         return delay

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .events import SlotView
+from .offline import PhoneWarning
 from .phone import Phone
 
 BARS = "▂▄▆█"
@@ -32,7 +33,7 @@ def slot_segments(view: SlotView) -> list[Segment]:
 
 
 def status_segments(phone: Phone, *, battery: int = DEFAULT_BATTERY) -> list[Segment]:
-    """Slots, airplane mode, simulated date and time, battery, vendor link, clock speed."""
+    """Slots, airplane mode, simulated date and time, battery, vendor link, warning, clock speed."""
     segments: list[Segment] = []
     for view in phone.slots:
         segments += [*slot_segments(view), ("  ", "")]
@@ -49,12 +50,22 @@ def status_segments(phone: Phone, *, battery: int = DEFAULT_BATTERY) -> list[Seg
             "" if retry is None else dt.datetime.fromtimestamp(retry, tz=dt.UTC).strftime(" %H:%M")
         )
         segments.append((f"  ⚠{when}", "yellow"))
+    if phone.warning is not None:
+        segments.append((f"  {warning_label(phone.warning)}", "bold red"))
     speed = getattr(phone.clock, "speed", 1.0)
     if speed == 0:
         segments.append(("  ⏸", "dim"))  # time moves only when advanced
     elif speed != 1.0:
         segments.append((f"  ▶x{speed:g}", "dim"))
     return segments
+
+
+def warning_label(warning: PhoneWarning) -> str:
+    """The warning, short: ``⚠ locks 06 Sep 12:00`` or ``⚠ unconfirmed``."""
+    if warning.lock_at is None:
+        return "⚠ unconfirmed"
+    when = dt.datetime.fromtimestamp(warning.lock_at, tz=dt.UTC).strftime("%d %b %H:%M")
+    return f"⚠ locks {when}"
 
 
 def status_text(phone: Phone, *, battery: int = DEFAULT_BATTERY) -> str:

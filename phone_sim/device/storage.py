@@ -49,6 +49,8 @@ class PersistedState:
     language: str | None = None
     #: when the phone last accepted a valid verdict (simulated Unix seconds)
     verdict_at: float | None = None
+    #: that verdict's ``expires_at`` (None: no verdict, or a state file from before it was kept)
+    verdict_expires_at: int | None = None
     #: the vendor's offline rule from that verdict, in seconds (None: no rule)
     offline_lock_after: int | None = None
     offline_warning_before: int | None = None
@@ -69,6 +71,7 @@ class PersistedState:
                 "used_nonces": list(self.used_nonces),
                 "language": self.language,
                 "verdict_at": self.verdict_at,
+                "verdict_expires_at": self.verdict_expires_at,
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
                 "extra": self.extra,
@@ -101,12 +104,26 @@ class PersistedState:
             used_nonces=tuple(str(n) for n in data.get("used_nonces", [])),
             language=data.get("language"),
             verdict_at=_optional_number(data.get("verdict_at"), "verdict_at"),
+            verdict_expires_at=_optional_int(
+                data.get("verdict_expires_at", _stored_expiry(verdict)), "verdict_expires_at"
+            ),
             offline_lock_after=_optional_int(data.get("offline_lock_after"), "offline_lock_after"),
             offline_warning_before=_optional_int(
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
             extra=dict(data.get("extra", {})),
         )
+
+
+def _stored_expiry(verdict: object) -> object:
+    """``expires_at`` of the stored verdict body, for state files written before it was kept."""
+    if not isinstance(verdict, dict):
+        return None
+    try:
+        body = json.loads(str(verdict.get("body", "")))
+    except ValueError:
+        return None
+    return body.get("expires_at") if isinstance(body, dict) else None
 
 
 def _optional_number(value: object, name: str) -> float | None:

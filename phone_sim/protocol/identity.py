@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +27,9 @@ from cryptography.x509.verification import (
 )
 
 from .chain_cache import VerifiedChains, validity
+from .claims import DeviceClaims as DeviceClaims  # re-exported: callers import it from here
+from .claims import device_common_name
 from .errors import CertificateError
-from .imei import is_valid_imei
 from .keys import load_private_key, write_private_key
 
 #: Private-arc OID of the extension that carries the device claims as canonical JSON.
@@ -43,44 +43,6 @@ DEVICE_VALIDITY = dt.timedelta(days=365 * 20)
 EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 #: intermediates remembered as verified (a factory has a few production lines)
 ANCHORS = 64
-
-
-@dataclass(frozen=True)
-class DeviceClaims:
-    """What the factory certified about a device."""
-
-    serial: str
-    imeis: tuple[str, ...]
-    model: str
-    market: str
-
-    def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "serial": self.serial,
-                "imeis": list(self.imeis),
-                "model": self.model,
-                "market": self.market,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> DeviceClaims:
-        try:
-            data = json.loads(raw)
-            claims = cls(
-                serial=str(data["serial"]),
-                imeis=tuple(str(i) for i in data["imeis"]),
-                model=str(data["model"]),
-                market=str(data["market"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CertificateError(f"device claims extension is malformed: {exc}") from exc
-        if not claims.imeis or not all(is_valid_imei(i) for i in claims.imeis):
-            raise CertificateError("device certificate carries an invalid IMEI")
-        return claims
 
 
 def _name(common_name: str) -> x509.Name:
@@ -332,7 +294,9 @@ class Factory:
                     [
                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim devices"),
                         x509.NameAttribute(NameOID.SERIAL_NUMBER, claims.serial),
-                        x509.NameAttribute(NameOID.COMMON_NAME, f"{claims.model} {claims.serial}"),
+                        x509.NameAttribute(
+                            NameOID.COMMON_NAME, device_common_name(claims.model, claims.serial)
+                        ),
                     ]
                 )
             )

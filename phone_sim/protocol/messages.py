@@ -7,9 +7,8 @@ server's OpenAPI schema, so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
-from typing import Annotated, Any, Self, TypeVar
+from typing import Annotated, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from .canonical import canonical_json, parse_json, require_canonical
 from .errors import MalformedMessage, PayloadTooLarge
 from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
 
@@ -185,24 +185,23 @@ class ErrorBody(_Closed):
 _M = TypeVar("_M", bound=_Closed)
 
 
-def canonical_json(data: Any) -> bytes:
-    """Deterministic JSON: sorted keys, no whitespace, UTF-8. Test vectors depend on it."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def _decode(cls: type[_M], raw: bytes) -> _M:
+    """Size, strict JSON (``canonical.parse_json``), the schema, then canonical form.
+
+    The schema comes before the canonical check so that a body the schema refuses is told what
+    is wrong with it, and the canonical form is computed only for values the schema bounds.
+    """
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedMessage(f"body is not JSON: {exc}") from exc
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise MalformedMessage("body must be a JSON object")
     try:
-        return cls.model_validate(data)
+        message = cls.model_validate(data)
     except ValidationError as exc:
         raise MalformedMessage(describe_validation_error(exc)) from exc
+    require_canonical(raw, data)
+    return message
 
 
 def describe_validation_error(exc: ValidationError) -> str:

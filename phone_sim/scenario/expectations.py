@@ -82,6 +82,18 @@ class Expectations:
     def expect_status_bar_contains(self, text: str) -> Check:
         return _contains("status bar", status_text(self.phone), text)
 
+    def expect_warning(self, shown: bool) -> Check:
+        """Whether the phone shows a standing warning (offline lock ahead, activation unconfirmed)."""
+        got = self.phone.warning
+        detail = "no warning" if got is None else f"warning {got.text!r}"
+        return Check((got is not None) == shown, detail)
+
+    def expect_warning_contains(self, text: str) -> Check:
+        got = self.phone.warning
+        if got is None:
+            return Check(False, "no warning is shown")
+        return _contains("warning", got.text, text)
+
     def expect_last_error_contains(self, text: str) -> Check:
         return _contains("last error", mask_ports(self.phone.last_error or ""), text)
 

@@ -212,6 +212,8 @@ EXPECTATIONS: dict[str, Arg] = {
     "lock_message_contains": Arg(STRING),
     "status_bar_contains": Arg(STRING),
     "last_error_contains": Arg(STRING),
+    "warning": Arg((bool,)),
+    "warning_contains": Arg(STRING),
     "server_state": Arg(STRING, choices=(*DEVICE_STATES, "unknown")),
     "audit": Arg((dict,)),
 }

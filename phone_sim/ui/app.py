@@ -115,6 +115,9 @@ class PhoneApp(App[None]):
             self.notify(event.detail, timeout=3)
         elif event.kind == "notice":
             self.notify(event.detail, title="Notice", timeout=8)
+        elif event.kind == "warning" and event.detail:
+            # Also shown for as long as it stands: status bar and home screen.
+            self.notify(event.detail, title="Warning", severity="warning", timeout=8)
         self.sync_screen()
 
     def sync_screen(self) -> None:

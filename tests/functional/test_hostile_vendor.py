@@ -15,6 +15,7 @@ corrupt-then-verify sweeps of every byte are in ``tests/unit/test_protocol_vecto
 from __future__ import annotations
 
 import base64
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -41,9 +42,9 @@ from tests.support.hostile_vendor import (
     HostileVendor,
     Reply,
     SeenRequest,
-    gzip_bomb,
     hostile_vendor,
     signed,
+    streamed_bomb,
 )
 from tests.support.mitm import Headers, mitm_proxy, untouched
 
@@ -157,6 +158,19 @@ def _edit_input(reply: Reply, old: str, new: str) -> Reply:
     return Reply(headers=headers, body=reply.body)
 
 
+def _relaid(body: bytes, *, indent: int | None = None, reverse: bool = False) -> bytes:
+    """The same JSON value laid out otherwise: indented, or its keys in reverse order."""
+    value = json.loads(body)
+    if reverse:
+        return json.dumps(dict(reversed(list(value.items()))), separators=(",", ":")).encode()
+    return json.dumps(value, indent=indent, sort_keys=True).encode()
+
+
+def _signed_body(body: bytes) -> Reply:
+    """``body``, whatever it is, properly signed by the pinned vendor key."""
+    return signed(body, key=VENDOR_KEY, key_id=VENDOR_KEY_ID, created=START + 3600)
+
+
 HTML = b"<!doctype html><html><body><h1>Welcome to Hotel Wi-Fi</h1></body></html>"
 
 #: name -> (what the vendor answers, given the rig and the phone's request; expected error code)
@@ -184,6 +198,31 @@ ATTACKS: dict[str, tuple[Callable[[Rig, SeenRequest], Reply], str]] = {
         ),
         "malformed_verdict",
     ),
+    # --- signed by the pinned key, but not canonical UTF-8 JSON (refused since version 2)
+    "signed, pretty-printed": (
+        lambda rig, r: _signed_body(_relaid(rig.verdict(r).encode(), indent=2)),
+        "malformed_verdict",
+    ),
+    "signed, keys in another order": (
+        lambda rig, r: _signed_body(_relaid(rig.verdict(r).encode(), reverse=True)),
+        "malformed_verdict",
+    ),
+    "signed, status twice (locked, then activated)": (
+        lambda rig, r: _signed_body(
+            rig.verdict(r)
+            .encode()
+            .replace(b'"status":"activated"', b'"status":"locked","status":"activated"')
+        ),
+        "malformed_verdict",
+    ),
+    "signed, with a byte order mark": (
+        lambda rig, r: _signed_body(b"\xef\xbb\xbf" + rig.verdict(r).encode()),
+        "malformed_verdict",
+    ),
+    "signed, in UTF-16": (
+        lambda rig, r: _signed_body(rig.verdict(r).encode().decode().encode("utf-16")),
+        "malformed_verdict",
+    ),
     # --- broken transport
     "truncated verdict": (
         lambda rig, r: Reply(
@@ -204,11 +243,31 @@ ATTACKS: dict[str, tuple[Callable[[Rig, SeenRequest], Reply], str]] = {
     "gzip bomb": (
         lambda rig, r: Reply(
             headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
-            body=gzip_bomb(64 * 1024 * 1024),
+            # compressed as it is sent: built whole first, it could take the phone's second
+            stream=streamed_bomb(64 * 1024 * 1024),
         ),
         "response_too_large",
     ),
+    "a redirect (307) to another server, carrying the vendor's genuine answer": (
+        lambda rig, r: Reply(
+            status=307,
+            headers=rig.honest(r).headers | {"Location": "http://127.0.0.1:9/v1/activation"},
+            body=rig.honest(r).body,
+        ),
+        "redirect_refused",
+    ),
+    "a brotli-encoded answer": (
+        lambda rig, r: Reply(
+            headers={"Content-Type": "application/json", "Content-Encoding": "br"},
+            body=b"\x1b\x03\x00\xf8\xa5\x02",
+        ),
+        "encoding_refused",
+    ),
     "silence": (lambda rig, r: Reply(delay=TIMEOUT * 2, body=b"{}"), "timeout"),
+    "status line and headers dripped": (
+        lambda rig, r: Reply(headers=rig.honest(r).headers, body=rig.honest(r).body, drip_head=0.2),
+        "timeout",
+    ),
     "slow drip": (
         lambda rig, r: Reply(headers=rig.honest(r).headers, body=rig.honest(r).body, drip=0.2),
         "timeout",

@@ -8,6 +8,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -321,3 +323,29 @@ async def test_custom_rom_setup_says_so_and_never_contacts_the_vendor(
         await wait_until(pilot, lambda: app.fast_forward_to is None)
         assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
         assert sim.server is not None and sim.server.store.device(sim.phone.identity.serial) is None
+
+
+async def test_the_offline_warning_shows_on_the_home_screen_and_the_status_bar(
+    make_sim: Callable[..., Simulation], tmp_path: Path
+) -> None:
+    policy = tmp_path / "offline.toml"
+    packaged = resources.files("server_stub.policy.packaged") / "default.toml"
+    policy.write_text(
+        packaged.read_text(encoding="utf-8") + "\n[offline]\nlock_after_days = 5\n"
+        "warn_days_before = 1\n",
+        encoding="utf-8",
+    )
+    sim = make_sim(policy_path=policy)
+    app = app_for(sim)
+    async with app.run_test(size=SIZE) as pilot:
+        await walk_through_setup(pilot, sim, "Telekom")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
+        assert sim.server is not None
+        sim.server.stop()  # the vendor unreachable from now on
+        assert text_of(app, "#warning") == ""
+        sim.clock.advance(4 * 86400)
+        await wait_until(pilot, lambda: "locks on" in text_of(app, "#warning"))
+        assert "Connect to the internet: this device locks on 06 Sep 2021 12:00 UTC" in text_of(
+            app, "#warning"
+        )
+        await wait_until(pilot, lambda: "⚠ locks 06 Sep 12:00" in text_of(app, "StatusBar"))

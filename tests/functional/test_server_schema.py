@@ -36,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from phone_sim.protocol.canonical import canonical_json
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory, chain_to_wire
 from phone_sim.protocol.signing import WireRequest, sign_request
@@ -145,8 +146,14 @@ class _SignAsDevice(requests.auth.AuthBase):
         body = request.body or b""
         raw = body.encode() if isinstance(body, str) else bytes(body)
         try:
-            nonce = json.loads(raw)["nonce"]
-        except (ValueError, TypeError, KeyError):
+            value = json.loads(raw)
+            # A device sends canonical JSON (version 2 refuses anything else): so that the
+            # generated values reach the decision, not only the form check.
+            raw = canonical_json(value)
+            request.body = raw
+            request.prepare_content_length(raw)
+            nonce = value["nonce"]
+        except (ValueError, TypeError, KeyError, UnicodeEncodeError):
             nonce = None
         if not isinstance(nonce, str) or not nonce:
             nonce = secrets.token_urlsafe(18)

@@ -2,8 +2,9 @@
 
 The real phone client talks to it as to the vendor. Each POST is handed to the test's
 ``answer`` function, whose :class:`Reply` says what goes back: a (signed or forged) verdict,
-HTML, garbage, a body cut short, an endless or gzip-bombed one, one dribbled out a byte at a
-time, a long silence, or a dropped connection. It also signs verdicts with any key and algorithm,
+HTML, garbage, a body cut short, an endless or gzip-bombed one (streamed, never built whole), a
+redirect, one dribbled out a byte at a time (body or status line and headers), a long silence,
+or a dropped connection. It also signs verdicts with any key and algorithm,
 so tests can play the vendor, a thief of its key id, and an algorithm-confusion attacker.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gzip
 import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +59,11 @@ class Reply:
     repeat_chunked: int = 0
     #: seconds between single bytes of the body (a slow drip)
     drip: float | None = None
+    #: seconds between single bytes of the status line and headers
+    drip_head: float | None = None
+    #: the body, made as it is sent (for bodies too large to build): sent chunked unless
+    #: ``declared_length`` is given
+    stream: Callable[[], Iterable[bytes]] | None = None
     #: seconds of silence before anything is sent
     delay: float = 0.0
     #: close the connection without answering
@@ -103,17 +109,36 @@ def hostile_vendor(answer: Answer | None = None) -> Iterator[HostileVendor]:
             if reply.drop:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            chunked = bool(reply.repeat_chunked) or (
+                reply.stream is not None and reply.declared_length is None
+            )
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
-            if reply.repeat_chunked:
+            if chunked:
                 self.send_header("Transfer-Encoding", "chunked")
             else:
                 length = len(reply.body) if reply.declared_length is None else reply.declared_length
                 self.send_header("Content-Length", str(length))
             self.send_header("Connection", "close")
-            self.end_headers()
-            if reply.repeat_chunked:
+            if reply.drip_head is not None:
+                head = b"".join(self._headers_buffer) + b"\r\n"
+                self._headers_buffer = []
+                for i in range(len(head)):
+                    self.wfile.write(head[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.drip_head)
+            else:
+                self.end_headers()
+            if reply.stream is not None:
+                for piece in reply.stream():
+                    self.wfile.write(
+                        f"{len(piece):x}\r\n".encode() + piece + b"\r\n" if chunked else piece
+                    )
+                    state.sent += len(piece)
+                if chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+            elif reply.repeat_chunked:
                 chunk = f"{len(reply.body):x}\r\n".encode() + reply.body + b"\r\n"
                 for _ in range(reply.repeat_chunked):
                     self.wfile.write(chunk)
@@ -177,6 +202,33 @@ def signed(
     return Reply(status=200, headers=dict(response.headers), body=body)
 
 
-def gzip_bomb(size: int) -> bytes:
-    """``size`` zero bytes, gzipped: a few KiB on the wire."""
-    return gzip.compress(b"\0" * size, compresslevel=9)
+def streamed_bomb(
+    size: int, *, coding: str = "gzip", block: int = 1024 * 1024
+) -> Callable[[], Iterator[bytes]]:
+    """``size`` zero bytes as one gzip (or zlib ``deflate``) stream, compressed as it is sent
+    (never built whole)."""
+    wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+
+    def pieces() -> Iterator[bytes]:
+        packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        zeros = b"\0" * block
+        for _ in range(size // block):
+            out = packer.compress(zeros)
+            if out:
+                yield out
+        yield packer.flush()
+
+    return pieces
+
+
+def streamed(
+    size: int, *, fill: bytes = b" ", block: int = 64 * 1024
+) -> Callable[[], Iterator[bytes]]:
+    """``size`` bytes of ``fill``, sent a block at a time (never built whole)."""
+
+    def pieces() -> Iterator[bytes]:
+        chunk = fill * block
+        for _ in range(size // block):
+            yield chunk
+
+    return pieces

@@ -142,19 +142,28 @@ def test_offline_rule_warns_then_locks_and_a_fresh_verdict_unlocks(
 ) -> None:
     clock = FixedClock(START)
     phone = make_phone(tmp_path, factory, clock)
-    notices: list[str] = []
-    phone.subscribe(lambda e: notices.append(e.detail) if e.kind == "notice" else None)
-    activated(phone, offline_lock_after=7 * DAY, offline_warning_before=2 * DAY)
+    warnings: list[str] = []
+    phone.subscribe(lambda e: warnings.append(e.detail) if e.kind == "warning" else None)
+    # The verdict outlives the rule, so only the offline rule is at work here.
+    activated(
+        phone,
+        offline_lock_after=7 * DAY,
+        offline_warning_before=2 * DAY,
+        expires_at=int(START) + 30 * DAY,
+    )
     clock.advance(5 * DAY - 1)
     phone.tick()
-    assert notices == [] and phone.state is DeviceState.ACTIVATED
+    assert warnings == [] and phone.warning is None and phone.state is DeviceState.ACTIVATED
     clock.advance(1)
     phone.tick()
     phone.tick()
-    assert len(notices) == 1 and "locks in 2.0 days" in notices[0]
+    # One warning event, and the warning stands (the status bar and home screen show it).
+    assert len(warnings) == 1 and "locks on 08 Sep 2021 12:00 UTC" in warnings[0]
+    assert phone.warning is not None and phone.warning.text == warnings[0]
     clock.advance(2 * DAY)
     phone.tick()
     assert phone.state is DeviceState.LOCKED and phone.lock_reason == "OFFLINE_TOO_LONG"
+    assert phone.warning is None  # the lock screen says it now
     assert phone.checkin_due() is not None
     attempt = phone.begin_activation()
     ok = verdict_for(phone, attempt, status="activated", reason="ACTIVATION_OK")

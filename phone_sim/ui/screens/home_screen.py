@@ -20,6 +20,7 @@ class HomeScreen(PhoneScreen):
         with Vertical(id="home"):
             yield Digits("", id="clock")
             yield Static("", id="date")
+            yield Static("", id="warning")
             with Grid(id="apps"):
                 yield Button("📞 Phone", id="app-phone")
                 yield Button("💳 SIM tray", id="app-sims")
@@ -39,6 +40,9 @@ class HomeScreen(PhoneScreen):
 
     def render_face(self) -> None:
         self._tick()
+        warning = self.query_one("#warning", Static)
+        warning.update("" if self.phone.warning is None else f"⚠ {self.phone.warning.text}")
+        warning.display = self.phone.warning is not None
         ident = self.phone.identity
         self.query_one("#about", Static).update(
             f"[b]{ident.model}[/b] · {ident.market_name}\n"

@@ -1,0 +1,42 @@
+"""What the phone tells the vendor about itself: the activation request its state makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from phone_sim.protocol.messages import ActivationRequest, DeviceReport, SimReport
+
+from .events import SlotView
+from .identity import DeviceIdentity
+
+
+def activation_request(
+    identity: DeviceIdentity, slots: Iterable[SlotView], certificates: list[str], nonce: str
+) -> ActivationRequest:
+    """The request body: the device as certified, each occupied slot as it is now, the chain."""
+    sims = [
+        SimReport(
+            slot=view.slot,
+            iccid=view.sim.iccid,
+            home_mcc=view.sim.home_mcc,
+            home_mnc=view.sim.home_mnc,
+            serving_mcc=None if view.serving is None else view.serving.mcc,
+            serving_mnc=None if view.serving is None else view.serving.mnc,
+            roaming=view.roaming,
+        )
+        for view in slots
+        if view.sim is not None
+    ]
+    return ActivationRequest(
+        device=DeviceReport(
+            serial=identity.serial,
+            imeis=list(identity.imeis),
+            model=identity.model,
+            market=identity.market,
+            firmware=identity.firmware,
+            bootloader_unlocked=identity.bootloader_unlocked,
+        ),
+        sims=sims,
+        nonce=nonce,
+        certificates=certificates,
+    )
