@@ -29,8 +29,6 @@ from phone_sim.protocol.signing import (
     verify_verdict_response,
 )
 
-ACTIVATION_PATH = "/v1/activation"
-CHECKIN_PATH = "/v1/checkin"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -81,7 +79,7 @@ class VendorClient:
 
     def send(self, attempt: ActivationAttempt) -> Exchange:
         """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
-        url = self.base_url + (CHECKIN_PATH if attempt.kind == "checkin" else ACTIVATION_PATH)
+        url = self.base_url + attempt.kind.path
         body = attempt.request.encode()
         auth = DeviceSignatureAuth(self.device_key, self.device_serial, self.clock, attempt.nonce)
         prepared = requests.Request(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.messages import Verdict
 
 
@@ -15,7 +16,7 @@ class Exchange:
     verdict; the phone still checks its contents before acting on it.
     """
 
-    kind: str
+    kind: ContactKind
     url: str
     request_headers: dict[str, str]
     request_body: bytes

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.contact import ContactKind
+from phone_sim.protocol.errors import VerdictRejected
 from phone_sim.protocol.messages import (
     ActivationRequest,
     DeviceReport,
@@ -23,13 +25,20 @@ from phone_sim.protocol.messages import (
 )
 
 from .errors import SlotError, TransitionRefused
-from .events import ActivationAttempt, CallResult, PhoneEvent, SlotView, VerdictOutcome
+from .events import (
+    ActivationAttempt,
+    CallResult,
+    EventKind,
+    PhoneEvent,
+    SlotView,
+    VerdictOutcome,
+)
 from .exchange import Exchange
 from .identity import DeviceIdentity
 from .offline import OFFLINE_REASON, offline_step
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
-from .state import ALLOWED, RADIO_ON, Activation, DeviceState
+from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
 from .verdicts import verdict_problem
 
@@ -85,7 +94,7 @@ class Phone:
     def subscribe(self, listener: Callable[[PhoneEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def _emit(self, kind: str, detail: str) -> None:
+    def _emit(self, kind: EventKind, detail: str) -> None:
         event = PhoneEvent(kind, detail)
         for listener in list(self._listeners):
             listener(event)
@@ -120,22 +129,22 @@ class Phone:
 
     # --- power -------------------------------------------------------------------------
 
-    def _require(self, action: str) -> None:
+    def _require(self, action: Action) -> None:
         if self.state not in ALLOWED[action]:
             raise TransitionRefused(action, self.state)
 
     def _enter(self, state: DeviceState) -> None:
         if state is not self.state:
             self.state = state
-            self._emit("state", state.value)
+            self._emit(EventKind.STATE, state.value)
 
     def power_on(self) -> None:
-        self._require("power on")
+        self._require(Action.POWER_ON)
         self._enter(DeviceState.BOOTING)
 
     def finish_boot(self) -> None:
         """Boot completes into the remembered activation state: a locked phone boots locked."""
-        self._require("finish booting")
+        self._require(Action.FINISH_BOOT)
         self._enter(
             {
                 Activation.NONE: DeviceState.SETUP,
@@ -146,33 +155,33 @@ class Phone:
         self._want_checkin("reboot")
 
     def power_off(self) -> None:
-        self._require("power off")
+        self._require(Action.POWER_OFF)
         # An answer that arrives after power-off belongs to a request this boot no longer knows.
         self.pending = None
         self.active_call = None
         self._enter(DeviceState.OFF)
 
     def reboot(self) -> None:
-        self._require("reboot")
+        self._require(Action.REBOOT)
         self.power_off()
         self.power_on()
 
     def factory_reset(self) -> None:
         """Wipe the phone's data (not its identity, not the vendor's record) and reboot into setup."""
-        self._require("factory reset")
+        self._require(Action.FACTORY_RESET)
         if self.storage is not None:
             self.storage.wipe_state()
         self.persisted = PersistedState()
         self.schedule.reset()
         self.last_error = None
         self._offline_warned = False
-        self._emit("notice", "Factory reset: all data erased")
+        self._emit(EventKind.NOTICE, "Factory reset: all data erased")
         self.reboot()
 
     def choose_language(self, language: str) -> None:
-        self._require("choose a language")
+        self._require(Action.CHOOSE_LANGUAGE)
         self._save(replace(self.persisted, language=language))
-        self._emit("language", language)
+        self._emit(EventKind.LANGUAGE, language)
 
     # --- SIM tray ----------------------------------------------------------------------
 
@@ -186,7 +195,7 @@ class Phone:
             raise SlotError(f"slot {slot} already holds {self._sims[slot].label}")  # type: ignore[union-attr]
         self._sims[slot] = sim
         self._roaming_on[slot] = None
-        self._emit("sim", f"SIM {slot}: {sim.label} inserted")
+        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} inserted")
         self._want_checkin("SIM change")
 
     def remove_sim(self, slot: int) -> Sim:
@@ -196,7 +205,7 @@ class Phone:
             raise SlotError(f"slot {slot} is empty")
         self._sims[slot] = None
         self._roaming_on[slot] = None
-        self._emit("sim", f"SIM {slot}: {sim.label} removed")
+        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} removed")
         self._want_checkin("SIM change")
         return sim
 
@@ -210,7 +219,7 @@ class Phone:
     def swap_sims(self) -> None:
         self._sims[1], self._sims[2] = self._sims[2], self._sims[1]
         self._roaming_on[1], self._roaming_on[2] = self._roaming_on[2], self._roaming_on[1]
-        self._emit("sim", "SIM slots swapped")
+        self._emit(EventKind.SIM, "SIM slots swapped")
         self._want_checkin("SIM change")
 
     def roam(self, slot: int, network: Network | None) -> None:
@@ -219,13 +228,13 @@ class Phone:
             raise SlotError(f"slot {slot} is empty")
         self._roaming_on[slot] = network
         where = "home network" if network is None else network.name
-        self._emit("network", f"SIM {slot} on {where}")
+        self._emit(EventKind.NETWORK, f"SIM {slot} on {where}")
         self._want_checkin("network change")
 
     def set_airplane(self, on: bool) -> None:
         was = self.airplane
         self.airplane = on
-        self._emit("network", "airplane mode on" if on else "airplane mode off")
+        self._emit(EventKind.NETWORK, "airplane mode on" if on else "airplane mode off")
         if was and not on:
             self._want_checkin("network regained")
 
@@ -268,19 +277,21 @@ class Phone:
 
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
-        self._require("request activation")
+        self._require(Action.REQUEST_ACTIVATION)
         if self.identity.custom_rom:
             raise TransitionRefused(
-                "request activation", self.state, "a custom ROM has no vendor activation client"
+                Action.REQUEST_ACTIVATION,
+                self.state,
+                "a custom ROM has no vendor activation client",
             )
-        kind = "activation" if self.state is DeviceState.SETUP else "checkin"
+        kind = ContactKind.ACTIVATION if self.state is DeviceState.SETUP else ContactKind.CHECKIN
         nonce = self._new_nonce()
         attempt = ActivationAttempt(kind, nonce, self.build_request(nonce), self.clock.now())
         self.pending = attempt
         self.last_error = None
         if self.state is DeviceState.SETUP:
             self._enter(DeviceState.ACTIVATING)
-        self._emit("activation", f"{kind} request sent")
+        self._emit(EventKind.ACTIVATION, f"{kind} request sent")
         return attempt
 
     def complete_activation(self, attempt: ActivationAttempt, exchange: Exchange) -> VerdictOutcome:
@@ -296,7 +307,7 @@ class Phone:
             verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
         )
         if problem is not None:
-            return self._refuse(f"verdict rejected: {problem}", code="verdict_rejected")
+            return self._refuse(f"verdict rejected: {problem}", code=VerdictRejected.code)
         locked = verdict.status is VerdictStatus.LOCKED
         stored = StoredVerdict(
             exchange.status or 0, dict(exchange.response_headers), exchange.response_body.decode()
@@ -319,9 +330,9 @@ class Phone:
         released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
-        self._emit("verdict", f"{verdict.status.value} ({verdict.reason})")
+        self._emit(EventKind.VERDICT, f"{verdict.status.value} ({verdict.reason})")
         if released:
-            self._emit("notice", verdict.message or "This device has been unlocked.")
+            self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
     def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
@@ -330,7 +341,7 @@ class Phone:
             self.schedule.failed(self.clock.now(), why)
         if self.state is DeviceState.ACTIVATING:
             self._enter(DeviceState.SETUP)
-        self._emit("error", self.last_error + (f" [{code}]" if code else ""))
+        self._emit(EventKind.ERROR, self.last_error + (f" [{code}]" if code else ""))
         return VerdictOutcome(False, why)
 
     def _save(self, state: PersistedState) -> None:
@@ -382,13 +393,15 @@ class Phone:
             self._want_checkin("offline lock")
         elif not self._offline_warned:
             self._offline_warned = True
-            self._emit("notice", step.text)
+            self._emit(EventKind.NOTICE, step.text)
 
     def finish_setup_without_vendor(self) -> None:
         """A custom ROM ends setup without asking anyone: there is no vendor client to ask."""
-        self._require("finish setup")
+        self._require(Action.FINISH_SETUP)
         if not self.identity.custom_rom:
-            raise TransitionRefused("finish setup", self.state, "stock firmware must be activated")
+            raise TransitionRefused(
+                Action.FINISH_SETUP, self.state, "stock firmware must be activated"
+            )
         self._save(
             replace(
                 self.persisted,
@@ -407,22 +420,22 @@ class Phone:
     def dial(self, number: str) -> CallResult:
         """Place a call. A locked or unactivated phone still calls emergency numbers."""
         number = number.strip()
-        self._require("dial")
+        self._require(Action.DIAL)
         if not number:
             return CallResult(False, number, "enter a number")
         if self.is_emergency_number(number):
             self.active_call = number
-            self._emit("call", f"emergency call {number}")
+            self._emit(EventKind.CALL, f"emergency call {number}")
             return CallResult(True, number, f"Emergency call {number}")
         if self.state is not DeviceState.ACTIVATED:
             return CallResult(False, number, "Only emergency calls are possible")
         if not any(v.serving is not None for v in self.slots):
             return CallResult(False, number, "No network")
         self.active_call = number
-        self._emit("call", f"calling {number}")
+        self._emit(EventKind.CALL, f"calling {number}")
         return CallResult(True, number, f"Calling {number}")
 
     def hang_up(self) -> None:
         if self.active_call is not None:
-            self._emit("call", f"call {self.active_call} ended")
+            self._emit(EventKind.CALL, f"call {self.active_call} ended")
         self.active_call = None

@@ -8,7 +8,7 @@ the reason: a broken state file is reported, never silently replaced by a fresh 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ class PersistedState:
     #: the vendor's offline rule from that verdict, in seconds (None: no rule)
     offline_lock_after: int | None = None
     offline_warning_before: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def with_nonce(self, nonce: str) -> PersistedState:
         return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
@@ -71,7 +70,6 @@ class PersistedState:
                 "verdict_at": self.verdict_at,
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
-                "extra": self.extra,
             },
             indent=2,
             sort_keys=True,
@@ -105,7 +103,6 @@ class PersistedState:
             offline_warning_before=_optional_int(
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
-            extra=dict(data.get("extra", {})),
         )
 
 

@@ -33,13 +33,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.device.phone import Phone
 from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
+from phone_sim.protocol.contact import ContactKind
 from server_stub.runtime.usage import peak_rss_kib
 
 from .errors import FleetError
 from .identities import IdentitySource
 from .mix import SimChoice
 from .report import Phase, Progress
-from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
+from .rounds import Exchanger, Finish, FleetDevice, LocalRounds
 
 if TYPE_CHECKING:  # the phones' processes import this module: not the server's stack
     from .server import FleetServer
@@ -196,7 +197,7 @@ class PhoneProcesses:
             self.close()
             raise
 
-    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
+    def run(self, phase: Phase, kind: ContactKind, advanced: int, moved: bool) -> None:
         for index in range(self.processes * _COUNTERS):
             self._counters[index] = 0
         started = time.monotonic()

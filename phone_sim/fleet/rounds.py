@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -21,6 +20,7 @@ from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.contact import ContactKind
 from server_stub.runtime.usage import peak_rss_kib
 
 from .identities import DeviceKit
@@ -29,7 +29,6 @@ from .report import Phase, Progress
 
 #: (seconds, error code or None, verdict reason or None); None: the device sent nothing
 Result = tuple[float, str | None, str | None] | None
-RoundKind = Literal["activation", "check-in"]
 
 
 @dataclass
@@ -153,8 +152,10 @@ def run_round(
     progress.finish()
 
 
-def step_for(kind: RoundKind, exchange: Exchanger, clock_moved: bool) -> Step:
-    return _activate(exchange) if kind == "activation" else _check_in(exchange, clock_moved)
+def step_for(kind: ContactKind, exchange: Exchanger, clock_moved: bool) -> Step:
+    return (
+        _activate(exchange) if kind is ContactKind.ACTIVATION else _check_in(exchange, clock_moved)
+    )
 
 
 class LocalRounds:
@@ -176,7 +177,7 @@ class LocalRounds:
         self.devices, self.exchange, self.clock = devices, exchange, clock
         self.concurrency, self.progress = concurrency, progress
 
-    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
+    def run(self, phase: Phase, kind: ContactKind, advanced: int, moved: bool) -> None:
         if advanced and self.clock is not None:
             self.clock.advance(advanced)
         step = step_for(kind, self.exchange, moved)

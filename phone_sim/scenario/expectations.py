@@ -10,12 +10,12 @@ import re
 from typing import Any, NamedTuple
 
 from phone_sim.device.phone import Phone
+from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
 from .errors import DriverError, ExpectationFailed
-from .screens import screen_for
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
 UNKNOWN_TO_VENDOR = "unknown"

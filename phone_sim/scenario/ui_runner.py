@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from phone_sim.device.screens import screen_for
 from phone_sim.scenario.driver import PhoneDriver, RemoteServer
 from phone_sim.scenario.model import Scenario
 from phone_sim.scenario.runner import (
@@ -26,7 +27,6 @@ from phone_sim.scenario.runner import (
     step_lines,
     summary_line,
 )
-from phone_sim.scenario.screens import screen_for
 from phone_sim.ui.app import SCREEN_CLASSES, Pace, PhoneApp, make_app
 
 SIZE = (100, 42)

@@ -21,8 +21,8 @@ from textual.worker import Worker, WorkerState
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import ActivationAttempt, PhoneEvent
+from phone_sim.device.screens import screen_for
 from phone_sim.device.state import Activation, DeviceState
-from phone_sim.scenario.screens import screen_for
 from phone_sim.simulation import Simulation
 from phone_sim.ui.messages import PhoneChanged, VendorAnswered
 from phone_sim.ui.recorder import Recorder
@@ -36,7 +36,7 @@ from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 
-#: the screen class for each screen name of :mod:`phone_sim.scenario.screens`
+#: the screen class for each screen name of :mod:`phone_sim.device.screens`
 SCREEN_CLASSES: dict[str, type[PhoneScreen]] = {
     "off": OffScreen,
     "boot": BootScreen,
@@ -54,14 +54,13 @@ class Pace:
     unlocked_warning: float = 2.5
     logo: float = 1.0
     starting: float = 0.8
-    setup_step: float = 0.6
     #: how often the phone's heartbeat runs (check-ins, offline rule, fast-forward steps)
     tick: float = 0.25
 
     @classmethod
     def instant(cls) -> Pace:
         """For tests: every step takes a blink."""
-        return cls(0.01, 0.01, 0.01, 0.01, 0.01, 0.02)
+        return cls(0.01, 0.01, 0.01, 0.01, 0.02)
 
 
 class PhoneApp(App[None]):
