@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     VERDICT = "verdict"
     ERROR = "error"
     CALL = "call"
+    CLOCK = "clock"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,14 @@ class ActivationAttempt:
     kind: ContactKind
     nonce: str
     request: ActivationRequest
+    started_at: float
+
+
+@dataclass(frozen=True)
+class TimeAttempt:
+    """A request for the vendor's signed time, in flight."""
+
+    nonce: str
     started_at: float
 
 

@@ -4,7 +4,9 @@ Pure Python and synchronous. Drivers (the TUI, scenarios, tests) call its method
 round trips happen outside it: ``begin_activation`` builds the request, the driver sends it
 with the vendor client, ``complete_activation`` judges the answer. Nothing here trusts the
 network: a verdict changes state only if it is for this phone, answers the request in flight,
-is newer than anything accepted before and has not expired.
+is newer than anything accepted before and has not expired. The phone's clock is set the same
+way, only from the vendor's signed time (``begin_time_sync`` / ``complete_time_sync``; see
+:mod:`phone_sim.device.clock`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from phone_sim.protocol.messages import (
     VerdictStatus,
 )
 
+from .clock import DeviceClock
 from .errors import SlotError, TransitionRefused
 from .events import (
     ActivationAttempt,
@@ -31,6 +34,7 @@ from .events import (
     EventKind,
     PhoneEvent,
     SlotView,
+    TimeAttempt,
     VerdictOutcome,
 )
 from .exchange import Exchange
@@ -42,7 +46,15 @@ from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
 from .verdicts import verdict_problem
 
-__all__ = ["ActivationAttempt", "CallResult", "Phone", "PhoneEvent", "SlotView", "VerdictOutcome"]
+__all__ = [
+    "ActivationAttempt",
+    "CallResult",
+    "Phone",
+    "PhoneEvent",
+    "SlotView",
+    "TimeAttempt",
+    "VerdictOutcome",
+]
 
 SLOTS = (1, 2)
 EMERGENCY_ALWAYS = frozenset({"112", "911"})
@@ -61,13 +73,24 @@ class Phone:
         clock: Clock,
         storage: DeviceStorage | None = None,
         rng: random.Random | None = None,
+        exchange_memory: int = EXCHANGE_MEMORY,
     ) -> None:
         self.identity = identity
         self.certificates = list(certificates)
-        self.clock = clock
         self.storage = storage
         self._rng = rng or random.SystemRandom()
         self.persisted = storage.load_state() if storage is not None else PersistedState()
+        #: the phone's clock; a plain clock given here is the world's own (same process)
+        self.clock = (
+            clock
+            if isinstance(clock, DeviceClock)
+            else DeviceClock(clock, shared=True, floor=self.persisted.time_floor or 0.0)
+        )
+        #: how many exchanges the inspector keeps (a fleet keeps none)
+        self.exchange_memory = exchange_memory
+        self.time_pending: TimeAttempt | None = None
+        #: why the phone should ask the vendor's time now (None: it need not)
+        self._time_wanted: str | None = None if self.clock.shared else "boot"
         self.state = DeviceState.OFF
         self._sims: dict[int, Sim | None] = dict.fromkeys(SLOTS)
         self._roaming_on: dict[int, Network | None] = dict.fromkeys(SLOTS)
@@ -88,6 +111,11 @@ class Phone:
         return cls(
             storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng
         )
+
+    @property
+    def next_checkin_at(self) -> float | None:
+        """When the next scheduled (or retried) check-in falls due, on the phone's clock."""
+        return self.schedule.next_at
 
     # --- observation -------------------------------------------------------------------
 
@@ -152,12 +180,15 @@ class Phone:
                 Activation.LOCKED: DeviceState.LOCKED,
             }[self.activation]
         )
+        if not self.clock.shared:
+            self._time_wanted = "boot"  # a phone sets its clock from its vendor as it starts
         self._want_checkin("reboot")
 
     def power_off(self) -> None:
         self._require(Action.POWER_OFF)
         # An answer that arrives after power-off belongs to a request this boot no longer knows.
         self.pending = None
+        self.time_pending = None
         self.active_call = None
         self._enter(DeviceState.OFF)
 
@@ -171,7 +202,9 @@ class Phone:
         self._require(Action.FACTORY_RESET)
         if self.storage is not None:
             self.storage.wipe_state()
-        self.persisted = PersistedState()
+        # The clock is hardware: a reset does not let it go back past a signed time seen.
+        # (kept in memory here; written with the next state the phone saves).
+        self.persisted = PersistedState(time_floor=self.persisted.time_floor)
         self.schedule.reset()
         self.last_error = None
         self._offline_warned = False
@@ -296,12 +329,16 @@ class Phone:
 
     def complete_activation(self, attempt: ActivationAttempt, exchange: Exchange) -> VerdictOutcome:
         """Judge the vendor's answer to ``attempt`` and act on it only if every check passes."""
-        self.exchanges = [*self.exchanges, exchange][-EXCHANGE_MEMORY:]
+        self._remember(exchange)
         if self.pending is None or attempt is not self.pending:
             return self._refuse("answer to a request this phone is no longer waiting for")
         self.pending = None
         verdict = exchange.verdict
         if verdict is None:
+            if exchange.server_code == "signature_stale":
+                # The vendor's clock and the phone's disagree (time moved elsewhere): ask its
+                # signed time before asking again.
+                self._time_wanted = "the vendor called the request stale"
             return self._refuse(exchange.error or "no answer", code=exchange.error_code)
         problem = verdict_problem(
             verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
@@ -312,6 +349,9 @@ class Phone:
         stored = StoredVerdict(
             exchange.status or 0, dict(exchange.response_headers), exchange.response_body.decode()
         )
+        # A verified verdict says the vendor's time had reached its issue time: a clock behind
+        # it catches up (a verdict may come late, so it never sets one back).
+        self.clock.set(verdict.issued_at, forward_only=True)
         self._save(
             replace(
                 self.persisted.with_nonce(verdict.nonce),
@@ -323,6 +363,7 @@ class Phone:
                 verdict_at=self.clock.now(),
                 offline_lock_after=verdict.offline_lock_after,
                 offline_warning_before=verdict.offline_warning_before,
+                time_floor=self.clock.floor,
             )
         )
         self._offline_warned = False
@@ -343,6 +384,62 @@ class Phone:
             self._enter(DeviceState.SETUP)
         self._emit(EventKind.ERROR, self.last_error + (f" [{code}]" if code else ""))
         return VerdictOutcome(False, why)
+
+    def _remember(self, exchange: Exchange) -> None:
+        if self.exchange_memory:
+            self.exchanges = [*self.exchanges, exchange][-self.exchange_memory :]
+
+    # --- the vendor's time -------------------------------------------------------------
+
+    def time_sync_due(self) -> str | None:
+        """Why the phone should ask the vendor's signed time now, or None.
+
+        At boot when its clock is its own (its vendor is elsewhere), and whenever the vendor
+        called a request stale. Never while the phone is off or a request is in flight.
+        """
+        if (
+            self._time_wanted is None
+            or self.identity.custom_rom
+            or self.state not in RADIO_ON
+            or self.time_pending is not None
+            or self.pending is not None
+        ):
+            return None
+        return self._time_wanted
+
+    def want_time(self, reason: str) -> None:
+        """Ask the vendor's time at the next chance (a clock of its own only: a phone reading
+        the world's clock directly has nothing to set)."""
+        if not self.clock.shared:
+            self._time_wanted = reason
+
+    def begin_time_sync(self) -> TimeAttempt:
+        """Start asking the vendor's time: a fresh nonce the answer must carry."""
+        attempt = TimeAttempt(self._new_nonce(), self.clock.now())
+        self.time_pending = attempt
+        return attempt
+
+    def complete_time_sync(self, attempt: TimeAttempt, exchange: Exchange) -> VerdictOutcome:
+        """Set the clock from a signed answer to ``attempt``; anything else changes nothing."""
+        self._remember(exchange)
+        if self.time_pending is None or attempt is not self.time_pending:
+            return VerdictOutcome(False, "a time answer this phone is no longer waiting for")
+        self.time_pending = None
+        answer = exchange.time
+        if answer is None:
+            return VerdictOutcome(False, exchange.error or "no answer")
+        if answer.nonce != attempt.nonce:
+            return VerdictOutcome(False, "time answer for another request (nonce)")
+        if not self.clock.set(answer.now, speed=answer.speed):
+            return VerdictOutcome(False, "vendor time earlier than a signed time already seen")
+        self._time_wanted = None
+        if self.persisted.time_floor != self.clock.floor:
+            self._save(replace(self.persisted, time_floor=self.clock.floor))
+        if self.schedule.failures and self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+            # A check-in refused for its time can go again at once, on the corrected clock.
+            self.retry()
+        self._emit(EventKind.CLOCK, f"clock set from the vendor's signed time ({answer.now})")
+        return VerdictOutcome(True, f"clock set to the vendor's time ({answer.mode.value})")
 
     def _save(self, state: PersistedState) -> None:
         if self.storage is not None:

@@ -52,6 +52,8 @@ class PersistedState:
     #: the vendor's offline rule from that verdict, in seconds (None: no rule)
     offline_lock_after: int | None = None
     offline_warning_before: int | None = None
+    #: the last signed vendor time the phone saw: its clock never goes back past it
+    time_floor: float | None = None
 
     def with_nonce(self, nonce: str) -> PersistedState:
         return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
@@ -70,6 +72,7 @@ class PersistedState:
                 "verdict_at": self.verdict_at,
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
+                "time_floor": self.time_floor,
             },
             indent=2,
             sort_keys=True,
@@ -103,6 +106,7 @@ class PersistedState:
             offline_warning_before=_optional_int(
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
+            time_floor=_optional_number(data.get("time_floor"), "time_floor"),
         )
 
 

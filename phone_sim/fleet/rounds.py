@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
-from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.protocol.contact import ContactKind
 from server_stub.runtime.usage import peak_rss_kib
 
@@ -75,7 +74,6 @@ class Exchanger:
         exchange = client.send(attempt)
         outcome = phone.complete_activation(attempt, exchange)
         elapsed = time.perf_counter() - started
-        phone.exchanges = []  # the inspector's history: nobody looks at it in a fleet
         if outcome.verdict is None:
             return elapsed, exchange.error_code or "verdict_rejected", None
         return elapsed, None, outcome.verdict.reason
@@ -159,12 +157,7 @@ def step_for(kind: ContactKind, exchange: Exchanger, clock_moved: bool) -> Step:
 
 
 class LocalRounds:
-    """The phones in this process.
-
-    They share one clock. In the process that runs the server's clock object (``runner.py``),
-    moving the server's time moves theirs; phones in a process of their own have a copy, and
-    ``clock`` is it, moved by ``advanced`` seconds before the round.
-    """
+    """The phones in this process, all on the world's clock (the parent moves it)."""
 
     def __init__(
         self,
@@ -172,14 +165,11 @@ class LocalRounds:
         exchange: Exchanger,
         concurrency: int,
         progress: Progress,
-        clock: SimulatedClock | None = None,
     ) -> None:
-        self.devices, self.exchange, self.clock = devices, exchange, clock
+        self.devices, self.exchange = devices, exchange
         self.concurrency, self.progress = concurrency, progress
 
-    def run(self, phase: Phase, kind: ContactKind, advanced: int, moved: bool) -> None:
-        if advanced and self.clock is not None:
-            self.clock.advance(advanced)
+    def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
         step = step_for(kind, self.exchange, moved)
         run_round(phase, self.devices, step, self.concurrency, self.progress)
 
