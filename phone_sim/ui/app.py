@@ -207,7 +207,12 @@ class PhoneApp(App[None]):
     def tick(self) -> None:
         """Offline rules, due time syncs and check-ins of every phone, and fast-forwarding."""
         for world_phone in self.world:
-            world_phone.phone.tick()
+            phone = world_phone.phone
+            if phone.state is DeviceState.BOOTING and world_phone.name != self.current_name:
+                # Only the phone in view shows its boot screen; the others finish booting
+                # with nobody watching.
+                phone.finish_boot()
+            phone.tick()
         if any(p.phone.pending or p.phone.time_pending for p in self.world):
             return  # time waits for the answers, so a fast-forward cannot skip past them
         if any([self._start_due(p) for p in self.world]):
