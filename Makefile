@@ -24,9 +24,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/phone-sim --data $(DATA)
 
-## Run the vendor server on its own.
+## Run the vendor server on its own: a simulated world of its own (not make run's), at the story's
+## start the first time and where it was left after that; `phone-sim --data $(DATA)/standalone
+## --server http://127.0.0.1:8421` joins it.
 serve-vendor: $(STAMP)
-	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/vendor --init-factory
+	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/standalone/vendor --init-factory --clock simulated
 
 ## Everything CI checks.
 test: check

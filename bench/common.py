@@ -22,9 +22,8 @@ from phone_sim.device.sims import Sim, carrier
 from phone_sim.fleet.identities import DeviceKit, FleetFactory
 from phone_sim.fleet.report import percentile
 from phone_sim.fleet.server import ChildServer
-from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.clock import STORY_START, Clock
 from phone_sim.protocol.identity import Factory
-from phone_sim.simulation import STORY_START
 
 #: where benchmarks keep their factory, identity cache and seeded stores between runs
 BENCH_DATA = Path(os.environ.get("PHONE_SIM_BENCH_DATA", ".phone-sim-data/bench"))
@@ -125,7 +124,7 @@ def bench_server(
 
 
 def new_phone(kit: DeviceKit, server: Target, carrier_name: str = "Telekom") -> Phone:
-    phone = Phone(kit.identity, kit.certificates, clock=server.clock)
+    phone = Phone(kit.identity, kit.certificates, clock=server.clock, exchange_memory=0)
     phone.power_on()
     phone.finish_boot()
     phone.insert_sim(1, Sim.of(carrier(carrier_name)))
@@ -145,7 +144,6 @@ def round_trip(
     elapsed = time.perf_counter() - started
     if not outcome.accepted:
         raise RuntimeError(f"the benchmark's request failed: {outcome.detail}")
-    phone.exchanges = []
     return elapsed
 
 

@@ -88,7 +88,9 @@ class Device(User):
         self.kit = kit_from_entry(entry, setup["factory"], mix.model, mix.market)
         choices, weights = zip(*mix.weights, strict=True)
         self.sim = random.choices(choices, weights)[0]
-        self.phone = Phone(self.kit.identity, self.kit.certificates, clock=SystemClock())
+        self.phone = Phone(
+            self.kit.identity, self.kit.certificates, clock=SystemClock(), exchange_memory=0
+        )
         self.http = requests.Session()
         self.http.trust_env = False
         self.client_ = VendorClient(
@@ -119,7 +121,6 @@ class Device(User):
         attempt = self.phone.begin_activation()
         exchange = self.client_.send(attempt)
         outcome = self.phone.complete_activation(attempt, exchange)
-        self.phone.exchanges = []
         error = None
         if outcome.verdict is None:
             error = RuntimeError(exchange.error_code or "verdict_rejected")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 
 from phone_sim.protocol.chain_cache import VerifiedChains
+from phone_sim.protocol.clock import STORY_START
 from phone_sim.protocol.identity import FactoryTrust, chain_from_wire
 from phone_sim.protocol.signing import (
     JSON,
@@ -23,7 +24,6 @@ from phone_sim.protocol.signing import (
     _verify,
     sign_request,
 )
-from phone_sim.simulation import STORY_START
 
 from . import legacy, throughput
 from .common import (

@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.clock import STORY_START, FixedClock
 from phone_sim.protocol.identity import Factory
-from phone_sim.simulation import STORY_START
 from server_stub.runtime.processes import can_share_port
 
 from .common import BENCH_DATA, report

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from phone_sim.client.vendor_client import ACTIVATION_PATH
 from phone_sim.fleet.server import ChildServer, can_share_port
+from phone_sim.protocol.contact import ACTIVATION_PATH
 from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 
 from . import loadgen

@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 from phone_sim.device.catalogue import MARKETS, MODELS
-from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
 from phone_sim.factory_cli import add_factory_commands, run_factory_command
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
-from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
+from phone_sim.world.errors import LaunchError
 from server_stub.runtime.pipes import quiet_on_broken_pipe
 
 
@@ -22,9 +21,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="A MIUI-style phone that activates against a vendor server, and locks when refused.",
     )
     parser.add_argument("--data", type=Path, default=Path(".phone-sim-data"), help="data directory")
-    parser.add_argument("--server", help="vendor server URL (default: embedded on 127.0.0.1)")
     parser.add_argument(
-        "--vendor-key", type=Path, help="vendor public key PEM the firmware pins (with --server)"
+        "--server",
+        help="join the vendor server at this URL (default: one embedded on 127.0.0.1). Its "
+        "public key, admin token and factory are taken from DATA/vendor and DATA/factory when "
+        "there (the layout `make serve-vendor` writes), else from the options below",
+    )
+    parser.add_argument(
+        "--vendor-key",
+        type=Path,
+        help="with --server: the vendor public key PEM phones pin (default DATA/vendor/vendor.pub)",
+    )
+    parser.add_argument(
+        "--admin-token-file",
+        type=Path,
+        help="with --server: the vendor's admin token, for the console and for moving time "
+        "(default DATA/vendor/admin.token when present)",
+    )
+    parser.add_argument(
+        "--factory",
+        type=Path,
+        help="with --server: the factory CA the vendor trusts (default DATA/factory)",
     )
     parser.add_argument(
         "--model", default="Redmi Note 9", choices=sorted(MODELS), help="for a new phone"
@@ -42,17 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--new-phone", action="store_true", help="replace the phone in the data dir"
     )
     parser.add_argument(
-        "--admin-token-file",
-        type=Path,
-        help="the vendor's admin token (with --server), for the vendor console",
+        "--phones",
+        type=int,
+        default=1,
+        metavar="N",
+        help="how many phones the world shows (n switches between them; more join from the "
+        "command palette); each keeps its own data directory",
     )
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="simulated seconds per real second"
+        "--speed",
+        type=int,
+        help="with the embedded vendor: simulated seconds per real second, a whole number "
+        "(default: where the world was left, else 1)",
     )
     parser.add_argument(
         "--start",
         type=float,
-        help="simulated start, Unix seconds (default: where the data dir was left, else 1 Sep 2021)",
+        help="a new world's simulated start, Unix seconds (default 1 Sep 2021); a world with "
+        "history resumes its own time and refuses an earlier start",
     )
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
     sub = parser.add_subparsers(dest="command")
@@ -87,51 +111,35 @@ def main(argv: list[str] | None = None) -> int:
         return run_fleet_command(args)
     if args.command == "factory":
         return run_factory_command(args)
-    if args.server and not args.vendor_key:
-        print(
-            "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
-        )
-        return 2
-    admin_token = None
-    if args.admin_token_file:
-        try:
-            admin_token = args.admin_token_file.read_text().strip()
-        except OSError as exc:
-            print(
-                f"phone-sim: cannot read {args.admin_token_file}: {exc.strerror}", file=sys.stderr
-            )
-            return 2
     # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
     # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
-    from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
+    from phone_sim.world.launch import WorldOptions, launch
 
-    spec = PhoneSpec(
+    options = WorldOptions(
+        data=args.data,
+        server=args.server,
+        vendor_key=args.vendor_key,
+        admin_token_file=args.admin_token_file,
+        factory=args.factory,
         model=args.model,
         market=args.market,
-        bootloader_unlocked=args.unlocked or args.custom_rom,
+        unlocked=args.unlocked,
         custom_rom=args.custom_rom,
+        new_phone=args.new_phone,
+        phones=args.phones,
+        speed=args.speed,
+        start=args.start,
+        seed=args.seed,
     )
     try:
-        sim = open_simulation(
-            args.data,
-            spec=spec,
-            server_url=args.server,
-            vendor_key=args.vendor_key,
-            clock=SimulatedClock(
-                args.start if args.start is not None else load_clock(args.data) or STORY_START,
-                speed=args.speed,
-            ),
-            new_phone=args.new_phone,
-            seed=args.seed,
-            admin_token=admin_token,
-        )
-    except PhoneError as exc:
+        world = launch(options)
+    except LaunchError as exc:
         print(f"phone-sim: {exc}", file=sys.stderr)
         return 2
     from phone_sim.ui.app import make_app  # Textual loads only for the UI
 
-    with sim:
-        make_app(sim).run()
+    with world:
+        make_app(world).run()
     return 0
 
 

@@ -1,17 +1,22 @@
-"""pytest plugin (entry point ``phone_sim``): a vendor server, phones and scenarios as fixtures.
+"""pytest plugin (entry point ``phone_sim``): worlds, vendors, phones and scenarios as fixtures.
 
 Installed with phone-sim, so any test can ask for::
 
-    vendor_server   a real vendor server on loopback (temp data dir, clock fixed at
+    world           a world of its own: world.phone("alice", model=..., market=...) gives a
+                    phone (the same verbs as scenario steps); world.advance(days=3) moves the
+                    world's time, every phone checking in on the way; world.vendor acts as the
+                    vendor (release_all, policy_change, lock, release, server_down, ...)
+    phone           a PhoneDriver: a new Redmi Note 9 (Global), off, in a world of its own
+    make_phone      make_phone(model=, market=, bootloader=, custom_rom=, policy=, seed=, start=,
+                    server=) for other phones, each in its own world unless ``server`` is given
+                    (a ``vendor_server``, or a RemoteServer): phones on one server share its time
+    vendor_server   a real vendor server on loopback (temp data dir, simulated clock standing at
                     2021-09-01 12:00 UTC), stopped after the test
-    phone           a PhoneDriver: a new Redmi Note 9 (Global), off, on its own embedded server;
-                    the same verbs as scenario steps (boot, insert_sim, advance, check, ...)
-    make_phone      make_phone(model=, market=, bootloader=, custom_rom=, policy=, seed=, start=)
-                    for other phones (policy: overrides as a dict, or a whole policy's text)
     run_scenario    run_scenario("name-or-path.toml") runs a scenario headless and fails the test
                     with the run's output if a step fails; it returns the ScenarioResult
 
-Heavy imports happen inside the fixtures, so that loading the plugin costs a test run nothing.
+``start`` takes Unix seconds, a ``datetime`` or an ISO 8601 string; anything else is refused at
+the call. Heavy imports happen inside the fixtures, so that loading the plugin costs nothing.
 """
 
 from __future__ import annotations
@@ -25,27 +30,34 @@ import pytest
 if TYPE_CHECKING:
     from phone_sim.scenario.driver import PhoneDriver, RemoteServer
     from phone_sim.scenario.runner import ScenarioResult
+    from phone_sim.scenario.world import ScenarioWorld, Start
     from server_stub.runtime.embedded import EmbeddedVendorServer
 
 
 @pytest.fixture
 def vendor_server(tmp_path: Path) -> Iterator[EmbeddedVendorServer]:
-    """The vendor server on an ephemeral loopback port, its clock fixed at the story's start.
+    """The vendor server on an ephemeral loopback port, its clock at the story's start.
 
     State in ``tmp_path / "vendor-server" / "vendor"``, trusting the factory beside it
     (``.../factory``). ``vendor_server.url``, ``.clock``, ``.admin_token.value`` and
-    ``.vendor_public_key_path`` are what a client needs.
+    ``.vendor_public_key_path`` are what a client needs; ``make_phone(server=vendor_server)``
+    puts phones on it, all on its time.
     """
-    from phone_sim.protocol.clock import FixedClock
+    from phone_sim.protocol.clock import STORY_START, ClockMode
     from phone_sim.protocol.identity import Factory
-    from phone_sim.simulation import STORY_START
     from server_stub.datadir.settings import ServerSettings
     from server_stub.runtime.embedded import EmbeddedVendorServer
 
     base = tmp_path / "vendor-server"
     Factory.open(base / "factory")
-    settings = ServerSettings(data_dir=base / "vendor", port=0)
-    with EmbeddedVendorServer(settings, clock=FixedClock(STORY_START)) as server:
+    settings = ServerSettings(
+        data_dir=base / "vendor",
+        port=0,
+        clock_mode=ClockMode.SIMULATED,
+        clock_start=STORY_START,
+        clock_speed=0,
+    )
+    with EmbeddedVendorServer(settings) as server:
         yield server
 
 
@@ -61,8 +73,18 @@ def _policy_text(policy: Mapping[str, Any] | str | None) -> str | None:
 
 
 @pytest.fixture
+def world(tmp_path: Path) -> Iterator[ScenarioWorld]:
+    """A world of this test's own: an embedded vendor on simulated time, phones on demand."""
+    from phone_sim.scenario.world import ScenarioWorld
+
+    with ScenarioWorld.open(tmp_path / "world") as opened:
+        yield opened
+
+
+@pytest.fixture
 def make_phone(tmp_path: Path) -> Iterator[Callable[..., PhoneDriver]]:
-    """Build phones (each with its own embedded vendor server); all are closed after the test."""
+    """Build phones (each in a world of its own unless ``server`` is given); all are closed
+    after the test."""
     from phone_sim.scenario.driver import PhoneDriver
     from phone_sim.scenario.model import DEFAULT_TIMEOUT, DeviceSpec
 
@@ -76,16 +98,17 @@ def make_phone(tmp_path: Path) -> Iterator[Callable[..., PhoneDriver]]:
         custom_rom: bool = False,
         policy: Mapping[str, Any] | str | None = None,
         seed: int = 0,
-        start: float | None = None,
+        start: Start | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        server: RemoteServer | None = None,
+        server: RemoteServer | EmbeddedVendorServer | None = None,
     ) -> PhoneDriver:
         device = DeviceSpec(model, market, bootloader == "unlocked" or custom_rom, custom_rom)
         driver = PhoneDriver.open(
             tmp_path / f"phone-{len(drivers) + 1}",
             device=device,
             policy_text=_policy_text(policy),
-            seed=seed,
+            # Phones on one server each get their own serial and IMEIs.
+            seed=seed if server is None else seed * 1000 + len(drivers),
             start=start,
             timeout=timeout,
             server=server,
@@ -100,7 +123,7 @@ def make_phone(tmp_path: Path) -> Iterator[Callable[..., PhoneDriver]]:
 
 @pytest.fixture
 def phone(make_phone: Callable[..., PhoneDriver]) -> PhoneDriver:
-    """A new Global Redmi Note 9, powered off, on its own embedded vendor server."""
+    """A new Global Redmi Note 9, powered off, in a world of its own."""
     return make_phone()
 
 

@@ -12,9 +12,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from phone_sim.protocol.clock import Clock, SimulatedClock
+from phone_sim.protocol.clock import Clock, ClockMode, SimulatedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.cli import add_admin_parser
 from server_stub.datadir.admin_token import AdminToken
@@ -66,14 +67,24 @@ def _parser() -> argparse.ArgumentParser:
         help="create the simulated factory CA beside the data directory if there is none yet",
     )
     serve.add_argument(
+        "--clock",
+        choices=[m.value for m in ClockMode],
+        help="the world's time: simulated (an operator may move it) or real; default: the "
+        "data directory's own clock, and for a new one real time unless --start or --speed "
+        "is given",
+    )
+    serve.add_argument(
         "--speed",
-        type=float,
-        help="run a simulated clock this many times real time (3600: an hour per second)",
+        type=_speed,
+        help="simulated seconds per real second, a whole number (3600: an hour per second; "
+        "0: time moves only when advanced); default: the data directory's, else 1",
     )
     serve.add_argument(
         "--start",
         type=_instant,
-        help="start a simulated clock here: Unix seconds or ISO 8601 (2021-09-01T12:00:00Z)",
+        help="where a new world's simulated time starts: Unix seconds or ISO 8601 "
+        "(2021-09-01T12:00:00Z; default: 1 Sep 2021, the story's start). A directory with "
+        "history resumes its own time and refuses an earlier start",
     )
     serve.add_argument(
         "--admin-remote",
@@ -114,6 +125,18 @@ def _instant(text: str) -> float:
     return moment.timestamp()
 
 
+def _speed(text: str) -> int:
+    try:
+        speed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number of simulated seconds per second"
+        ) from None
+    if speed < 0:
+        raise argparse.ArgumentTypeError(f"the speed must be 0 or more, not {speed}")
+    return speed
+
+
 def _workers(text: str) -> int:
     try:
         workers = int(text)
@@ -132,8 +155,9 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         admin_remote=args.admin_remote,
-        clock_speed=args.speed,
+        clock_mode=None if args.clock is None else ClockMode(args.clock),
         clock_start=args.start,
+        clock_speed=args.speed,
         shared=args.workers > 1,
     )
     if args.workers > 1 and not _can_share_port():
@@ -191,7 +215,7 @@ def _serve_processes(settings: ServerSettings, workers: int, stop: threading.Eve
     try:
         started = processes.started
         _banner(started.url, started.vendor_public_key, started.policy_version, started.admin_token)
-        _clock_line(settings.make_clock())  # the processes' shared clock, when simulated
+        _clock_line(_attached_clock(settings))
         print(f"{workers} processes (pids {', '.join(str(pid) for pid in processes.pids)})")
         sys.stdout.flush()
         ended = processes.wait(stop)
@@ -226,11 +250,18 @@ def _banner(url: str, vendor_public_key: Path, policy_version: str, token: Admin
         print(f"admin token: in {token.path}")
 
 
+def _attached_clock(settings: ServerSettings) -> Clock:
+    """The clock the processes opened in the data directory, read as it is now."""
+    return replace(settings, clock_attach=True).open_clock(None)
+
+
 def _clock_line(clock: Clock) -> None:
     if isinstance(clock, SimulatedClock):
         moment = dt.datetime.fromtimestamp(clock.now(), tz=dt.UTC)
         start = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         print(f"simulated clock: {start} at speed {clock.speed:g}")
+    else:
+        print("clock: real time")
 
 
 def _policy_check(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ them.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, replace
 
@@ -18,8 +19,9 @@ import urllib3
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.device.exchange import Exchange
-from phone_sim.device.phone import ActivationAttempt
+from phone_sim.device.phone import ActivationAttempt, TimeAttempt
 from phone_sim.protocol.clock import Clock, utc
+from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.keys import vendor_key_id
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ErrorBody, Verdict
@@ -30,6 +32,7 @@ from phone_sim.protocol.signing import (
     sign_request,
     verify_verdict_response,
 )
+from phone_sim.protocol.timesync import TimeAnswer, TimeRequest
 
 from . import deadline
 from .reading import (
@@ -41,9 +44,9 @@ from .reading import (
     read_bounded,
 )
 
-ACTIVATION_PATH = "/v1/activation"
-CHECKIN_PATH = "/v1/checkin"
 DEFAULT_TIMEOUT = 10.0
+#: the "now" a time answer's signature is checked at: any ``created`` is in its past
+ANY_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 class DeviceSignatureAuth(requests.auth.AuthBase):
@@ -94,9 +97,22 @@ class VendorClient:
 
     def send(self, attempt: ActivationAttempt) -> Exchange:
         """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
-        url = self.base_url + (CHECKIN_PATH if attempt.kind == "checkin" else ACTIVATION_PATH)
-        body = attempt.request.encode()
         auth = DeviceSignatureAuth(self.device_key, self.device_serial, self.clock, attempt.nonce)
+        return self._post(attempt.kind, attempt.request.encode(), Verdict, auth)
+
+    def ask_time(self, attempt: TimeAttempt) -> Exchange:
+        """Ask the vendor's signed time (PROTOCOL.md 2.1). Never raises for I/O."""
+        body = TimeRequest(nonce=attempt.nonce).encode()
+        return self._post(ContactKind.TIME, body, TimeAnswer)
+
+    def _post(
+        self,
+        kind: ContactKind,
+        body: bytes,
+        answer: type[Verdict] | type[TimeAnswer],
+        auth: requests.auth.AuthBase | None = None,
+    ) -> Exchange:
+        url = self.base_url + kind.path
         prepared = requests.Request(
             "POST",
             url,
@@ -106,7 +122,7 @@ class VendorClient:
         ).prepare()
         sent_at = self.clock.now()
         base = Exchange(
-            kind=attempt.kind,
+            kind=kind,
             url=url,
             request_headers=dict(prepared.headers),
             request_body=body,
@@ -115,7 +131,7 @@ class VendorClient:
         started = time.monotonic()
         flight = deadline.begin(started + self.timeout)
         try:
-            return self._exchange(prepared, base, started, flight)
+            return self._exchange(prepared, base, started, flight, answer)
         finally:
             deadline.end(flight)
 
@@ -125,6 +141,7 @@ class VendorClient:
         base: Exchange,
         started: float,
         flight: deadline.Flight,
+        answer: type[Verdict] | type[TimeAnswer],
     ) -> Exchange:
         assert self.session is not None
         late = f"vendor server did not finish its answer in {self.timeout:g} s"
@@ -196,18 +213,31 @@ class VendorClient:
             response_body=raw,
             elapsed=time.monotonic() - started,
         )
-        return self._judge(answered, wire)
+        return self._judge(answered, wire, answer)
 
-    def _judge(self, exchange: Exchange, wire: WireResponse) -> Exchange:
+    def _judge(
+        self,
+        exchange: Exchange,
+        wire: WireResponse,
+        answer: type[Verdict] | type[TimeAnswer] = Verdict,
+    ) -> Exchange:
         if wire.status_code != 200:
-            return _with(exchange, "server_refused", _error_text(wire), signature="not checked")
+            code, text = _error(wire)
+            return replace(
+                _with(exchange, "server_refused", text, signature="not checked"),
+                server_code=code,
+            )
         if not any(k.lower() == "signature" for k in wire.headers):
             return _with(
                 exchange, "unsigned", "answer carries no vendor signature", signature="missing"
             )
+        # A verdict's signature may not come from the phone's future; the vendor's time is
+        # asked precisely because the phone's clock may be wrong, so its answer is held to its
+        # nonce instead (PROTOCOL.md 2.1).
+        now = utc(self.clock) if answer is Verdict else ANY_TIME
         try:
             verify_verdict_response(
-                wire, public_key=self.vendor_key, key_id=self.vendor_key_id, now=utc(self.clock)
+                wire, public_key=self.vendor_key, key_id=self.vendor_key_id, now=now
             )
         except ProtocolError as exc:
             return _with(
@@ -217,23 +247,27 @@ class VendorClient:
                 signature="invalid",
             )
         try:
-            verdict = Verdict.decode(wire.body)
+            decoded = answer.decode(wire.body)
         except ProtocolError as exc:
+            what = "a verdict" if answer is Verdict else "the vendor's time"
             return _with(
                 exchange,
                 "malformed_verdict",
-                f"signed answer is not a verdict: {exc}",
+                f"signed answer is not {what}: {exc}",
                 signature="valid",
             )
-        return replace(exchange, verdict=verdict, signature="valid")
+        if isinstance(decoded, Verdict):
+            return replace(exchange, verdict=decoded, signature="valid")
+        return replace(exchange, time=decoded, signature="valid")
 
 
-def _error_text(wire: WireResponse) -> str:
+def _error(wire: WireResponse) -> tuple[str | None, str]:
+    """The server's error code (None if its body is not an error body) and a line to show."""
     try:
         detail = ErrorBody.model_validate_json(wire.body).error
     except ValueError:
-        return f"HTTP {wire.status_code} with an unreadable body"
-    return f"HTTP {wire.status_code} {detail.code}: {detail.message}"
+        return None, f"HTTP {wire.status_code} with an unreadable body"
+    return detail.code, f"HTTP {wire.status_code} {detail.code}: {detail.message}"
 
 
 def _with(exchange: Exchange, code: str, message: str, *, signature: str) -> Exchange:

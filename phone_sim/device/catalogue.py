@@ -14,23 +14,25 @@ from .errors import UnknownCatalogueEntry
 
 @dataclass(frozen=True)
 class Market:
-    """A firmware market: code used on the wire, MIUI suffix letters, purchase-region MCCs."""
+    """A firmware market: code used on the wire and MIUI suffix letters.
+
+    Which MCCs count as a market's home region is the vendor's policy, not the phone's
+    (``server_stub/policy/regions.py``).
+    """
 
     code: str
     name: str
     miui_suffix: str
-    home_mccs: tuple[str, ...]
 
 
 MARKETS: dict[str, Market] = {
     m.code: m
     for m in (
-        Market("CN", "China", "CN", ("460",)),
-        Market("MI", "Global", "MI", ()),
-        # EEA: the 2021 EU member states' and EEA MCCs, enough for a first-SIM region rule.
-        Market("EU", "EEA", "EU", ("262", "208", "222", "214", "204", "206", "232", "260", "240")),
-        Market("RU", "Russia", "RU", ("250",)),
-        Market("IN", "India", "IN", ("404", "405")),
+        Market("CN", "China", "CN"),
+        Market("MI", "Global", "MI"),
+        Market("EU", "EEA", "EU"),
+        Market("RU", "Russia", "RU"),
+        Market("IN", "India", "IN"),
     )
 }
 

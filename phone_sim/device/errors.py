@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .state import Action, DeviceState
+
 
 class PhoneError(Exception):
     """Base of every device-model error."""
@@ -12,11 +14,11 @@ class PhoneError(Exception):
 class TransitionRefused(PhoneError):
     """The phone cannot take this action in its current state."""
 
-    def __init__(self, action: str, state: object, why: str = "") -> None:
+    def __init__(self, action: Action, state: DeviceState, why: str = "") -> None:
         self.action = action
         self.state = state
         detail = f": {why}" if why else ""
-        super().__init__(f"cannot {action} while {getattr(state, 'value', state)}{detail}")
+        super().__init__(f"cannot {action.value} while {state.value}{detail}")
 
 
 class SlotError(PhoneError):

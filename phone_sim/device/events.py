@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
+from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.messages import ActivationRequest, Verdict
 
 from .sims import Network, Sim
+
+
+class EventKind(StrEnum):
+    """What a :class:`PhoneEvent` is about."""
+
+    STATE = "state"
+    NOTICE = "notice"
+    LANGUAGE = "language"
+    SIM = "sim"
+    NETWORK = "network"
+    ACTIVATION = "activation"
+    VERDICT = "verdict"
+    ERROR = "error"
+    CALL = "call"
+    CLOCK = "clock"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
 class PhoneEvent:
     """Something the phone did or noticed, for listeners (status bar, notices, inspector)."""
 
-    kind: str
+    kind: EventKind
     detail: str
 
 
@@ -39,9 +57,17 @@ class SlotView:
 
 @dataclass(frozen=True)
 class ActivationAttempt:
-    kind: str
+    kind: ContactKind
     nonce: str
     request: ActivationRequest
+    started_at: float
+
+
+@dataclass(frozen=True)
+class TimeAttempt:
+    """A request for the vendor's signed time, in flight."""
+
+    nonce: str
     started_at: float
 
 

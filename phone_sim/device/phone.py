@@ -4,7 +4,9 @@ Pure Python and synchronous. Drivers (the TUI, scenarios, tests) call its method
 round trips happen outside it: ``begin_activation`` builds the request, the driver sends it
 with the vendor client, ``complete_activation`` judges the answer. Nothing here trusts the
 network: a verdict changes state only if it is for this phone, answers the request in flight,
-is newer than anything accepted before and has not expired.
+is newer than anything accepted before and has not expired. The phone's clock is set the same
+way, only from the vendor's signed time (``begin_time_sync`` / ``complete_time_sync``; see
+:mod:`phone_sim.device.clock`).
 """
 
 from __future__ import annotations
@@ -15,21 +17,40 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.contact import ContactKind
+from phone_sim.protocol.errors import VerdictRejected
 from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
 
+from .clock import DeviceClock
 from .errors import SlotError, TransitionRefused
-from .events import ActivationAttempt, CallResult, PhoneEvent, SlotView, VerdictOutcome
+from .events import (
+    ActivationAttempt,
+    CallResult,
+    EventKind,
+    PhoneEvent,
+    SlotView,
+    TimeAttempt,
+    VerdictOutcome,
+)
 from .exchange import Exchange
 from .identity import DeviceIdentity
 from .offline import OFFLINE_REASON, PhoneWarning, offline_step
 from .reports import activation_request
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
-from .state import ALLOWED, RADIO_ON, Activation, DeviceState
+from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
 from .verdicts import verdict_problem
 
-__all__ = ["ActivationAttempt", "CallResult", "Phone", "PhoneEvent", "SlotView", "VerdictOutcome"]
+__all__ = [
+    "ActivationAttempt",
+    "CallResult",
+    "Phone",
+    "PhoneEvent",
+    "SlotView",
+    "TimeAttempt",
+    "VerdictOutcome",
+]
 
 SLOTS = (1, 2)
 EMERGENCY_ALWAYS = frozenset({"112", "911"})
@@ -48,13 +69,24 @@ class Phone:
         clock: Clock,
         storage: DeviceStorage | None = None,
         rng: random.Random | None = None,
+        exchange_memory: int = EXCHANGE_MEMORY,
     ) -> None:
         self.identity = identity
         self.certificates = list(certificates)
-        self.clock = clock
         self.storage = storage
         self._rng = rng or random.SystemRandom()
         self.persisted = storage.load_state() if storage is not None else PersistedState()
+        #: the phone's clock; a plain clock given here is the world's own (same process)
+        self.clock = (
+            clock
+            if isinstance(clock, DeviceClock)
+            else DeviceClock(clock, shared=True, floor=self.persisted.time_floor or 0.0)
+        )
+        #: how many exchanges the inspector keeps (a fleet keeps none)
+        self.exchange_memory = exchange_memory
+        self.time_pending: TimeAttempt | None = None
+        #: why the phone should ask the vendor's time now (None: it need not)
+        self._time_wanted: str | None = None if self.clock.shared else "boot"
         self.state = DeviceState.OFF
         self._sims: dict[int, Sim | None] = dict.fromkeys(SLOTS)
         self._roaming_on: dict[int, Network | None] = dict.fromkeys(SLOTS)
@@ -77,12 +109,17 @@ class Phone:
             storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng
         )
 
+    @property
+    def next_checkin_at(self) -> float | None:
+        """When the next scheduled (or retried) check-in falls due, on the phone's clock."""
+        return self.schedule.next_at
+
     # --- observation -------------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[PhoneEvent], None]) -> None:
         self._listeners.append(listener)
 
-    def _emit(self, kind: str, detail: str) -> None:
+    def _emit(self, kind: EventKind, detail: str) -> None:
         event = PhoneEvent(kind, detail)
         for listener in list(self._listeners):
             listener(event)
@@ -117,22 +154,22 @@ class Phone:
 
     # --- power -------------------------------------------------------------------------
 
-    def _require(self, action: str) -> None:
+    def _require(self, action: Action) -> None:
         if self.state not in ALLOWED[action]:
             raise TransitionRefused(action, self.state)
 
     def _enter(self, state: DeviceState) -> None:
         if state is not self.state:
             self.state = state
-            self._emit("state", state.value)
+            self._emit(EventKind.STATE, state.value)
 
     def power_on(self) -> None:
-        self._require("power on")
+        self._require(Action.POWER_ON)
         self._enter(DeviceState.BOOTING)
 
     def finish_boot(self) -> None:
         """Boot completes into the remembered activation state: a locked phone boots locked."""
-        self._require("finish booting")
+        self._require(Action.FINISH_BOOT)
         self._enter(
             {
                 Activation.NONE: DeviceState.SETUP,
@@ -140,36 +177,41 @@ class Phone:
                 Activation.LOCKED: DeviceState.LOCKED,
             }[self.activation]
         )
+        if not self.clock.shared:
+            self._time_wanted = "boot"  # a phone sets its clock from its vendor as it starts
         self._want_checkin("reboot")
 
     def power_off(self) -> None:
-        self._require("power off")
+        self._require(Action.POWER_OFF)
         # An answer that arrives after power-off belongs to a request this boot no longer knows.
         self.pending = None
+        self.time_pending = None
         self.active_call = None
         self._enter(DeviceState.OFF)
 
     def reboot(self) -> None:
-        self._require("reboot")
+        self._require(Action.REBOOT)
         self.power_off()
         self.power_on()
 
     def factory_reset(self) -> None:
         """Wipe the phone's data (not its identity, not the vendor's record) and reboot into setup."""
-        self._require("factory reset")
+        self._require(Action.FACTORY_RESET)
         if self.storage is not None:
             self.storage.wipe_state()
-        self.persisted = PersistedState()
+        # The clock is hardware: a reset does not let it go back past a signed time seen.
+        # (kept in memory here; written with the next state the phone saves).
+        self.persisted = PersistedState(time_floor=self.persisted.time_floor)
         self.schedule.reset()
         self.last_error = None
         self._set_warning(None)
-        self._emit("notice", "Factory reset: all data erased")
+        self._emit(EventKind.NOTICE, "Factory reset: all data erased")
         self.reboot()
 
     def choose_language(self, language: str) -> None:
-        self._require("choose a language")
+        self._require(Action.CHOOSE_LANGUAGE)
         self._save(replace(self.persisted, language=language))
-        self._emit("language", language)
+        self._emit(EventKind.LANGUAGE, language)
 
     # --- SIM tray ----------------------------------------------------------------------
 
@@ -183,7 +225,7 @@ class Phone:
             raise SlotError(f"slot {slot} already holds {self._sims[slot].label}")  # type: ignore[union-attr]
         self._sims[slot] = sim
         self._roaming_on[slot] = None
-        self._emit("sim", f"SIM {slot}: {sim.label} inserted")
+        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} inserted")
         self._want_checkin("SIM change")
 
     def remove_sim(self, slot: int) -> Sim:
@@ -193,7 +235,7 @@ class Phone:
             raise SlotError(f"slot {slot} is empty")
         self._sims[slot] = None
         self._roaming_on[slot] = None
-        self._emit("sim", f"SIM {slot}: {sim.label} removed")
+        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} removed")
         self._want_checkin("SIM change")
         return sim
 
@@ -207,7 +249,7 @@ class Phone:
     def swap_sims(self) -> None:
         self._sims[1], self._sims[2] = self._sims[2], self._sims[1]
         self._roaming_on[1], self._roaming_on[2] = self._roaming_on[2], self._roaming_on[1]
-        self._emit("sim", "SIM slots swapped")
+        self._emit(EventKind.SIM, "SIM slots swapped")
         self._want_checkin("SIM change")
 
     def roam(self, slot: int, network: Network | None) -> None:
@@ -216,13 +258,13 @@ class Phone:
             raise SlotError(f"slot {slot} is empty")
         self._roaming_on[slot] = network
         where = "home network" if network is None else network.name
-        self._emit("network", f"SIM {slot} on {where}")
+        self._emit(EventKind.NETWORK, f"SIM {slot} on {where}")
         self._want_checkin("network change")
 
     def set_airplane(self, on: bool) -> None:
         was = self.airplane
         self.airplane = on
-        self._emit("network", "airplane mode on" if on else "airplane mode off")
+        self._emit(EventKind.NETWORK, "airplane mode on" if on else "airplane mode off")
         if was and not on:
             self._want_checkin("network regained")
 
@@ -237,39 +279,48 @@ class Phone:
 
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
-        self._require("request activation")
+        self._require(Action.REQUEST_ACTIVATION)
         if self.identity.custom_rom:
             raise TransitionRefused(
-                "request activation", self.state, "a custom ROM has no vendor activation client"
+                Action.REQUEST_ACTIVATION,
+                self.state,
+                "a custom ROM has no vendor activation client",
             )
-        kind = "activation" if self.state is DeviceState.SETUP else "checkin"
+        kind = ContactKind.ACTIVATION if self.state is DeviceState.SETUP else ContactKind.CHECKIN
         nonce = self._new_nonce()
         attempt = ActivationAttempt(kind, nonce, self.build_request(nonce), self.clock.now())
         self.pending = attempt
         self.last_error = None
         if self.state is DeviceState.SETUP:
             self._enter(DeviceState.ACTIVATING)
-        self._emit("activation", f"{kind} request sent")
+        self._emit(EventKind.ACTIVATION, f"{kind} request sent")
         return attempt
 
     def complete_activation(self, attempt: ActivationAttempt, exchange: Exchange) -> VerdictOutcome:
         """Judge the vendor's answer to ``attempt`` and act on it only if every check passes."""
-        self.exchanges = [*self.exchanges, exchange][-EXCHANGE_MEMORY:]
+        self._remember(exchange)
         if self.pending is None or attempt is not self.pending:
             return self._refuse("answer to a request this phone is no longer waiting for")
         self.pending = None
         verdict = exchange.verdict
         if verdict is None:
+            if exchange.server_code == "signature_stale":
+                # The vendor's clock and the phone's disagree (time moved elsewhere): ask its
+                # signed time before asking again.
+                self._time_wanted = "the vendor called the request stale"
             return self._refuse(exchange.error or "no answer", code=exchange.error_code)
         problem = verdict_problem(
             verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
         )
         if problem is not None:
-            return self._refuse(f"verdict rejected: {problem}", code="verdict_rejected")
+            return self._refuse(f"verdict rejected: {problem}", code=VerdictRejected.code)
         locked = verdict.status is VerdictStatus.LOCKED
         stored = StoredVerdict(
             exchange.status or 0, dict(exchange.response_headers), exchange.response_body.decode()
         )
+        # A verified verdict says the vendor's time had reached its issue time: a clock behind
+        # it catches up (a verdict may come late, so it never sets one back).
+        self.clock.set(verdict.issued_at, forward_only=True)
         self._save(
             replace(
                 self.persisted.with_nonce(verdict.nonce),
@@ -282,6 +333,7 @@ class Phone:
                 verdict_expires_at=verdict.expires_at,
                 offline_lock_after=verdict.offline_lock_after,
                 offline_warning_before=verdict.offline_warning_before,
+                time_floor=self.clock.floor,
             )
         )
         self._set_warning(None)
@@ -289,9 +341,9 @@ class Phone:
         released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
-        self._emit("verdict", f"{verdict.status.value} ({verdict.reason})")
+        self._emit(EventKind.VERDICT, f"{verdict.status.value} ({verdict.reason})")
         if released:
-            self._emit("notice", verdict.message or "This device has been unlocked.")
+            self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
     def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
@@ -300,8 +352,64 @@ class Phone:
             self.schedule.failed(self.clock.now(), why)
         if self.state is DeviceState.ACTIVATING:
             self._enter(DeviceState.SETUP)
-        self._emit("error", self.last_error + (f" [{code}]" if code else ""))
+        self._emit(EventKind.ERROR, self.last_error + (f" [{code}]" if code else ""))
         return VerdictOutcome(False, why)
+
+    def _remember(self, exchange: Exchange) -> None:
+        if self.exchange_memory:
+            self.exchanges = [*self.exchanges, exchange][-self.exchange_memory :]
+
+    # --- the vendor's time -------------------------------------------------------------
+
+    def time_sync_due(self) -> str | None:
+        """Why the phone should ask the vendor's signed time now, or None.
+
+        At boot when its clock is its own (its vendor is elsewhere), and whenever the vendor
+        called a request stale. Never while the phone is off or a request is in flight.
+        """
+        if (
+            self._time_wanted is None
+            or self.identity.custom_rom
+            or self.state not in RADIO_ON
+            or self.time_pending is not None
+            or self.pending is not None
+        ):
+            return None
+        return self._time_wanted
+
+    def want_time(self, reason: str) -> None:
+        """Ask the vendor's time at the next chance (a clock of its own only: a phone reading
+        the world's clock directly has nothing to set)."""
+        if not self.clock.shared:
+            self._time_wanted = reason
+
+    def begin_time_sync(self) -> TimeAttempt:
+        """Start asking the vendor's time: a fresh nonce the answer must carry."""
+        attempt = TimeAttempt(self._new_nonce(), self.clock.now())
+        self.time_pending = attempt
+        return attempt
+
+    def complete_time_sync(self, attempt: TimeAttempt, exchange: Exchange) -> VerdictOutcome:
+        """Set the clock from a signed answer to ``attempt``; anything else changes nothing."""
+        self._remember(exchange)
+        if self.time_pending is None or attempt is not self.time_pending:
+            return VerdictOutcome(False, "a time answer this phone is no longer waiting for")
+        self.time_pending = None
+        answer = exchange.time
+        if answer is None:
+            return VerdictOutcome(False, exchange.error or "no answer")
+        if answer.nonce != attempt.nonce:
+            return VerdictOutcome(False, "time answer for another request (nonce)")
+        if not self.clock.set(answer.now, speed=answer.speed):
+            return VerdictOutcome(False, "vendor time earlier than a signed time already seen")
+        self._time_wanted = None
+        if self.persisted.time_floor != self.clock.floor:
+            self._save(replace(self.persisted, time_floor=self.clock.floor))
+        if self.schedule.failures and self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+            # A check-in refused for its time can go again at once, on the corrected clock.
+            self.retry()
+        self._emit(EventKind.CLOCK, f"clock set from the vendor's signed time ({answer.now})")
+        return VerdictOutcome(True, f"clock set to the vendor's time ({answer.mode.value})")
 
     def _save(self, state: PersistedState) -> None:
         if self.storage is not None:
@@ -357,13 +465,15 @@ class Phone:
     def _set_warning(self, warning: PhoneWarning | None) -> None:
         if warning != self.warning:
             self.warning = warning
-            self._emit("warning", "" if warning is None else warning.text)
+            self._emit(EventKind.WARNING, "" if warning is None else warning.text)
 
     def finish_setup_without_vendor(self) -> None:
         """A custom ROM ends setup without asking anyone: there is no vendor client to ask."""
-        self._require("finish setup")
+        self._require(Action.FINISH_SETUP)
         if not self.identity.custom_rom:
-            raise TransitionRefused("finish setup", self.state, "stock firmware must be activated")
+            raise TransitionRefused(
+                Action.FINISH_SETUP, self.state, "stock firmware must be activated"
+            )
         self._save(
             replace(
                 self.persisted,
@@ -382,22 +492,22 @@ class Phone:
     def dial(self, number: str) -> CallResult:
         """Place a call. A locked or unactivated phone still calls emergency numbers."""
         number = number.strip()
-        self._require("dial")
+        self._require(Action.DIAL)
         if not number:
             return CallResult(False, number, "enter a number")
         if self.is_emergency_number(number):
             self.active_call = number
-            self._emit("call", f"emergency call {number}")
+            self._emit(EventKind.CALL, f"emergency call {number}")
             return CallResult(True, number, f"Emergency call {number}")
         if self.state is not DeviceState.ACTIVATED:
             return CallResult(False, number, "Only emergency calls are possible")
         if not any(v.serving is not None for v in self.slots):
             return CallResult(False, number, "No network")
         self.active_call = number
-        self._emit("call", f"calling {number}")
+        self._emit(EventKind.CALL, f"calling {number}")
         return CallResult(True, number, f"Calling {number}")
 
     def hang_up(self) -> None:
         if self.active_call is not None:
-            self._emit("call", f"call {self.active_call} ended")
+            self._emit(EventKind.CALL, f"call {self.active_call} ended")
         self.active_call = None

@@ -30,7 +30,6 @@ class CheckinSchedule:
     #: why a check-in is wanted now, ahead of the schedule (None: follow ``next_at``)
     forced: str | None = None
     failures: int = 0
-    last_ok_at: float | None = None
     last_failure: str | None = field(default=None)
 
     def force(self, reason: str) -> None:
@@ -50,7 +49,6 @@ class CheckinSchedule:
         self.failures = 0
         self.forced = None
         self.last_failure = None
-        self.last_ok_at = now
         self.next_at = now + (next_after if next_after is not None else self.interval)
 
     def failed(self, now: float, why: str) -> float:

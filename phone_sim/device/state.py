@@ -30,17 +30,33 @@ class Activation(StrEnum):
     LOCKED = "locked"
 
 
+class Action(StrEnum):
+    """What a driver may ask of the phone; the value is how a refusal names it."""
+
+    POWER_ON = "power on"
+    FINISH_BOOT = "finish booting"
+    POWER_OFF = "power off"
+    REBOOT = "reboot"
+    CHOOSE_LANGUAGE = "choose a language"
+    FINISH_SETUP = "finish setup"
+    FACTORY_RESET = "factory reset"
+    REQUEST_ACTIVATION = "request activation"
+    DIAL = "dial"
+
+
 #: action -> states it may be taken in
-ALLOWED: dict[str, frozenset[DeviceState]] = {
-    "power on": frozenset({DeviceState.OFF}),
-    "finish booting": frozenset({DeviceState.BOOTING}),
-    "power off": frozenset(set(DeviceState) - {DeviceState.OFF}),
-    "reboot": frozenset(set(DeviceState) - {DeviceState.OFF}),
-    "choose a language": frozenset({DeviceState.SETUP}),
-    "finish setup": frozenset({DeviceState.SETUP}),
-    "factory reset": frozenset(set(DeviceState) - {DeviceState.OFF, DeviceState.BOOTING}),
-    "request activation": frozenset({DeviceState.SETUP, DeviceState.ACTIVATED, DeviceState.LOCKED}),
-    "dial": frozenset({DeviceState.ACTIVATED, DeviceState.LOCKED, DeviceState.SETUP}),
+ALLOWED: dict[Action, frozenset[DeviceState]] = {
+    Action.POWER_ON: frozenset({DeviceState.OFF}),
+    Action.FINISH_BOOT: frozenset({DeviceState.BOOTING}),
+    Action.POWER_OFF: frozenset(set(DeviceState) - {DeviceState.OFF}),
+    Action.REBOOT: frozenset(set(DeviceState) - {DeviceState.OFF}),
+    Action.CHOOSE_LANGUAGE: frozenset({DeviceState.SETUP}),
+    Action.FINISH_SETUP: frozenset({DeviceState.SETUP}),
+    Action.FACTORY_RESET: frozenset(set(DeviceState) - {DeviceState.OFF, DeviceState.BOOTING}),
+    Action.REQUEST_ACTIVATION: frozenset(
+        {DeviceState.SETUP, DeviceState.ACTIVATED, DeviceState.LOCKED}
+    ),
+    Action.DIAL: frozenset({DeviceState.ACTIVATED, DeviceState.LOCKED, DeviceState.SETUP}),
 }
 
 #: states in which the phone is up and its radio works

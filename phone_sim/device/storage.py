@@ -8,7 +8,7 @@ the reason: a broken state file is reported, never silently replaced by a fresh 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,8 @@ class PersistedState:
     #: the vendor's offline rule from that verdict, in seconds (None: no rule)
     offline_lock_after: int | None = None
     offline_warning_before: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: the last signed vendor time the phone saw: its clock never goes back past it
+    time_floor: float | None = None
 
     def with_nonce(self, nonce: str) -> PersistedState:
         return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
@@ -74,7 +75,7 @@ class PersistedState:
                 "verdict_expires_at": self.verdict_expires_at,
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
-                "extra": self.extra,
+                "time_floor": self.time_floor,
             },
             indent=2,
             sort_keys=True,
@@ -111,7 +112,7 @@ class PersistedState:
             offline_warning_before=_optional_int(
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
-            extra=dict(data.get("extra", {})),
+            time_floor=_optional_number(data.get("time_floor"), "time_floor"),
         )
 
 

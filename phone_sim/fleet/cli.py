@@ -140,7 +140,7 @@ def _token(args: argparse.Namespace) -> str | None:
 
 
 def _server(args: argparse.Namespace, data: Path, factory: Path, run_dir: Path) -> FleetServer:
-    from phone_sim.simulation import STORY_START
+    from phone_sim.protocol.clock import STORY_START
 
     from .server import ChildServer, RemoteServer, ThreadServer
 

@@ -11,7 +11,8 @@ and shows one progress line from counters the processes update.
 Processes are spawned, not forked (the parent may be running threads), so each starts in about
 half a second: worth it for large fleets only. Device identities do not cross the pipe: each
 process reads its share from the identity cache (or, without one, gets its share's cache lines)
-and builds its phones, with a clock of its own that keeps step with the server's. The parent
+and builds its phones on the world's clock, which it opens from where that time lives (a
+:class:`~phone_sim.world.clocks.ClockSource`): no message ever carries a time. The parent
 keeps no device: at the end it needs only each phone's SIM and final state, which the processes
 report.
 """
@@ -24,28 +25,28 @@ import resource
 import signal
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.device.phone import Phone
-from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
+from phone_sim.protocol.contact import ContactKind
+from phone_sim.world.clocks import AdminClock, ClockSource
 from server_stub.runtime.usage import peak_rss_kib
 
 from .errors import FleetError
 from .identities import IdentitySource
 from .mix import SimChoice
 from .report import Phase, Progress
-from .rounds import Exchanger, Finish, FleetDevice, LocalRounds, RoundKind
+from .rounds import Exchanger, Finish, FleetDevice, LocalRounds
 
 if TYPE_CHECKING:  # the phones' processes import this module: not the server's stack
     from .server import FleetServer
 
-#: how a process's clock is made: ("system",) or ("simulated", now, speed, monotonic at now)
-ClockSpec = tuple[Any, ...]
 #: the per-process progress counters: devices done, requests answered, errors
 _DONE, _REQUESTS, _ERRORS, _COUNTERS = 0, 1, 2, 3
 #: seconds a phone process may take to start and build its phones
@@ -59,7 +60,7 @@ class _Job:
     index: int
     url: str
     vendor_key: bytes
-    clock: ClockSpec
+    clock: ClockSource
     #: this process's share of the devices, and the SIM of each
     identities: IdentitySource
     sims: list[SimChoice]
@@ -67,24 +68,48 @@ class _Job:
     timeout: float
 
 
-def _clock_spec(clock: Clock) -> ClockSpec:
-    if isinstance(clock, SimulatedClock):
-        return ("simulated", clock.now(), clock.speed, time.monotonic())
-    return ("system",)
+@dataclass(frozen=True)
+class _Ready:
+    """A phone process to the parent: its phones are built."""
 
 
-def _clock(spec: ClockSpec) -> tuple[Clock, SimulatedClock | None]:
-    if spec[0] == "system":
-        return SystemClock(), None
-    now, speed, read_at = spec[1], spec[2], spec[3]
-    if speed == 0:
-        clock: SimulatedClock = FixedClock(now)
-    else:
-        # A running clock has moved on while this process started (at 3,600 times real time,
-        # half an hour in half a second): start from the parent's reading plus that, on the
-        # monotonic clock every process of the machine shares.
-        clock = SimulatedClock(now + (time.monotonic() - read_at) * speed, speed=speed)
-    return clock, clock
+@dataclass(frozen=True)
+class _Round:
+    """The parent to a phone process: run one round."""
+
+    kind: ContactKind
+    #: the world's time moved since the last round (a check-in falls due by itself)
+    moved: bool
+
+
+@dataclass(frozen=True)
+class _RoundDone:
+    """A phone process to the parent: what its round measured."""
+
+    latencies: list[float]
+    errors: Counter[str]
+    verdicts: Counter[str]
+
+
+@dataclass(frozen=True)
+class _Finish:
+    """The parent to a phone process: report and end."""
+
+
+@dataclass(frozen=True)
+class _Finished:
+    finish: Finish
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A phone process to the parent, last: why it ended."""
+
+    text: str
+
+
+_Reply = _Ready | _RoundDone | _Finished | _Failed
+_R = TypeVar("_R", _Ready, _RoundDone, _Finished)
 
 
 class _Counters(Progress):
@@ -105,9 +130,11 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
     # Ctrl-C is the parent's to handle: it closes the pipes, and this process ends with them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        clock, movable = _clock(job.clock)
+        clock = job.clock.open()
         devices = [
-            FleetDevice(kit, sim, Phone(kit.identity, kit.certificates, clock=clock))
+            FleetDevice(
+                kit, sim, Phone(kit.identity, kit.certificates, clock=clock, exchange_memory=0)
+            )
             for kit, sim in zip(job.identities.kits(), job.sims, strict=True)
         ]
         vendor_key = ed25519.Ed25519PublicKey.from_public_bytes(job.vendor_key)
@@ -116,27 +143,29 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
             Exchanger(job.url, vendor_key, job.timeout),
             job.concurrency,
             _Counters(counters, job.index),
-            clock=movable,
         )
-        conn.send(("ready",))
+        conn.send(_Ready())
         while True:
             try:
                 message = conn.recv()
             except EOFError:  # the parent has gone: nothing left to report to
                 return
-            if message[0] == "round":
-                _, kind, advanced, moved = message
-                phase = Phase(kind, len(devices))
-                rounds.run(phase, kind, advanced, moved)
-                conn.send(("phase", phase.latencies, phase.errors, phase.verdicts))
-            else:  # "finish"
-                conn.send(("finish", rounds.finish()))
+            if isinstance(message, _Round):
+                if isinstance(clock, AdminClock):
+                    # The parent moved the server's time before this round: read it now, not
+                    # at the clock's next refresh (a shared file is read at every reading).
+                    clock.refresh()
+                phase = Phase(message.kind, len(devices))
+                rounds.run(phase, message.kind, message.moved)
+                conn.send(_RoundDone(phase.latencies, phase.errors, phase.verdicts))
+            else:  # _Finish
+                conn.send(_Finished(rounds.finish()))
                 return
     except BaseException as exc:  # the parent reports it; this process only ends
         # A fleet error (the identity cache changed under the run) says what is wrong in a line.
         text = str(exc) if isinstance(exc, FleetError) else traceback.format_exc()
         with contextlib.suppress(OSError):  # unless the parent has gone already
-            conn.send(("error", text))
+            conn.send(_Failed(text))
 
 
 def spread(processes: int, devices: int, concurrency: int) -> int:
@@ -173,7 +202,7 @@ class PhoneProcesses:
                     index=index,
                     url=server.url,
                     vendor_key=vendor_key,
-                    clock=_clock_spec(server.clock),
+                    clock=server.clock_source,
                     identities=identities.share(index, self.processes),
                     sims=sims[index :: self.processes],
                     # The concurrency is shared out: C requests in flight in all, not per process.
@@ -191,25 +220,25 @@ class PhoneProcesses:
             for index in range(self.processes):
                 if not self._conns[index].poll(START_TIMEOUT):
                     raise FleetError(f"phone process {index + 1} did not start")
-                self._receive(index, "ready")
+                self._receive(index, _Ready)
         except BaseException:
             self.close()
             raise
 
-    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
+    def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
         for index in range(self.processes * _COUNTERS):
             self._counters[index] = 0
         started = time.monotonic()
         for index in range(self.processes):
-            self._send(index, ("round", kind, advanced, moved))
+            self._send(index, _Round(kind, moved))
         pending = set(range(self.processes))
         while pending:
             for index in sorted(pending):
                 if self._conns[index].poll(0.1 / self.processes):
-                    _, latencies, errors, verdicts = self._receive(index, "phase")
-                    phase.latencies += latencies
-                    phase.errors.update(errors)
-                    phase.verdicts.update(verdicts)
+                    done = self._receive(index, _RoundDone)
+                    phase.latencies += done.latencies
+                    phase.errors.update(done.errors)
+                    phase.verdicts.update(done.verdicts)
                     pending.discard(index)
             self._show(phase, started)
         phase.seconds = time.monotonic() - started
@@ -221,8 +250,8 @@ class PhoneProcesses:
         states: list[tuple[str, str]] = []
         cpu, rss = own.ru_utime + own.ru_stime, peak_rss_kib()
         for index in range(self.processes):
-            self._send(index, ("finish",))
-            finish: Finish = self._receive(index, "finish")[1]
+            self._send(index, _Finish())
+            finish = self._receive(index, _Finished).finish
             states += finish.states
             cpu += finish.cpu_seconds
             rss += finish.peak_rss_kib
@@ -238,24 +267,25 @@ class PhoneProcesses:
                 worker.kill()
                 worker.join()
 
-    def _send(self, index: int, message: tuple[Any, ...]) -> None:
+    def _send(self, index: int, message: _Round | _Finish) -> None:
         try:
             self._conns[index].send(message)
         except OSError:  # its end of the pipe is gone
             raise self._ended(index) from None
 
-    def _receive(self, index: int, expected: str) -> tuple[Any, ...]:
+    def _receive(self, index: int, expected: type[_R]) -> _R:
         try:
-            message: tuple[Any, ...] = self._conns[index].recv()
+            message: _Reply = self._conns[index].recv()
         except (EOFError, OSError):
             raise self._ended(index) from None
-        if message[0] == "error":
-            text: str = message[1]
+        if isinstance(message, _Failed):
             # A traceback on lines of its own; a fleet error's one line after the colon.
-            separator = "\n" if "\n" in text else " "
-            raise FleetError(f"phone process {index + 1} failed:{separator}{text}")
-        if message[0] != expected:
-            raise FleetError(f"phone process {index + 1} said {message[0]!r}, not {expected!r}")
+            separator = "\n" if "\n" in message.text else " "
+            raise FleetError(f"phone process {index + 1} failed:{separator}{message.text}")
+        if not isinstance(message, expected):
+            raise FleetError(
+                f"phone process {index + 1} said {type(message).__name__}, not {expected.__name__}"
+            )
         return message
 
     def _ended(self, index: int) -> FleetError:

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
-from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.contact import ContactKind
 from server_stub.runtime.usage import peak_rss_kib
 
 from .identities import DeviceKit
@@ -29,7 +28,6 @@ from .report import Phase, Progress
 
 #: (seconds, error code or None, verdict reason or None); None: the device sent nothing
 Result = tuple[float, str | None, str | None] | None
-RoundKind = Literal["activation", "check-in"]
 
 
 @dataclass
@@ -76,7 +74,6 @@ class Exchanger:
         exchange = client.send(attempt)
         outcome = phone.complete_activation(attempt, exchange)
         elapsed = time.perf_counter() - started
-        phone.exchanges = []  # the inspector's history: nobody looks at it in a fleet
         if outcome.verdict is None:
             return elapsed, exchange.error_code or "verdict_rejected", None
         return elapsed, None, outcome.verdict.reason
@@ -153,17 +150,14 @@ def run_round(
     progress.finish()
 
 
-def step_for(kind: RoundKind, exchange: Exchanger, clock_moved: bool) -> Step:
-    return _activate(exchange) if kind == "activation" else _check_in(exchange, clock_moved)
+def step_for(kind: ContactKind, exchange: Exchanger, clock_moved: bool) -> Step:
+    return (
+        _activate(exchange) if kind is ContactKind.ACTIVATION else _check_in(exchange, clock_moved)
+    )
 
 
 class LocalRounds:
-    """The phones in this process.
-
-    They share one clock. In the process that runs the server's clock object (``runner.py``),
-    moving the server's time moves theirs; phones in a process of their own have a copy, and
-    ``clock`` is it, moved by ``advanced`` seconds before the round.
-    """
+    """The phones in this process, all on the world's clock (the parent moves it)."""
 
     def __init__(
         self,
@@ -171,14 +165,11 @@ class LocalRounds:
         exchange: Exchanger,
         concurrency: int,
         progress: Progress,
-        clock: SimulatedClock | None = None,
     ) -> None:
-        self.devices, self.exchange, self.clock = devices, exchange, clock
+        self.devices, self.exchange = devices, exchange
         self.concurrency, self.progress = concurrency, progress
 
-    def run(self, phase: Phase, kind: RoundKind, advanced: int, moved: bool) -> None:
-        if advanced and self.clock is not None:
-            self.clock.advance(advanced)
+    def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
         step = step_for(kind, self.exchange, moved)
         run_round(phase, self.devices, step, self.concurrency, self.progress)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from phone_sim.device.phone import Phone
+from phone_sim.protocol.contact import ContactKind
 
 from .identities import Provisioned
 from .mix import SimMix
@@ -72,7 +73,11 @@ def run_fleet(
         )
     else:
         devices = [
-            FleetDevice(kit, sim, Phone(kit.identity, kit.certificates, clock=server.clock))
+            FleetDevice(
+                kit,
+                sim,
+                Phone(kit.identity, kit.certificates, clock=server.clock, exchange_memory=0),
+            )
             for kit, sim in zip(made.all_kits(), sims, strict=True)
         ]
         exchange = Exchanger(server.url, server.vendor_key, plan.timeout)
@@ -80,7 +85,7 @@ def run_fleet(
     notes: list[str] = []
     try:
         phases = [Phase("activation", count)]
-        rounds.run(phases[0], "activation", 0, False)
+        rounds.run(phases[0], ContactKind.ACTIVATION, False)
         log(phases[0].line())
         for k in range(1, plan.checkins + 1):
             moved = server.advance(plan.interval)
@@ -88,7 +93,7 @@ def run_fleet(
                 notes.append("note: the server's time cannot be moved; check-ins were user retries")
             label = f"+{plan.interval * k // 3600} h" if moved else "retry"
             phases.append(Phase(f"check-in {k} ({label})", count))
-            rounds.run(phases[-1], "check-in", plan.interval if moved else 0, moved)
+            rounds.run(phases[-1], ContactKind.CHECKIN, moved)
             log(phases[-1].line())
         finish = rounds.finish()
     finally:

@@ -1,15 +1,15 @@
-"""The vendor server a fleet talks to, and the clock the fleet's phones keep with it.
+"""The vendor server a fleet talks to, and the world's clock the fleet's phones share with it.
 
-* :class:`ChildServer` (the default): the embedded vendor server in a child process, on a
-  simulated clock frozen at the story's start; the fleet moves it on between check-in rounds
-  through a pipe. A child process and not a thread: the server's work (verifying chains and
+* :class:`ChildServer` (the default): the embedded vendor server in child processes, on a
+  simulated clock standing at the story's start in its data directory; the fleet moves that
+  clock on between check-in rounds, and every process (the server's and the phones') reads the
+  same file. Child processes and not a thread: the server's work (verifying chains and
   signatures, SQLite) and the phones' (signing, verifying verdicts) then run on two cores
   instead of sharing one interpreter lock.
-* :class:`ThreadServer` (``--in-process``): the same server on a thread of this process,
-  sharing the phones' clock object.
-* :class:`RemoteServer` (``--server URL``): someone else's server. With its admin token the
-  phones take its clock, and a simulated one is advanced between rounds; without it, or on a
-  real-time server, the phones use real time and check-ins cannot be days apart.
+* :class:`ThreadServer` (``--in-process``): the same server on a thread of this process.
+* :class:`RemoteServer` (``--server URL``): a server elsewhere. With its admin token and a
+  simulated clock, the phones take its time through its admin API and it is advanced between
+  rounds; otherwise the world keeps real time and check-ins cannot be days apart.
 
 Between two rounds the fleet moves time on by the check-in interval, so a device's ``k``-th
 check-in happens ``k`` days after its activation, as in the field, and a delayed lock falls
@@ -24,9 +24,10 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from phone_sim.protocol.clock import Clock, FixedClock, SimulatedClock, SystemClock
+from phone_sim.protocol.clock import ClockMode, TimeNotControllable, WorldClock
 from phone_sim.protocol.keys import load_vendor_public_key
-from server_stub.admin.client import AdminClient, AdminClientError
+from phone_sim.world.clocks import AdminApiSource, ClockSource, RealTimeSource, SharedFileSource
+from server_stub.admin.client import AdminClientError
 from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import VendorServerError
 from server_stub.runtime.embedded import EmbeddedVendorServer
@@ -56,13 +57,15 @@ class ServerUsage:
 class FleetServer(Protocol):
     url: str
     vendor_key: ed25519.Ed25519PublicKey
-    #: the phones' clock, kept in step with the server's
-    clock: Clock
+    #: the world's clock, which the server keeps
+    clock: WorldClock
+    #: where that time lives, for the phones' processes to read it too
+    clock_source: ClockSource
     #: one line for the report
     description: str
 
     def advance(self, seconds: int) -> bool:
-        """Move the phones' and the server's time on together; False if time cannot move."""
+        """Move the world's time on (the server's and the phones'); False if it cannot move."""
         ...
 
     def close(self) -> ServerUsage | None:
@@ -70,8 +73,27 @@ class FleetServer(Protocol):
         ...
 
 
-def _settings(data_dir: Path, factory_root: Path, policy: Path | None) -> ServerSettings:
-    return ServerSettings(data_dir=data_dir, factory_root=factory_root, port=0, policy_path=policy)
+def _settings(
+    data_dir: Path, factory_root: Path, policy: Path | None, start: float
+) -> ServerSettings:
+    # Speed 0: time stands between the rounds, which move it by the check-in interval.
+    return ServerSettings(
+        data_dir=data_dir,
+        factory_root=factory_root,
+        port=0,
+        policy_path=policy,
+        clock_mode=ClockMode.SIMULATED,
+        clock_start=start,
+        clock_speed=0,
+    )
+
+
+def _advance(clock: WorldClock, seconds: int) -> bool:
+    try:
+        clock.advance(seconds)
+    except TimeNotControllable:
+        return False
+    return True
 
 
 class ChildServer:
@@ -81,8 +103,8 @@ class ChildServer:
     Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
     The processes are :class:`server_stub.runtime.processes.ServerProcesses`, as ``vendor-server serve
     --workers N`` runs them: the first sets the data directory up before the others start, and
-    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). Each has a
-    frozen clock, which :meth:`advance` moves in all of them through their pipes.
+    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). They share the
+    data directory's clock, which :meth:`advance` moves for all of them at once.
     """
 
     def __init__(
@@ -96,17 +118,14 @@ class ChildServer:
         workers: int = 1,
     ) -> None:
         try:
-            self._processes = ServerProcesses(
-                _settings(data_dir, factory_root, policy),
-                workers,
-                fixed_clock=start,
-                app_hook=app_hook,
-            )
+            settings = _settings(data_dir, factory_root, policy, start)
+            self._processes = ServerProcesses(settings, workers, app_hook=app_hook)
         except ServerProcessError as exc:
             raise FleetServerError(f"the fleet's vendor server did not start: {exc}") from exc
         self.url = self._processes.url
         self.vendor_key = load_vendor_public_key(self._processes.started.vendor_public_key)
-        self.clock: Clock = FixedClock(start)
+        self.clock_source: ClockSource = SharedFileSource(settings.clock_path)
+        self.clock = self.clock_source.open()
         where = "a child process" if workers == 1 else f"{workers} child processes"
         self.description = f"embedded, in {where}, at {self.url}"
 
@@ -116,10 +135,7 @@ class ChildServer:
         return self._processes.pids
 
     def advance(self, seconds: int) -> bool:
-        self._processes.advance(seconds)
-        assert isinstance(self.clock, FixedClock)
-        self.clock.advance(seconds)
-        return True
+        return _advance(self.clock, seconds)
 
     def close(self) -> ServerUsage | None:
         usages = self._processes.stop()
@@ -136,21 +152,19 @@ class ThreadServer:
     def __init__(
         self, data_dir: Path, factory_root: Path, *, start: float, policy: Path | None = None
     ) -> None:
-        self.clock: Clock = FixedClock(start)
+        settings = _settings(data_dir, factory_root, policy, start)
         try:
-            self._server = EmbeddedVendorServer(
-                _settings(data_dir, factory_root, policy), clock=self.clock
-            ).start()
+            self._server = EmbeddedVendorServer(settings).start()
         except (VendorServerError, OSError) as exc:
             raise FleetServerError(f"the fleet's vendor server did not start: {exc}") from exc
+        self.clock_source: ClockSource = SharedFileSource(settings.clock_path)
+        self.clock = self.clock_source.open()
         self.url = self._server.url
         self.vendor_key = load_vendor_public_key(self._server.vendor_public_key_path)
         self.description = f"embedded, on a thread of this process, at {self.url}"
 
     def advance(self, seconds: int) -> bool:
-        assert isinstance(self.clock, FixedClock)
-        self.clock.advance(seconds)
-        return True
+        return _advance(self.clock, seconds)
 
     def close(self) -> ServerUsage | None:
         self._server.stop()
@@ -164,34 +178,28 @@ class RemoteServer:
             self.vendor_key = load_vendor_public_key(vendor_key)
         except (OSError, ValueError) as exc:
             raise FleetServerError(f"{vendor_key}: cannot read the vendor key: {exc}") from exc
-        self._admin = AdminClient(self.url, admin_token) if admin_token else None
-        self._simulated = False
-        self.clock: Clock = SystemClock()
-        if self._admin is not None:
+        self.clock_source: ClockSource = RealTimeSource(
+            f"the vendor at {self.url} is not ours to move: no admin token (--admin-token-file)"
+        )
+        if admin_token:
+            source = AdminApiSource(self.url, admin_token)
             try:
-                view = self._admin.clock()
+                self.clock = source.open()
+                self.clock_source = source
+            except TimeNotControllable as exc:
+                self.clock_source = RealTimeSource(str(exc))
             except AdminClientError as exc:
                 raise FleetServerError(
                     f"{self.url}: cannot read the server's clock: {exc}"
                 ) from exc
-            self._simulated = view.simulated
-            if view.simulated:
-                self.clock = SimulatedClock(float(view.now), speed=view.speed)
-        how = "its simulated clock" if self._simulated else "real time"
+        if isinstance(self.clock_source, RealTimeSource):
+            self.clock = self.clock_source.open()
+        simulated = isinstance(self.clock_source, AdminApiSource)
+        how = "its simulated clock" if simulated else "real time"
         self.description = f"remote, {self.url}, on {how}"
 
     def advance(self, seconds: int) -> bool:
-        if not self._simulated or self._admin is None:
-            return False
-        try:
-            self._admin.advance_clock(seconds)
-        except AdminClientError as exc:
-            raise FleetServerError(f"{self.url}: cannot advance the server's clock: {exc}") from exc
-        assert isinstance(self.clock, SimulatedClock)
-        self.clock.advance(seconds)
-        return True
+        return _advance(self.clock, seconds)
 
     def close(self) -> ServerUsage | None:
-        if self._admin is not None:
-            self._admin.close()
         return None

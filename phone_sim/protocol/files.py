@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = True) -> None:
     """Replace ``path`` with ``data`` so that a crash at any point leaves the old or the new file.
 
     Temp file in the same directory, fsync, rename over the target, fsync the directory (so the
     rename itself is durable). The file is created with ``mode`` from its first byte.
+    ``durable=False`` skips both fsyncs: still never torn, but a crash may keep the old file.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -21,10 +22,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

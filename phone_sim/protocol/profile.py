@@ -5,14 +5,10 @@ the signature base is a few formatted lines, and ``http-message-signatures`` bui
 through its Structured Fields serialiser (twice, when signing) cost five to ten times the
 signature itself (docs/PERFORMANCE.md). So:
 
-* signing always formats the headers here; ``tests/unit/test_signing_fast_path.py`` proves them
-  byte for byte what the library writes;
-* verifying takes the fast path only for a message in exactly the canonical form our signers
-  write (one signature, our label, our components in our order, our parameters and nothing
-  else, a single ``sha-256`` digest, canonical base64). Anything else, however slightly
-  different, goes to the library's verifier as before. On the fast path every check the
-  library makes is made in the same order with the same outcome (the same test compares
-  both paths on thousands of mutated messages).
+* signing formats the headers here; ``tests/unit/test_signing_fast_path.py`` proves them byte
+  for byte what the library writes;
+* verifying is the library's (``signing._verify``); ``check_times`` is the one rule it applies
+  differently (the age allowance, see below), so the verifier calls it instead of the library's.
 """
 
 from __future__ import annotations

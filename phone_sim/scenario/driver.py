@@ -1,9 +1,9 @@
-"""PhoneDriver: the verbs of scenario steps, on one phone and its vendor, for files and tests.
+"""PhoneDriver: the verbs of scenario steps on one phone of a world, for files and tests.
 
-A driver owns a :class:`~phone_sim.simulation.Simulation` (a phone on a fixed simulated clock
-and, unless told otherwise, an embedded vendor server sharing that clock) and always routes the
-phone through a :class:`~phone_sim.faults.FaultProxy`, so that faults can be switched per step
-and the server can be restarted behind the same URL.
+A driver belongs to a :class:`~phone_sim.scenario.world.ScenarioWorld` (a world on simulated
+time behind a fault proxy). Phone verbs act on its phone through the phone's public methods;
+time and the vendor's verbs act on the world, and a driver offers them too, so a test of one
+phone reads as one object (``phone.advance(days=3)``, ``phone.operator_release(...)``).
 
 Every verb returns a short account of what happened (the scenario runner prints it) and raises
 :class:`DriverError` when it cannot be done. The phone behaves as it would with a person
@@ -12,38 +12,36 @@ holding it: after a SIM change, a reboot or regained network it checks in at onc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from phone_sim.device.errors import PhoneError
-from phone_sim.device.events import VerdictOutcome
+from phone_sim.device.phone import Phone
+from phone_sim.device.screens import Screen, screen_for
 from phone_sim.device.sims import Network, Sim, network_for
 from phone_sim.device.sims import carrier as find_carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
-from phone_sim.faults import FaultProxy
-from phone_sim.simulation import Simulation
-from server_stub.admin.client import AdminClientError
-from server_stub.errors import VendorServerError
+from phone_sim.faults import FaultMode
+from phone_sim.world.phones import PhoneSpec, WorldPhone
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
-from .errors import DriverError
-from .expectations import mask_ports
+from .errors import DriverError, ExpectationFailed
+from .expectations import Check, Subject, expect
 from .model import DEFAULT_TIMEOUT, DeviceSpec
 from .outcomes import describe_outcomes
-from .vendor_verbs import VendorVerbs
-from .world import RemoteServer, open_world
+from .world import RemoteServer, ScenarioWorld, Start
 
 __all__ = ["PhoneDriver", "RemoteServer"]
 
 
-class PhoneDriver(VendorVerbs):
-    def __init__(self, sim: Simulation, proxy: FaultProxy, *, embedded: bool) -> None:
-        self.sim = sim
-        self.phone = sim.phone
-        self.proxy = proxy
-        self.embedded = embedded
-        self._down = False
+class PhoneDriver:
+    def __init__(self, world: ScenarioWorld, world_phone: WorldPhone) -> None:
+        self.world = world
+        self.world_phone = world_phone
+        self.phone: Phone = world_phone.phone
+        self._subject = Subject(self.phone, lambda: world.vendor.admin)
 
     @classmethod
     def open(
@@ -53,38 +51,33 @@ class PhoneDriver(VendorVerbs):
         device: DeviceSpec | None = None,
         policy_text: str | None = None,
         seed: int = 0,
-        start: float | None = None,
+        start: Start | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        server: RemoteServer | None = None,
+        server: RemoteServer | EmbeddedVendorServer | None = None,
     ) -> PhoneDriver:
-        """A new phone in ``data_dir`` (created), off, on an embedded server or ``server``."""
+        """A one-phone world in ``data_dir``: a new phone (off), on an embedded server or
+        ``server``. Closing the driver closes its world."""
+        world = ScenarioWorld.open(
+            data_dir,
+            policy_text=policy_text,
+            seed=seed,
+            start=start,
+            timeout=timeout,
+            server=server,
+        )
         try:
-            sim = open_world(
-                data_dir,
-                device or DeviceSpec(),
-                policy_text=policy_text,
-                seed=seed,
-                start=start,
-                server=server,
-            )
-        except (PhoneError, OSError, VendorServerError) as exc:
-            raise DriverError(f"cannot set up the phone: {mask_ports(str(exc))}") from exc
-        upstream = sim.server.url if sim.server is not None else (server.url if server else "")
-        proxy = FaultProxy(upstream).start()
-        sim.client.base_url = proxy.url
-        sim.client.timeout = timeout
-        driver = cls(sim, proxy, embedded=server is None)
-        if server is not None and policy_text is not None:
-            try:
-                driver.policy_change(policy_text)
-            except DriverError:
-                driver.close()
-                raise
-        return driver
+            return world.phone(spec=_spec(device))
+        except BaseException:
+            world.close()
+            raise
+
+    @property
+    def name(self) -> str:
+        return self.world_phone.name
 
     def close(self) -> None:
-        self.proxy.close()
-        self.sim.close()
+        """Close the driver's world (every phone of it)."""
+        self.world.close()
 
     def __enter__(self) -> Self:
         return self
@@ -97,6 +90,19 @@ class PhoneDriver(VendorVerbs):
     @property
     def state(self) -> DeviceState:
         return self.phone.state
+
+    @property
+    def screen(self) -> Screen:
+        """The screen the TUI shows now: ``off``, ``boot``, ``setup``, ``home`` or ``lock``."""
+        return screen_for(self.phone.state)
+
+    @property
+    def serial(self) -> str:
+        return self.phone.identity.serial
+
+    @property
+    def imeis(self) -> tuple[str, ...]:
+        return self.phone.identity.imeis
 
     @property
     def lock_reason(self) -> str:
@@ -114,6 +120,57 @@ class PhoneDriver(VendorVerbs):
     def status_bar(self) -> str:
         return status_text(self.phone)
 
+    def expect(self, key: str, value: Any) -> Check:
+        """The check a scenario's ``expect.KEY = VALUE`` names, on this phone."""
+        return expect(self._subject, key, value)
+
+    # One method per expectation key, ``(ok, detail)``, as a test reads them.
+
+    def expect_state(self, state: DeviceState | str) -> Check:
+        return self.expect("state", state)
+
+    def expect_screen(self, screen: str) -> Check:
+        return self.expect("screen", screen)
+
+    def expect_verdict_reason(self, reason: str) -> Check:
+        return self.expect("verdict_reason", reason)
+
+    def expect_lock_message_contains(self, text: str) -> Check:
+        return self.expect("lock_message_contains", text)
+
+    def expect_status_bar_contains(self, text: str) -> Check:
+        return self.expect("status_bar_contains", text)
+
+    def expect_last_error_contains(self, text: str) -> Check:
+        return self.expect("last_error_contains", text)
+
+    def expect_warning(self, shown: bool) -> Check:
+        return self.expect("warning", shown)
+
+    def expect_warning_contains(self, text: str) -> Check:
+        return self.expect("warning_contains", text)
+
+    def expect_server_state(self, state: str) -> Check:
+        return self.expect("server_state", state)
+
+    def expect_audit(self, **fields: str | None) -> Check:
+        """An audit entry with every field given (kind, rule, reason, status, actor) exists."""
+        return self.expect("audit", fields)
+
+    def check(self, **expectations: Any) -> None:
+        """Assert every expectation (``screen="lock", verdict_reason="..."``) at once.
+
+        Raises:
+            ExpectationFailed: naming each one that did not hold and what was found.
+        """
+        failed = []
+        for key, value in expectations.items():
+            ok, detail = self.expect(key, value)
+            if not ok:
+                failed.append(f"{key}={value!r}: {detail}")
+        if failed:
+            raise ExpectationFailed("; ".join(failed))
+
     # --- the phone --------------------------------------------------------------------------
 
     def _do(self, action: Callable[[], object]) -> None:
@@ -124,7 +181,7 @@ class PhoneDriver(VendorVerbs):
 
     def _live(self, done: str) -> str:
         """``done``, plus what the check-ins that are due now (the phone would make them) said."""
-        outcomes = self.sim.run_due()
+        outcomes = self.world_phone.run_due()
         return done + (
             f"; checked in: {describe_outcomes(self.phone, outcomes)}" if outcomes else ""
         )
@@ -204,21 +261,6 @@ class PhoneDriver(VendorVerbs):
         self._do(lambda: self.phone.set_airplane(on))
         return self._live("airplane mode " + ("on" if on else "off"))
 
-    def advance(
-        self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
-    ) -> str:
-        """Let simulated time pass, stopping at each check-in the phone makes on the way."""
-        total = seconds + minutes * 60 + hours * 3600 + days * 86400
-        if total <= 0:
-            raise DriverError("advance needs a time > 0")
-        try:
-            outcomes = self.sim.advance(total)
-        except AdminClientError as exc:
-            raise DriverError(f"cannot move the server's clock: {mask_ports(str(exc))}") from exc
-        n = len(outcomes)
-        done = f"{n} check-in{'s' if n != 1 else ''}"
-        return done + (f": {describe_outcomes(self.phone, outcomes)}" if outcomes else "")
-
     def activate(self) -> str:
         """Finish setup: ask the vendor (a custom ROM has no vendor client and just finishes)."""
         if self.phone.identity.custom_rom:
@@ -226,14 +268,11 @@ class PhoneDriver(VendorVerbs):
             return f"no vendor client (custom ROM); screen {self.screen}"
         if self.phone.state is not DeviceState.SETUP:
             raise DriverError(f"activate needs the setup screen; the phone is {self.phone.state}")
-        outcome = self._send()
-        return describe_outcomes(self.phone, [outcome]) + f"; screen {self.screen}"
-
-    def _send(self) -> VerdictOutcome:
         try:
-            return self.sim.activate()
+            outcome = self.world_phone.activate()
         except PhoneError as exc:
             raise DriverError(f"the phone refused: {exc}") from exc
+        return describe_outcomes(self.phone, [outcome]) + f"; screen {self.screen}"
 
     def check_in(self) -> str:
         """Ask the vendor now, as *Retry* on the lock screen does."""
@@ -244,5 +283,54 @@ class PhoneDriver(VendorVerbs):
                 f"check_in needs an activated or locked phone; it is {self.phone.state}"
             )
         self.phone.retry()
-        outcomes = self.sim.run_due()
+        outcomes = self.world_phone.run_due()
         return describe_outcomes(self.phone, outcomes) + f"; screen {self.screen}"
+
+    # --- the world's verbs, from this phone -------------------------------------------------
+
+    def advance(
+        self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
+    ) -> str:
+        """Let the world's time pass (every phone of it checks in on the way)."""
+        return self.world.advance(seconds, minutes=minutes, hours=hours, days=days)
+
+    def server_down(self) -> str:
+        return self.world.vendor.server_down()
+
+    def server_up(self) -> str:
+        return self.world.vendor.server_up()
+
+    def server_fault(self, mode: FaultMode | str, seconds: float = 0) -> str:
+        return self.world.vendor.server_fault(mode, seconds)
+
+    def _ident(self, by: str) -> str:
+        idents = {"serial": self.serial, "imei": self.imeis[0], "imei2": self.imeis[-1]}
+        if by not in idents:
+            raise DriverError(f"by must be serial, imei or imei2, not {by!r}")
+        return idents[by]
+
+    def operator_lock(self, reason: str, message: str | None = None, by: str = "serial") -> str:
+        """An investigation hold on this phone (by its serial or one of its IMEIs)."""
+        return self.world.vendor.lock(self._ident(by), reason, message)
+
+    def operator_release(self, reason: str, by: str = "serial") -> str:
+        return self.world.vendor.release(self._ident(by), reason)
+
+    def operator_release_all(self, reason: str) -> str:
+        text, released = self.world.vendor.release_all(reason)
+        mine = "this phone among them" if self.serial in released else "not this phone"
+        return f"{text}, {mine}"
+
+    def policy_change(
+        self,
+        text: str | None = None,
+        *,
+        file: Path | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> str:
+        return self.world.vendor.policy_change(text, file=file, overrides=overrides)
+
+
+def _spec(device: DeviceSpec | None) -> PhoneSpec:
+    device = device or DeviceSpec()
+    return PhoneSpec(device.model, device.market, device.bootloader_unlocked, device.custom_rom)

@@ -1,21 +1,23 @@
-"""What a scenario (or a test) can check about the phone and the vendor, as ``(ok, detail)``.
+"""What a scenario (or a test) can check about a phone and its vendor, as ``(ok, detail)``.
 
 Each check reads the device model or the vendor's admin API and never changes either, so
-checks may be repeated or reordered freely. Failures say what was found instead.
+checks may be repeated or reordered freely. Failures say what was found instead. One function
+per expectation key, in :data:`EXPECTATIONS`; :func:`expect` looks the key up.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from phone_sim.device.phone import Phone
+from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
-from .errors import DriverError, ExpectationFailed
-from .screens import screen_for
+from .errors import DriverError
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
 UNKNOWN_TO_VENDOR = "unknown"
@@ -32,10 +34,16 @@ class Check(NamedTuple):
     detail: str
 
 
-class Expectations:
-    """The checks, for a driver that has a phone, its serial and (maybe) the admin API."""
+class Subject:
+    """What the checks read: a phone, and (maybe) its vendor's admin API."""
 
-    phone: Phone
+    def __init__(self, phone: Phone, admin: Callable[[], AdminClient]) -> None:
+        self.phone = phone
+        self._admin = admin
+
+    @property
+    def admin(self) -> AdminClient:
+        return self._admin()
 
     @property
     def serial(self) -> str:
@@ -45,124 +53,110 @@ class Expectations:
     def imeis(self) -> tuple[str, ...]:
         return self.phone.identity.imeis
 
-    @property
-    def admin(self) -> AdminClient:
-        raise NotImplementedError  # the driver's: expectations only read through it
-
-    @property
-    def screen(self) -> str:
-        """The screen the TUI shows now: ``off``, ``boot``, ``setup``, ``home`` or ``lock``."""
-        return screen_for(self.phone.state)
-
-    def _where(self) -> str:
+    def where(self) -> str:
         reason = f", reason {self.phone.lock_reason}" if self.phone.lock_reason else ""
         return f"state {self.phone.state.value}{reason}"
 
-    def expect_state(self, state: DeviceState | str) -> Check:
-        want = DeviceState(state)
-        got = self.phone.state
-        return Check(
-            got is want, f"state is {got.value}" + ("" if got is want else f" ({self._where()})")
-        )
 
-    def expect_screen(self, screen: str) -> Check:
-        got = self.screen
-        return Check(
-            got == screen, f"screen is {got}" + ("" if got == screen else f" ({self._where()})")
-        )
+def expect_state(s: Subject, state: DeviceState | str) -> Check:
+    want = DeviceState(state)
+    got = s.phone.state
+    return Check(got is want, f"state is {got.value}" + ("" if got is want else f" ({s.where()})"))
 
-    def expect_verdict_reason(self, reason: str) -> Check:
-        got = self.phone.lock_reason or "(none yet)"
-        return Check(got == reason, f"verdict reason is {got}")
 
-    def expect_lock_message_contains(self, text: str) -> Check:
-        got = self.phone.lock_message
-        return _contains("lock message", got, text)
+def expect_screen(s: Subject, screen: str) -> Check:
+    got = screen_for(s.phone.state)
+    return Check(got == screen, f"screen is {got}" + ("" if got == screen else f" ({s.where()})"))
 
-    def expect_status_bar_contains(self, text: str) -> Check:
-        return _contains("status bar", status_text(self.phone), text)
 
-    def expect_warning(self, shown: bool) -> Check:
-        """Whether the phone shows a standing warning (offline lock ahead, activation unconfirmed)."""
-        got = self.phone.warning
-        detail = "no warning" if got is None else f"warning {got.text!r}"
-        return Check((got is not None) == shown, detail)
+def expect_verdict_reason(s: Subject, reason: str) -> Check:
+    got = s.phone.lock_reason or "(none yet)"
+    return Check(got == reason, f"verdict reason is {got}")
 
-    def expect_warning_contains(self, text: str) -> Check:
-        got = self.phone.warning
-        if got is None:
-            return Check(False, "no warning is shown")
-        return _contains("warning", got.text, text)
 
-    def expect_last_error_contains(self, text: str) -> Check:
-        return _contains("last error", mask_ports(self.phone.last_error or ""), text)
+def expect_lock_message_contains(s: Subject, text: str) -> Check:
+    return _contains("lock message", s.phone.lock_message, text)
 
-    def expect_server_state(self, state: str) -> Check:
-        try:
-            got: str = self.admin.device(self.serial).state
-        except AdminHttpError as exc:
-            if exc.code != "device_not_found":
-                return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
-            got = UNKNOWN_TO_VENDOR
-        except AdminClientError as exc:
+
+def expect_status_bar_contains(s: Subject, text: str) -> Check:
+    return _contains("status bar", status_text(s.phone), text)
+
+
+def expect_last_error_contains(s: Subject, text: str) -> Check:
+    return _contains("last error", mask_ports(s.phone.last_error or ""), text)
+
+
+def expect_warning(s: Subject, shown: bool) -> Check:
+    """Whether the phone shows a standing warning (offline lock ahead, activation unconfirmed)."""
+    got = s.phone.warning
+    detail = "no warning" if got is None else f"warning {got.text!r}"
+    return Check((got is not None) == shown, detail)
+
+
+def expect_warning_contains(s: Subject, text: str) -> Check:
+    got = s.phone.warning
+    if got is None:
+        return Check(False, "no warning is shown")
+    return _contains("warning", got.text, text)
+
+
+def expect_server_state(s: Subject, state: str) -> Check:
+    try:
+        got: str = s.admin.device(s.serial).state
+    except AdminHttpError as exc:
+        if exc.code != "device_not_found":
             return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
-        return Check(got == state, f"the vendor shows the device {got}")
+        got = UNKNOWN_TO_VENDOR
+    except (AdminClientError, DriverError) as exc:
+        return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+    return Check(got == state, f"the vendor shows the device {got}")
 
-    def expect_audit(
-        self,
-        *,
-        kind: str | None = None,
-        rule: str | None = None,
-        reason: str | None = None,
-        status: str | None = None,
-        actor: str | None = None,
-    ) -> Check:
-        """An audit entry with every field given exists, for this device or server-wide.
 
-        Server-wide entries (a policy change, a bulk release's summary) name no device but
-        concern every one, so they count.
-        """
-        want = {"kind": kind, "rule": rule, "reason": reason, "status": status, "actor": actor}
-        want = {k: v for k, v in want.items() if v is not None}
-        try:
-            entries = [
-                e
-                for e in self.admin.audit(limit=1000).entries
-                if e.serial in (self.serial, None) or e.imei in self.imeis
-            ]
-        except AdminClientError as exc:
-            return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
-        for entry in entries:
-            if all(getattr(entry, k) == v for k, v in want.items()):
-                return Check(True, f"audit #{entry.id} {entry.kind} {entry.rule}")
-        recent = "; ".join(
-            f"#{e.id} {e.kind} {e.rule} {e.status or '-'} {e.reason or '-'}" for e in entries[-3:]
-        )
-        return Check(False, f"no such audit entry; the last: {recent or 'none'}")
+def expect_audit(s: Subject, want: dict[str, Any]) -> Check:
+    """An audit entry with every field given exists, for this device or server-wide.
 
-    def expect(self, key: str, value: Any) -> Check:
-        """The check a scenario's ``expect.KEY = VALUE`` names."""
-        if key == "audit":
-            return self.expect_audit(**value)
-        method = getattr(self, f"expect_{key}", None)
-        if method is None:
-            raise DriverError(f"no expectation called {key!r}")
-        result: Check = method(value)
-        return result
+    Server-wide entries (a policy change, a bulk release's summary) name no device but
+    concern every one, so they count.
+    """
+    want = {k: v for k, v in want.items() if v is not None}
+    try:
+        entries = [
+            e
+            for e in s.admin.audit(limit=1000).entries
+            if e.serial in (s.serial, None) or e.imei in s.imeis
+        ]
+    except (AdminClientError, DriverError) as exc:
+        return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+    for entry in entries:
+        if all(getattr(entry, k) == v for k, v in want.items()):
+            return Check(True, f"audit #{entry.id} {entry.kind} {entry.rule}")
+    recent = "; ".join(
+        f"#{e.id} {e.kind} {e.rule} {e.status or '-'} {e.reason or '-'}" for e in entries[-3:]
+    )
+    return Check(False, f"no such audit entry; the last: {recent or 'none'}")
 
-    def check(self, **expectations: Any) -> None:
-        """Assert every expectation (``screen="lock", verdict_reason="..."``) at once.
 
-        Raises:
-            ExpectationFailed: naming each one that did not hold and what was found.
-        """
-        failed = []
-        for key, value in expectations.items():
-            ok, detail = self.expect(key, value)
-            if not ok:
-                failed.append(f"{key}={value!r}: {detail}")
-        if failed:
-            raise ExpectationFailed("; ".join(failed))
+#: every expectation key a scenario's ``expect.KEY = VALUE`` may name, and its check
+EXPECTATIONS: dict[str, Callable[[Subject, Any], Check]] = {
+    "state": expect_state,
+    "screen": expect_screen,
+    "verdict_reason": expect_verdict_reason,
+    "lock_message_contains": expect_lock_message_contains,
+    "status_bar_contains": expect_status_bar_contains,
+    "last_error_contains": expect_last_error_contains,
+    "warning": expect_warning,
+    "warning_contains": expect_warning_contains,
+    "server_state": expect_server_state,
+    "audit": expect_audit,
+}
+
+
+def expect(subject: Subject, key: str, value: Any) -> Check:
+    """The check a scenario's ``expect.KEY = VALUE`` names."""
+    check = EXPECTATIONS.get(key)
+    if check is None:
+        raise DriverError(f"no expectation called {key!r}")
+    return check(subject, value)
 
 
 def _contains(what: str, got: str, text: str) -> Check:

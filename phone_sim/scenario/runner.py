@@ -154,7 +154,7 @@ def header_lines(
     lines.append(f"     {scenario.device.describe()}; {where}")
     start = ""
     if driver is not None:
-        now = dt.datetime.fromtimestamp(driver.sim.clock.now(), tz=dt.UTC)
+        now = dt.datetime.fromtimestamp(driver.world.now(), tz=dt.UTC)
         start = f"; starts {now:%Y-%m-%d %H:%M} UTC"
     version = f" ({scenario.policy.version})" if scenario.policy.version else ""
     lines.append(f"     policy: {scenario.policy.source}{version}; seed {scenario.seed}{start}")

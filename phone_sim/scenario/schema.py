@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from phone_sim.device.errors import UnknownCatalogueEntry
+from phone_sim.device.screens import SCREENS
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.faults import FaultMode
 from server_stub.admin.models import DEVICE_STATES
-
-from .screens import SCREENS
 
 Check = Callable[[Any], str | None]
 

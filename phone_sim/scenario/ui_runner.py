@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from phone_sim.device.screens import screen_for
 from phone_sim.scenario.driver import PhoneDriver, RemoteServer
 from phone_sim.scenario.model import Scenario
 from phone_sim.scenario.runner import (
@@ -26,7 +27,6 @@ from phone_sim.scenario.runner import (
     step_lines,
     summary_line,
 )
-from phone_sim.scenario.screens import screen_for
 from phone_sim.ui.app import SCREEN_CLASSES, Pace, PhoneApp, make_app
 
 SIZE = (100, 42)
@@ -51,10 +51,10 @@ async def _settle(app: PhoneApp, driver: PhoneDriver) -> str | None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_TIMEOUT
     while True:
-        phone = driver.sim.phone
+        phone = driver.phone
         want = SCREEN_CLASSES[screen_for(phone.state)]
         face = app.screen_stack[1] if len(app.screen_stack) > 1 else None
-        idle = phone.pending is None and app.fast_forward_to is None
+        idle = phone.pending is None and phone.time_pending is None and app.fast_forward_to is None
         if idle and isinstance(face, want) and getattr(face, "ready", False):
             return None
         if loop.time() > deadline:
@@ -86,7 +86,7 @@ async def _run(
             screenshots = screenshots / scenario.name
             screenshots.mkdir(parents=True, exist_ok=True)
         # Scenarios start with the phone off: their first step boots it.
-        app = make_app(driver.sim, pace=Pace.instant(), power_on=False)
+        app = make_app(driver.world.world, pace=Pace.instant(), power_on=False)
         async with app.run_test(size=SIZE) as pilot:
             await _settle(app, driver)
             for index, step in enumerate(scenario.steps, start=1):

@@ -1,60 +1,62 @@
-"""The driver's verbs on the vendor's side: the server going down and up, faulty answers, and
-the operator's hold, release, bulk release and policy change."""
+"""The vendor's verbs, which act on the world: the server going down and up, faulty answers,
+and the operator's hold, release, bulk release and policy change."""
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from phone_sim.faults import FaultMode, FaultProxy
-from phone_sim.simulation import Simulation
+from phone_sim.world.vendor import EmbeddedVendor
+from phone_sim.world.world import World
 from server_stub.admin.client import AdminClient, AdminClientError
-from server_stub.runtime.embedded import EmbeddedVendorServer
 
 from .errors import DriverError
-from .expectations import Expectations, mask_ports
+from .expectations import mask_ports
 from .policy_text import derived_version, merge, validated
 
 
-class VendorVerbs(Expectations):
-    sim: Simulation
-    proxy: FaultProxy
-    #: True when the driver runs the vendor server (it can stop and start it)
-    embedded: bool
-    _down: bool
+class VendorDriver:
+    """The vendor of one world, as steps and tests drive it."""
+
+    def __init__(self, world: World, proxy: FaultProxy, *, embedded: bool) -> None:
+        self.world = world
+        self.proxy = proxy
+        #: True when the driver runs the vendor server (it can stop and start it)
+        self.embedded = embedded
+        self._down = False
 
     @property
     def admin(self) -> AdminClient:
-        if self.sim.admin is None:
+        admin = self.world.admin
+        if admin is None:
             raise DriverError("the operator's steps need the admin token (--admin-token-file)")
-        return self.sim.admin
+        return admin
 
     # --- the vendor server ------------------------------------------------------------------
 
+    def _embedded(self, verb: str) -> EmbeddedVendor:
+        vendor = self.world.vendor
+        if not self.embedded or not isinstance(vendor, EmbeddedVendor):
+            raise DriverError(f"{verb} needs the embedded server (not --server)")
+        return vendor
+
     def server_down(self) -> str:
-        if not self.embedded or self.sim.server is None:
-            raise DriverError("server_down needs the embedded server (not --server)")
+        vendor = self._embedded("server_down")
         if self._down:
             raise DriverError("the vendor server is already down")
-        self.sim.server.stop()
+        vendor.stop()
         self._down = True
         return "vendor server stopped"
 
     def server_up(self) -> str:
-        if not self._down or self.sim.server is None:
+        vendor = self._embedded("server_up")
+        if not self._down:
             raise DriverError("the vendor server is not down")
-        # The policy in force is in the data directory now; installing the start-up one
-        # again would undo an operator's policy change.
-        settings = dataclasses.replace(self.sim.server.settings, policy_path=None)
-        server = EmbeddedVendorServer(settings, clock=self.sim.clock).start()
-        self.sim.server, self._down = server, False
-        self.proxy.upstream = server.url
-        if self.sim.admin is not None:
-            self.sim.admin.close()
-        self.sim.admin = AdminClient(server.url, server.admin_token.value)
+        self.proxy.upstream = vendor.start()
+        self._down = False
         return "vendor server started (same data)"
 
     def server_fault(self, mode: FaultMode | str, seconds: float = 0) -> str:
@@ -66,33 +68,25 @@ class VendorVerbs(Expectations):
 
     # --- the operator -----------------------------------------------------------------------
 
-    def _ident(self, by: str) -> str:
-        idents = {"serial": self.serial, "imei": self.imeis[0], "imei2": self.imeis[-1]}
-        if by not in idents:
-            raise DriverError(f"by must be serial, imei or imei2, not {by!r}")
-        return idents[by]
-
     def _operator(self, action: Callable[[], Any]) -> Any:
         try:
             return action()
         except AdminClientError as exc:
             raise DriverError(f"the vendor refused: {mask_ports(str(exc))}") from exc
 
-    def operator_lock(self, reason: str, message: str | None = None, by: str = "serial") -> str:
-        """An investigation hold on this phone (by its serial or one of its IMEIs)."""
-        ident = self._ident(by)
+    def lock(self, ident: str, reason: str, message: str | None = None) -> str:
+        """An investigation hold on a device (by serial or IMEI)."""
         view = self._operator(lambda: self.admin.lock(ident, reason=reason, message=message))
         return f"vendor shows the device {view.state}"
 
-    def operator_release(self, reason: str, by: str = "serial") -> str:
-        ident = self._ident(by)
+    def release(self, ident: str, reason: str) -> str:
         view = self._operator(lambda: self.admin.release(ident, reason=reason))
         return f"vendor shows the device {view.state}"
 
-    def operator_release_all(self, reason: str) -> str:
+    def release_all(self, reason: str) -> tuple[str, tuple[str, ...]]:
+        """Release every held, flagged or locked device: what to print, and who was released."""
         done = self._operator(lambda: self.admin.release_all(reason=reason))
-        mine = "this phone among them" if self.serial in done.released else "not this phone"
-        return f"released {len(done.released)} device(s), {mine}"
+        return f"released {len(done.released)} device(s)", tuple(done.released)
 
     def policy_change(
         self,

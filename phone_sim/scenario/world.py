@@ -1,21 +1,43 @@
-"""Where a scenario's phone lives: a new Simulation on a fixed clock, with an embedded vendor
-server or against one given by URL (``--server``)."""
+"""A world as scenarios and tests drive it: the world, a fault proxy, a driver per phone.
+
+:class:`ScenarioWorld` opens a :class:`~phone_sim.world.World` on simulated time (an embedded
+vendor, or a server given by URL: :class:`RemoteServer`) and routes every phone through one
+:class:`~phone_sim.faults.FaultProxy`, so faults can be switched per step and the embedded
+server can be restarted behind the same URL. Each phone gets a
+:class:`~phone_sim.scenario.driver.PhoneDriver` (``world.phone("alice")``); the vendor's verbs
+act on the world (:attr:`ScenarioWorld.vendor`), and so does time (:meth:`ScenarioWorld.advance`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
 
-from phone_sim.protocol.clock import FixedClock
-from phone_sim.simulation import STORY_START, PhoneSpec, Simulation, open_simulation
-from server_stub.admin.client import AdminClient, AdminClientError
+from phone_sim.device.errors import PhoneError
+from phone_sim.faults import FaultProxy
+from phone_sim.protocol.clock import STORY_START, TimeNotControllable
+from phone_sim.world.phones import FIRST_PHONE, PhoneSpec
+from phone_sim.world.vendor import AttachedVendor, RemoteVendor
+from phone_sim.world.world import World, open_world
+from server_stub.errors import VendorServerError
+from server_stub.runtime.embedded import EmbeddedVendorServer
 
-from .model import DeviceSpec
+from .errors import DriverError
+from .expectations import mask_ports
+from .model import DEFAULT_TIMEOUT
+from .outcomes import describe_outcomes
+from .vendor_verbs import VendorDriver
+
+if TYPE_CHECKING:
+    from .driver import PhoneDriver
 
 #: where the scenario's policy is written for the embedded server to install at start
 POLICY_FILE = "scenario-policy.toml"
+#: what ``start`` may be given as: Unix seconds, a datetime, or an ISO 8601 string
+Start = float | int | dt.datetime | str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,78 +50,180 @@ class RemoteServer:
     admin_token: str | None = None
 
 
-class MirroredClock(FixedClock):
-    """The phone's clock; advancing it moves a remote server's simulated clock along."""
+def start_seconds(start: Start | None) -> float | None:
+    """``start`` as Unix seconds: seconds, an aware or naive (UTC) datetime, or ISO 8601.
 
-    def __init__(self, start: float, mirror: Callable[[int], object]) -> None:
-        super().__init__(start)
-        self._mirror = mirror
-        self._sent = start
-
-    def advance(self, seconds: float) -> float:
-        now = super().advance(seconds)
-        whole = int(now - self._sent)  # the admin API moves whole seconds
-        if whole > 0:
-            self._mirror(whole)
-            self._sent += whole
-        return now
-
-
-def open_world(
-    data_dir: Path,
-    device: DeviceSpec,
-    *,
-    policy_text: str | None,
-    seed: int,
-    start: float | None,
-    server: RemoteServer | None,
-) -> Simulation:
-    """A new phone (off) in ``data_dir``, on an embedded server unless ``server`` is given.
-
-    The embedded server installs ``policy_text`` at start; a remote one gets it from the
-    driver through the admin API.
+    Raises:
+        DriverError: anything else, at once, saying what is accepted.
     """
-    spec = PhoneSpec(device.model, device.market, device.bootloader_unlocked, device.custom_rom)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if server is not None:
-        return _open_remote(data_dir, spec, server, seed=seed, start=start)
-    policy_path = None
-    if policy_text is not None:
-        policy_path = data_dir / POLICY_FILE
-        policy_path.write_text(policy_text, encoding="utf-8")
-    return open_simulation(
-        data_dir,
-        spec=spec,
-        clock=FixedClock(STORY_START if start is None else start),
-        seed=seed,
-        new_phone=True,
-        policy_path=policy_path,
+    if start is None:
+        return None
+    if isinstance(start, bool):
+        raise DriverError(
+            f"start must be Unix seconds, a datetime or an ISO 8601 string: {start!r}"
+        )
+    if isinstance(start, int | float):
+        return float(start)
+    if isinstance(start, str):
+        try:
+            start = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        except ValueError:
+            raise DriverError(
+                f"start {start!r} is not an ISO 8601 time (e.g. 2021-09-01T12:00:00Z)"
+            ) from None
+    if isinstance(start, dt.datetime):
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=dt.UTC)
+        return start.timestamp()
+    raise DriverError(
+        f"start must be Unix seconds, a datetime or an ISO 8601 string, not {type(start).__name__}"
     )
 
 
-def _open_remote(
-    data_dir: Path, spec: PhoneSpec, server: RemoteServer, *, seed: int, start: float | None
-) -> Simulation:
-    """A phone from the factory ``server`` trusts, on a clock that moves the server's too."""
-    factory = data_dir / "factory"
-    if not factory.exists():
-        shutil.copytree(server.factory_dir, factory)
-    admin = AdminClient(server.url, server.admin_token) if server.admin_token else None
+class ScenarioWorld:
+    """One world for a scenario or a test; close it (or use ``with``) to stop what it started."""
 
-    def mirror(seconds: int) -> object:
-        if admin is None:
-            raise AdminClientError("advancing time on --server needs the admin token")
-        return admin.advance_clock(seconds)
+    def __init__(self, world: World, proxy: FaultProxy, *, embedded: bool) -> None:
+        self.world = world
+        self.proxy = proxy
+        self.embedded = embedded
+        self.vendor = VendorDriver(world, proxy, embedded=embedded)
+        self.drivers: dict[str, PhoneDriver] = {}
 
-    # The server's clock rules: a phone ahead of it or behind would sign stale requests.
-    now = admin.clock().now if admin is not None else (STORY_START if start is None else start)
-    return open_simulation(
-        data_dir,
-        spec=spec,
-        server_url=server.url,
-        vendor_key=server.vendor_key,
-        clock=MirroredClock(float(now), mirror),
-        seed=seed,
-        new_phone=True,
-        admin_token=server.admin_token,
-    )
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        *,
+        policy_text: str | None = None,
+        seed: int = 0,
+        start: Start | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        server: RemoteServer | EmbeddedVendorServer | None = None,
+    ) -> ScenarioWorld:
+        """A new world in ``data_dir`` (created), on an embedded vendor or ``server`` (one at a
+        URL, or a vendor server already running in this process, whose time it shares)."""
+        begin = start_seconds(start)
+        if server is not None and begin is not None:
+            raise DriverError("a world on a vendor server takes the server's time: no start")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if server is None:
+                policy_path = None
+                if policy_text is not None:
+                    policy_path = data_dir / POLICY_FILE
+                    policy_path.write_text(policy_text, encoding="utf-8")
+                world = open_world(
+                    data_dir,
+                    start=STORY_START if begin is None else begin,
+                    speed=0,  # time moves only when a step moves it
+                    policy_path=policy_path,
+                    seed=seed,
+                    timeout=timeout,
+                )
+            elif isinstance(server, EmbeddedVendorServer):
+                world = open_world(
+                    data_dir,
+                    vendor=AttachedVendor(server),
+                    factory_dir=server.settings.factory_root_path.parent,
+                    seed=seed,
+                    timeout=timeout,
+                )
+            else:
+                vendor = RemoteVendor(server.url, server.vendor_key, server.admin_token)
+                world = open_world(
+                    data_dir,
+                    vendor=vendor,
+                    factory_dir=server.factory_dir,
+                    seed=seed,
+                    timeout=timeout,
+                )
+        except (PhoneError, OSError, VendorServerError) as exc:
+            raise DriverError(f"cannot set up the world: {mask_ports(str(exc))}") from exc
+        proxy = FaultProxy(world.vendor.url).start()
+        opened = cls(world, proxy, embedded=server is None)
+        if server is not None and policy_text is not None:
+            try:
+                opened.vendor.policy_change(policy_text)
+            except DriverError:
+                opened.close()
+                raise
+        return opened
+
+    # --- phones ---------------------------------------------------------------------------
+
+    def phone(
+        self,
+        name: str = FIRST_PHONE,
+        spec: PhoneSpec | None = None,
+        *,
+        model: str | None = None,
+        market: str | None = None,
+        bootloader: str = "locked",
+        custom_rom: bool = False,
+    ) -> PhoneDriver:
+        """The phone called ``name``: a new phone from the factory (off) the first time.
+
+        ``spec``, or ``model``/``market``/``bootloader`` ("locked" or "unlocked")/``custom_rom``,
+        say which phone the factory builds (default a Global Redmi Note 9).
+        """
+        from .driver import PhoneDriver  # the driver imports this module for its world
+
+        driver = self.drivers.get(name)
+        if driver is None:
+            if spec is None:
+                default = PhoneSpec()
+                spec = PhoneSpec(
+                    model or default.model,
+                    market or default.market,
+                    bootloader == "unlocked" or custom_rom,
+                    custom_rom,
+                )
+            try:
+                world_phone = self.world.add_phone(name, spec, new=True)
+            except (PhoneError, OSError, ValueError) as exc:
+                raise DriverError(f"cannot make phone {name!r}: {mask_ports(str(exc))}") from exc
+            world_phone.client.base_url = self.proxy.url
+            driver = PhoneDriver(self, world_phone)
+            self.drivers[name] = driver
+        return driver
+
+    def __iter__(self) -> Iterator[PhoneDriver]:
+        return iter(self.drivers.values())
+
+    # --- time -------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.world.clock.now()
+
+    def advance(
+        self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
+    ) -> str:
+        """Let the world's time pass; every phone checks in on the way as it would."""
+        total = seconds + minutes * 60 + hours * 3600 + days * 86400
+        if total <= 0:
+            raise DriverError("advance needs a time > 0")
+        try:
+            outcomes = self.world.advance(total)
+        except TimeNotControllable as exc:
+            raise DriverError(f"time cannot move: {mask_ports(str(exc))}") from exc
+        parts = []
+        for name, done in outcomes.items():
+            n = len(done)
+            text = f"{n} check-in{'s' if n != 1 else ''}"
+            if done:
+                text += f": {describe_outcomes(self.world.phone(name).phone, done)}"
+            parts.append(text if len(outcomes) == 1 else f"{name}: {text}")
+        return "; ".join(parts) if parts else "no phone"
+
+    # --- life -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.proxy.close()
+        self.world.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

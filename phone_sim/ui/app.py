@@ -1,7 +1,12 @@
-"""The phone-sim Textual app: one phone, its SIM tray, and a protocol inspector.
+"""The phone-sim Textual app: a world's phones, one in view, and the world's controls.
 
-The app owns no policy. It maps the device model's state to a screen, runs vendor round trips
-in thread workers, and hands their results back to the model on the UI thread.
+The app owns no policy. It maps the phone in view's state to a screen, runs vendor round trips
+in thread workers, and hands their results back to the device model on the UI thread. Time
+moves through the world's one stepping loop (:meth:`phone_sim.world.World.move_toward`), one
+step per tick, so a fast-forward holds every check-in it passes, of every phone.
+
+The SIM tray, the vendor console, time and switching phones are the world's controls: they work
+on every screen. The phone's own lock screen has no way out of itself.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -19,12 +23,15 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from phone_sim.device.errors import PhoneError
+from phone_sim.device.events import EventKind, TimeAttempt
 from phone_sim.device.exchange import Exchange
-from phone_sim.device.phone import ActivationAttempt, PhoneEvent
+from phone_sim.device.phone import ActivationAttempt, Phone, PhoneEvent
+from phone_sim.device.screens import Screen as PhoneFace
+from phone_sim.device.screens import screen_for
 from phone_sim.device.state import Activation, DeviceState
-from phone_sim.scenario.screens import screen_for
-from phone_sim.simulation import Simulation
-from phone_sim.ui.messages import PhoneChanged, VendorAnswered
+from phone_sim.protocol.clock import TimeNotControllable
+from phone_sim.protocol.contact import ContactKind
+from phone_sim.ui.messages import PhoneChanged, TimeAnswered, VendorAnswered
 from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
@@ -35,33 +42,34 @@ from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.world.phones import WorldPhone
+from phone_sim.world.world import World
 
-#: the screen class for each screen name of :mod:`phone_sim.scenario.screens`
-SCREEN_CLASSES: dict[str, type[PhoneScreen]] = {
-    "off": OffScreen,
-    "boot": BootScreen,
-    "setup": SetupScreen,
-    "home": HomeScreen,
-    "lock": LockScreen,
+#: the screen class for each screen of :mod:`phone_sim.device.screens`
+SCREEN_CLASSES: dict[PhoneFace, type[PhoneScreen]] = {
+    PhoneFace.OFF: OffScreen,
+    PhoneFace.BOOT: BootScreen,
+    PhoneFace.SETUP: SetupScreen,
+    PhoneFace.HOME: HomeScreen,
+    PhoneFace.LOCK: LockScreen,
 }
 
 
 @dataclass(frozen=True)
 class Pace:
-    """How long the simulated boot and setup steps take, in real seconds."""
+    """How long the simulated boot steps take, in real seconds."""
 
     bootloader: float = 1.2
     unlocked_warning: float = 2.5
     logo: float = 1.0
     starting: float = 0.8
-    setup_step: float = 0.6
-    #: how often the phone's heartbeat runs (check-ins, offline rule, fast-forward steps)
+    #: how often the world's heartbeat runs (check-ins, offline rule, fast-forward steps)
     tick: float = 0.25
 
     @classmethod
     def instant(cls) -> Pace:
         """For tests: every step takes a blink."""
-        return cls(0.01, 0.01, 0.01, 0.01, 0.01, 0.02)
+        return cls(0.01, 0.01, 0.01, 0.01, 0.02)
 
 
 class PhoneApp(App[None]):
@@ -72,64 +80,116 @@ class PhoneApp(App[None]):
         Binding("i", "inspector", "Inspector"),
         Binding("a", "advance(259200)", "+3 days"),
         Binding("v", "vendor_console", "Vendor console"),
+        Binding("n", "next_phone", "Next phone"),
         Binding("ctrl+s", "save_scenario", "Save scenario", show=False),
         Binding("r", "reboot", "Reboot"),
         Binding("p", "power", "Power"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, sim: Simulation, *, pace: Pace | None = None, power_on: bool = True) -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        pace: Pace | None = None,
+        power_on: bool = True,
+        phone: str | None = None,
+    ) -> None:
         super().__init__()
-        self.sim = sim
+        if not world.phones:
+            raise ValueError("a world with no phone has nothing to show")
+        self.world = world
         self.pace = pace or Pace()
         self._power_on_at_start = power_on
-        #: while fast-forwarding ("advance 3 days"), the simulated time to reach
+        #: the name of the phone in view
+        self.current_name = phone if phone is not None else next(iter(world.phones))
+        #: while fast-forwarding ("advance 3 days"), the world's time to reach
         self.fast_forward_to: float | None = None
-        #: the phone screen showing the phone's state (modals may sit above it)
+        #: the phone screen showing the phone in view (modals may sit above it)
         self._face: PhoneScreen | None = None
-        #: what the user plays, exportable as a scenario file (ctrl+s)
+        #: what the user plays on the first phone, exportable as a scenario file (ctrl+s)
+        first = next(iter(world))
         self.recorder = Recorder(
-            sim.clock, sim.phone.identity, fresh=sim.phone.activation is Activation.NONE
+            world.clock, first.phone.identity, fresh=first.phone.activation is Activation.NONE
         )
+
+    # --- what the screens read ------------------------------------------------------------
+
+    @property
+    def current(self) -> WorldPhone:
+        """The phone in view."""
+        return self.world.phones[self.current_name]
+
+    @property
+    def phone(self) -> Phone:
+        return self.current.phone
+
+    @property
+    def phone_label(self) -> str | None:
+        """How the status bar names the phone in view (None while the world has one)."""
+        return self.current.label if len(self.world.phones) > 1 else None
+
+    def _records(self, world_phone: WorldPhone) -> bool:
+        return world_phone is next(iter(self.world))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Next phone" is offered (and shown in the footer) only once there is another phone.
+        if action == "next_phone":
+            return len(self.world.phones) > 1
+        return True
 
     # --- life cycle ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.sim.phone.subscribe(self._phone_event)
-        if self._power_on_at_start and self.sim.phone.state is DeviceState.OFF:
-            self.recorder.record("boot")
-            self.sim.phone.power_on()
+        for world_phone in self.world:
+            self._watch(world_phone)
         self.sync_screen()
         self.set_interval(self.pace.tick, self.tick)
+
+    def _watch(self, world_phone: WorldPhone) -> None:
+        name = world_phone.name
+
+        def changed(event: PhoneEvent) -> None:
+            # Model methods run on the UI thread, so posting here is safe and keeps ordering.
+            self.post_message(PhoneChanged(event, name))
+
+        world_phone.phone.subscribe(changed)
+        if self._power_on_at_start and world_phone.phone.state is DeviceState.OFF:
+            if self._records(world_phone):
+                self.recorder.record("boot")
+            world_phone.phone.power_on()
 
     def on_unmount(self) -> None:
         self.workers.cancel_all()
 
-    def _phone_event(self, event: PhoneEvent) -> None:
-        # Model methods run on the UI thread, so posting here is safe and keeps ordering.
-        self.post_message(PhoneChanged(event))
-
     def on_phone_changed(self, message: PhoneChanged) -> None:
         event = message.event
-        if event.kind in ("sim", "network", "call"):
-            self.notify(event.detail, timeout=3)
-        elif event.kind == "notice":
-            self.notify(event.detail, title="Notice", timeout=8)
-        elif event.kind == "warning" and event.detail:
-            # Also shown for as long as it stands: status bar and home screen.
-            self.notify(event.detail, title="Warning", severity="warning", timeout=8)
+        if message.name == self.current_name:
+            if event.kind in (EventKind.SIM, EventKind.NETWORK, EventKind.CALL):
+                self.notify(event.detail, timeout=3)
+            elif event.kind is EventKind.NOTICE:
+                self.notify(event.detail, title="Notice", timeout=8)
+            elif event.kind is EventKind.WARNING and event.detail:
+                # Also shown for as long as it stands: status bar and home screen.
+                self.notify(event.detail, title="Warning", severity="warning", timeout=8)
+        elif event.kind in (EventKind.STATE, EventKind.NOTICE, EventKind.WARNING) and event.detail:
+            self.notify(f"{message.name}: {event.detail}", timeout=3)
         self.sync_screen()
 
-    def sync_screen(self) -> None:
-        """Show the screen for the phone's state; close overlays that state change made stale."""
+    def sync_screen(self, *, switched: bool = False) -> None:
+        """Show the screen for the phone in view; close overlays its state change made stale.
+
+        ``switched``: another phone came into view, so the face is built anew even if the
+        screen's kind is the same.
+        """
         if not self.screen_stack:
             return  # the app is shutting down; a late answer has nothing to show
-        if isinstance(self.screen, VendorConsoleScreen):
+        if isinstance(self.screen, VendorConsoleScreen) and not switched:
             return  # the operator is at the console; the phone catches up when it closes
-        wanted = SCREEN_CLASSES[screen_for(self.sim.phone.state)]
+        wanted = SCREEN_CLASSES[screen_for(self.phone.state)]
         # Compare with the face last installed, not the stack: a switch in progress must not
         # be started twice (the first new screen would be torn down while it mounts).
-        if isinstance(self._face, wanted):
+        if isinstance(self._face, wanted) and not switched:
             for screen in self.screen_stack[1:]:
                 if isinstance(screen, PhoneScreen | SimTrayScreen | InspectorScreen):
                     # a screen mid-switch has no widgets to update; it renders on mount
@@ -145,86 +205,153 @@ class PhoneApp(App[None]):
             self.switch_screen(face)
         self._face = face
 
-    # --- vendor round trips ----------------------------------------------------------------
+    # --- the world's heartbeat --------------------------------------------------------------
 
     def tick(self) -> None:
-        """The phone's heartbeat: offline rule, due check-ins, and fast-forwarding time."""
-        phone = self.sim.phone
-        phone.tick()
-        if phone.pending is not None:
-            return  # time waits for the answer, so a fast-forward cannot skip past it
-        if phone.checkin_due() is not None:
-            self._start(phone.begin_activation)
+        """Offline rules, due time syncs and check-ins of every phone, and fast-forwarding."""
+        for world_phone in self.world:
+            phone = world_phone.phone
+            if phone.state is DeviceState.BOOTING and world_phone.name != self.current_name:
+                # Only the phone in view shows its boot screen; the others finish booting
+                # with nobody watching.
+                phone.finish_boot()
+            phone.tick()
+        if any(p.phone.pending or p.phone.time_pending for p in self.world):
+            return  # time waits for the answers, so a fast-forward cannot skip past them
+        if any([self._start_due(p) for p in self.world]):
             return
         target = self.fast_forward_to
         if target is None:
             return
-        now = self.sim.clock.now()
-        next_at = phone.schedule.next_at
-        step_to = next_at if next_at is not None and now < next_at <= target else target
-        self.sim.clock.advance(max(0.0, step_to - now))
-        if step_to >= target:
+        try:
+            reached = self.world.move_toward(target)
+        except TimeNotControllable as exc:
+            self.fast_forward_to = None
+            self.notify(str(exc), title="Time cannot move", severity="warning", timeout=10)
+            return
+        if reached:
             self.fast_forward_to = None
             self.notify("Time advanced", timeout=2)
-        phone.tick()
-        if phone.checkin_due() is not None:
-            # Start the check-in that falls due at this step now, so the fast-forward is never
-            # seen as finished while one is still owed.
-            self._start(phone.begin_activation)
+        for world_phone in self.world:
+            world_phone.phone.tick()
+            # Start what falls due at this step now, so the fast-forward is never seen as
+            # finished while a check-in is still owed.
+            self._start_due(world_phone)
         self.sync_screen()
+
+    def _start_due(self, world_phone: WorldPhone) -> bool:
+        """Start the phone's time sync or check-in if one is due; whether one started."""
+        phone = world_phone.phone
+        if phone.time_sync_due() is not None:
+            self._ask_time(world_phone)
+            return True
+        if phone.checkin_due() is not None:
+            self._start(world_phone, phone.begin_activation)
+            return True
+        return False
 
     def request_activation(self) -> None:
         """Ask the vendor now: activation from setup; a check-in when activated or locked."""
-        phone = self.sim.phone
-        self.recorder.record("activate" if phone.state is DeviceState.SETUP else "check_in")
+        phone = self.phone
+        if self._records(self.current):
+            self.recorder.record("activate" if phone.state is DeviceState.SETUP else "check_in")
         if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
             phone.retry()
             self.tick()
             return
-        self._start(phone.begin_activation)
+        self._start(self.current, phone.begin_activation)
 
-    def _start(self, begin: Callable[[], ActivationAttempt]) -> None:
+    def _start(self, world_phone: WorldPhone, begin: Callable[[], ActivationAttempt]) -> None:
         try:
             attempt = begin()
         except PhoneError as exc:
             self.notify(str(exc), severity="warning")
             return
         self.sync_screen()
-        self._send(attempt)
+        self.run_worker(
+            partial(self._send, world_phone, attempt),
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+            group=f"vendor:{world_phone.name}",
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="vendor")
-    def _send(self, attempt: ActivationAttempt) -> None:
+    def _ask_time(self, world_phone: WorldPhone) -> None:
+        attempt = world_phone.phone.begin_time_sync()
+        self.run_worker(
+            partial(self._send_time, world_phone, attempt),
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+            group=f"time:{world_phone.name}",
+        )
+
+    def _send(self, world_phone: WorldPhone, attempt: ActivationAttempt) -> None:
         # Runs in a thread: network only, no widgets; the result goes back as a message.
-        exchange = self.sim.client.send(attempt)
-        self.post_message(VendorAnswered(attempt, exchange))
+        exchange = world_phone.client.send(attempt)
+        self.post_message(VendorAnswered(world_phone.name, attempt, exchange))
+
+    def _send_time(self, world_phone: WorldPhone, attempt: TimeAttempt) -> None:
+        exchange = world_phone.client.ask_time(attempt)
+        self.post_message(TimeAnswered(world_phone.name, attempt, exchange))
 
     def on_vendor_answered(self, message: VendorAnswered) -> None:
-        outcome = self.sim.phone.complete_activation(message.attempt, message.exchange)
+        phone = self.world.phones[message.name].phone
+        outcome = phone.complete_activation(message.attempt, message.exchange)
+        if not outcome.accepted and message.name == self.current_name:
+            self.notify(phone.last_error or outcome.detail, severity="error", timeout=6)
+        self.sync_screen()
+
+    def on_time_answered(self, message: TimeAnswered) -> None:
+        phone = self.world.phones[message.name].phone
+        outcome = phone.complete_time_sync(message.attempt, message.exchange)
         if not outcome.accepted:
-            self.notify(self.sim.phone.last_error or outcome.detail, severity="error", timeout=6)
+            self.notify(
+                f"{message.name}: the vendor's time was refused: {outcome.detail}",
+                severity="error",
+                timeout=6,
+            )
         self.sync_screen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The client turns I/O failures into exchanges; this catches anything else, so a bug
         # shows as a clear on-screen error instead of a traceback or a phone stuck "checking".
-        if event.state is not WorkerState.ERROR or event.worker.group != "vendor":
+        group = event.worker.group
+        if event.state is not WorkerState.ERROR or ":" not in group:
             return
-        attempt = self.sim.phone.pending
-        if attempt is None:
+        kind, _, name = group.partition(":")
+        world_phone = self.world.phones.get(name)
+        if world_phone is None:
             return
         error = event.worker.error
-        failed = Exchange(
-            kind=attempt.kind,
-            url=self.sim.server_url,
-            request_headers={},
-            request_body=attempt.request.encode(),
-            sent_at=attempt.started_at,
-            error_code="client_error",
-            error=f"{type(error).__name__}: {error}",
-        )
-        self.post_message(VendorAnswered(attempt, failed))
+        detail = f"{type(error).__name__}: {error}"
+        phone = world_phone.phone
+        if kind == "vendor" and phone.pending is not None:
+            attempt = phone.pending
+            failed = Exchange(
+                kind=attempt.kind,
+                url=world_phone.client.base_url,
+                request_headers={},
+                request_body=attempt.request.encode(),
+                sent_at=attempt.started_at,
+                error_code="client_error",
+                error=detail,
+            )
+            self.post_message(VendorAnswered(name, attempt, failed))
+        elif kind == "time" and phone.time_pending is not None:
+            time_attempt = phone.time_pending
+            failed = Exchange(
+                kind=ContactKind.TIME,
+                url=world_phone.client.base_url,
+                request_headers={},
+                request_body=b"",
+                sent_at=time_attempt.started_at,
+                error_code="client_error",
+                error=detail,
+            )
+            self.post_message(TimeAnswered(name, time_attempt, failed))
 
-    # --- actions -----------------------------------------------------------------------
+    # --- the world's controls --------------------------------------------------------------
 
     def action_sim_tray(self) -> None:
         if not isinstance(self.screen, SimTrayScreen):
@@ -238,42 +365,78 @@ class PhoneApp(App[None]):
         if not isinstance(self.screen, InspectorScreen):
             self.push_screen(InspectorScreen())
 
+    def action_next_phone(self) -> None:
+        """Bring the next phone of the world into view (the status bar names it)."""
+        names = list(self.world.phones)
+        if len(names) < 2:
+            self.notify("This world has one phone: add one from the command palette", timeout=4)
+            return
+        self.current_name = names[(names.index(self.current_name) + 1) % len(names)]
+        self.sync_screen(switched=True)
+        self.notify(f"Now showing {self.current.label}", timeout=2)
+
+    def action_add_phone(self) -> None:
+        """A new phone from the factory joins the world, and comes into view."""
+        taken = set(self.world.phones)
+        name = next(f"phone-{n}" for n in range(2, len(taken) + 3) if f"phone-{n}" not in taken)
+        try:
+            world_phone = self.world.add_phone(name, new=True)
+        except (PhoneError, OSError, ValueError) as exc:
+            self.notify(f"No new phone: {exc}", severity="error")
+            return
+        self._watch(world_phone)
+        self.current_name = name
+        self.sync_screen(switched=True)
+        self.notify(f"{world_phone.label} joined the world", timeout=3)
+
     def action_advance(self, seconds: float) -> None:
-        """Let simulated time pass; the phone checks in on the way as it would in real time."""
+        """Let the world's time pass; every phone checks in on the way as in real time."""
+        if not self.world.can_advance:
+            try:
+                self.world.clock.advance(seconds)
+            except TimeNotControllable as exc:
+                self.notify(str(exc), title="Time cannot move", severity="warning", timeout=10)
+            return
         self.recorder.advanced(seconds)
-        start = max(self.fast_forward_to or 0.0, self.sim.clock.now())
+        start = max(self.fast_forward_to or 0.0, self.world.clock.now())
         self.fast_forward_to = start + seconds
         self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
         self.tick()
 
     def action_factory_reset(self) -> None:
-        self.recorder.record("factory_reset")
+        if self._records(self.current):
+            self.recorder.record("factory_reset")
         try:
-            self.sim.phone.factory_reset()
+            self.phone.factory_reset()
         except PhoneError as exc:
             self.notify(str(exc), severity="warning")
 
     def action_reboot(self) -> None:
-        self.recorder.record("reboot")
+        if self._records(self.current):
+            self.recorder.record("reboot")
         try:
-            self.sim.phone.reboot()
+            self.phone.reboot()
         except PhoneError as exc:
             self.notify(str(exc), severity="warning")
 
     def action_power(self) -> None:
-        phone = self.sim.phone
+        phone = self.phone
+        record = self._records(self.current)
         if phone.state is DeviceState.OFF:
-            self.recorder.record("boot")
+            if record:
+                self.recorder.record("boot")
             phone.power_on()
         else:
-            self.recorder.record("power_off")
+            if record:
+                self.recorder.record("power_off")
             phone.power_off()
 
     def action_save_scenario(self) -> None:
         """Write what was played so far as a scenario file that replays to the same end."""
-        state = self.sim.phone.state
+        first = next(iter(self.world))
+        state = first.phone.state
         path = self.recorder.save(
-            self.sim.data_dir / "recordings", state=state.value, screen=screen_for(state)
+            self.world.data_dir / "recordings", state=state.value, screen=screen_for(state)
         )
         self.notify(f"Scenario saved: {path}", timeout=8)
 
@@ -283,6 +446,13 @@ class PhoneApp(App[None]):
         yield SystemCommand(
             "Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector
         )
+        yield SystemCommand(
+            "Add a phone", "A new phone from the factory joins this world", self.action_add_phone
+        )
+        if len(self.world.phones) > 1:
+            yield SystemCommand(
+                "Next phone", "Show the next phone of this world", self.action_next_phone
+            )
         yield SystemCommand(
             "Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot
         )
@@ -295,7 +465,7 @@ class PhoneApp(App[None]):
         ):
             yield SystemCommand(
                 f"Advance time {label}",
-                "Simulated time passes; scheduled check-ins happen on the way",
+                "The world's time passes; every phone's check-ins happen on the way",
                 partial(self.action_advance, seconds),
             )
         yield SystemCommand(
@@ -306,12 +476,14 @@ class PhoneApp(App[None]):
             "Erase the phone (the vendor keeps its record)",
             self.action_factory_reset,
         )
-        if self.sim.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
+        if self.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
             yield SystemCommand(
                 "Ask the vendor again", "Send a fresh signed request", self.request_activation
             )
 
 
-def make_app(sim: Simulation, *, pace: Pace | None = None, power_on: bool = True) -> PhoneApp:
+def make_app(
+    world: World, *, pace: Pace | None = None, power_on: bool = True, phone: str | None = None
+) -> PhoneApp:
     """The one app factory, used by the entry point and the tests."""
-    return PhoneApp(sim, pace=pace, power_on=power_on)
+    return PhoneApp(world, pace=pace, power_on=power_on, phone=phone)

@@ -10,13 +10,14 @@ from cryptography.x509 import load_pem_x509_certificate
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.clock import WorldClock
 from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
+from phone_sim.protocol.timesync import TimeRequest
 from server_stub.admin.policy import policy_at_start
 from server_stub.api.http_errors import install_error_handlers
 from server_stub.api.limits import BodyLimitMiddleware
-from server_stub.api.routes import admin, admin_system, contact, health
+from server_stub.api.routes import admin, admin_system, contact, health, time
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.vendor_key import load_or_create_vendor_key
@@ -35,19 +36,20 @@ _EVERY_ROUTE_ERRORS = {
 
 
 def create_app(
-    settings: ServerSettings, *, clock: Clock | None = None, store: Store | None = None
+    settings: ServerSettings, *, clock: WorldClock | None = None, store: Store | None = None
 ) -> FastAPI:
     """Build the vendor server.
 
     Args:
         settings: where the state lives and which policy and factory root to use.
-        clock: the server's time; by default ``settings.make_clock()`` (real time unless a
-            speed or start is set). The embedded server passes the phone's clock.
+        clock: the server's time; by default the world's clock kept in the data directory
+            (``settings.open_clock``: resumed where it was, never before the store's history).
         store: an open store to use (the caller closes it); by default the app opens
             ``settings.db_path`` and closes it at shutdown.
 
     Raises:
-        SettingsError: the factory root is missing or unreadable.
+        SettingsError: the factory root is missing or unreadable, or the clock file is.
+        ClockHistoryError: the start asked for lies before the directory's history.
         PolicyError: the policy file does not validate.
         VendorKeyError, StoreError: the server's own files are unusable.
     """
@@ -56,10 +58,10 @@ def create_app(
         settings.vendor_key_path, settings.vendor_public_key_path
     )
     admin_token = load_or_create_admin_token(settings.admin_token_path)
-    clock = clock or settings.make_clock()
     owned = store is None
     store = store or Store(settings.db_path)
     try:
+        clock = clock or settings.open_clock(store.latest_time())
         policy = policy_at_start(settings, store, clock)
     except BaseException:
         if owned:
@@ -97,6 +99,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(contact.router)
+    app.include_router(time.router)
     app.include_router(admin.router)
     app.include_router(admin_system.router)
     _document_raw_bodies(app)
@@ -129,9 +132,10 @@ def _document_raw_bodies(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            raw = ActivationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(raw.pop("$defs", {}))
-            components["ActivationRequest"] = raw
+            for model in (ActivationRequest, TimeRequest):
+                raw = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(raw.pop("$defs", {}))
+                components[model.__name__] = raw
             if "ErrorBody" not in components:  # routes declare it; this keeps the $ref below valid
                 error = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(error.pop("$defs", {}))

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from phone_sim.protocol.clock import Clock, SimulatedClock, SystemClock
+from phone_sim.protocol.clock import ClockMode, RealTime
 from phone_sim.protocol.signing import MAX_REQUEST_SKEW
-from server_stub.datadir.shared import SharedClock
+from server_stub.datadir.clock import SharedClock, open_server_clock, read_clock_record
 from server_stub.errors import SettingsError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -39,14 +39,17 @@ class ServerSettings:
         verdict_ttl: how long the phone may act on a verdict after it was issued.
         nonce_ttl: how long a request nonce is remembered to refuse replays.
         admin_remote: answer the admin API from other hosts too (default: loopback only).
-        clock_speed, clock_start: run on a simulated clock at this speed (simulated seconds
-            per real second) from this Unix time; both ``None`` means real time. Ignored
-            when a clock is passed to the app (the embedded server shares the phone's).
+        clock_mode, clock_start, clock_speed: the world's time, kept in ``clock.json``
+            (:mod:`server_stub.datadir.clock`): real or simulated; where simulated time starts
+            (a new directory only: one with history resumes it, and refuses an earlier start);
+            simulated seconds per real second. All ``None``: the directory's own clock, or real
+            time for a new one. Ignored when a clock is passed to the app.
         shared: other server processes serve the same data directory and admin API
             (``vendor-server serve --workers N``): the policy in force is then
-            ``policy.toml`` as last installed by any of them, and a simulated clock is the one
-            in ``clock.json`` (which :meth:`server_stub.datadir.shared.SharedClock.create`
-            started), each checked before it is used (:mod:`server_stub.datadir.shared`).
+            ``policy.toml`` as last installed by any of them, each checked before it is used
+            (:mod:`server_stub.datadir.shared`).
+        clock_attach: the directory's clock was opened by another process of this server:
+            read it as it is (``clock.json``) rather than open it again.
     """
 
     data_dir: Path
@@ -57,9 +60,11 @@ class ServerSettings:
     verdict_ttl: dt.timedelta = DEFAULT_VERDICT_TTL
     nonce_ttl: dt.timedelta = DEFAULT_NONCE_TTL
     admin_remote: bool = False
-    clock_speed: float | None = None
+    clock_mode: ClockMode | None = None
     clock_start: float | None = None
+    clock_speed: float | None = None
     shared: bool = False
+    clock_attach: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -71,26 +76,23 @@ class ServerSettings:
         if self.clock_speed is not None and self.clock_speed < 0:
             raise SettingsError(f"clock speed must be >= 0, got {self.clock_speed}")
 
-    @property
-    def simulated(self) -> bool:
-        """Whether :meth:`make_clock` makes a simulated clock."""
-        return self.clock_speed is not None or self.clock_start is not None
+    def open_clock(self, history: float | None) -> SharedClock | RealTime:
+        """The world's clock for a server starting on this directory (see ``clock_*``).
 
-    @property
-    def speed(self) -> float:
-        """The simulated clock's speed (1.0 unless set)."""
-        return 1.0 if self.clock_speed is None else self.clock_speed
-
-    def make_clock(self) -> Clock:
-        """Real time, or a simulated clock if a speed or start was set.
-
-        Shared (several processes): the clock in ``clock.json``, which must have been started.
+        ``history``: the latest time any record of the store carries.
         """
-        if not self.simulated:
-            return SystemClock()
-        if self.shared:
-            return SharedClock(self.clock_path)
-        return SimulatedClock(self.clock_start, speed=self.speed)
+        if self.clock_attach:
+            record = read_clock_record(self.clock_path)
+            if record is not None and record.mode is ClockMode.SIMULATED:
+                return SharedClock(self.clock_path)
+            return RealTime()
+        return open_server_clock(
+            self.clock_path,
+            mode=self.clock_mode,
+            start=self.clock_start,
+            speed=self.clock_speed,
+            history=history,
+        )
 
     @property
     def factory_root_path(self) -> Path:
@@ -120,5 +122,5 @@ class ServerSettings:
 
     @property
     def clock_path(self) -> Path:
-        """A shared simulated clock (``shared`` only)."""
+        """The world's clock (:mod:`server_stub.datadir.clock`)."""
         return self.data_dir / "clock.json"

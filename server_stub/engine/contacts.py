@@ -8,8 +8,9 @@ requests from one device are decided one after the other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.identity import DeviceClaims
 from phone_sim.protocol.messages import ActivationRequest, Verdict
 from phone_sim.protocol.signing import JSON, SignatureCheck, WireResponse, sign_verdict_response
@@ -27,9 +28,6 @@ class AuthenticatedDevice:
     request: ActivationRequest
     claims: DeviceClaims
     signature: SignatureCheck
-
-
-ContactKind = Literal["activation", "checkin"]
 
 
 def answer_contact(
@@ -79,7 +77,7 @@ def answer_contact(
         } | outcome.detail()
         sims = [sim.model_dump(mode="json") for sim in request.sims]
         # A check-in from a device never activated is decided (and recorded) as its activation.
-        if kind == "activation" or row is None:
+        if kind is ContactKind.ACTIVATION or row is None:
             tx.add_activation(
                 claims.serial, at=now, sims=sims, nonce=request.nonce, decision=decision
             )

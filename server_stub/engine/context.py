@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from phone_sim.protocol.clock import Clock, utc
+from phone_sim.protocol.clock import WorldClock, utc
 from phone_sim.protocol.identity import FactoryTrust
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import ServerSettings
@@ -18,7 +18,7 @@ from server_stub.store.db import Store
 @dataclass
 class ServerContext:
     settings: ServerSettings
-    clock: Clock
+    clock: WorldClock
     store: Store
     #: the policy in force, and replacing it (:mod:`server_stub.admin.policy`)
     policies: PolicyKeeper

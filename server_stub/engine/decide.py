@@ -16,7 +16,8 @@ How a lock comes about (the story: a few days after activation, by the SIM opera
 * **Due.** An embargo lock is due ``enforcement.delay`` after the earliest flag was first seen;
   until then the verdict is "activated" and asks the phone back when the lock is due. A region
   flag or an operator hold locks at once. A flag that has been enforced stays due even if the
-  delay is later lengthened: a lock the phone already shows is not undone by a timing change.
+  delay is later lengthened, or the clock is earlier than when it was enforced: a lock the
+  phone already shows is not undone by a timing change.
 * **Release.** An operator release drops the hold and every flag and *pardons* what they were
   for (the territories, the region rule); only new evidence (a SIM from a territory not
   pardoned, or a new hold) flags the device again. A policy change that no longer embargoes a
@@ -116,7 +117,10 @@ def evaluate(
     if region is not None and policy.region_lock is not None:
         rule = f"region:{policy.region_lock.rule_for(region.territory)}"
         return outcome(locked, Reason.REGION_LOCKED, policy.region_lock.message, rule, cause=region)
-    if due is not None and due <= at:
+    # A lock once delivered stays whatever the clock says: only a release or a policy change
+    # lifts it (its flag is then gone), never time running back over history.
+    delivered = any(f.enforced_at is not None for f in embargo)
+    if due is not None and (due <= at or delivered):
         cause = min(embargo, key=lambda f: _due(policy, f))
         enforced = tuple(
             replace(f, enforced_at=at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -16,11 +17,12 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-from phone_sim.protocol.clock import Clock
+from phone_sim.protocol.clock import WorldClock
 from server_stub.api.app import create_app
 from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
-from server_stub.errors import VendorServerError
+from server_stub.errors import SettingsError, VendorServerError
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
@@ -74,7 +76,7 @@ class EmbeddedVendorServer:
     def __init__(
         self,
         settings: ServerSettings,
-        clock: Clock | None = None,
+        clock: WorldClock | None = None,
         *,
         log_level: str = "warning",
         reuse_port: bool = False,
@@ -82,13 +84,15 @@ class EmbeddedVendorServer:
         self.settings = settings
         self.log_level = log_level
         self.reuse_port = reuse_port
-        self.clock: Clock = clock or settings.make_clock()
         self.store = Store(settings.db_path)
         try:
-            self.app: FastAPI = create_app(settings, clock=self.clock, store=self.store)
+            self.app: FastAPI = create_app(settings, clock=clock, store=self.store)
         except BaseException:
             self.store.close()
             raise
+        #: the world's time as this server keeps it (its data directory's, unless one was given)
+        self.clock: WorldClock = self.app.state.context.clock
+        self._owns_clock = clock is None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -151,8 +155,13 @@ class EmbeddedVendorServer:
         self._url = socket_url(sock)
         return self
 
-    def stop(self) -> None:
-        """Stop serving and close the store; returns within a few seconds."""
+    def stop(self, *, pause_clock: bool = True) -> None:
+        """Stop serving and close the store; returns within a few seconds.
+
+        The data directory's clock, if this server opened it, stands still from now until a
+        server starts on the directory again, unless ``pause_clock`` is False (a world whose
+        server only goes down for a while keeps its time running).
+        """
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(STOP_TIMEOUT)
@@ -166,6 +175,10 @@ class EmbeddedVendorServer:
         if not self._stopped:
             self._stopped = True
             self.store.close()
+            if pause_clock and self._owns_clock and isinstance(self.clock, SharedClock):
+                # Time stands while no server runs: the next start resumes it here.
+                with suppress(OSError, SettingsError):
+                    self.clock.pause()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -9,11 +9,12 @@ embedded server (``phone_sim.fleet.server.ChildServer``) both run N processes th
   alone and sets the data directory up (vendor key, admin token, the ``--policy`` to install,
   the store's schema); the others start once it serves, together, and bind its port too
   (``SO_REUSEPORT``, Linux: the kernel spreads new connections over the processes).
-* They share the store: SQLite, and a commit's turn is an ``flock`` (``store_lock``). With
-  ``settings.shared`` (``serve``) they also share the policy in force and a simulated clock
-  through the data directory (``shared_state``), so the admin API can change them through any
-  process. A fleet's server instead gets a frozen clock in each process, which the parent
-  moves (:meth:`ServerProcesses.advance`); nothing changes its policy.
+* They share the store: SQLite, and a commit's turn is an ``flock`` (``store.lock``), and the
+  world's clock (``datadir.clock``): the first opens it, the others read the same file. With
+  ``settings.shared`` (``serve``) they also share the policy in force through the data directory
+  (``datadir.shared``), so the admin API can change it through any process.
+* Parent and processes talk in small dataclass messages over a pipe (:class:`Ready`,
+  :class:`Failed`, :class:`Stop`, :class:`Stopped`).
 * SIGINT and SIGTERM are the parent's to act on: a Ctrl-C reaches every process of the
   terminal's process group, and the processes ignore it. They stop when the parent says so,
   or when its end of their pipe closes (the parent is gone).
@@ -37,10 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from phone_sim.protocol.clock import FixedClock
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import ServerSettings
-from server_stub.datadir.shared import SharedClock
 from server_stub.errors import VendorServerError
 from server_stub.runtime.usage import peak_rss_kib
 
@@ -93,9 +92,34 @@ class _Job:
     settings: ServerSettings
     number: int
     reuse_port: bool
-    fixed_clock: float | None
     app_hook: str | None
     log_level: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A process to its parent: it serves."""
+
+    started: Started
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A process to its parent: it could not start, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The parent to a process: stop serving."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A process to its parent, last: what it used."""
+
+    usage: ProcessUsage
 
 
 def _apply_hook(app: Any, hook: str | None) -> None:
@@ -107,21 +131,18 @@ def _apply_hook(app: Any, hook: str | None) -> None:
 
 
 def _serve(conn: Connection, job: _Job) -> None:
-    """One server process: serve until told to stop, moving a fixed clock when told to."""
+    """One server process: serve until told to stop (or until the parent is gone)."""
     # Imported here: the parent, which only watches, needs neither uvicorn nor FastAPI.
     from server_stub.runtime.embedded import EmbeddedVendorServer, bind_socket
 
     for signum in _PARENT_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)  # see ServerProcesses._spawn
-    clock = None if job.fixed_clock is None else FixedClock(job.fixed_clock)
     settings = job.settings
     try:
-        server = EmbeddedVendorServer(
-            settings, clock=clock, log_level=job.log_level, reuse_port=job.reuse_port
-        )
+        server = EmbeddedVendorServer(settings, log_level=job.log_level, reuse_port=job.reuse_port)
     except Exception as exc:  # reported by the parent
-        conn.send(("error", _reason(exc)))
+        conn.send(Failed(_reason(exc)))
         return
     try:
         _apply_hook(server.app, job.app_hook)
@@ -133,15 +154,15 @@ def _serve(conn: Connection, job: _Job) -> None:
         server.start()
     except OSError as exc:
         server.stop()
-        conn.send(("error", f"cannot listen on {settings.host}:{settings.port}: {exc}"))
+        conn.send(Failed(f"cannot listen on {settings.host}:{settings.port}: {exc}"))
         return
     except Exception as exc:
         server.stop()
-        conn.send(("error", _reason(exc)))
+        conn.send(Failed(_reason(exc)))
         return
     version = server.app.state.context.policy.version
     conn.send(
-        ("ready", Started(server.url, server.vendor_public_key_path, version, server.admin_token))
+        Ready(Started(server.url, server.vendor_public_key_path, version, server.admin_token))
     )
     serving = True
     try:
@@ -151,22 +172,16 @@ def _serve(conn: Connection, job: _Job) -> None:
                 if serving:
                     continue
                 break
-            try:
-                message = conn.recv()
-            except EOFError:
-                break  # the parent is gone
-            if message[0] == "advance" and clock is not None:
-                clock.advance(message[1])
-                conn.send(("now", clock.now()))
-            else:
-                break
+            with suppress(EOFError):  # EOF: the parent is gone
+                conn.recv()  # Stop, the only message a parent sends
+            break
     finally:
         served = server.requests_served
         server.stop()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         with suppress(OSError):
             conn.send(
-                ("stopped", ProcessUsage(peak_rss_kib(), usage.ru_utime + usage.ru_stime, served))
+                Stopped(ProcessUsage(peak_rss_kib(), usage.ru_utime + usage.ru_stime, served))
             )
     if not serving:
         print(f"vendor-server: process {job.number}: its server stopped serving", file=sys.stderr)
@@ -183,9 +198,6 @@ class ServerProcesses:
     Args:
         settings: what every process serves (``port`` is the first one's; 0 picks one).
         workers: how many processes; more than one needs :func:`can_share_port`.
-        fixed_clock: give each process a frozen clock at this time, moved by :meth:`advance`
-            (the fleet's); None: ``settings.make_clock()`` (with ``settings.shared`` and a
-            simulated clock, one started here in the data directory).
         app_hook: ``module:function`` to call with each process's app before it serves.
         log_level: uvicorn's, in each process.
 
@@ -199,7 +211,6 @@ class ServerProcesses:
         settings: ServerSettings,
         workers: int,
         *,
-        fixed_clock: float | None = None,
         app_hook: str | None = None,
         log_level: str = "warning",
     ) -> None:
@@ -209,21 +220,17 @@ class ServerProcesses:
             raise ServerProcessError("several server processes need SO_REUSEPORT (Linux)")
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[BaseProcess, Connection]] = []
-        self._fixed_clock = fixed_clock is not None
 
         def job(settings: ServerSettings, number: int) -> _Job:
-            return _Job(settings, number, workers > 1, fixed_clock, app_hook, log_level)
+            return _Job(settings, number, workers > 1, app_hook, log_level)
 
         try:
-            if settings.shared and settings.simulated and fixed_clock is None:
-                SharedClock.create(
-                    settings.clock_path, start=settings.clock_start, speed=settings.speed
-                )
             self.started = self._ready(1, self._spawn(job(settings, 1)))
             # The others find the data directory set up, and must not install the policy
-            # again: an operator may have replaced it through the first by now.
+            # again (an operator may have replaced it through the first by now), nor start
+            # the clock again: they read the one the first opened.
             port = urlsplit(self.started.url).port or 0
-            rest = replace(settings, port=port, policy_path=None)
+            rest = replace(settings, port=port, policy_path=None, clock_attach=True)
             others = [self._spawn(job(rest, n)) for n in range(2, workers + 1)]
             for number, worker in enumerate(others, 2):
                 self._ready(number, worker)
@@ -263,24 +270,16 @@ class ServerProcesses:
             raise ServerProcessError(
                 f"server process {number} ended while starting (exit code {process.exitcode})"
             ) from None
-        if reply[0] != "ready":
-            raise ServerProcessError(reply[1])
-        started: Started = reply[1]
-        return started
+        if isinstance(reply, Failed):
+            raise ServerProcessError(reply.reason)
+        if not isinstance(reply, Ready):
+            raise ServerProcessError(f"server process {number} said {reply!r} while starting")
+        return reply.started
 
     @property
     def pids(self) -> list[int]:
         """The processes, first to last (the benchmarks read their CPU time)."""
         return [process.pid for process, _ in self._workers if process.pid is not None]
-
-    def advance(self, seconds: int) -> None:
-        """Move every process's fixed clock on by ``seconds``; returns once all have."""
-        if not self._fixed_clock:
-            raise ServerProcessError("these processes keep their own clock")
-        for _, conn in self._workers:
-            conn.send(("advance", seconds))
-        for _, conn in self._workers:
-            conn.recv()
 
     def wait(self, stop: threading.Event, *, poll: float = 0.2) -> Ended | None:
         """Serve until ``stop`` is set (None), or until a process ends by itself (which)."""
@@ -300,7 +299,7 @@ class ServerProcesses:
         workers, self._workers = self._workers, []
         for _, conn in workers:
             with suppress(OSError):
-                conn.send(("stop",))
+                conn.send(Stop())
         return [_collect(process, conn) for process, conn in workers]
 
 
@@ -309,8 +308,8 @@ def _collect(process: BaseProcess, conn: Connection) -> ProcessUsage | None:
     try:
         while conn.poll(STOP_TIMEOUT):
             reply = conn.recv()
-            if reply[0] == "stopped":
-                usage = reply[1]
+            if isinstance(reply, Stopped):
+                usage = reply.usage
                 break
     except (OSError, EOFError):
         pass

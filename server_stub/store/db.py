@@ -301,6 +301,22 @@ class Store:
                 rows.reverse()
         return [audit_row(row) for row in rows]
 
+    def latest_time(self) -> float | None:
+        """The latest time any record carries (None: no records), so time never runs back.
+
+        Each column is the time of an event the server recorded on its own clock; a restart
+        may not put the clock before any of them (``server_stub.datadir.clock``).
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT max(t) FROM ("
+                " SELECT max(last_seen) AS t FROM devices"
+                " UNION ALL SELECT max(at) FROM audit"
+                " UNION ALL SELECT max(issued_at) FROM verdicts"
+                " UNION ALL SELECT max(at) FROM pending_holds)"
+            ).fetchone()
+        return None if row[0] is None else float(row[0])
+
     def counts(self) -> dict[str, int]:
         """Rows per table (for health checks and for tests proving a rejection wrote nothing)."""
         with self._lock:

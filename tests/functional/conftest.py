@@ -1,4 +1,4 @@
-"""Fixtures for the phone: a whole simulation (embedded real vendor server, real data dir)."""
+"""Fixtures for the phone: a whole world (embedded real vendor server, real data dir, a phone)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,30 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from phone_sim.protocol.clock import FixedClock
-from phone_sim.simulation import STORY_START, PhoneSpec, Simulation, open_simulation
+from phone_sim.world.phones import PhoneSpec
+from phone_sim.world.world import open_world
+from tests.support.one_phone import OnePhoneWorld
 
 
 @pytest.fixture
-def make_sim(tmp_path: Path) -> Iterator[Callable[..., Simulation]]:
-    """Open simulations in ``tmp_path / "world"`` (reopening one is a process restart)."""
-    opened: list[Simulation] = []
+def make_sim(tmp_path: Path) -> Iterator[Callable[..., OnePhoneWorld]]:
+    """Open the world in ``tmp_path / "world"`` with its phone (reopening it is a restart).
 
-    def make(spec: PhoneSpec | None = None, **kwargs: object) -> Simulation:
-        # A reopened world resumes its clock where the last one stopped, as `make run` does.
-        start = opened[-1].clock.now() if opened else STORY_START
-        sim = open_simulation(
-            tmp_path / "world",
-            spec=spec,
-            clock=FixedClock(start),
-            seed=2021,
-            **kwargs,  # type: ignore[arg-type]
-        )
+    Time stands still (speed 0) unless a test moves it; a reopened world resumes its clock
+    where the last one stopped, as `make run` does.
+    """
+    opened: list[OnePhoneWorld] = []
+
+    def make(
+        spec: PhoneSpec | None = None, *, new_phone: bool = False, policy_path: Path | None = None
+    ) -> OnePhoneWorld:
+        world = open_world(tmp_path / "world", speed=0, seed=2021, policy_path=policy_path)
+        try:
+            world.add_phone(spec=spec, new=new_phone)
+        except BaseException:
+            world.close()
+            raise
+        sim = OnePhoneWorld(world)
         opened.append(sim)
         return sim
 
@@ -37,7 +42,7 @@ def make_sim(tmp_path: Path) -> Iterator[Callable[..., Simulation]]:
 
 
 @pytest.fixture
-def sim(make_sim: Callable[..., Simulation]) -> Simulation:
+def sim(make_sim: Callable[..., OnePhoneWorld]) -> OnePhoneWorld:
     return make_sim()
 
 
@@ -50,13 +55,15 @@ async def wait_until(
     while not predicate():
         if loop.time() > deadline:
             app = pilot.app
-            sim = getattr(app, "sim", None)
+            world = getattr(app, "world", None)
             detail = ""
-            if sim is not None:
+            if world is not None:
+                phone = app.phone  # type: ignore[attr-defined]
                 detail = (
-                    f"; phone {sim.phone.state.value}, pending {sim.phone.pending is not None}, "
-                    f"fast-forward to {getattr(app, 'fast_forward_to', None)}, clock {sim.clock.now()}, "
-                    f"next check-in {sim.phone.schedule.next_at}, last error {sim.phone.last_error}"
+                    f"; phone {phone.state.value}, pending {phone.pending is not None}, "
+                    f"fast-forward to {getattr(app, 'fast_forward_to', None)}, "
+                    f"clock {world.clock.now()}, next check-in {phone.next_checkin_at}, "
+                    f"last error {phone.last_error}"
                 )
             raise AssertionError(f"timed out; screen is {type(app.screen).__name__}{detail}")
         await pilot.pause(0.02)

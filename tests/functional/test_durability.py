@@ -31,7 +31,7 @@ from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import Verdict
 from phone_sim.protocol.signing import WireResponse, verify_verdict_response
-from phone_sim.simulation import open_simulation
+from phone_sim.world.world import open_world
 from server_stub.store.db import Store
 from tests.support.signed_client import (
     DeviceIdentity,
@@ -124,7 +124,8 @@ def test_a_corrupt_state_file_is_reported_by_path_and_left_alone(
     tmp_path: Path, content: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = tmp_path / "world"
-    open_simulation(world, seed=1).close()  # a provisioned phone, as `make run` leaves it
+    with open_world(world, seed=1) as opened:  # a provisioned phone, as `make run` leaves it
+        opened.add_phone()
     state = world / "phone" / "state.json"
     state.write_bytes(content)
 

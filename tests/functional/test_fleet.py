@@ -29,9 +29,9 @@ from phone_sim.fleet.processes import PhoneProcesses
 from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
 from phone_sim.fleet.server import ChildServer, can_share_port
-from phone_sim.protocol.clock import FixedClock, SimulatedClock
+from phone_sim.protocol.clock import STORY_START, FixedClock, SimulatedClock
+from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.identity import Factory
-from phone_sim.simulation import STORY_START
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from server_stub.store.db import Store
@@ -287,13 +287,13 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
             2, made.source, sims, server, 4, 10.0, Progress(shown, enabled=True)
         )
         try:
-            phones.run(Phase("activation", 20), "activation", 0, False)
+            phones.run(Phase("activation", 20), ContactKind.ACTIVATION, False)
             # The line the parent drew from the processes' counters, at the end of the round.
             assert "activation   [########################] 20/20" in shown.getvalue()
             assert "errors 0" in shown.getvalue()
             phones._workers[1].kill()
             with pytest.raises(FleetError, match=r"phone process 2 ended \(exit code -9\)"):
-                phones.run(Phase("check-in", 20), "check-in", 86_400, True)
+                phones.run(Phase("check-in", 20), ContactKind.CHECKIN, True)
         finally:
             phones.close()
 

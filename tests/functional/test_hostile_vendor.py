@@ -37,7 +37,6 @@ from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.keys import public_key_pem, vendor_key_id
 from phone_sim.protocol.messages import Verdict, VerdictStatus
-from phone_sim.simulation import Simulation
 from tests.support.hostile_vendor import (
     HostileVendor,
     Reply,
@@ -47,6 +46,7 @@ from tests.support.hostile_vendor import (
     streamed_bomb,
 )
 from tests.support.mitm import Headers, mitm_proxy, untouched
+from tests.support.one_phone import OnePhoneWorld
 
 START = 1630497600
 DAY, HOUR = 86400, 3600
@@ -458,7 +458,7 @@ def test_a_recorded_answer_replayed_later_is_refused(locked: Rig) -> None:
 
 
 def test_an_old_activated_verdict_replayed_to_a_phone_locked_since_is_refused(
-    sim: Simulation,
+    sim: OnePhoneWorld,
 ) -> None:
     """The story's attack: keep the "activated" answer from day one, replay it once locked."""
     assert sim.server is not None and sim.admin is not None
@@ -507,7 +507,7 @@ def test_an_old_activated_verdict_replayed_to_a_phone_locked_since_is_refused(
     ],
 )
 def test_each_fault_proxy_mode_leaves_a_locked_phone_locked(
-    sim: Simulation, mode: FaultMode, code: str | None
+    sim: OnePhoneWorld, mode: FaultMode, code: str | None
 ) -> None:
     """The fault-injection proxy that scenarios use (``phone_sim.faults``), on a locked phone."""
     assert sim.server is not None

@@ -17,14 +17,15 @@ from textual.widgets import Static
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import Activation, DeviceState
-from phone_sim.simulation import PhoneSpec, Simulation
 from phone_sim.ui.app import Pace, PhoneApp, make_app
 from phone_sim.ui.screens.dialer_screen import DialerScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
 from tests.support.mitm import Headers, mitm_proxy
+from tests.support.one_phone import OnePhoneWorld
 
 STORY_MESSAGE = (
     "Xiaomi policy does not permit sale or provision of the product to the territory in which "
@@ -34,11 +35,11 @@ STORY_MESSAGE = (
 SIZE = (100, 42)
 
 
-def app_for(sim: Simulation) -> PhoneApp:
-    return make_app(sim, pace=Pace.instant())
+def app_for(sim: OnePhoneWorld) -> PhoneApp:
+    return make_app(sim.world, pace=Pace.instant())
 
 
-async def walk_through_setup(pilot: Pilot[None], sim: Simulation, *sims: str) -> None:
+async def walk_through_setup(pilot: Pilot[None], sim: OnePhoneWorld, *sims: str) -> None:
     """Boot to setup, insert ``sims`` (carrier names) and press through the wizard."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, SetupScreen))
     for slot, name in enumerate(sims, start=1):
@@ -55,7 +56,7 @@ async def walk_through_setup(pilot: Pilot[None], sim: Simulation, *sims: str) ->
     )
 
 
-async def three_days_later(pilot: Pilot[None], sim: Simulation) -> None:
+async def three_days_later(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     """From the home screen, let three simulated days pass (the story's delay) with the key."""
     await wait_until(
         pilot, lambda: isinstance(pilot.app.screen, HomeScreen) and pilot.app.screen.ready
@@ -87,7 +88,7 @@ def text_of(app: PhoneApp, selector: str) -> str:
     return str(found.first(Static).render()) if found else ""
 
 
-async def test_global_redmi_note_9_with_telekom_reaches_home(sim: Simulation) -> None:
+async def test_global_redmi_note_9_with_telekom_reaches_home(sim: OnePhoneWorld) -> None:
     assert sim.phone.identity.model == "Redmi Note 9" and sim.phone.identity.market == "MI"
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -98,7 +99,7 @@ async def test_global_redmi_note_9_with_telekom_reaches_home(sim: Simulation) ->
         assert sim.phone.exchanges[-1].signature == "valid"
 
 
-async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulation) -> None:
+async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "Cubacel")
@@ -112,7 +113,7 @@ async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulat
 
 @pytest.mark.parametrize(("carrier_name", "locked"), [("Volna", True), ("MTS", False)])
 async def test_crimean_operator_locks_while_russian_mts_does_not(
-    sim: Simulation, carrier_name: str, locked: bool
+    sim: OnePhoneWorld, carrier_name: str, locked: bool
 ) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -125,7 +126,7 @@ async def test_crimean_operator_locks_while_russian_mts_does_not(
 
 
 async def test_the_lock_survives_a_reboot_and_a_restart(
-    make_sim: Callable[..., Simulation],
+    make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
     sim = make_sim()
     app = app_for(sim)
@@ -152,7 +153,7 @@ async def test_the_lock_survives_a_reboot_and_a_restart(
         await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
 
 
-async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simulation) -> None:
+async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "Syriatel")
@@ -177,7 +178,7 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simul
         assert isinstance(app.screen, LockScreen)
 
 
-async def test_a_german_sim_does_not_lift_a_lock_decided_at_activation(sim: Simulation) -> None:
+async def test_a_german_sim_does_not_lift_a_lock_decided_at_activation(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
         await walk_through_setup(pilot, sim, "MCI")
@@ -229,7 +230,7 @@ def _drop_signature(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
     ],
 )
 async def test_a_tampered_verdict_changes_nothing(
-    sim: Simulation, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
+    sim: OnePhoneWorld, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
 ) -> None:
     assert sim.server is not None
     with mitm_proxy(sim.server.url) as mitm:
@@ -249,7 +250,7 @@ async def test_a_tampered_verdict_changes_nothing(
 
 
 async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(
-    sim: Simulation,
+    sim: OnePhoneWorld,
 ) -> None:
     assert sim.server is not None
 
@@ -271,9 +272,9 @@ async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(
             assert sim.server.store.device(sim.phone.identity.serial) is None
 
 
-async def test_unlocked_bootloader_warning_at_boot(make_sim: Callable[..., Simulation]) -> None:
+async def test_unlocked_bootloader_warning_at_boot(make_sim: Callable[..., OnePhoneWorld]) -> None:
     sim = make_sim(PhoneSpec(bootloader_unlocked=True))
-    app = make_app(sim)  # real pace: the warning stays up long enough to read
+    app = make_app(sim.world)  # real pace: the warning stays up long enough to read
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.1)
         assert "bootloader is unlocked" in text_of(app, "#warning")
@@ -281,7 +282,7 @@ async def test_unlocked_bootloader_warning_at_boot(make_sim: Callable[..., Simul
 
 
 def test_lock_screen_snapshot(
-    snap_compare: Callable[..., bool], make_sim: Callable[..., Simulation]
+    snap_compare: Callable[..., bool], make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
     sim = make_sim()
     sim.phone.power_on()
@@ -301,7 +302,7 @@ def test_lock_screen_snapshot(
 
 
 async def test_custom_rom_setup_says_so_and_never_contacts_the_vendor(
-    make_sim: Callable[..., Simulation],
+    make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
     sim = make_sim(PhoneSpec(bootloader_unlocked=True, custom_rom=True))
     app = app_for(sim)
@@ -326,7 +327,7 @@ async def test_custom_rom_setup_says_so_and_never_contacts_the_vendor(
 
 
 async def test_the_offline_warning_shows_on_the_home_screen_and_the_status_bar(
-    make_sim: Callable[..., Simulation], tmp_path: Path
+    make_sim: Callable[..., OnePhoneWorld], tmp_path: Path
 ) -> None:
     policy = tmp_path / "offline.toml"
     packaged = resources.files("server_stub.policy.packaged") / "default.toml"

@@ -7,19 +7,19 @@ from pathlib import Path
 from phone_sim.device.state import DeviceState
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import run
-from phone_sim.simulation import Simulation
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from tests.functional.conftest import wait_until
+from tests.support.one_phone import OnePhoneWorld
 
 
 async def test_a_played_story_exports_and_replays_to_the_same_end(
-    sim: Simulation, tmp_path: Path
+    sim: OnePhoneWorld, tmp_path: Path
 ) -> None:
-    app = make_app(sim, pace=Pace.instant())
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(100, 42)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")

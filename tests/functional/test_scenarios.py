@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.clock import STORY_START, FixedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.scenario.driver import RemoteServer
 from phone_sim.scenario.library import resolve, shipped
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import ScenarioResult, run
-from phone_sim.simulation import STORY_START
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 

@@ -8,12 +8,12 @@ import pytest
 
 from phone_sim.device.sims import Network, Sim, carrier
 from phone_sim.device.state import DeviceState
-from phone_sim.simulation import Simulation
+from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400
 
 
-def activate_with(sim: Simulation, *carriers: str) -> Simulation:
+def activate_with(sim: OnePhoneWorld, *carriers: str) -> OnePhoneWorld:
     sim.phone.power_on()
     sim.phone.finish_boot()
     for slot, name in enumerate(carriers, start=1):
@@ -42,7 +42,7 @@ def activate_with(sim: Simulation, *carriers: str) -> Simulation:
     ],
 )
 def test_activation_decisions(
-    sim: Simulation, carriers: tuple[str, ...], state: DeviceState
+    sim: OnePhoneWorld, carriers: tuple[str, ...], state: DeviceState
 ) -> None:
     activate_with(sim, *carriers)
     # The story's lock came days later: every phone activates first.
@@ -58,7 +58,7 @@ def test_activation_decisions(
     )
 
 
-def test_roaming_serving_network_is_reported(sim: Simulation) -> None:
+def test_roaming_serving_network_is_reported(sim: OnePhoneWorld) -> None:
     sim.phone.power_on()
     sim.phone.finish_boot()
     sim.phone.insert_sim(1, Sim.of(carrier("Telekom")))
@@ -71,7 +71,7 @@ def test_roaming_serving_network_is_reported(sim: Simulation) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED
 
 
-def test_custom_sim_by_mcc_mnc(sim: Simulation) -> None:
+def test_custom_sim_by_mcc_mnc(sim: OnePhoneWorld) -> None:
     sim.phone.power_on()
     sim.phone.finish_boot()
     sim.phone.insert_sim(1, Sim.custom("368", "99"))  # not in the catalogue, still Cuba's MCC
@@ -82,7 +82,7 @@ def test_custom_sim_by_mcc_mnc(sim: Simulation) -> None:
     assert sim.phone.state is DeviceState.LOCKED
 
 
-def test_server_unreachable_is_an_error_not_a_crash(make_sim: Callable[..., Simulation]) -> None:
+def test_server_unreachable_is_an_error_not_a_crash(make_sim: Callable[..., OnePhoneWorld]) -> None:
     sim = make_sim()
     sim.client.base_url = "http://127.0.0.1:9"  # discard port: nothing listens
     sim.phone.power_on()

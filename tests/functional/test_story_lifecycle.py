@@ -1,6 +1,6 @@
 """Issue #3's story on the real server: delayed lock, tourists, release, reset, custom ROM.
 
-Headless tests drive the device model through ``Simulation``; the last one plays both sides
+Headless tests drive the device model through ``OnePhoneWorld``; the last one plays both sides
 in the real app (phone and vendor console) under Pilot.
 """
 
@@ -12,19 +12,20 @@ from textual.widgets import DataTable
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
-from phone_sim.simulation import PhoneSpec, Simulation
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
+from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400
 HOUR = 3600
 
 
-def activated_with(sim: Simulation, name: str) -> Simulation:
+def activated_with(sim: OnePhoneWorld, name: str) -> OnePhoneWorld:
     sim.phone.power_on()
     sim.phone.finish_boot()
     sim.phone.insert_sim(1, Sim.of(carrier(name)))
@@ -34,7 +35,7 @@ def activated_with(sim: Simulation, name: str) -> Simulation:
 
 
 def test_lock_is_delivered_at_the_first_checkin_after_the_delay_and_not_before(
-    sim: Simulation,
+    sim: OnePhoneWorld,
 ) -> None:
     activated_with(sim, "Cubacel")
     outcomes = sim.advance(3 * DAY - HOUR)
@@ -45,7 +46,7 @@ def test_lock_is_delivered_at_the_first_checkin_after_the_delay_and_not_before(
     assert sim.phone.lock_reason == "EMBARGOED_TERRITORY"
 
 
-def test_a_tourist_roaming_on_cubacel_is_never_locked(sim: Simulation) -> None:
+def test_a_tourist_roaming_on_cubacel_is_never_locked(sim: OnePhoneWorld) -> None:
     activated_with(sim, "Telekom")
     sim.phone.roam(1, carrier("Cubacel"))  # the German SIM now serves on Cubacel's network
     sim.advance(10 * DAY)
@@ -53,14 +54,14 @@ def test_a_tourist_roaming_on_cubacel_is_never_locked(sim: Simulation) -> None:
     assert sim.phone.exchanges[-1].request_body.count(b'"serving_mcc":"368"') == 1
 
 
-def test_a_cuban_home_sim_in_a_phone_activated_in_germany_is_locked(sim: Simulation) -> None:
+def test_a_cuban_home_sim_in_a_phone_activated_in_germany_is_locked(sim: OnePhoneWorld) -> None:
     activated_with(sim, "Telekom")
     sim.phone.replace_sim(1, Sim.of(carrier("Cubacel")))
     sim.advance(3 * DAY + HOUR)
     assert sim.phone.state is DeviceState.LOCKED
 
 
-def test_release_reaches_a_locked_phone_at_its_next_checkin(sim: Simulation) -> None:
+def test_release_reaches_a_locked_phone_at_its_next_checkin(sim: OnePhoneWorld) -> None:
     activated_with(sim, "Volna")
     sim.advance(3 * DAY)
     assert sim.phone.state is DeviceState.LOCKED
@@ -72,7 +73,7 @@ def test_release_reaches_a_locked_phone_at_its_next_checkin(sim: Simulation) -> 
     assert sim.phone.lock_reason == "RELEASED"
 
 
-def test_an_investigation_hold_by_imei_and_a_bulk_release(sim: Simulation) -> None:
+def test_an_investigation_hold_by_imei_and_a_bulk_release(sim: OnePhoneWorld) -> None:
     activated_with(sim, "Telekom")
     assert sim.admin is not None
     sim.admin.lock(sim.phone.identity.imeis[1], reason="investigation")
@@ -84,7 +85,7 @@ def test_an_investigation_hold_by_imei_and_a_bulk_release(sim: Simulation) -> No
     assert sim.phone.state is DeviceState.ACTIVATED
 
 
-def test_reboot_and_factory_reset_keep_the_vendors_decision(sim: Simulation) -> None:
+def test_reboot_and_factory_reset_keep_the_vendors_decision(sim: OnePhoneWorld) -> None:
     activated_with(sim, "Cubacel")
     sim.advance(3 * DAY)
     assert sim.phone.state is DeviceState.LOCKED
@@ -101,7 +102,7 @@ def test_reboot_and_factory_reset_keep_the_vendors_decision(sim: Simulation) -> 
     assert sim.phone.state is DeviceState.LOCKED
 
 
-def test_custom_rom_never_locks(make_sim: Callable[..., Simulation]) -> None:
+def test_custom_rom_never_locks(make_sim: Callable[..., OnePhoneWorld]) -> None:
     sim = make_sim(PhoneSpec(bootloader_unlocked=True, custom_rom=True))
     sim.phone.power_on()
     sim.phone.finish_boot()
@@ -111,8 +112,8 @@ def test_custom_rom_never_locks(make_sim: Callable[..., Simulation]) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
 
 
-async def test_one_person_plays_the_whole_story_in_the_app(sim: Simulation) -> None:
-    app = make_app(sim, pace=Pace.instant())
+async def test_one_person_plays_the_whole_story_in_the_app(sim: OnePhoneWorld) -> None:
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(140, 45)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))

@@ -6,7 +6,6 @@ from textual.widgets import DataTable, Input
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
-from phone_sim.simulation import Simulation
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.inspector_screen import InspectorScreen
@@ -14,12 +13,13 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from tests.functional.conftest import wait_until
+from tests.support.one_phone import OnePhoneWorld
 
 SIZE = (100, 42)
 
 
-async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: Simulation) -> None:
-    app = make_app(sim, pace=Pace.instant())
+async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWorld) -> None:
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
@@ -44,8 +44,8 @@ async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: Simulation
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
 
 
-async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: Simulation) -> None:
-    app = make_app(sim, pace=Pace.instant())
+async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWorld) -> None:
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
@@ -59,8 +59,8 @@ async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: Simulation
         assert "invalid MCC/MNC" in str(tray.query_one("#tray-status").render())
 
 
-async def test_inspector_lists_each_exchange_with_its_signature_check(sim: Simulation) -> None:
-    app = make_app(sim, pace=Pace.instant())
+async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePhoneWorld) -> None:
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
@@ -82,9 +82,9 @@ async def test_inspector_lists_each_exchange_with_its_signature_check(sim: Simul
 
 
 async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_harmless(
-    sim: Simulation,
+    sim: OnePhoneWorld,
 ) -> None:
-    app = make_app(sim, pace=Pace.instant())
+    app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         titles = [c.title for c in app.get_system_commands(app.screen)]

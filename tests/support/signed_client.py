@@ -14,6 +14,7 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH
 from phone_sim.protocol.identity import DeviceClaims, Factory, chain_to_wire
 from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.messages import ActivationRequest, DeviceReport, SimReport
@@ -21,8 +22,6 @@ from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 
 #: 2021-09-01T12:00:00Z, a few days before the reported locks.
 SEPT_2021 = 1630497600
-ACTIVATION_PATH = "/v1/activation"
-CHECKIN_PATH = "/v1/checkin"
 TIMEOUT = 10.0
 
 

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from phone_sim.cli import build_parser, main
-from phone_sim.simulation import STORY_START, load_clock, save_clock
+from phone_sim.protocol.clock import STORY_START
+from phone_sim.world.launch import _legacy_start
 
 
 def test_every_option_parses() -> None:
@@ -28,14 +29,18 @@ def test_start_defaults_to_resuming_the_data_dir() -> None:
     assert build_parser().parse_args([]).start is None
 
 
-def test_saved_clock_round_trip(tmp_path: Path) -> None:
-    assert load_clock(tmp_path) is None
-    save_clock(tmp_path, STORY_START + 5)
-    assert load_clock(tmp_path) == STORY_START + 5
+def test_a_world_left_by_an_earlier_version_resumes_its_time(tmp_path: Path) -> None:
+    # Before the vendor kept the world's time, the phone's side kept it in DATA/clock.json.
+    assert _legacy_start(tmp_path) is None
+    (tmp_path / "clock.json").write_text(f'{{"now": {STORY_START + 5}}}')
+    assert _legacy_start(tmp_path) == STORY_START + 5
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "clock.json").write_text("{}")  # the vendor's own clock rules now
+    assert _legacy_start(tmp_path) is None
 
 
-def test_server_without_vendor_key_is_refused(capsys: object) -> None:
-    assert main(["--server", "http://127.0.0.1:1"]) == 2
+def test_server_without_vendor_key_is_refused(tmp_path: Path) -> None:
+    assert main(["--data", str(tmp_path), "--server", "http://127.0.0.1:1"]) == 2
 
 
 def test_catalogue_lists_the_story_models_and_carriers() -> None:

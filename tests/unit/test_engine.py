@@ -293,3 +293,15 @@ def test_memory_round_trips_through_json() -> None:
     device.contact(sim(TELEKOM, slot=1), sim(CUBACEL, slot=2))
     device.memory = place_hold(device.memory, reason="investigation", message="m", at=T0)
     assert DeviceMemory.from_json(device.memory.to_json()) == device.memory
+
+
+def test_a_delivered_lock_stays_whatever_the_clock_says() -> None:
+    # Issue 14: a server restarted with an earlier clock answered RELEASED to a phone whose
+    # lock had been delivered, though no operator released it. Only a release lifts it.
+    device = Device(load_default_policy())
+    device.contact(sim(CUBACEL))
+    assert device.contact(sim(CUBACEL), after=3 * DAY).status is LOCKED
+    device.at -= 3 * DAY  # the clock runs back to the activation
+    again = device.contact(sim(CUBACEL))
+    assert (again.status, again.reason) == (LOCKED, Reason.EMBARGOED_TERRITORY)
+    assert device.state() == "locked"

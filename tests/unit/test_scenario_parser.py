@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from phone_sim.protocol.clock import STORY_START
 from phone_sim.scenario import cli as scenario_cli
 from phone_sim.scenario.errors import ScenarioError
 from phone_sim.scenario.library import shipped
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.policy_text import default_policy, dump_toml
-from phone_sim.simulation import STORY_START
 
 GOOD_STEPS = """
 [[steps]]

@@ -17,8 +17,9 @@ from phone_sim.protocol.identity import Factory
 from server_stub.admin.ops import Operator
 from server_stub.admin.policy import replace_policy
 from server_stub.api.app import create_app
+from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
-from server_stub.datadir.shared import SharedClock, SharedFile
+from server_stub.datadir.shared import SharedFile
 from server_stub.engine.context import ServerContext
 from server_stub.errors import PolicyVersionConflict
 from tests.support.policies import DAY, delay, policy_text

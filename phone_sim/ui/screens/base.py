@@ -30,11 +30,11 @@ class PhoneScreen(Screen[None]):
 
     @property
     def phone(self) -> Phone:
-        return self.phone_app.sim.phone
+        return self.phone_app.phone
 
     def compose(self) -> ComposeResult:
         with Vertical(id="phone"):
-            yield StatusBar(self.phone)
+            yield StatusBar(self.phone, name=self.phone_app.phone_label)
             with Vertical(id="face"):
                 yield from self.compose_face()
         yield Footer()

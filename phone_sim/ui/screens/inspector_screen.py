@@ -55,7 +55,7 @@ class InspectorScreen(ModalScreen[None]):
 
     @property
     def phone(self) -> Phone:
-        return self.app.sim.phone  # type: ignore[attr-defined,no-any-return]
+        return self.app.phone  # type: ignore[attr-defined,no-any-return]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="inspector"):

@@ -71,7 +71,7 @@ class LockScreen(PhoneScreen):
 
     @on(Button.Pressed, "#wifi")
     def action_wifi(self) -> None:
-        server = self.phone_app.sim.server_url
+        server = self.phone_app.current.client.base_url
         self.notify(f"Wi-Fi: connected (simulated). Activation server {server}", timeout=4)
 
     @on(Button.Pressed, "#retry")

@@ -177,7 +177,7 @@ class SetupScreen(PhoneScreen):
             return
         if phone.state is DeviceState.ACTIVATING:
             status.update(
-                f"Contacting the activation server\n[dim]{self.phone_app.sim.server_url}[/dim]"
+                f"Contacting the activation server\n[dim]{self.phone_app.current.client.base_url}[/dim]"
             )
             progress.display = True
             retry.display = False

@@ -64,11 +64,11 @@ class VendorConsoleScreen(Screen[None]):
 
     @property
     def admin(self) -> AdminClient | None:
-        admin: AdminClient | None = self.app.sim.admin  # type: ignore[attr-defined]
+        admin: AdminClient | None = self.app.world.admin  # type: ignore[attr-defined]
         return admin
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(self.app.sim.phone)  # type: ignore[attr-defined]
+        yield StatusBar(self.app.phone)  # type: ignore[attr-defined]
         with Horizontal(id="console"):
             with Vertical(id="fleet-pane"):
                 yield Static("[b]Fleet[/b]", classes="pane-title")
@@ -122,12 +122,14 @@ class VendorConsoleScreen(Screen[None]):
         selected = self.selected_serial()
         fleet.clear()
         keys = []
+        # The world's own phones are named (the vendor knows serials, the world names them).
+        names = {p.phone.identity.serial: p.name for p in self.app.world}  # type: ignore[attr-defined]
         for row in message.devices:
             # A hold placed on an IMEI the server has not seen yet has no serial.
             key = row.serial or (row.imeis[0] if row.imeis else "?")
             keys.append(key)
             fleet.add_row(
-                key,
+                f"{key} ({names[key]})" if key in names else key,
                 row.model or "",
                 row.market or "",
                 row.state,
@@ -228,8 +230,9 @@ class VendorConsoleScreen(Screen[None]):
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
 
     def _record(self, kind: str, serial: str, *, reason: str) -> None:
-        # A scenario has one phone: only actions on it can be replayed.
-        if serial == self.app.sim.phone.identity.serial:  # type: ignore[attr-defined]
+        # The recording follows the world's first phone: only actions on it can be replayed.
+        first = next(iter(self.app.world))  # type: ignore[attr-defined]
+        if serial == first.phone.identity.serial:
             self.app.recorder.record(kind, reason=reason)  # type: ignore[attr-defined]
 
     def action_advance(self) -> None:

@@ -1,4 +1,4 @@
-"""The phone's status bar: carrier and signal per slot, roaming mark, clock, battery, vendor link.
+"""The phone's status bar: its name (several phones), carrier and signal per slot, roaming, clock...
 
 What it says comes from :mod:`phone_sim.device.status`, so headless scenarios read the same text.
 """
@@ -19,10 +19,14 @@ class StatusBar(Static):
     StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def __init__(self, phone: Phone, *, battery: int = DEFAULT_BATTERY) -> None:
+    def __init__(
+        self, phone: Phone, *, battery: int = DEFAULT_BATTERY, name: str | None = None
+    ) -> None:
         super().__init__()
         self.phone = phone
         self.battery = battery
+        #: the phone's name, shown first when the world has several
+        self.name_shown = name
 
     def on_mount(self) -> None:
         self.refresh_status()
@@ -33,6 +37,8 @@ class StatusBar(Static):
 
     def render_status(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
+        if self.name_shown:
+            text.append(f"{self.name_shown}  ", style="bold")
         for segment, style in status_segments(self.phone, battery=self.battery):
             text.append(segment, style=style)
         return text

@@ -12,14 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
+from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH, ContactKind
 from phone_sim.protocol.messages import ErrorBody, Verdict
 from phone_sim.protocol.signing import JSON, WireRequest
 from server_stub.api.deps import Context, Wire, authenticate
-from server_stub.engine.contacts import ContactKind, answer_contact
+from server_stub.engine.contacts import answer_contact
 from server_stub.engine.context import ServerContext
-
-ACTIVATION_PATH = "/v1/activation"
-CHECKIN_PATH = "/v1/checkin"
 
 router = APIRouter(tags=["device"])
 
@@ -63,7 +61,7 @@ async def _answer(wire: WireRequest, context: ServerContext, kind: ContactKind) 
     openapi_extra=_RAW_BODY,
 )
 async def activate(wire: Wire, context: Context) -> Response:
-    return await _answer(wire, context, "activation")
+    return await _answer(wire, context, ContactKind.ACTIVATION)
 
 
 @router.post(
@@ -76,4 +74,4 @@ async def activate(wire: Wire, context: Context) -> Response:
     openapi_extra=_RAW_BODY,
 )
 async def checkin(wire: Wire, context: Context) -> Response:
-    return await _answer(wire, context, "checkin")
+    return await _answer(wire, context, ContactKind.CHECKIN)

@@ -1,0 +1,107 @@
+"""The app with several phones: a key switches the phone in view, the status bar names it, the
+console lists them all; time, the tray and the console are the world's controls on every screen,
+and a phone's lock screen still has no way out of itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from phone_sim.device.sims import Sim, carrier
+from phone_sim.device.state import DeviceState
+from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.screens.home_screen import HomeScreen
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.ui.widgets.status_bar import StatusBar
+from phone_sim.world.launch import WorldOptions, launch
+from tests.functional.conftest import wait_until
+
+SIZE = (120, 40)
+DAY = 86_400
+
+
+def status(app: object) -> str:
+    """The status bar of the screen in view ('' while that screen is still composing)."""
+    bars = app.screen.query(StatusBar)  # type: ignore[attr-defined]
+    return str(bars.first().render()) if bars else ""
+
+
+async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
+    tmp_path: Path,
+) -> None:
+    world = launch(WorldOptions(data=tmp_path / "world", phones=3, speed=0, seed=5))
+    assert list(world.phones) == ["phone", "phone-2", "phone-3"]
+    assert len({p.data_dir for p in world}) == 3  # each keeps its own data directory
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SIZE) as pilot:
+            phones = [p.phone for p in world]
+            await wait_until(pilot, lambda: all(p.state is DeviceState.SETUP for p in phones))
+            # The first phone activates with a Cuban SIM, the others with German ones.
+            for phone, name in zip(phones, ("Cubacel", "Telekom", "Telekom"), strict=True):
+                phone.insert_sim(1, Sim.of(carrier(name)))
+            for name, phone in zip(world.phones, phones, strict=True):
+                app.current_name = name
+                app.request_activation()
+                await wait_until(pilot, lambda p=phone: p.state is DeviceState.ACTIVATED)
+            app.current_name = "phone"
+            app.sync_screen(switched=True)
+            await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+            await wait_until(pilot, lambda: status(app).startswith("phone (Redmi Note 9)"))
+
+            await pilot.press("a")  # +3 days: the world's time, every phone checks in
+            await wait_until(pilot, lambda: app.fast_forward_to is None)
+            await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+            assert [p.state for p in phones] == [
+                DeviceState.LOCKED,
+                DeviceState.ACTIVATED,
+                DeviceState.ACTIVATED,
+            ]
+            for phone in phones:  # every phone made its daily check-ins on the way
+                assert phone.next_checkin_at is not None
+                assert phone.next_checkin_at > world.clock.now()
+
+            # The lock screen keeps its phone: escape does not leave it.
+            await pilot.press("escape")
+            assert isinstance(app.screen, LockScreen)
+            # Switching phones is the world's: from the lock screen to the next phone's face.
+            await pilot.press("n")
+            await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+            await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
+            await pilot.press("n", "n")
+            await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+            await wait_until(pilot, lambda: status(app).startswith("phone (Redmi Note 9)"))
+
+            # The tray opens over the lock screen, and closing it returns to the lock screen.
+            await pilot.press("t")
+            await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+
+            # The console lists every phone of the world, by name.
+            await pilot.press("v")
+            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+            fleet = app.screen.query_one("#fleet", DataTable)
+            await wait_until(pilot, lambda: fleet.row_count == 3)
+            cells = {str(fleet.get_row_at(i)[0]) for i in range(3)}
+            for phone in world:
+                assert f"{phone.phone.identity.serial} ({phone.name})" in cells
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+
+
+async def test_a_phone_joins_from_the_palette_and_comes_into_view(tmp_path: Path) -> None:
+    world = launch(WorldOptions(data=tmp_path / "world", speed=0, seed=6))
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("n")  # one phone: nothing to switch to, and it says so
+            assert app.current_name == "phone"
+            app.action_add_phone()
+            await wait_until(pilot, lambda: app.current_name == "phone-2")
+            await wait_until(pilot, lambda: world.phone("phone-2").phone.state.value == "setup")
+            await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
+            assert (tmp_path / "world" / "phones" / "phone-2" / "identity.json").exists()
