@@ -29,7 +29,7 @@ from server_stub.store.db import Store
 MAX_POLICY_BYTES = 256 * 1024
 #: Answers of the body-limit middleware, which stands in front of every route.
 _EVERY_ROUTE_ERRORS = {
-    "400": "Malformed request (e.g. a Content-Length that is not a number)",
+    "400": "Malformed request (e.g. a Content-Length that is not a number, JSON nested too deep)",
     "413": "Body larger than the limit",
 }
 
@@ -93,6 +93,7 @@ def create_app(
         BodyLimitMiddleware,
         limit=MAX_BODY_BYTES,
         path_limits={"/admin/policy": MAX_POLICY_BYTES},
+        text_paths=frozenset({"/admin/policy"}),
     )
     install_error_handlers(app)
     app.include_router(health.router)
