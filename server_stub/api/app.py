@@ -14,9 +14,9 @@ from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
 from server_stub.admin.policy import policy_at_start
-from server_stub.api.http_errors import install_error_handlers
+from server_stub.api.http_errors import install_error_handlers, route_methods
 from server_stub.api.limits import BodyLimitMiddleware
-from server_stub.api.routes import admin, admin_system, contact, health
+from server_stub.api.routes import admin, admin_fallback, admin_system, contact, health
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.vendor_key import load_or_create_vendor_key
@@ -87,6 +87,9 @@ def create_app(
         version="1",
         summary="Simulated vendor activation service (signed requests, signed verdicts).",
         lifespan=lifespan,
+        # No redirect is ever answered, least of all before the admin token is checked:
+        # ``/admin/devices/`` is the admin fallback's (401 first), anything else a 404.
+        redirect_slashes=False,
     )
     app.state.context = context
     app.add_middleware(
@@ -96,10 +99,13 @@ def create_app(
         text_paths=frozenset({"/admin/policy"}),
     )
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(contact.router)
-    app.include_router(admin.router)
-    app.include_router(admin_system.router)
+    # admin_fallback last: it takes every admin path the others do not.
+    routers = (health.router, contact.router, admin.router, admin_system.router)
+    for router in (*routers, admin_fallback.router):
+        app.include_router(router)
+    app.state.route_methods = route_methods(
+        [*app.routes, *(route for router in routers for route in router.routes)]
+    )
     _document_raw_bodies(app)
     return app
 
