@@ -40,10 +40,13 @@ from server_stub.store.tx import AuditRecord, AuditRow, DeviceRow, PendingHold, 
 
 #: most transactions one commit may carry
 MAX_BATCH = 64
+#: the largest integer SQLite stores (signed 64-bit): the bound of every integer the API takes
+MAX_INTEGER = 2**63 - 1
 #: the writing connection's page cache, in KiB
 CACHE_KIB = 64 * 1024
 
 __all__ = [
+    "MAX_INTEGER",
     "SCHEMA_VERSION",
     "TABLES",
     "AuditRecord",
