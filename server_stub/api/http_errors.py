@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.messages import ErrorBody
+from server_stub.api.auth import authenticate_admin, is_admin_path
 from server_stub.errors import AdminUnauthorized, ApiError
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405) and is_admin_path(request.url.path):
+        # Nothing about an admin path is said before authentication (a method no route
+        # takes, e.g. PROPFIND, is refused here by Starlette, not by the admin fallback).
+        try:
+            await authenticate_admin(request)
+        except ApiError as refused:
+            return await _api_error(request, refused)
     code = _HTTP_CODES.get(
         exc.status_code, "client_error" if exc.status_code < 500 else "internal_error"
     )

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,14 +157,15 @@ def test_options_on_every_route_is_405_naming_every_method_the_path_takes(
 ) -> None:
     routes = _routes(server)
     assert routes["/admin/policy"] == {"GET", "PUT"}
-    for path, methods in routes.items():
+    # OPTIONS, and a method no route takes at all (WebDAV's PROPFIND).
+    for method, (path, methods) in itertools.product(["OPTIONS", "PROPFIND"], routes.items()):
         headers = _token(server) if path.startswith("/admin") else {}
-        response = session().options(server.url + path, headers=headers, timeout=5)
-        assert response.status_code == 405, (path, response.text)
+        response = session().request(method, server.url + path, headers=headers, timeout=5)
+        assert response.status_code == 405, (method, path, response.text)
         assert response.headers["content-type"] == "application/json"
         assert response.json()["error"]["code"] == "method_not_allowed"
         allow = {m.strip() for m in response.headers["allow"].split(",")}
-        assert allow == methods, path
+        assert allow == methods, (method, path)
         if path.startswith("/admin"):  # and without the token, nothing is said of the path
-            bare = session().options(server.url + path, timeout=5)
-            assert bare.status_code == 401 and "allow" not in bare.headers, path
+            bare = session().request(method, server.url + path, timeout=5)
+            assert bare.status_code == 401 and "allow" not in bare.headers, (method, path)
