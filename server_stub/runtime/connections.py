@@ -49,7 +49,7 @@ MAX_HEADER_BYTES = 64 * 1024
 RESERVED_FDS = 256
 #: how much of the parser's reason (which may quote the request) the answer repeats
 MAX_REASON = 200
-#: a cap below this would refuse honest clients first; the open-file limit is then too low
+#: the open-file limit never lowers the cap below this (the limit is then too low to serve)
 MIN_CONNECTIONS = 16
 
 HttpParser = Literal["auto", "httptools", "h11"]
@@ -73,7 +73,7 @@ def connection_cap(requested: int) -> int:
         open_now = len(os.listdir("/proc/self/fd"))
     except OSError:
         open_now = 64  # no /proc: a typical count for this server
-    return max(MIN_CONNECTIONS, min(requested, soft - open_now - RESERVED_FDS))
+    return min(requested, max(MIN_CONNECTIONS, soft - open_now - RESERVED_FDS))
 
 
 def json_error(
@@ -181,17 +181,19 @@ class _Guard:
         """Answer the parser's error. uvicorn calls ``send_400_response`` inside the ``except``
         block that caught it, so it is the exception being handled."""
         error = sys.exc_info()[1]
-        too_large = (
+        if (
             isinstance(getattr(error, "__context__", None), _HeadersTooLarge)  # httptools'
             or getattr(error, "error_status_hint", None) == 431  # h11's own limit
-        )
-        if too_large:
-            limit = self.registry.limits.max_header_bytes
-            message = f"the request line and headers are larger than {limit} bytes"
-            self._answer(431, "headers_too_large", message)
+        ):
+            self._headers_too_large()
         else:
             reason = str(error)[:MAX_REASON] if error is not None else "unparseable"
             self._answer(400, "malformed_request", f"invalid HTTP request: {reason}")
+
+    def _headers_too_large(self) -> None:
+        limit = self.registry.limits.max_header_bytes
+        message = f"the request line and headers are larger than {limit} bytes"
+        self._answer(431, "headers_too_large", message)
 
 
 class _GuardedH11(_Guard, H11Protocol):
@@ -221,7 +223,12 @@ def _httptools_class() -> type[_Guard]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class _GuardedHttpTools(_Guard, HttpToolsProtocol):
-        _header_bytes = 0
+        # httptools keeps a header value until it ends, and calls on_header only then: a value
+        # that never ends is counted as it arrives (_head_bytes), a whole block by the callbacks
+        # (_parsed_bytes).
+        _in_head = False
+        _head_bytes = 0
+        _parsed_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -235,23 +242,32 @@ def _httptools_class() -> type[_Guard]:
             if self._deadline is not None:
                 self._started = True
             super().data_received(data)
+            if self._in_head and not self.transport.is_closing():
+                self._head_bytes += len(data)
+                if self._head_bytes > self.registry.limits.max_header_bytes:
+                    self._headers_too_large()
+                    return
             self._watch()
 
         def on_message_begin(self) -> None:
-            self._header_bytes = 0
+            self._in_head, self._head_bytes, self._parsed_bytes = True, 0, 0
             super().on_message_begin()
 
         def on_url(self, url: bytes) -> None:
-            self._count_header_bytes(len(url))
+            self._count_parsed(len(url))
             super().on_url(url)
 
         def on_header(self, name: bytes, value: bytes) -> None:
-            self._count_header_bytes(len(name) + len(value) + 4)
+            self._count_parsed(len(name) + len(value) + 4)
             super().on_header(name, value)
 
-        def _count_header_bytes(self, size: int) -> None:
-            self._header_bytes += size
-            if self._header_bytes > self.registry.limits.max_header_bytes:
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
+
+        def _count_parsed(self, size: int) -> None:
+            self._parsed_bytes += size
+            if self._parsed_bytes > self.registry.limits.max_header_bytes:
                 raise _HeadersTooLarge  # the parser stops; send_400_response answers 431
 
         def on_response_complete(self) -> None:
