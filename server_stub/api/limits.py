@@ -73,8 +73,8 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
         body = b"".join(chunks)
         if scope.get("path", "") not in self.text_paths and too_deep(body):
-            message = f"the body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
-            await _refuse(send, 400, "malformed_request", message)
+            reason = f"the body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+            await _refuse(send, 400, "malformed_request", reason)
             return
         await self.app(scope, _replay(body, receive), send)
 

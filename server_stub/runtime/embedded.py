@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from phone_sim.protocol.clock import Clock
 from server_stub.api.app import create_app
 from server_stub.datadir.admin_token import AdminToken
+from server_stub.datadir.settings import ServerSettings
+from server_stub.errors import VendorServerError
 from server_stub.runtime.connections import (
     MAX_HEADER_BYTES,
     ConnectionLimits,
@@ -26,8 +28,6 @@ from server_stub.runtime.connections import (
     connection_cap,
     guarded_protocol,
 )
-from server_stub.datadir.settings import ServerSettings
-from server_stub.errors import VendorServerError
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
