@@ -28,7 +28,7 @@ from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.connections import HttpParser
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from server_stub.runtime.processes import ServerProcesses
-from tests.support.raw_http import RawAnswer, address, connect, parse, read_to_end
+from tests.support.raw_http import RawAnswer, address, connect, ended, parse, read_to_end
 from tests.support.signed_client import SEPT_2021, DeviceIdentity, post_activation, session, sim
 
 HEAD = b"POST /v1/activation HTTP/1.1\r\nHost: vendor\r\n"
@@ -46,13 +46,6 @@ def _embedded(tmp_path: Path, **settings: object) -> EmbeddedVendorServer:
     return EmbeddedVendorServer(
         config, clock=FixedClock(SEPT_2021), http_parser=parser, log_level="critical"
     )
-
-
-def _ended(sock: socket.socket, timeout: float) -> tuple[bytes, bool]:
-    """What the server sent on ``sock`` and whether it closed it within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    data = read_to_end(sock, timeout=timeout)
-    return data, time.monotonic() < deadline
 
 
 def _assert_408(data: bytes) -> None:
@@ -95,7 +88,7 @@ def test_a_request_trickling_in_is_cut_at_its_deadline(
                 break  # closed on us: the deadline passed
             trickled += bytes([byte])
             time.sleep(0.1)
-        results = {kind: _ended(sock, timeout=3) for kind, sock in socks.items()}
+        results = {kind: ended(sock, timeout=3) for kind, sock in socks.items()}
         elapsed = time.monotonic() - started
         for kind, (data, closed) in results.items():
             assert closed, kind
@@ -138,7 +131,7 @@ def test_over_the_cap_a_newcomer_takes_the_place_of_the_longest_stalled(
         health = session().get(server.url + "/v1/health", timeout=5)
         assert health.status_code == 200
         # The first to stall made room (408: its request had begun); the others still wait.
-        data, closed = _ended(stalled[0], timeout=2)
+        data, closed = ended(stalled[0], timeout=2)
         assert closed
         _assert_408(data)
         for sock in stalled[2:]:
@@ -216,7 +209,7 @@ def test_two_thousand_stalled_connections_leave_health_answering(
             # Every stalled connection is ended by the deadline (or made room before it).
             ends: Counter[str] = Counter()
             for n, sock in enumerate(socks):
-                data, closed = _ended(sock, timeout=max(0.1, started + 5 - time.monotonic()))
+                data, closed = ended(sock, timeout=max(0.1, started + 5 - time.monotonic()))
                 sock.close()
                 if not closed:
                     ends["still open"] += 1

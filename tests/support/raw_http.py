@@ -32,6 +32,12 @@ def connect(url: str, *, timeout: float = 10.0) -> socket.socket:
 
 def read_to_end(sock: socket.socket, *, timeout: float = 10.0) -> bytes:
     """Everything the server sends until it closes (or ``timeout`` passes: then what came)."""
+    return ended(sock, timeout=timeout)[0]
+
+
+def ended(sock: socket.socket, *, timeout: float) -> tuple[bytes, bool]:
+    """What the server sent on ``sock``, and whether it closed the connection within
+    ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     data = b""
     while (left := deadline - time.monotonic()) > 0:
@@ -39,13 +45,13 @@ def read_to_end(sock: socket.socket, *, timeout: float = 10.0) -> bytes:
         try:
             chunk = sock.recv(65536)
         except TimeoutError:
-            break
+            return data, False
         except ConnectionResetError:
-            break
+            return data, True
         if not chunk:
-            break
+            return data, True
         data += chunk
-    return data
+    return data, False
 
 
 def parse(raw: bytes) -> RawAnswer | None:
