@@ -113,6 +113,7 @@ def test_clock_advance_seconds(
     simulated: EmbeddedVendorServer, seconds: float, expected: int
 ) -> None:
     token = {"Authorization": f"Bearer {simulated.admin_token.value}"}
+    before = simulated.store.counts()
     response = session().post(
         simulated.url + "/admin/clock/advance",
         data=json.dumps({"seconds": seconds}),
@@ -120,6 +121,8 @@ def test_clock_advance_seconds(
         timeout=5,
     )
     assert _status(response)[0] == expected, response.text
+    if expected != 200:  # a refusal writes nothing, not even an audit entry
+        assert simulated.store.counts() == before
 
 
 def test_the_clock_cannot_be_advanced_past_the_year_9999(
@@ -166,8 +169,10 @@ def test_the_protocol_version(
 ) -> None:
     device = DeviceIdentity.issue(factory)
     body = device.request([sim("262-01")]).model_dump(mode="json") | {"protocol": value}
+    before = vendor_server.store.counts()
     response = _signed_body(vendor_server, device, body, created=SEPT_2021)
     assert _status(response) == (400, "malformed_request")
+    assert vendor_server.store.counts() == before
 
 
 @pytest.mark.parametrize("value", [INT64_MAX + 1, 2**64, -(2**63) - 1, 10**400, 0, 3])
@@ -175,8 +180,10 @@ def test_a_sim_slot(vendor_server: EmbeddedVendorServer, factory: Factory, value
     device = DeviceIdentity.issue(factory)
     body = device.request([sim("262-01")]).model_dump(mode="json")
     body["sims"][0]["slot"] = value
+    before = vendor_server.store.counts()
     response = _signed_body(vendor_server, device, body, created=SEPT_2021)
     assert _status(response) == (400, "malformed_request")
+    assert vendor_server.store.counts() == before
 
 
 @pytest.mark.parametrize(
@@ -194,5 +201,7 @@ def test_the_signatures_created(
     device = DeviceIdentity.issue(factory)
     request = device.request([sim("262-01")], nonce=new_nonce())
     body = request.model_dump(mode="json")
+    before = vendor_server.store.counts()
     response = _signed_body(vendor_server, device, body, created=created)
     assert _status(response) == (401, code)
+    assert vendor_server.store.counts() == before
