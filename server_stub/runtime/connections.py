@@ -220,6 +220,9 @@ class _GuardedH11(_Guard, H11Protocol):
 
 
 def _httptools_class() -> type[_Guard]:
+    # Imported first, as uvicorn's "auto" does: when it cannot be (the benchmarks' legacy stack
+    # hides it), the ImportError chooses h11, even if uvicorn's module for it was loaded.
+    import httptools  # noqa: F401
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class _GuardedHttpTools(_Guard, HttpToolsProtocol):
