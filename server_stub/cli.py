@@ -19,7 +19,13 @@ from phone_sim.protocol.clock import Clock, ClockMode, SimulatedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.cli import add_admin_parser
 from server_stub.datadir.admin_token import AdminToken
-from server_stub.datadir.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from server_stub.datadir.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_PORT,
+    DEFAULT_REQUEST_TIMEOUT,
+    ServerSettings,
+)
 from server_stub.errors import VendorServerError
 from server_stub.policy import load_policy
 from server_stub.runtime.pipes import quiet_on_broken_pipe
@@ -99,6 +105,22 @@ def _parser() -> argparse.ArgumentParser:
         help="serve from N processes sharing the port, the database, the policy and the clock "
         "(one process is one interpreter lock; N > 1 needs SO_REUSEPORT, i.e. Linux; default 1)",
     )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="time a client has to send a whole request, headers and body; a request still "
+        f"arriving then gets 408 (default {DEFAULT_REQUEST_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="connections each process holds at once, fewer if its open-file limit (ulimit -n) "
+        f"is lower (default {DEFAULT_MAX_CONNECTIONS})",
+    )
     serve.set_defaults(handler=_serve)
 
     policy = commands.add_parser("policy", help="policy files")
@@ -159,6 +181,8 @@ def _serve(args: argparse.Namespace) -> int:
         clock_start=args.start,
         clock_speed=args.speed,
         shared=args.workers > 1,
+        request_timeout=args.request_timeout,
+        max_connections=args.max_connections,
     )
     if args.workers > 1 and not _can_share_port():
         print(

@@ -72,4 +72,5 @@ class VerifiedChains(Generic[T]):
                 self._entries.popitem(last=False)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            return len(self._entries)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,11 @@ def _ca_certificate(
 
 @dataclass(frozen=True)
 class FactoryTrust:
-    """What a verifier needs: the factory root certificate."""
+    """What a verifier needs: the factory root certificate.
+
+    Frozen in what it trusts (the root); its caches change, each behind a lock, so one
+    instance serves every thread of the server (the request thread pool verifies at once).
+    """
 
     root: x509.Certificate
     #: results of chains that verified, reused while every certificate is still valid
@@ -112,6 +117,9 @@ class FactoryTrust:
     )
     _verifiers: dict[bytes, tuple[dt.datetime, ClientVerifier]] = field(
         default_factory=dict, init=False, compare=False, repr=False
+    )
+    _verifiers_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
     )
 
     @classmethod
@@ -186,9 +194,11 @@ class FactoryTrust:
         the same time again and again.)
         """
         key = anchor.fingerprint(hashes.SHA256())
-        cached = self._verifiers.get(key)
+        with self._verifiers_lock:
+            cached = self._verifiers.get(key)
         if cached is not None and cached[0] == at:
             return cached[1]
+        # Built outside the lock (verifiers are immutable): two threads may both build one.
         verifier = (
             PolicyBuilder()
             .store(Store([anchor]))
@@ -199,9 +209,10 @@ class FactoryTrust:
             )
             .build_client_verifier()
         )
-        if len(self._verifiers) >= ANCHORS:
-            self._verifiers.clear()
-        self._verifiers[key] = (at, verifier)
+        with self._verifiers_lock:
+            if len(self._verifiers) >= ANCHORS:
+                self._verifiers.clear()
+            self._verifiers[key] = (at, verifier)
         return verifier
 
 

@@ -98,7 +98,7 @@ def entry(row: AuditRow) -> AuditEntry:
 
 def list_devices(context: ServerContext) -> DeviceList:
     policy, now = context.policy, context.now()
-    with context.store.transaction() as tx:
+    with context.store.read() as tx:  # committed rows only, never a batch still being written
         rows, pending = tx.devices(), tx.pending_holds()
     views = [pending_view(h) for h in pending] + [device_view(policy, r, now) for r in rows]
     return DeviceList(devices=views)
@@ -106,7 +106,7 @@ def list_devices(context: ServerContext) -> DeviceList:
 
 def show_device(context: ServerContext, ident: str) -> DeviceDetail:
     policy, now = context.policy, context.now()
-    with context.store.transaction() as tx:
+    with context.store.read() as tx:
         found = find_device(tx, ident)
     if isinstance(found, PendingHold):
         view = pending_view(found)

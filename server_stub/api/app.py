@@ -15,9 +15,9 @@ from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
 from phone_sim.protocol.timesync import TimeRequest
 from server_stub.admin.policy import policy_at_start
-from server_stub.api.http_errors import install_error_handlers
+from server_stub.api.http_errors import install_error_handlers, route_methods
 from server_stub.api.limits import BodyLimitMiddleware
-from server_stub.api.routes import admin, admin_system, contact, health, time
+from server_stub.api.routes import admin, admin_fallback, admin_system, contact, health, time
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.vendor_key import load_or_create_vendor_key
@@ -30,7 +30,7 @@ from server_stub.store.db import Store
 MAX_POLICY_BYTES = 256 * 1024
 #: Answers of the body-limit middleware, which stands in front of every route.
 _EVERY_ROUTE_ERRORS = {
-    "400": "Malformed request (e.g. a Content-Length that is not a number)",
+    "400": "Malformed request (e.g. a Content-Length that is not a number, JSON nested too deep)",
     "413": "Body larger than the limit",
 }
 
@@ -89,19 +89,25 @@ def create_app(
         version="1",
         summary="Simulated vendor activation service (signed requests, signed verdicts).",
         lifespan=lifespan,
+        # No redirect is ever answered, least of all before the admin token is checked:
+        # ``/admin/devices/`` is the admin fallback's (401 first), anything else a 404.
+        redirect_slashes=False,
     )
     app.state.context = context
     app.add_middleware(
         BodyLimitMiddleware,
         limit=MAX_BODY_BYTES,
         path_limits={"/admin/policy": MAX_POLICY_BYTES},
+        text_paths=frozenset({"/admin/policy"}),
     )
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(contact.router)
-    app.include_router(time.router)
-    app.include_router(admin.router)
-    app.include_router(admin_system.router)
+    # admin_fallback last: it takes every admin path the others do not.
+    routers = (health.router, contact.router, time.router, admin.router, admin_system.router)
+    for router in (*routers, admin_fallback.router):
+        app.include_router(router)
+    app.state.route_methods = route_methods(
+        [*app.routes, *(route for router in routers for route in router.routes)]
+    )
     _document_raw_bodies(app)
     return app
 

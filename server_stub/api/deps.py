@@ -4,7 +4,8 @@ Device routes take the signed request (:data:`Wire`) and pass it through :func:`
 whose :class:`AuthenticatedDevice` exists only for a request that has passed every check below,
 in this order (each failure is a named protocol error with its status):
 
-1. the body is at most ``MAX_BODY_BYTES`` (413; enforced while streaming by ``limits``),
+1. the body is at most ``MAX_BODY_BYTES`` (413; enforced while streaming by ``limits``) and
+   nests at most ``MAX_JSON_DEPTH`` levels (400; ``limits`` and ``nesting``),
 2. ``Signature-Input`` and ``Signature`` are present (401 ``signature_invalid``),
 3. the body is a valid ``ActivationRequest`` (400 ``malformed_request``),
 4. its certificate chain reaches the factory root at the server's time

@@ -1,8 +1,10 @@
-"""A hard cap on request bodies, enforced while the bytes arrive.
+"""Hard limits on request bodies, enforced before any route sees one: size and JSON nesting.
 
 A ``Content-Length`` over the cap is refused before reading anything; a chunked body is counted
 as it streams and refused as soon as it passes the cap. The body is buffered (it is at most
 ``MAX_BODY_BYTES``) and replayed to the app, so handlers can read it with ``request.body()``.
+A JSON body that nests deeper than ``MAX_JSON_DEPTH`` is refused with 400 (``nesting``), signed or
+not, before any parser recurses into it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server_stub.api.http_errors import error_payload
+from server_stub.api.nesting import MAX_JSON_DEPTH, too_deep
 
 #: After refusing a body, read and discard up to this much more of it, so a client still
 #: sending gets our 413 instead of a connection reset; beyond it the connection is dropped.
@@ -19,14 +22,24 @@ DRAIN_BYTES = 1024 * 1024
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``limit`` bytes; ``path_limits`` sets another limit for exact paths."""
+    """Refuse bodies over ``limit`` bytes, and bodies nesting deeper than ``MAX_JSON_DEPTH``.
+
+    ``path_limits`` sets another size limit for exact paths; ``text_paths`` are exact paths whose
+    bodies are not JSON (the policy's TOML), which the nesting check leaves alone.
+    """
 
     def __init__(
-        self, app: ASGIApp, *, limit: int, path_limits: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        path_limits: dict[str, int] | None = None,
+        text_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.default_limit = limit
         self.path_limits = dict(path_limits or {})
+        self.text_paths = text_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +71,12 @@ class BodyLimitMiddleware:
                 await _refuse(send, 413, "payload_too_large", _too_large(None, limit))
                 return
             chunks.append(chunk)
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        if scope.get("path", "") not in self.text_paths and too_deep(body):
+            reason = f"the body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+            await _refuse(send, 400, "malformed_request", reason)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
 
 def _too_large(declared: int | None, limit: int) -> str:

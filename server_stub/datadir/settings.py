@@ -15,6 +15,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8421
 DEFAULT_VERDICT_TTL = dt.timedelta(days=7)
 DEFAULT_NONCE_TTL = dt.timedelta(hours=1)
+#: seconds a client has to send a whole request (headers and body), however it trickles in
+DEFAULT_REQUEST_TIMEOUT = 10.0
+#: connections served at once by one process (fewer if its open-file limit is lower)
+DEFAULT_MAX_CONNECTIONS = 1000
 #: A signed request stays acceptable while its ``created`` is within the skew either side of
 #: the server clock; a nonce must be remembered at least that long or a replay could slip in.
 #: Three times the skew leaves room for either reading of the age rule.
@@ -50,6 +54,11 @@ class ServerSettings:
             (:mod:`server_stub.datadir.shared`).
         clock_attach: the directory's clock was opened by another process of this server:
             read it as it is (``clock.json``) rather than open it again.
+        request_timeout: seconds from a connection's start (or its previous answer) to the last
+            byte of its request; a request still arriving then gets 408 and is cut off.
+        max_connections: connections one server process holds at once (lowered to what its
+            open-file limit allows); past it, the connection that has waited longest for its
+            request makes room (``server_stub.runtime.connections``).
     """
 
     data_dir: Path
@@ -65,6 +74,8 @@ class ServerSettings:
     clock_speed: float | None = None
     shared: bool = False
     clock_attach: bool = False
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -73,6 +84,10 @@ class ServerSettings:
             raise SettingsError("verdict_ttl must be positive")
         if self.nonce_ttl < MIN_NONCE_TTL:
             raise SettingsError(f"nonce_ttl must be at least {MIN_NONCE_TTL} to refuse replays")
+        if not self.request_timeout > 0:
+            raise SettingsError(f"request timeout must be > 0 s, got {self.request_timeout}")
+        if self.max_connections < 1:
+            raise SettingsError(f"max connections must be >= 1, got {self.max_connections}")
         if self.clock_speed is not None and self.clock_speed < 0:
             raise SettingsError(f"clock speed must be >= 0, got {self.clock_speed}")
 

@@ -23,6 +23,13 @@ from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import SettingsError, VendorServerError
+from server_stub.runtime.connections import (
+    MAX_HEADER_BYTES,
+    ConnectionLimits,
+    HttpParser,
+    connection_cap,
+    guarded_protocol,
+)
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
@@ -67,6 +74,9 @@ def socket_url(sock: socket.socket) -> str:
 class EmbeddedVendorServer:
     """A real uvicorn server with the vendor app, on a daemon thread.
 
+    ``http_parser``: uvicorn's, "auto" (httptools when installed, else h11) unless a test asks.
+    Connections are guarded (deadline, cap, JSON framing errors): ``runtime.connections``.
+
     Usage::
 
         with EmbeddedVendorServer(settings, clock=FixedClock(1630497600)) as server:
@@ -80,10 +90,12 @@ class EmbeddedVendorServer:
         *,
         log_level: str = "warning",
         reuse_port: bool = False,
+        http_parser: HttpParser = "auto",
     ) -> None:
         self.settings = settings
         self.log_level = log_level
         self.reuse_port = reuse_port
+        self.http_parser = http_parser
         self.store = Store(settings.db_path)
         try:
             self.app: FastAPI = create_app(settings, clock=clock, store=self.store)
@@ -134,11 +146,21 @@ class EmbeddedVendorServer:
         if self._stopped:
             raise EmbeddedServerError("a stopped server cannot be started again")
         sock = bind_socket(self.settings.host, self.settings.port, reuse_port=self.reuse_port)
+        limits = ConnectionLimits(
+            request_timeout=self.settings.request_timeout,
+            max_connections=connection_cap(self.settings.max_connections),
+        )
         config = uvicorn.Config(
             self.app,
             log_level=self.log_level,
             # Keep-alive connections must not hold up stop().
             timeout_graceful_shutdown=1,
+            # The client is the socket's peer, never what an X-Forwarded-For says: the admin
+            # API's loopback rule (api/auth.py) must not be decided by a header.
+            proxy_headers=False,
+            http=guarded_protocol(limits, self.http_parser),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            ws="none",  # no WebSocket routes: an Upgrade is served as plain HTTP
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(

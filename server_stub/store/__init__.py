@@ -1,8 +1,9 @@
 """The vendor's records in one SQLite file: devices, verdicts, nonces, holds, the audit log.
 
 ``db`` is the :class:`~server_stub.store.db.Store` (connections, group commit); ``tx`` the reads
-and writes inside one transaction; ``schema`` the tables and migrations; ``checkpoint`` the
-WAL checkpointer; ``lock`` who writes when several processes share the file.
+and writes inside one transaction; ``readers`` the read-only connections that see only what is
+committed; ``schema`` the tables and migrations; ``checkpoint`` the WAL checkpointer; ``lock``
+who writes when several processes share the file.
 
 Imports nothing of the server but ``server_stub.errors``.
 """

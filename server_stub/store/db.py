@@ -13,6 +13,13 @@ that holds it is on disk, so a verdict is never sent before it is durable, exact
 commit each; a transaction that fails rolls back its own savepoint only. Under load this took
 the fsync out of every request's turn at the lock (docs/PERFORMANCE.md).
 
+**Readers see only what is committed.** Reads (the admin API's views, the audit log, the tests'
+row counts) go through read-only connections of their own (:class:`Readers`), each read one
+snapshot of what was committed. They used to share the writing connection, so a read could show
+the rows of a batch whose commit had not happened yet, and, if that commit then failed, rows
+that never existed. A read that must see its own transaction's writes is made inside it
+(``Tx``).
+
 **Several processes** may share the file (the fleet's two-process server): each keeps its own
 group commit, and a commit's turn between processes is a ``flock`` (``store_lock``).
 
@@ -35,15 +42,19 @@ from typing import Any, Self
 from server_stub.errors import StoreError
 from server_stub.store.checkpoint import Checkpointer
 from server_stub.store.lock import ProcessWriteLock
+from server_stub.store.readers import Readers
 from server_stub.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
 from server_stub.store.tx import AuditRecord, AuditRow, DeviceRow, PendingHold, Tx, audit_row
 
 #: most transactions one commit may carry
 MAX_BATCH = 64
+#: the largest integer SQLite stores (signed 64-bit): the bound of every integer the API takes
+MAX_INTEGER = 2**63 - 1
 #: the writing connection's page cache, in KiB
 CACHE_KIB = 64 * 1024
 
 __all__ = [
+    "MAX_INTEGER",
     "SCHEMA_VERSION",
     "TABLES",
     "AuditRecord",
@@ -108,6 +119,7 @@ class Store:
             self._migrate()
             self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
             self._checkpointer = Checkpointer(path)
+            self._readers = Readers(path)
         except sqlite3.Error as exc:
             self._process_lock.close()
             raise StoreError(f"{path}: cannot open the vendor database: {exc}") from exc
@@ -128,6 +140,7 @@ class Store:
 
     def close(self) -> None:
         self._checkpointer.close()
+        self._readers.close()
         with self._lock:
             if self._batch is not None:  # left open for a transaction that will now fail
                 self._settle(self._batch, now=True)
@@ -222,24 +235,31 @@ class Store:
             self._process_lock.release()
             batch.committed.set()
 
-    # --- reads -----------------------------------------------------------------------------
+    # --- reads (committed data only: see the module docstring) ------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """One consistent snapshot of what is committed, to read through ``Tx``'s reads (its
+        writes are refused)."""
+        with self._readers.snapshot() as db:
+            yield Tx(db)
 
     def nonce_seen(self, nonce: str, *, now: int) -> bool:
         """True if ``nonce`` was used and is still remembered (a request using it gets 409)."""
-        with self._lock:
-            row = self._db.execute(
+        with self._readers.snapshot() as db:
+            row = db.execute(
                 "SELECT 1 FROM nonces WHERE nonce = ? AND expires_at > ?", (nonce, now)
             ).fetchone()
         return row is not None
 
     def device(self, serial: str) -> DeviceRow | None:
-        with self._lock:
-            return Tx(self._db).device(serial)
+        with self.read() as tx:
+            return tx.device(serial)
 
     def verdicts(self, serial: str, *, last: int | None = None) -> list[VerdictRow]:
         """The device's verdicts, oldest first (only the ``last`` newest if given)."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.snapshot() as db:
+            rows = db.execute(
                 "SELECT serial, sequence, status, reason, policy_version, issued_at, body"
                 " FROM verdicts WHERE serial = ? ORDER BY sequence DESC LIMIT ?",
                 (serial, -1 if last is None else last),
@@ -248,8 +268,8 @@ class Store:
 
     def activations(self, serial: str) -> list[dict[str, Any]]:
         """The device's accepted activation requests, oldest first, with their decisions."""
-        with self._lock:
-            rows = self._db.execute(
+        with self._readers.snapshot() as db:
+            rows = db.execute(
                 "SELECT id, at, sims, nonce, decision FROM activations"
                 " WHERE serial = ? ORDER BY id",
                 (serial,),
@@ -286,15 +306,15 @@ class Store:
             "id, at, kind, actor, serial, imei, inputs, rule, policy_version, status, reason,"
             " sequence, detail"
         )
-        with self._lock:
+        with self._readers.snapshot() as db:
             if after_id is not None:
                 clause = f"{where} {'AND' if where else 'WHERE'} id > ?"
-                rows = self._db.execute(
+                rows = db.execute(
                     f"SELECT {columns} FROM audit {clause} ORDER BY id LIMIT ?",  # noqa: S608
                     (*params, after_id, limit),
                 ).fetchall()
             else:
-                rows = self._db.execute(
+                rows = db.execute(
                     f"SELECT {columns} FROM audit {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
                     (*params, limit),
                 ).fetchall()
@@ -307,8 +327,8 @@ class Store:
         Each column is the time of an event the server recorded on its own clock; a restart
         may not put the clock before any of them (``server_stub.datadir.clock``).
         """
-        with self._lock:
-            row = self._db.execute(
+        with self._readers.snapshot() as db:
+            row = db.execute(
                 "SELECT max(t) FROM ("
                 " SELECT max(last_seen) AS t FROM devices"
                 " UNION ALL SELECT max(at) FROM audit"
@@ -319,11 +339,11 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows per table (for health checks and for tests proving a rejection wrote nothing)."""
-        with self._lock:
-            return {t: self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
+        with self._readers.snapshot() as db:
+            return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
 
     def pragma(self, name: str) -> Any:
-        """Read a PRAGMA (``journal_mode``, ``synchronous``...)."""
+        """Read a PRAGMA (``journal_mode``, ``synchronous``...) of the writing connection."""
         if not name.isidentifier():
             raise ValueError(f"not a pragma name: {name!r}")
         with self._lock:

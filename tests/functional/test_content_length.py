@@ -1,10 +1,12 @@
 """What the real server answers a ``Content-Length`` that is not a number (PROTOCOL.md
-section 6): uvicorn's HTTP parser refuses it before the application sees the request, with a
-plain-text 400, and nothing is written. Sent over a raw socket: an HTTP client would not send it.
+section 6): the HTTP parser refuses it before the application sees the request, with the
+protocol's JSON 400 (``server_stub/runtime/connections.py``), and nothing is written. Sent over
+a raw socket: an HTTP client would not send it.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -26,12 +28,12 @@ def _raw_post(server: EmbeddedVendorServer, content_length: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("value", [b"abc", b"-1", b"12abc", b"1e3", b"0x10"])
-def test_a_content_length_that_is_not_a_number_gets_a_plain_text_400(
+def test_a_content_length_that_is_not_a_number_gets_a_json_400(
     vendor_server: EmbeddedVendorServer, value: bytes
 ) -> None:
     before = vendor_server.store.counts()
     head, _, body = _raw_post(vendor_server, value).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ")
-    assert b"content-type: text/plain" in head.lower()
-    assert body == b"Invalid HTTP request received."
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "malformed_request"
     assert vendor_server.store.counts() == before

@@ -27,6 +27,7 @@ from phone_sim.protocol.messages import Verdict, VerdictStatus
 from server_stub import cli
 from server_stub.runtime.processes import can_share_port
 from tests.support.policies import DAY, delay, policy_text
+from tests.support.raw_http import connect, exchange, parse, read_to_end
 from tests.support.signed_client import SEPT_2021, DeviceIdentity, post_activation, session, sim
 from tests.support.vendor import CUBACEL, TELEKOM
 
@@ -194,6 +195,41 @@ def test_both_processes_decide_by_the_policy_and_the_time_the_operator_set(
     assert len(answered) == 2 and min(answered) > 0
     assert sum(answered) == server.requests
     assert not any(_alive(pid) for pid in server.pids)
+
+
+def test_both_processes_guard_their_connections(tmp_path: Path) -> None:
+    """Stalled requests cut at --request-timeout, framing errors and the client's address: the
+    same in every process (the guarded protocol, proxy headers off)."""
+    server = Serving(tmp_path, "--request-timeout", "1")
+    try:
+        stalled = [connect(server.url) for _ in range(FRESH)]
+        for sock in stalled:
+            sock.sendall(
+                b"POST /v1/activation HTTP/1.1\r\nHost: vendor\r\nContent-Length: 9\r\n\r\n{"
+            )
+        broken = [exchange(server.url, b"GARBAGE\r\n\r\n") for _ in range(FRESH)]
+        spoofed = [
+            session().get(
+                server.url + "/admin/devices",
+                headers={"Authorization": f"Bearer {server.token}", "X-Forwarded-For": "10.0.0.1"},
+                timeout=10,
+            )
+            for _ in range(FRESH)
+        ]
+        ends = [parse(read_to_end(sock, timeout=5)) for sock in stalled]
+        for sock in stalled:
+            sock.close()
+        code, _, err = server.stop(signal.SIGTERM)
+    finally:
+        server.kill()
+    assert code == 0, err
+    assert {(a.status, a.json()["error"]["code"]) for a in ends if a is not None} == {
+        (408, "request_timeout")
+    } and None not in ends
+    assert {(a.status, a.headers["content-type"]) for a in broken if a is not None} == {
+        (400, "application/json")
+    } and None not in broken
+    assert {response.status_code for response in spoofed} == {200}
 
 
 def test_concurrent_replacements_one_wins_and_a_running_clock_never_goes_back(

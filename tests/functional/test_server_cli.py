@@ -5,8 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from tests.support.raw_http import connect, parse, read_to_end
 from tests.support.signed_client import session
 
 SERVE = "from server_stub.cli import main; raise SystemExit(main())"
@@ -76,6 +78,33 @@ def test_serve_with_a_simulated_clock_keeps_the_token_secret(tmp_path: Path) -> 
     assert "an-existing-token" not in "".join(lines) + out
     assert clock["simulated"] is True and clock["speed"] == 3600
     assert 1630497600 <= clock["now"] < 1630497600 + 3600 * 60  # under a real minute has passed
+
+
+def test_serve_cuts_a_stalled_request_at_its_request_timeout(tmp_path: Path) -> None:
+    data = tmp_path / "vendor"
+    args = ["serve", "--port", "0", "--data", str(data), "--init-factory"]
+    args += ["--request-timeout", "1", "--max-connections", "50"]
+    with subprocess.Popen(
+        [sys.executable, "-c", SERVE, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+            with connect(url) as sock:
+                started = time.monotonic()
+                sock.sendall(b"POST /v1/activation HTTP/1.1\r\nHost: vendor\r\n")
+                answer = parse(read_to_end(sock, timeout=5))
+                waited = time.monotonic() - started
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert answer is not None and answer.status == 408, answer
+    assert answer.json()["error"]["code"] == "request_timeout"
+    assert 1.0 <= waited < 3.0
 
 
 def test_serve_without_a_factory_explains_what_to_do(tmp_path: Path) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import sys
+import threading
 
 import pytest
 from cryptography import x509
@@ -14,6 +17,7 @@ from cryptography.x509.verification import ClientVerifier
 from phone_sim.protocol.chain_cache import VerifiedChains, chain_digest
 from phone_sim.protocol.errors import CertificateError
 from phone_sim.protocol.identity import (
+    ANCHORS,
     ROOT_VALIDITY,
     DeviceClaims,
     Factory,
@@ -183,3 +187,61 @@ def test_no_anchor_under_a_root_that_constrains_names() -> None:
     assert len(trust.anchors) == 0
     with pytest.raises(CertificateError, match="does not chain"):
         trust.verify_chain(leaf("evil.example"), now=SEPT_2021)
+
+
+# --- one FactoryTrust, many threads ------------------------------------------------------------
+
+
+def _outcome(trust: FactoryTrust, chain: list[bytes], at: dt.datetime) -> object:
+    try:
+        claims, public = trust.verify_chain(chain, now=at)
+    except CertificateError as exc:
+        return type(exc).__name__
+    return claims, public.public_numbers()
+
+
+def test_one_trust_verifies_from_many_threads_as_from_one() -> None:
+    """The server's thread pool shares one FactoryTrust: every answer from 16 threads at once
+    is the one-thread answer, and every cache keeps its bound and its count."""
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(6)]
+    claims = [
+        DeviceClaims(f"RN9C20210001{n:02d}", (make_imei("86488404", 10 + n),), "Redmi 9C", "MI")
+        for n in range(6)
+    ]
+    chains = [FACTORY.issue(c, k.public_key()) for c, k in zip(claims, keys, strict=True)]
+    tampered = bytearray(chains[0][0])
+    tampered[-10] ^= 1
+    chains += [[bytes(tampered), chains[0][1]], Factory.create().issue(CLAIMS, KEY.public_key())]
+    # Many instants: the verifier cache is keyed by the time and is cleared when it fills.
+    instants = [SEPT_2021 + dt.timedelta(seconds=97 * n) for n in range(80)]
+    work = [(c, t) for c in range(len(chains)) for t in range(len(instants))]
+    single = FactoryTrust(FACTORY.root_cert)
+    expected = {(c, t): _outcome(single, chains[c], instants[t]) for c, t in work}
+    assert sum(isinstance(o, str) for o in expected.values()) == 2 * len(instants)
+
+    shared = FactoryTrust(FACTORY.root_cert)
+    start = threading.Barrier(16)
+    wrong: list[tuple[int, int, object]] = []
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+
+        def verify(seed: int) -> None:
+            order = random.Random(seed).sample(work, len(work))
+            start.wait()
+            for c, t in order:
+                got = _outcome(shared, chains[c], instants[t])
+                if got != expected[(c, t)]:
+                    wrong.append((c, t, got))
+
+        threads = [threading.Thread(target=verify, args=(seed,)) for seed in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(before)
+    assert wrong == []
+    assert shared.verified.hits + shared.verified.misses == 16 * len(work)
+    assert len(shared.verified) <= len(chains) and len(shared.anchors) == 1
+    assert len(shared._verifiers) <= ANCHORS

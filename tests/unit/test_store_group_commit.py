@@ -1,7 +1,9 @@
 """Group commit: transactions queued behind one another share a commit, and none returns early.
 
-Every ``transaction()`` that returned is on disk (a second connection sees it); a transaction
-that fails inside a shared commit takes only its own writes with it.
+Every ``transaction()`` that returned is on disk (a second connection sees it); under contention
+there are fewer commits than transactions (with batching off, one each, and the test fails); a
+transaction that fails inside a shared commit takes only its own writes with it; and a read
+never sees a batch before its commit, nor ever, if that commit fails.
 """
 
 from __future__ import annotations
@@ -9,13 +11,41 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from phone_sim.protocol.errors import ReplayedNonce
-from server_stub.store.db import Store
+from server_stub.errors import StoreError
+from server_stub.store.db import AuditRecord, Store
 
 AT = 1630497600
+
+
+class WriterSpy:
+    """The store's writing connection as SQLite sees it: counts its commits, and with ``fail``
+    makes each one fail as a full or failing disk would (the store then rolls back)."""
+
+    def __init__(self, db: sqlite3.Connection, *, fail: bool = False) -> None:
+        self._db = db
+        self.fail = fail
+        self.commits = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            if self.fail:
+                raise sqlite3.OperationalError("disk I/O error (injected)")
+            self.commits += 1
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def spy_on_writer(store: Store, *, fail: bool = False) -> WriterSpy:
+    spy = WriterSpy(store._db, fail=fail)
+    store._db = spy  # type: ignore[assignment]
+    return spy
 
 
 def _committed_nonces(path: Path) -> set[str]:
@@ -25,6 +55,7 @@ def _committed_nonces(path: Path) -> set[str]:
 
 def test_concurrent_transactions_are_all_committed_before_they_return(tmp_path: Path) -> None:
     store = Store(tmp_path / "vendor.db")
+    writer = spy_on_writer(store)
     seen_on_disk: list[bool] = []
     lock = threading.Lock()
     start = threading.Barrier(16)
@@ -47,6 +78,67 @@ def test_concurrent_transactions_are_all_committed_before_they_return(tmp_path: 
     store.close()
     assert len(seen_on_disk) == 320 and all(seen_on_disk)
     assert len(_committed_nonces(tmp_path / "vendor.db")) == 320
+    # Shared commits: with batching off (MAX_BATCH = 1) there would be one per transaction.
+    print(f"320 transactions from 16 threads: {writer.commits} commits")
+    assert writer.commits < 320 * 3 // 4, writer.commits
+
+
+def test_a_read_never_sees_a_batch_whose_commit_failed(tmp_path: Path) -> None:
+    """Every commit fails, so nothing is ever stored: a read that shows any row has seen a
+    batch before its commit (what the admin API showed while reads shared the writer)."""
+    store = Store(tmp_path / "vendor.db")
+    spy_on_writer(store, fail=True)
+    writing = threading.Event()
+    failed: list[BaseException] = []
+    seen: list[object] = []
+    reads = 0
+    lock = threading.Lock()
+
+    def write(i: int) -> None:
+        for j in range(40):
+            try:
+                with store.transaction() as tx:
+                    tx.reserve_nonce(f"nonce-{i:02d}-{j:02d}-aaaaaaaa", at=AT, expires_at=AT + 60)
+                    tx.append_audit(
+                        AuditRecord(
+                            at=AT,
+                            kind="test",
+                            actor="writer",
+                            rule="-",
+                            policy_version="v",
+                            inputs={"i": i, "j": j},
+                        )
+                    )
+            except StoreError as exc:
+                with lock:
+                    failed.append(exc)
+
+    def read() -> None:
+        nonlocal reads
+        while writing.is_set():
+            found: list[object] = [*store.audit(limit=1000)]
+            with store.read() as tx:
+                found += tx.devices()
+            if store.counts()["nonces"] or store.nonce_seen("nonce-00-00-aaaaaaaa", now=AT):
+                found.append("a nonce")
+            with lock:
+                reads += 1
+                seen.extend(found)
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    writing.set()
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    writing.clear()
+    for t in readers:
+        t.join()
+    store.close()
+    assert len(failed) == 8 * 40  # every transaction was told its commit failed
+    assert reads > 50, reads  # the readers read all along
+    assert seen == [], f"{len(seen)} uncommitted rows were read, e.g. {seen[0]}"
 
 
 def test_a_failure_inside_a_shared_commit_undoes_only_itself(tmp_path: Path) -> None:

@@ -21,11 +21,14 @@ from server_stub.api.deps import Context
 from server_stub.api.routes.admin import errors
 from server_stub.engine.context import ServerContext
 from server_stub.errors import ClockNotAdjustable, PolicyRejected
-from server_stub.store.db import AuditRecord
+from server_stub.store.db import MAX_INTEGER, AuditRecord
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 TOML = "application/toml"
+#: the latest time the clock may be advanced to: the server reads its clock as a datetime,
+#: whose last year is 9999 (an advance past it made every later contact a 500)
+LATEST_TIME = 253370764800  # 9999-01-01T00:00:00Z
 
 
 @router.get("/policy", response_model=PolicyView, summary="The policy in force", responses=errors())
@@ -74,7 +77,8 @@ def put_policy(
 def audit(
     context: Context,
     admin: Admin,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    # Bounded by what the store holds: a larger id was a 500 from SQLite, not an answer.
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_INTEGER)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     serial: Annotated[str | None, Query(max_length=32)] = None,
 ) -> AuditPage:
@@ -108,6 +112,11 @@ def advance(body: AdvanceRequest, context: Context, admin: Admin) -> ClockView:
     if not isinstance(clock, SimulatedClock):
         raise ClockNotAdjustable("the server runs on real time; start it with --speed or --start")
     before = context.now()
+    if before + body.seconds > LATEST_TIME:
+        raise ClockNotAdjustable(
+            f"advancing {body.seconds} s would take the clock past 9999-01-01T00:00:00Z, "
+            "the latest time the server can keep"
+        )
     clock.advance(body.seconds)
     with context.store.transaction() as tx:
         tx.append_audit(
