@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import Phone
+from phone_sim.ui.widgets.footer import PhoneFooter
 
 
 def _shorten(value: object) -> object:
@@ -51,7 +52,11 @@ class InspectorScreen(ModalScreen[None]):
     CSS_PATH = "inspector_screen.tcss"
     #: set once composed; refreshes before that have nothing to update
     ready = False
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("i", "close", "Close", show=False)]
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("i", "close", "Close", show=False),
+        Binding("f1", "app.toggle_keys", "Keys"),
+    ]
 
     @property
     def phone(self) -> Phone:
@@ -63,6 +68,7 @@ class InspectorScreen(ModalScreen[None]):
             yield DataTable(id="exchanges", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="exchange-scroll"):
                 yield Static("", id="exchange-detail", markup=False)
+        yield PhoneFooter()
 
     def on_mount(self) -> None:
         self.ready = True
