@@ -95,6 +95,16 @@ class PhoneApp(App[None]):
         self.recorder = Recorder(
             sim.clock, sim.phone.identity, fresh=sim.phone.activation is Activation.NONE
         )
+        # SIMs kept in the tray from an earlier run: a replay starts from a new, empty phone.
+        for view in sim.phone.slots:
+            if view.sim is not None:
+                self.recorder.record(
+                    "insert_sim",
+                    slot=view.slot,
+                    mcc=view.sim.home_mcc,
+                    mnc=view.sim.home_mnc,
+                    iccid=view.sim.iccid,
+                )
 
     # --- life cycle ----------------------------------------------------------------------
 
