@@ -11,6 +11,7 @@ from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
 from phone_sim.protocol.clock import SimulatedClock
+from phone_sim.protocol.instants import EXAMPLES, instant_argument
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
 from server_stub.runtime.pipes import quiet_on_broken_pipe
 
@@ -25,10 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--vendor-key", type=Path, help="vendor public key PEM the firmware pins (with --server)"
     )
+    # None when not given: a phone that already exists is never rebuilt without --new-phone.
     parser.add_argument(
-        "--model", default="Redmi Note 9", choices=sorted(MODELS), help="for a new phone"
+        "--model", choices=sorted(MODELS), help="for a new phone (default Redmi Note 9)"
     )
-    parser.add_argument("--market", default="MI", choices=sorted(MARKETS), help="for a new phone")
+    parser.add_argument("--market", choices=sorted(MARKETS), help="for a new phone (default MI)")
     parser.add_argument(
         "--unlocked", action="store_true", help="new phone with an unlocked bootloader"
     )
@@ -50,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--start",
-        type=float,
-        help="simulated start, Unix seconds (default: where the data dir was left, else 1 Sep 2021)",
+        type=instant_argument,
+        help=f"simulated start: {EXAMPLES} (default: where the data dir was left, else 1 Sep 2021)",
     )
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
     sub = parser.add_subparsers(dest="command")
@@ -73,6 +75,42 @@ def print_catalogue() -> None:
         print(f"  {c.name:<14} {c.territory:<12} {c.code}")
 
 
+def _phone_options_refused(args: argparse.Namespace) -> str | None:
+    """Why options that build a phone cannot apply, or None.
+
+    ``--model``, ``--market``, ``--unlocked`` and ``--custom-rom`` describe a phone the factory
+    builds. They build the first phone of a data directory; once one exists they would be
+    silently ignored, so they are refused unless ``--new-phone`` says to replace it (which
+    erases that phone's state, its lock included: never done without being asked).
+    """
+    given = [
+        flag
+        for flag, value in (
+            ("--model", args.model),
+            ("--market", args.market),
+            ("--unlocked", args.unlocked),
+            ("--custom-rom", args.custom_rom),
+        )
+        if value
+    ]
+    if not given or args.new_phone:
+        return None
+    from phone_sim.device.storage import DeviceStorage
+
+    storage = DeviceStorage(args.data / "phone")
+    if not storage.is_provisioned():
+        return None  # the first phone of this data directory is built as asked
+    try:
+        ident = storage.load_identity()
+        phone = f"a {ident.model} ({ident.market})"
+    except PhoneError:
+        phone = "a phone"
+    return (
+        f"{' and '.join(given)} describe a new phone, but {storage.directory} already holds "
+        f"{phone}; add --new-phone to replace it (its state, lock included, is erased)"
+    )
+
+
 @quiet_on_broken_pipe
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -88,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
         )
         return 2
+    refused = _phone_options_refused(args)
+    if refused is not None:
+        print(f"phone-sim: {refused}", file=sys.stderr)
+        return 2
     admin_token = None
     if args.admin_token_file:
         try:
@@ -102,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
 
     spec = PhoneSpec(
-        model=args.model,
-        market=args.market,
+        model=args.model or PhoneSpec.model,
+        market=args.market or PhoneSpec.market,
         bootloader_unlocked=args.unlocked or args.custom_rom,
         custom_rom=args.custom_rom,
     )

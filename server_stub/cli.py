@@ -16,6 +16,7 @@ from pathlib import Path
 
 from phone_sim.protocol.clock import Clock, SimulatedClock
 from phone_sim.protocol.identity import Factory
+from phone_sim.protocol.instants import EXAMPLES, instant_argument
 from server_stub.admin.cli import add_admin_parser
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
@@ -72,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--start",
-        type=_instant,
-        help="start a simulated clock here: Unix seconds or ISO 8601 (2021-09-01T12:00:00Z)",
+        type=instant_argument,
+        help=f"start a simulated clock here: {EXAMPLES}",
     )
     serve.add_argument(
         "--admin-remote",
@@ -98,20 +99,6 @@ def _parser() -> argparse.ArgumentParser:
 
     add_admin_parser(commands)
     return parser
-
-
-def _instant(text: str) -> float:
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither Unix seconds nor an ISO 8601 time"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp()
 
 
 def _workers(text: str) -> int:
