@@ -13,6 +13,7 @@ from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
 from phone_sim.protocol.clock import SimulatedClock
 from phone_sim.protocol.instants import EXAMPLES, instant_argument
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
+from phone_sim.web import add_serve_command
 from server_stub.runtime.pipes import quiet_on_broken_pipe
 
 
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("catalogue", help="list the phone models, markets and carriers")
     add_scenario_commands(sub)
     add_fleet_command(sub)
+    add_serve_command(sub)
     return parser
 
 
@@ -121,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_scenario_command(args)
     if args.command == "fleet":
         return run_fleet_command(args)
+    if args.command == "serve":
+        from phone_sim.web import run_serve
+
+        return run_serve(args)
     if args.server and not args.vendor_key:
         print(
             "phone-sim: --server needs --vendor-key (the vendor public key to pin)", file=sys.stderr
