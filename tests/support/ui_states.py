@@ -156,8 +156,13 @@ async def _to_console(pilot: Pilot[None], sim: Simulation) -> None:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
-    await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)
+    policy = pilot.app.screen.query_one("#policy-title")
+    await wait_until(
+        pilot,
+        lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in str(policy.render()),
+    )
     fleet.move_cursor(row=0)
+    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
 
 
 async def _to_off(pilot: Pilot[None], sim: Simulation) -> None:

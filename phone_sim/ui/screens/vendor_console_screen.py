@@ -25,6 +25,27 @@ from server_stub.admin.client import AdminClient, AdminClientError
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
+#: the audit trail's columns and their widths
+AUDIT_COLUMNS = (
+    ("#", 4),
+    ("time", 12),
+    ("device", 15),
+    ("action", 11),
+    ("rule", 26),
+    ("policy", 20),
+    ("verdict", 30),
+)
+#: the fleet's columns and their widths
+FLEET_COLUMNS = (
+    ("serial", 15),
+    ("model", 14),
+    ("market", 6),
+    ("state", 9),
+    ("reason", 20),
+    ("territory", 10),
+    ("last contact", 12),
+    ("lock due", 12),
+)
 
 
 def _when(value: object) -> str:
@@ -92,11 +113,14 @@ class VendorConsoleScreen(Screen[None]):
 
     def on_mount(self) -> None:
         fleet = self.query_one("#fleet", DataTable)
-        self._fleet_columns = fleet.add_columns(
-            "serial", "model", "market", "state", "reason", "territory", "last contact", "lock due"
-        )
+        # Fixed widths: measured ones came out at the labels' width when the first rows landed
+        # before the table's first layout, cutting serials and reasons short.
+        self._fleet_columns = [
+            fleet.add_column(label, width=width) for label, width in FLEET_COLUMNS
+        ]
         audit = self.query_one("#audit", DataTable)
-        audit.add_columns("#", "time", "device", "action", "rule", "policy", "verdict")
+        for label, width in AUDIT_COLUMNS:
+            audit.add_column(label, width=width)
         if self.admin is None:
             self._status("[red]No admin access: the vendor's admin token is not available.[/red]")
             return
@@ -171,7 +195,7 @@ class VendorConsoleScreen(Screen[None]):
                 continue
             for column, value in zip(self._fleet_columns, cells, strict=True):
                 if fleet.get_cell(key, column) != value:
-                    fleet.update_cell(key, column, value, update_width=True)
+                    fleet.update_cell(key, column, value)
         for gone in shown - set(keys):
             fleet.remove_row(gone)
 
