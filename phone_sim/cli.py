@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 from phone_sim.device.catalogue import MARKETS, MODELS
+from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
 from phone_sim.factory_cli import add_factory_commands, run_factory_command
 from phone_sim.fleet.cli import add_fleet_command, run_fleet_command
+from phone_sim.protocol.instants import EXAMPLES, instant_argument
 from phone_sim.scenario.cli import add_scenario_commands, run_scenario_command
+from phone_sim.web import add_serve_command
 from phone_sim.world.errors import LaunchError
 from server_stub.runtime.pipes import quiet_on_broken_pipe
 
@@ -43,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="with --server: the factory CA the vendor trusts (default DATA/factory)",
     )
+    # None when not given: a phone that already exists is never rebuilt without --new-phone.
     parser.add_argument(
-        "--model", default="Redmi Note 9", choices=sorted(MODELS), help="for a new phone"
+        "--model", choices=sorted(MODELS), help="for a new phone (default Redmi Note 9)"
     )
-    parser.add_argument("--market", default="MI", choices=sorted(MARKETS), help="for a new phone")
+    parser.add_argument("--market", choices=sorted(MARKETS), help="for a new phone (default MI)")
     parser.add_argument(
         "--unlocked", action="store_true", help="new phone with an unlocked bootloader"
     )
@@ -74,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--start",
-        type=float,
-        help="a new world's simulated start, Unix seconds (default 1 Sep 2021); a world with "
+        type=instant_argument,
+        help=f"a new world's simulated start: {EXAMPLES} (default 1 Sep 2021); a world with "
         "history resumes its own time and refuses an earlier start",
     )
     parser.add_argument("--seed", type=int, help="seed for simulated serials, IMEIs and nonces")
@@ -84,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_commands(sub)
     add_fleet_command(sub)
     add_factory_commands(sub)
+    add_serve_command(sub)
     return parser
 
 
@@ -99,6 +104,42 @@ def print_catalogue() -> None:
         print(f"  {c.name:<14} {c.territory:<12} {c.code}")
 
 
+def _phone_options_refused(args: argparse.Namespace) -> str | None:
+    """Why options that build a phone cannot apply, or None.
+
+    ``--model``, ``--market``, ``--unlocked`` and ``--custom-rom`` describe a phone the factory
+    builds. They build the first phone of a data directory; once one exists they would be
+    silently ignored, so they are refused unless ``--new-phone`` says to replace it (which
+    erases that phone's state, its lock included: never done without being asked).
+    """
+    given = [
+        flag
+        for flag, value in (
+            ("--model", args.model),
+            ("--market", args.market),
+            ("--unlocked", args.unlocked),
+            ("--custom-rom", args.custom_rom),
+        )
+        if value
+    ]
+    if not given or args.new_phone:
+        return None
+    from phone_sim.device.storage import DeviceStorage
+
+    storage = DeviceStorage(args.data / "phone")
+    if not storage.is_provisioned():
+        return None  # the first phone of this data directory is built as asked
+    try:
+        ident = storage.load_identity()
+        phone = f"a {ident.model} ({ident.market})"
+    except PhoneError:
+        phone = "a phone"
+    return (
+        f"{' and '.join(given)} describe a new phone, but {storage.directory} already holds "
+        f"{phone}; add --new-phone to replace it (its state, lock included, is erased)"
+    )
+
+
 @quiet_on_broken_pipe
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -111,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_fleet_command(args)
     if args.command == "factory":
         return run_factory_command(args)
+    if args.command == "serve":
+        from phone_sim.web import run_serve
+
+        return run_serve(args)
+    refused = _phone_options_refused(args)
+    if refused is not None:
+        print(f"phone-sim: {refused}", file=sys.stderr)
+        return 2
     # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
     # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
     from phone_sim.world.launch import WorldOptions, launch
@@ -121,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         vendor_key=args.vendor_key,
         admin_token_file=args.admin_token_file,
         factory=args.factory,
-        model=args.model,
-        market=args.market,
+        model=args.model or WorldOptions.model,
+        market=args.market or WorldOptions.market,
         unlocked=args.unlocked,
         custom_rom=args.custom_rom,
         new_phone=args.new_phone,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from phone_sim.protocol.clock import Clock, ClockMode, SimulatedClock
 from phone_sim.protocol.identity import Factory
+from phone_sim.protocol.instants import EXAMPLES, instant_argument
 from server_stub.admin.cli import add_admin_parser
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import (
@@ -87,10 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--start",
-        type=_instant,
-        help="where a new world's simulated time starts: Unix seconds or ISO 8601 "
-        "(2021-09-01T12:00:00Z; default: 1 Sep 2021, the story's start). A directory with "
-        "history resumes its own time and refuses an earlier start",
+        type=instant_argument,
+        help=f"where a new world's simulated time starts: {EXAMPLES} (default: 1 Sep 2021, "
+        "the story's start). A directory with history resumes its own time and refuses an "
+        "earlier start",
     )
     serve.add_argument(
         "--admin-remote",
@@ -131,20 +132,6 @@ def _parser() -> argparse.ArgumentParser:
 
     add_admin_parser(commands)
     return parser
-
-
-def _instant(text: str) -> float:
-    if text.isdigit():
-        return float(text)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is neither Unix seconds nor an ISO 8601 time"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.timestamp()
 
 
 def _speed(text: str) -> int:

@@ -40,6 +40,7 @@ from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
+from .tray_file import SlotContents
 from .verdicts import verdict_problem
 
 __all__ = [
@@ -90,6 +91,10 @@ class Phone:
         self.state = DeviceState.OFF
         self._sims: dict[int, Sim | None] = dict.fromkeys(SLOTS)
         self._roaming_on: dict[int, Network | None] = dict.fromkeys(SLOTS)
+        if storage is not None:  # the SIMs stay in the tray while the phone is off
+            for slot, contents in storage.load_tray(SLOTS).items():
+                if contents is not None:
+                    self._sims[slot], self._roaming_on[slot] = contents.sim, contents.roaming_on
         self.airplane = False
         self.pending: ActivationAttempt | None = None
         self.last_error: str | None = None
@@ -219,12 +224,22 @@ class Phone:
         if slot not in SLOTS:
             raise SlotError(f"no SIM slot {slot}; slots are 1 and 2")
 
+    def _save_tray(self) -> None:
+        if self.storage is not None:
+            self.storage.save_tray(
+                {
+                    s: None if sim is None else SlotContents(sim, self._roaming_on[s])
+                    for s, sim in self._sims.items()
+                }
+            )
+
     def insert_sim(self, slot: int, sim: Sim) -> None:
         self._check_slot(slot)
         if self._sims[slot] is not None:
             raise SlotError(f"slot {slot} already holds {self._sims[slot].label}")  # type: ignore[union-attr]
         self._sims[slot] = sim
         self._roaming_on[slot] = None
+        self._save_tray()
         self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} inserted")
         self._want_checkin("SIM change")
 
@@ -235,6 +250,7 @@ class Phone:
             raise SlotError(f"slot {slot} is empty")
         self._sims[slot] = None
         self._roaming_on[slot] = None
+        self._save_tray()
         self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} removed")
         self._want_checkin("SIM change")
         return sim
@@ -249,6 +265,7 @@ class Phone:
     def swap_sims(self) -> None:
         self._sims[1], self._sims[2] = self._sims[2], self._sims[1]
         self._roaming_on[1], self._roaming_on[2] = self._roaming_on[2], self._roaming_on[1]
+        self._save_tray()
         self._emit(EventKind.SIM, "SIM slots swapped")
         self._want_checkin("SIM change")
 
@@ -257,6 +274,7 @@ class Phone:
         if self.slot(slot).sim is None:
             raise SlotError(f"slot {slot} is empty")
         self._roaming_on[slot] = network
+        self._save_tray()
         where = "home network" if network is None else network.name
         self._emit(EventKind.NETWORK, f"SIM {slot} on {where}")
         self._want_checkin("network change")

@@ -20,6 +20,7 @@ from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, wr
 from .errors import CorruptStateError
 from .identity import DeviceIdentity
 from .state import Activation
+from .tray_file import Tray, decode_tray, encode_tray
 
 STATE_VERSION = 1
 #: how many used nonces the phone remembers (only its own recent requests can be answered)
@@ -169,6 +170,10 @@ class DeviceStorage:
     def state_path(self) -> Path:
         return self.directory / "state.json"
 
+    @property
+    def tray_path(self) -> Path:
+        return self.directory / "sims.json"
+
     def is_provisioned(self) -> bool:
         return self.identity_path.exists()
 
@@ -185,11 +190,17 @@ class DeviceStorage:
         write_private_key(self.key_path, key)
         atomic_write(self.chain_path, json.dumps(chain_b64).encode(), mode=0o644)
         atomic_write(self.vendor_key_path, vendor_public_pem, mode=0o644)
+        # new hardware has an empty SIM tray
+        self.tray_path.unlink(missing_ok=True)
         # identity last: its presence marks a complete provisioning
         atomic_write(self.identity_path, identity.to_json(), mode=0o644)
 
     def save_state(self, state: PersistedState) -> None:
         atomic_write(self.state_path, state.to_json())
+
+    def save_tray(self, tray: Tray) -> None:
+        """The SIMs in the slots and their serving networks (a factory reset keeps them)."""
+        atomic_write(self.tray_path, encode_tray(tray), mode=0o644)
 
     def wipe_state(self) -> None:
         """Factory reset: forget activation state (identity and keys are the hardware's)."""
@@ -244,3 +255,13 @@ class DeviceStorage:
             return PersistedState.from_json(raw)
         except Exception as exc:
             raise CorruptStateError(self.state_path, str(exc) or type(exc).__name__) from exc
+
+    def load_tray(self, slots: tuple[int, ...]) -> Tray:
+        """The SIM tray as last saved; a phone that never had one has empty slots."""
+        if not self.tray_path.exists():
+            return dict.fromkeys(slots)
+        raw = self._read(self.tray_path)
+        try:
+            return decode_tray(raw, slots)
+        except Exception as exc:
+            raise CorruptStateError(self.tray_path, str(exc) or type(exc).__name__) from exc

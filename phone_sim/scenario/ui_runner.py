@@ -14,6 +14,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from phone_sim.device.screens import screen_for
 from phone_sim.scenario.driver import PhoneDriver, RemoteServer
 from phone_sim.scenario.model import Scenario
@@ -46,8 +48,14 @@ def run_ui(
     return asyncio.run(_run(scenario, server, screenshots, out, data_dir))
 
 
-async def _settle(app: PhoneApp, driver: PhoneDriver) -> str | None:
-    """Wait until the app shows the screen for the phone's state; None, or what is wrong."""
+async def _settle(app: PhoneApp, driver: PhoneDriver, pilot: Pilot[None]) -> str | None:
+    """Wait until the app shows the screen for the phone's state; None, or what is wrong.
+
+    The right screen is not enough for a picture: the step's own messages (a SIM change's
+    notice, the refresh of the status bar) must have been handled and drawn too, or the
+    screenshot shows the state before the step (issue #15). So once the screen is right, the
+    app's message queue is drained, its workers finish, and a repaint goes through.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_TIMEOUT
     while True:
@@ -56,7 +64,17 @@ async def _settle(app: PhoneApp, driver: PhoneDriver) -> str | None:
         face = app.screen_stack[1] if len(app.screen_stack) > 1 else None
         idle = phone.pending is None and phone.time_pending is None and app.fast_forward_to is None
         if idle and isinstance(face, want) and getattr(face, "ready", False):
-            return None
+            await pilot.pause()  # every message posted so far is handled
+            await app.workers.wait_for_complete()
+            await pilot.wait_for_scheduled_animations()
+            for screen in app.screen_stack[1:]:
+                refresh = getattr(screen, "refresh_face", None)
+                if refresh is not None:
+                    refresh()  # what the step changed, drawn now rather than at the next timer
+            await pilot.pause()
+            if phone.pending is None and isinstance(app.screen_stack[1], want):
+                return None
+            continue
         if loop.time() > deadline:
             shown = type(face).__name__ if face is not None else "nothing"
             return f"the app shows {shown}, the phone's state calls for {want.__name__}"
@@ -88,10 +106,10 @@ async def _run(
         # Scenarios start with the phone off: their first step boots it.
         app = make_app(driver.world.world, pace=Pace.instant(), power_on=False)
         async with app.run_test(size=SIZE) as pilot:
-            await _settle(app, driver)
+            await _settle(app, driver, pilot)
             for index, step in enumerate(scenario.steps, start=1):
                 step_result = execute(driver, step)
-                problem = await _settle(app, driver)
+                problem = await _settle(app, driver, pilot)
                 if problem is not None and step_result.ok:
                     step_result = replace(step_result, ok=False, detail=problem)
                 result.steps.append(step_result)

@@ -35,6 +35,7 @@ from phone_sim.ui.messages import PhoneChanged, TimeAnswered, VendorAnswered
 from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
+from phone_sim.ui.screens.confirm_screen import ConfirmScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.inspector_screen import InspectorScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
@@ -75,15 +76,18 @@ class Pace:
 class PhoneApp(App[None]):
     TITLE = "phone-sim"
     CSS_PATH = "app.tcss"
+    # Short descriptions: the footer must hold a screen's own keys and these at 80 columns
+    # (PhoneFooter wraps them onto two rows when one is too narrow; f1 lists them all).
     BINDINGS = [
         Binding("t", "sim_tray", "SIM tray"),
-        Binding("i", "inspector", "Inspector"),
+        Binding("v", "vendor_console", "Vendor"),
         Binding("a", "advance(259200)", "+3 days"),
-        Binding("v", "vendor_console", "Vendor console"),
         Binding("n", "next_phone", "Next phone"),
-        Binding("ctrl+s", "save_scenario", "Save scenario", show=False),
         Binding("r", "reboot", "Reboot"),
         Binding("p", "power", "Power"),
+        Binding("i", "inspector", "Inspector"),
+        Binding("f1", "toggle_keys", "Keys"),
+        Binding("ctrl+s", "save_scenario", "Save scenario", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -112,6 +116,16 @@ class PhoneApp(App[None]):
         self.recorder = Recorder(
             world.clock, first.phone.identity, fresh=first.phone.activation is Activation.NONE
         )
+        # SIMs kept in the tray from an earlier run: a replay starts from a new, empty phone.
+        for view in first.phone.slots:
+            if view.sim is not None:
+                self.recorder.record(
+                    "insert_sim",
+                    slot=view.slot,
+                    mcc=view.sim.home_mcc,
+                    mnc=view.sim.home_mnc,
+                    iccid=view.sim.iccid,
+                )
 
     # --- what the screens read ------------------------------------------------------------
 
@@ -403,7 +417,29 @@ class PhoneApp(App[None]):
         self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
         self.tick()
 
+    def action_toggle_keys(self) -> None:
+        """Show or hide the keys panel: every key the screen offers, with what it does."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_factory_reset(self) -> None:
+        """Ask first: a factory reset erases the phone's data."""
+        self.push_screen(
+            ConfirmScreen(
+                "Factory reset?",
+                "This erases the phone's data: its activation, language and settings. "
+                "The vendor keeps its record of this phone.",
+                confirm="Erase",
+            ),
+            callback=self._factory_reset_confirmed,
+        )
+
+    def _factory_reset_confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.notify("Factory reset cancelled", timeout=2)
+            return
         if self._records(self.current):
             self.recorder.record("factory_reset")
         try:
@@ -439,6 +475,16 @@ class PhoneApp(App[None]):
             self.world.data_dir / "recordings", state=state.value, screen=screen_for(state)
         )
         self.notify(f"Scenario saved: {path}", timeout=8)
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Save screenshots in the data directory (Textual's default, ~/Downloads, may not exist)."""
+        if path is None:
+            directory = self.world.data_dir / "screenshots"
+            directory.mkdir(parents=True, exist_ok=True)
+            path = str(directory.resolve())
+        return super().deliver_screenshot(filename, path, time_format)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
@@ -86,9 +87,9 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
             await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
             fleet = app.screen.query_one("#fleet", DataTable)
             await wait_until(pilot, lambda: fleet.row_count == 3)
-            cells = {str(fleet.get_row_at(i)[0]) for i in range(3)}
-            for phone in world:
-                assert f"{phone.phone.identity.serial} ({phone.name})" in cells
+            for phone in world:  # each row labelled with its phone's name
+                row = fleet.rows[RowKey(phone.phone.identity.serial)]
+                assert row.label is not None and row.label.plain == phone.name
             await pilot.press("escape")
             await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
 

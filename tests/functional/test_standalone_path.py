@@ -150,7 +150,7 @@ def test_the_readme_standalone_path_activates_moves_time_and_opens_the_console(
         terminal.keys("v")  # the console, with the admin token from the data directory
         shown = terminal.wait_for(lambda s: "Audit trail" in s, "the vendor console")
         assert "No admin access" not in shown
-        terminal.wait_for(lambda s: "embargo:activation:home" in s, "the lock in the audit trail")
+        terminal.wait_for(lambda s: "EMBARGOED_TERRITORY" in s, "the phone locked in the fleet")
         terminal.keys("Escape")
         terminal.wait_for(lambda s: "does not permit" in s, "the lock screen again")
         terminal.keys("C-q")

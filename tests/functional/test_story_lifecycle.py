@@ -13,9 +13,11 @@ from textual.widgets import DataTable
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.screens.dialer_screen import DialerScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
@@ -112,31 +114,91 @@ def test_custom_rom_never_locks(make_sim: Callable[..., OnePhoneWorld]) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
 
 
-async def test_one_person_plays_the_whole_story_in_the_app(sim: OnePhoneWorld) -> None:
+async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
+    sim: OnePhoneWorld,
+) -> None:
+    """README "The story, played in the TUI", each step as the keys a person presses."""
     app = make_app(sim.world, pace=Pace.instant())
-    async with app.run_test(size=(140, 45)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def focused() -> None:
+            await wait_until(
+                pilot, lambda: app.focused is not None and app.focused.screen is app.screen
+            )
+
+        # 1. The phone boots; at Welcome press Enter.
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
-        sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
-        await pilot.press("enter", "enter", "enter")
+        await focused()
+        await pilot.press("enter")
+        # 2. t (SIM tray), Cubacel with the arrows and Enter, Esc to close.
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await focused()
+        await pilot.press(*["down"] * 6, "enter")
+        await wait_until(pilot, lambda: sim.phone.slot(1).sim is not None)
+        assert sim.phone.slot(1).sim.label == "Cubacel"  # type: ignore[union-attr]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await focused()
+        # 3. Enter through SIM cards and Mobile network: the vendor activates the phone.
+        await pilot.press("enter", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        # The operator's console: the phone is in the fleet, flagged, lock pending.
+        await focused()
+        # 4. v: the console shows the phone flagged, territory Cuba, a lock due date.
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
-        console = app.screen
-        fleet = console.query_one("#fleet", DataTable)
+        fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(pilot, lambda: fleet.row_count == 1)
-        assert fleet.get_row_at(0)[3] == "flagged"
-        # Three days later the lock lands at the phone's check-in; the console shows it live.
+        row = fleet.get_row_at(0)
+        assert (row[3], row[5]) == ("flagged", "Cuba") and row[7] != "—"
+        # 5. a (+3 days): the console shows the phone locked, the audit the embargo decision.
         await pilot.press("a")
-        await wait_until(pilot, lambda: fleet.row_count == 1 and fleet.get_row_at(0)[3] == "locked")
-        audit = console.query_one("#audit", DataTable)
-        await wait_until(pilot, lambda: audit.row_count >= 4)
-        assert sim.phone.state is DeviceState.LOCKED
-        # Release it, go back to the phone: still locked until it contacts the vendor.
-        await pilot.press("u")
-        await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "released")
+        await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "locked", timeout=20)
+        audit = app.screen.query_one("#audit", DataTable)
+        await wait_until(
+            pilot,
+            lambda: any(
+                audit.get_row_at(i)[4] == "embargo:activation:home" for i in range(audit.row_count)
+            ),
+        )
+        # 6. Esc: the lock screen. e and 112 call; r reboots into it; a German SIM does not help.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
+        await focused()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, DialerScreen))
+        await focused()
+        await pilot.press("1", "1", "2", "enter")
+        assert sim.phone.active_call == "112"
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
-        await pilot.press("ctrl+r")  # Retry: the phone checks in and the release reaches it
+        await focused()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: sim.phone.state is DeviceState.LOCKED)
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
+        await focused()
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await focused()
+        await pilot.press("enter")  # Telekom, the first carrier, replaces Cubacel in slot 1
+        await wait_until(pilot, lambda: sim.phone.slot(1).sim.label == "Telekom")  # type: ignore[union-attr]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: sim.phone.pending is None)
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        assert sim.phone.state is DeviceState.LOCKED
+        # 7. v, the phone selected, u: released; nothing reaches the phone by itself.
+        await focused()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+        fleet = app.screen.query_one("#fleet", DataTable)
+        await wait_until(pilot, lambda: fleet.row_count == 1)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "released")
+        assert sim.phone.state is DeviceState.LOCKED
+        # 8. Esc, then ctrl+r (Retry): the release reaches the phone, home with the notice.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
+        await focused()
+        await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert sim.phone.lock_reason == "RELEASED"

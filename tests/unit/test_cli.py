@@ -6,8 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from phone_sim.cli import build_parser, main
+from phone_sim.device.provisioning import provision
 from phone_sim.protocol.clock import STORY_START
+from phone_sim.protocol.identity import Factory
 from phone_sim.world.launch import _legacy_start
 
 
@@ -52,3 +58,42 @@ def test_catalogue_lists_the_story_models_and_carriers() -> None:
     ).stdout
     for name in ("Redmi Note 9", "POCO X3 Pro", "Cubacel", "Volna", "250-60", "MTS"):
         assert name in out
+
+
+def test_both_clis_accept_the_same_start_formats() -> None:
+    from server_stub.cli import _parser as vendor_parser
+
+    for text in (
+        "1630497600",
+        "2021-09-01T12:00:00Z",
+        "2021-09-01T12:00:00+00:00",
+        "2021-09-01 12:00",
+    ):
+        phone = build_parser().parse_args(["--start", text]).start
+        vendor = vendor_parser().parse_args(["serve", "--data", "d", "--start", text]).start
+        assert phone == vendor == STORY_START, text
+    assert build_parser().parse_args(["--start", "2021-09-01"]).start == STORY_START - 12 * 3600
+
+
+def test_a_bad_start_is_a_usage_error_saying_what_is_accepted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--start", "next tuesday"])
+    assert exited.value.code == 2
+    assert "ISO 8601" in capsys.readouterr().err
+
+
+def test_model_options_without_new_phone_are_refused_once_a_phone_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    vendor_pem = (
+        ed25519.Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    provision(data / "phone", Factory.open(data / "factory"), vendor_pem)
+    assert main(["--data", str(data), "--model", "Redmi 9A", "--market", "IN"]) == 2
+    err = capsys.readouterr().err
+    assert "--model and --market" in err and "Redmi Note 9 (MI)" in err and "--new-phone" in err

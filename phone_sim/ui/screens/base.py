@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from phone_sim.device.phone import Phone
+from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ class PhoneScreen(Screen[None]):
 
     #: set by subclasses once mounted; refreshes before that have nothing to update
     ready = False
+    #: a powered-off phone shows nothing, not even its status bar
+    show_status = True
 
     @property
     def phone_app(self) -> PhoneApp:
@@ -34,10 +36,11 @@ class PhoneScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="phone"):
-            yield StatusBar(self.phone, name=self.phone_app.phone_label)
+            if self.show_status:
+                yield StatusBar(self.phone, name=self.phone_app.phone_label)
             with Vertical(id="face"):
                 yield from self.compose_face()
-        yield Footer()
+        yield PhoneFooter()
 
     def compose_face(self) -> ComposeResult:
         yield from ()

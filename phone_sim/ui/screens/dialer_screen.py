@@ -11,11 +11,12 @@ from textual.widgets import Button, Input, Static
 
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.phone import Phone
+from phone_sim.ui.widgets.footer import PhoneFooter
 
 
 class DialerScreen(ModalScreen[None]):
     CSS_PATH = "dialer_screen.tcss"
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("f1", "app.toggle_keys", "Keys")]
 
     def __init__(self, *, emergency_only: bool = False) -> None:
         super().__init__()
@@ -38,6 +39,7 @@ class DialerScreen(ModalScreen[None]):
                 yield Button("Hang up", id="hangup")
                 yield Button("Close", id="close")
             yield Static("", id="call-status")
+        yield PhoneFooter()
 
     def on_mount(self) -> None:
         self.query_one("#number").focus()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, VerticalScroll
 from textual.widgets import Button, Digits, Static
 
 from .base import PhoneScreen
@@ -17,7 +17,7 @@ class HomeScreen(PhoneScreen):
     CSS_PATH = "home_screen.tcss"
 
     def compose_face(self) -> ComposeResult:
-        with Vertical(id="home"):
+        with VerticalScroll(id="home"):
             yield Digits("", id="clock")
             yield Static("", id="date")
             yield Static("", id="warning")

@@ -14,6 +14,8 @@ from textual.widgets import DataTable, Static
 
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import Phone
+from phone_sim.device.sims import network_for
+from phone_sim.ui.widgets.footer import PhoneFooter
 
 
 def _shorten(value: object) -> object:
@@ -34,9 +36,48 @@ def _pretty(body: bytes) -> str:
         return body[:2000].decode(errors="replace")
 
 
+def _asked(exchange: Exchange) -> str:
+    """What the phone asked, in words: ``asked to be activated with a Cubacel SIM (368-01)``."""
+    verb = "asked to be activated" if exchange.kind == "activation" else "checked in"
+    try:
+        sims = json.loads(exchange.request_body).get("sims") or []
+    except (ValueError, AttributeError):
+        sims = []
+    cards = []
+    for sim in sims:
+        home = f"{sim.get('home_mcc')}-{sim.get('home_mnc')}"
+        name = network_for(str(sim.get("home_mcc")), str(sim.get("home_mnc"))).name
+        card = f"a {name} SIM ({home})" if name != home else f"a SIM of {home}"
+        if sim.get("roaming"):
+            card += f" roaming on {sim.get('serving_mcc')}-{sim.get('serving_mnc')}"
+        cards.append(card)
+    return f"The phone {verb} " + (f"with {' and '.join(cards)}" if cards else "with no SIM")
+
+
+def summary(exchange: Exchange) -> str:
+    """One line of plain words: what was asked, what was answered, and why it was taken or not."""
+    asked = _asked(exchange)
+    if exchange.verdict is not None:
+        verdict = exchange.verdict
+        told = f"the vendor answered {verdict.status.value.upper()} ({verdict.reason})"
+        why = "accepted: the vendor's signature on it is valid"
+        if exchange.error:
+            why = f"not taken: {exchange.error}"
+        return f"{asked}; {told}; {why}."
+    if exchange.status is None:
+        return f"{asked}; no answer came ({exchange.error or 'no connection'})."
+    reasons = {
+        "invalid": "refused: its signature does not match, so it was changed on the way or "
+        "not signed by the vendor",
+        "missing": "refused: it carries no vendor signature",
+    }
+    why = reasons.get(exchange.signature, f"refused: {exchange.error or 'not a verdict'}")
+    return f"{asked}; the server answered HTTP {exchange.status}; {why}."
+
+
 def describe(exchange: Exchange) -> str:
-    """Full text of one exchange: request, answer, signature check, verdict or error."""
-    lines = [f"POST {exchange.url}  ({exchange.kind})"]
+    """Full text of one exchange: a plain summary, request, answer, signature check, verdict."""
+    lines = [summary(exchange), "", f"POST {exchange.url}  ({exchange.kind})"]
     lines += [f"{k}: {v}" for k, v in exchange.request_headers.items()]
     lines += ["", _pretty(exchange.request_body), "", f"── answer: HTTP {exchange.status or '—'}"]
     lines += [f"{k}: {v}" for k, v in exchange.response_headers.items()]
@@ -51,7 +92,11 @@ class InspectorScreen(ModalScreen[None]):
     CSS_PATH = "inspector_screen.tcss"
     #: set once composed; refreshes before that have nothing to update
     ready = False
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("i", "close", "Close", show=False)]
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("i", "close", "Close", show=False),
+        Binding("f1", "app.toggle_keys", "Keys"),
+    ]
 
     @property
     def phone(self) -> Phone:
@@ -63,6 +108,7 @@ class InspectorScreen(ModalScreen[None]):
             yield DataTable(id="exchanges", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="exchange-scroll"):
                 yield Static("", id="exchange-detail", markup=False)
+        yield PhoneFooter()
 
     def on_mount(self) -> None:
         self.ready = True

@@ -7,6 +7,8 @@ binding that pops it, and the app only replaces it when the phone itself stops b
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,8 +30,8 @@ LOCK_ICON = """\
 class LockScreen(PhoneScreen):
     CSS_PATH = "lock_screen.tcss"
     BINDINGS = [
-        Binding("e", "emergency", "Emergency call"),
-        Binding("w", "wifi", "Wi-Fi settings"),
+        Binding("e", "emergency", "Emergency"),
+        Binding("w", "wifi", "Wi-Fi"),
         Binding("ctrl+r", "retry", "Retry"),
         # Escape on a phone's lock screen does nothing; say so instead of leaving.
         Binding("escape", "stay", show=False),
@@ -41,10 +43,14 @@ class LockScreen(PhoneScreen):
             with VerticalScroll(id="lock-body"):
                 yield Static("", id="lock-message")
                 yield Static("", id="lock-details")
+                yield Static("", id="lock-outcome")
             with Horizontal(id="lock-actions"):
                 yield Button("Emergency call", id="emergency", variant="error")
                 yield Button("Wi-Fi", id="wifi")
                 yield Button("Retry", id="retry")
+
+    #: how many exchanges the phone had when Retry was pressed (None: no retry to report)
+    _retry_from: int | None = None
 
     def on_mount(self) -> None:
         self.ready = True
@@ -64,19 +70,45 @@ class LockScreen(PhoneScreen):
             f"[dim]IMEI[/dim] {phone.identity.imeis[0]}\n"
             f"[dim]Model[/dim] {phone.identity.model}{pending}{error}"
         )
+        self.query_one("#lock-outcome", Static).update(self._retry_outcome())
+
+    def _retry_outcome(self) -> str:
+        """What the last Retry got, shown until the user does something else."""
+        if self._retry_from is None:
+            return ""
+        phone = self.phone
+        answers = phone.exchanges[self._retry_from :]
+        if not answers:
+            return "[cyan]Retry: asking the vendor…[/cyan]"
+        last = answers[-1]
+        when = dt.datetime.fromtimestamp(last.sent_at, tz=dt.UTC).strftime("%d %b %H:%M")
+        if last.verdict is None:
+            return f"[red]Retry at {when} failed: {last.error or 'no answer'}[/red]"
+        return (
+            f"[yellow]Retry at {when}: the vendor answered {last.verdict.status.value} "
+            f"({last.verdict.reason}). The phone stays locked.[/yellow]"
+        )
+
+    def _forget_retry(self) -> None:
+        self._retry_from = None
+        self.refresh_face()
 
     @on(Button.Pressed, "#emergency")
     def action_emergency(self) -> None:
+        self._forget_retry()
         self.app.push_screen(DialerScreen(emergency_only=True))
 
     @on(Button.Pressed, "#wifi")
     def action_wifi(self) -> None:
+        self._forget_retry()
         server = self.phone_app.current.client.base_url
         self.notify(f"Wi-Fi: connected (simulated). Activation server {server}", timeout=4)
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:
+        self._retry_from = len(self.phone.exchanges)
         self.phone_app.request_activation()
+        self.refresh_face()
 
     def action_stay(self) -> None:
         self.notify("This device is locked.", timeout=2)

@@ -10,6 +10,8 @@ from .base import PhoneScreen
 
 class OffScreen(PhoneScreen):
     CSS_PATH = "off_screen.tcss"
+    # A dark screen: no carrier, no signal bars, no clock (issue #15: it showed signal bars).
+    show_status = False
 
     def compose_face(self) -> ComposeResult:
         yield Static("Powered off\n\npress [b]p[/b] to power on", id="off")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, ContentSwitcher, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
@@ -26,6 +26,13 @@ LANGUAGES = (
     ("en-IN", "English — India"),
 )
 STEPS = ("language", "sims", "network", "activation")
+#: how to go on from each step, said under its title
+HINTS = {
+    "language": "Choose your language and region: ↑↓ to move, Enter to continue.",
+    "sims": "Press t to put SIM cards in or take them out; Enter for Next.",
+    "network": "Press t to change SIMs or roam; Enter for Next checks activation.",
+    "activation": "The phone asks the vendor's activation server.",
+}
 CUSTOM_ROM_NOTE = (
     "[b]Custom ROM[/b]: this phone runs firmware without the vendor's activation client. "
     "Nothing is sent to the vendor, so the vendor can never lock it."
@@ -37,21 +44,23 @@ class SetupScreen(PhoneScreen):
 
     def compose_face(self) -> ComposeResult:
         yield Static("", id="step-title")
+        yield Static("", id="step-hint")
         with ContentSwitcher(initial="language", id="steps"):
             with Vertical(id="language"):
-                yield Static("Choose your language and region")
                 yield OptionList(
                     *(Option(label, id=code) for code, label in LANGUAGES), id="languages"
                 )
             with Vertical(id="sims"):
-                yield Static("", id="sim-report")
+                with VerticalScroll(classes="step-body"):
+                    yield Static("", id="sim-report")
                 with Horizontal(classes="buttons"):
                     yield Button("Next", id="sims-next", variant="primary")
             with Vertical(id="network"):
-                yield Static("", id="network-report")
+                with VerticalScroll(classes="step-body"):
+                    yield Static("", id="network-report")
                 with Horizontal(classes="buttons"):
                     yield Button("Next", id="network-next", variant="primary")
-            with Vertical(id="activation"):
+            with VerticalScroll(id="activation"):
                 yield Static("Checking activation…", id="activation-title")
                 yield Static(CUSTOM_ROM_NOTE, id="custom-rom-note")
                 yield ProgressBar(total=None, show_eta=False, id="activation-progress")
@@ -92,6 +101,7 @@ class SetupScreen(PhoneScreen):
         self.query_one("#step-title", Static).update(
             f"[b]{titles[step]}[/b]  ·  step {number} of 4"
         )
+        self.query_one("#step-hint", Static).update(HINTS[step])
         self.refresh_face()
         focus = {"language": "#languages", "sims": "#sims-next", "network": "#network-next"}
         if step in focus:
@@ -154,14 +164,17 @@ class SetupScreen(PhoneScreen):
         for view in self.phone.slots:
             if view.sim is None:
                 continue
-            text.append(f"SIM {view.slot}: ", style="bold")
+            text.append(f"SIM {view.slot} ({view.sim.label}, home {view.sim.home.code})\n", "bold")
             if view.serving is None:
-                text.append("searching for network…\n")
+                text.append("  serving network: searching…\n\n")
                 continue
-            text.append(f"{view.serving.name} {view.serving.code}")
+            text.append(f"  serving network: {view.serving.name} {view.serving.code}")
+            text.append(f" ({view.serving.territory})\n")
             if view.roaming:
-                text.append("  roaming", style="bold yellow")
-            text.append("\n")
+                text.append("  roaming: yes", style="bold yellow")
+                text.append(f", away from {view.sim.home.name}\n\n")
+            else:
+                text.append("  roaming: no (home network)\n\n")
         if not self.phone.has_sim:
             text.append(
                 "No mobile network: the phone will use Wi-Fi to reach the activation server."

@@ -17,13 +17,35 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Static
+from textual.widgets import Button, DataTable, Input, Static
 
+from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 from server_stub.admin.client import AdminClient, AdminClientError
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
+#: the audit trail's columns and their widths
+AUDIT_COLUMNS = (
+    ("#", 4),
+    ("time", 12),
+    ("device", 15),
+    ("action", 11),
+    ("rule", 26),
+    ("policy", 20),
+    ("verdict", 30),
+)
+#: the fleet's columns and their widths
+FLEET_COLUMNS = (
+    ("serial", 15),
+    ("model", 14),
+    ("market", 6),
+    ("state", 9),
+    ("reason", 20),
+    ("territory", 10),
+    ("last contact", 12),
+    ("lock due", 12),
+)
 
 
 def _when(value: object) -> str:
@@ -34,8 +56,10 @@ def _when(value: object) -> str:
 
 class VendorConsoleScreen(Screen[None]):
     CSS_PATH = "vendor_console_screen.tcss"
+    # Below 120 columns the policy goes under the fleet, which then has the whole width.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
-        Binding("escape", "close", "Back to the phone"),
+        Binding("escape", "close", "Back"),
         Binding("v", "close", "Back to the phone", show=False),
         Binding("l", "lock", "Lock"),
         Binding("u", "release", "Release"),
@@ -74,10 +98,10 @@ class VendorConsoleScreen(Screen[None]):
                 yield Static("[b]Fleet[/b]", classes="pane-title")
                 yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="actions"):
-                    yield Input(placeholder="reason, e.g. investigation", id="reason")
-                    yield Button("Lock", id="lock", variant="error")
-                    yield Button("Release", id="release", variant="success")
-                    yield Button("Release all", id="release-all")
+                    yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
+                    yield Button("Lock", id="lock", variant="error", compact=True)
+                    yield Button("Release", id="release", variant="success", compact=True)
+                    yield Button("Release all", id="release-all", compact=True)
                 yield Static("", id="console-status")
             with Vertical(id="policy-pane"):
                 yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
@@ -85,15 +109,18 @@ class VendorConsoleScreen(Screen[None]):
                     yield Static("", id="policy", markup=False)
         yield Static("[b]Audit trail[/b] (live)", classes="pane-title")
         yield DataTable(id="audit", zebra_stripes=True)
-        yield Footer()
+        yield PhoneFooter()
 
     def on_mount(self) -> None:
         fleet = self.query_one("#fleet", DataTable)
-        fleet.add_columns(
-            "serial", "model", "market", "state", "reason", "territory", "last contact", "lock due"
-        )
+        # Fixed widths: measured ones came out at the labels' width when the first rows landed
+        # before the table's first layout, cutting serials and reasons short.
+        self._fleet_columns = [
+            fleet.add_column(label, width=width) for label, width in FLEET_COLUMNS
+        ]
         audit = self.query_one("#audit", DataTable)
-        audit.add_columns("#", "time", "device", "action", "rule", "policy", "verdict")
+        for label, width in AUDIT_COLUMNS:
+            audit.add_column(label, width=width)
         if self.admin is None:
             self._status("[red]No admin access: the vendor's admin token is not available.[/red]")
             return
@@ -118,31 +145,12 @@ class VendorConsoleScreen(Screen[None]):
         self.post_message(self.Fetched(devices, audit, policy))
 
     def on_vendor_console_screen_fetched(self, message: Fetched) -> None:
-        fleet = self.query_one("#fleet", DataTable)
-        selected = self.selected_serial()
-        fleet.clear()
-        keys = []
-        # The world's own phones are named (the vendor knows serials, the world names them).
-        names = {p.phone.identity.serial: p.name for p in self.app.world}  # type: ignore[attr-defined]
-        for row in message.devices:
-            # A hold placed on an IMEI the server has not seen yet has no serial.
-            key = row.serial or (row.imeis[0] if row.imeis else "?")
-            keys.append(key)
-            fleet.add_row(
-                f"{key} ({names[key]})" if key in names else key,
-                row.model or "",
-                row.market or "",
-                row.state,
-                row.reason or "",
-                row.activation_territory or "",
-                _when(row.last_contact),
-                _when(row.lock_due_at),
-                key=key,
-            )
-        if selected is not None and selected in keys:
-            fleet.move_cursor(row=fleet.get_row_index(selected))
+        self._show_fleet(message.devices)
         audit = self.query_one("#audit", DataTable)
-        for entry in message.audit.entries:
+        # Polls overlap (the timer's and the one after an action): two answers can carry the
+        # same page. Entries already shown are skipped, so each appears once (issue #15).
+        fresh = [entry for entry in message.audit.entries if entry.id > self._audit_after]
+        for entry in fresh:
             self._audit_after = max(self._audit_after, entry.id)
             audit.add_row(
                 str(entry.id),
@@ -153,7 +161,7 @@ class VendorConsoleScreen(Screen[None]):
                 entry.policy_version,
                 f"{entry.status or ''} {entry.reason or ''}".strip(),
             )
-        if message.audit.entries:
+        if fresh:
             audit.move_cursor(row=audit.row_count - 1)
         if message.policy is not None:
             self._policy_version = message.policy.version
@@ -161,6 +169,39 @@ class VendorConsoleScreen(Screen[None]):
                 f"[b]Policy in force[/b] {message.policy.version}"
             )
             self.query_one("#policy", Static).update(message.policy.text)
+
+    def _show_fleet(self, devices: list[DeviceView]) -> None:
+        """Update the fleet in place: rebuilding it every poll threw away the operator's
+        sideways scroll and the columns they had scrolled to (issue #15)."""
+        fleet = self.query_one("#fleet", DataTable)
+        shown = {str(key.value) for key in fleet.rows}
+        keys = []
+        # With several phones in the world, each of its own is named in the row's label (the
+        # vendor knows serials, the world names them).
+        world = self.app.world  # type: ignore[attr-defined]
+        names = {p.phone.identity.serial: p.name for p in world} if len(world.phones) > 1 else {}
+        for row in devices:
+            # A hold placed on an IMEI the server has not seen yet has no serial.
+            key = row.serial or (row.imeis[0] if row.imeis else "?")
+            keys.append(key)
+            cells = (
+                key,
+                row.model or "",
+                row.market or "",
+                row.state,
+                row.reason or "",
+                row.activation_territory or "",
+                _when(row.last_contact),
+                _when(row.lock_due_at),
+            )
+            if key not in shown:
+                fleet.add_row(*cells, key=key, label=names.get(key))
+                continue
+            for column, value in zip(self._fleet_columns, cells, strict=True):
+                if fleet.get_cell(key, column) != value:
+                    fleet.update_cell(key, column, value)
+        for gone in shown - set(keys):
+            fleet.remove_row(gone)
 
     def on_vendor_console_screen_failed(self, message: Failed) -> None:
         self._status(f"[red]{message.text}[/red]")

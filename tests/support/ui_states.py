@@ -1,0 +1,213 @@
+"""Every screen of the app, reached the way a user reaches it, for the size and snapshot tests.
+
+``STATES`` names each place a person can be (``"lock"``, ``"tray-roaming"``, ...). ``open_state``
+builds the world it needs (headless steps through the device model where the screen does not
+care how the phone got there), makes the app, and ``reach`` presses the keys that lead to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from phone_sim.device.sims import Sim, carrier
+from phone_sim.device.state import DeviceState
+from phone_sim.ui.app import Pace, PhoneApp, make_app
+from phone_sim.ui.screens.boot_screen import BootScreen
+from phone_sim.ui.screens.confirm_screen import ConfirmScreen
+from phone_sim.ui.screens.dialer_screen import DialerScreen
+from phone_sim.ui.screens.home_screen import HomeScreen
+from phone_sim.ui.screens.inspector_screen import InspectorScreen
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.off_screen import OffScreen
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.world.phones import PhoneSpec
+from tests.support.one_phone import OnePhoneWorld
+
+DAY = 86400
+#: a boot that stays on its first picture for the length of a test
+FROZEN_BOOT = Pace(3600, 3600, 3600, 3600, 0.02)
+#: nothing listens here: activation fails the same way every time (a fixed, visible port)
+DEAD_SERVER = "http://127.0.0.1:9"
+
+Step = Callable[[Pilot[None], OnePhoneWorld], Awaitable[None]]
+
+
+async def wait_until(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out; screen is {type(pilot.app.screen).__name__}")
+        await pilot.pause(0.02)
+
+
+def is_screen(kind: type) -> Callable[[Pilot[None]], bool]:
+    return lambda pilot: (
+        isinstance(pilot.app.screen, kind) and getattr(pilot.app.screen, "ready", True)
+    )
+
+
+async def _focused_on_screen(pilot: Pilot[None]) -> None:
+    # Keys go to the focused widget's screen: wait until the new screen has taken focus.
+    await wait_until(
+        pilot,
+        lambda: pilot.app.focused is not None and pilot.app.focused.screen is pilot.app.screen,
+    )
+
+
+# --- headless preparation of the phone -----------------------------------------------------
+
+
+def _activated(sim: OnePhoneWorld, name: str) -> None:
+    sim.phone.power_on()
+    sim.phone.finish_boot()
+    sim.phone.insert_sim(1, Sim.of(carrier(name)))
+    assert sim.activate().accepted
+
+
+def _locked(sim: OnePhoneWorld) -> None:
+    _activated(sim, "Cubacel")
+    sim.advance(3 * DAY)
+    assert sim.phone.state is DeviceState.LOCKED
+
+
+# --- the key presses of each state ----------------------------------------------------------
+
+
+async def _to_setup(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(SetupScreen)(pilot))
+    await _focused_on_screen(pilot)
+
+
+async def _to_sims(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_setup(pilot, sim)
+    sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
+    await pilot.press("enter")  # Welcome: the first language
+
+
+async def _to_network(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_sims(pilot, sim)
+    await pilot.press("enter")  # SIM cards: Next
+
+
+async def _to_failed_activation(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    sim.client.base_url = DEAD_SERVER
+    await _to_network(pilot, sim)
+    await pilot.press("enter")  # Mobile network: Next -> checking activation, which fails
+    await wait_until(pilot, lambda: sim.phone.last_error is not None)
+
+
+async def _to_home(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(HomeScreen)(pilot))
+    await _focused_on_screen(pilot)
+
+
+async def _to_lock(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(LockScreen)(pilot))
+    await _focused_on_screen(pilot)
+
+
+async def _to_dialer(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_lock(pilot, sim)
+    await pilot.press("e")  # Emergency call
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, DialerScreen))
+
+
+async def _to_tray_roaming(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("t")  # SIM tray
+    await wait_until(pilot, lambda: is_screen(SimTrayScreen)(pilot))
+    await pilot.press("n")  # Network: the serving-network list opens
+    await pilot.pause(0.1)
+    # the list starts on "home network"; Cubacel is the 7th carrier
+    await pilot.press(*["down"] * 7, "enter")
+    await wait_until(pilot, lambda: sim.phone.slot(1).roaming)
+
+
+async def _to_inspector(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("i")
+    await wait_until(pilot, lambda: is_screen(InspectorScreen)(pilot))
+
+
+async def _to_palette(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "CommandPalette")
+
+
+async def _to_confirm_reset(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    pilot.app.action_factory_reset()  # type: ignore[attr-defined]  # as the palette does
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+
+
+async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_lock(pilot, sim)
+    await pilot.press("v")  # the vendor console, the locked phone in its fleet
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    fleet = pilot.app.screen.query_one("#fleet", DataTable)
+    audit = pilot.app.screen.query_one("#audit", DataTable)
+    policy = pilot.app.screen.query_one("#policy-title")
+    await wait_until(
+        pilot,
+        lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in str(policy.render()),
+    )
+    fleet.move_cursor(row=0)
+    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
+
+
+async def _to_off(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(OffScreen)(pilot))
+
+
+async def _to_boot(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(BootScreen)(pilot))
+
+
+@dataclass(frozen=True)
+class State:
+    """Where a person can be: the phone it needs, how the app starts, the keys to get there."""
+
+    reach: Step
+    spec: PhoneSpec = field(default_factory=PhoneSpec)
+    prepare: Callable[[OnePhoneWorld], None] | None = None
+    pace: Pace = field(default_factory=Pace.instant)
+    power_on: bool = True
+
+
+STATES: dict[str, State] = {
+    "off": State(_to_off, power_on=False),
+    "boot": State(_to_boot, pace=FROZEN_BOOT),
+    "boot-unlocked": State(_to_boot, spec=PhoneSpec(bootloader_unlocked=True), pace=FROZEN_BOOT),
+    "setup-welcome": State(_to_setup),
+    "setup-sims": State(_to_sims),
+    "setup-network": State(_to_network),
+    "setup-activation-failed": State(_to_failed_activation),
+    "home": State(_to_home, prepare=lambda sim: _activated(sim, "Telekom")),
+    "lock": State(_to_lock, prepare=_locked),
+    "dialer": State(_to_dialer, prepare=_locked),
+    "tray-roaming": State(_to_tray_roaming, prepare=lambda sim: _activated(sim, "Telekom")),
+    "inspector": State(_to_inspector, prepare=lambda sim: _activated(sim, "Telekom")),
+    "palette": State(_to_palette, prepare=lambda sim: _activated(sim, "Telekom")),
+    "confirm-reset": State(_to_confirm_reset, prepare=lambda sim: _activated(sim, "Telekom")),
+    "console": State(_to_console, prepare=_locked),
+}
+
+
+def open_state(name: str, make_sim: Callable[..., OnePhoneWorld]) -> tuple[PhoneApp, OnePhoneWorld]:
+    """The world and the (not yet running) app for state ``name``."""
+    state = STATES[name]
+    sim = make_sim(state.spec)
+    if state.prepare is not None:
+        state.prepare(sim)
+    return make_app(sim.world, pace=state.pace, power_on=state.power_on), sim
