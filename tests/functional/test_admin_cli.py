@@ -159,7 +159,10 @@ def test_policy_show_and_set(server: EmbeddedVendorServer, admin: Admin, tmp_pat
     bad.write_text(policy_text(("[enforcement]", "[enforcment]"), version="typo"))
     result = real_admin(server, "policy", "set", str(bad))
     assert result.returncode == 1
-    assert result.stderr.startswith("vendor-server admin: 400 policy_invalid: policy: enforcment:")
+    line = bad.read_text().splitlines().index("[enforcment]") + 1  # the problem's own line
+    assert result.stderr.startswith(
+        f"vendor-server admin: 400 policy_invalid: policy:{line}: enforcment:"
+    )
     assert result.stderr.count("\n") == 1  # one line, no traceback
     assert 'version = "2021-09-sanctions-2"' in ok(admin("policy", "show"))
 
