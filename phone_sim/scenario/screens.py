@@ -6,7 +6,7 @@ screen classes, so a headless run and a run in the app agree on what "the lock s
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 from phone_sim.device.state import DeviceState
 
@@ -20,8 +20,10 @@ SCREEN_FOR_STATE: Final[dict[DeviceState, str]] = {
     DeviceState.LOCKED: "lock",
 }
 
+#: a screen's name, as scenario files write it (``expect.screen = "lock"``)
+ScreenName = Literal["off", "boot", "setup", "home", "lock"]
 #: every screen name, in the order a phone meets them
-SCREENS: Final[tuple[str, ...]] = ("off", "boot", "setup", "home", "lock")
+SCREENS: Final[tuple[str, ...]] = get_args(ScreenName)
 
 
 def screen_for(state: DeviceState) -> str:
