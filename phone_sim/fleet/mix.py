@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, Field, PlainValidator, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PlainValidator, model_validator
 
 from phone_sim.device.catalogue import market as lookup_market
 from phone_sim.device.catalogue import model as lookup_model
 from phone_sim.device.errors import UnknownCatalogueEntry
-from phone_sim.device.sims import Network, Sim, network_for
+from phone_sim.device.sims import CARRIERS, Network, Sim, network_for
 from phone_sim.device.sims import carrier as find_carrier
 from phone_sim.tomlfile import (
     Closed,
@@ -126,7 +126,8 @@ def _choice(name: str) -> SimChoice:
         except UnknownCatalogueEntry as exc:
             raise ValueError(str(exc)) from None
         return SimChoice(name, network_for(mcc, mnc))
-    raise ValueError("not a carrier (phone-sim catalogue), an MCC-MNC or 'none'")
+    hint = did_you_mean(name, [*CARRIERS, NO_SIM])
+    raise ValueError(f"not a carrier (phone-sim catalogue), an MCC-MNC or 'none'{hint}")
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -141,18 +142,26 @@ def _string(message: str) -> Any:
     return PlainValidator(check_string)
 
 
-def _weight(value: Any) -> float:
-    # bool is an int in Python; `Telekom = true` is a mistake, not a weight of 1.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise problem("a weight must be a number >= 0")
-    if not (0 <= value < math.inf):
-        raise problem("a weight must be a number >= 0")
-    return float(value)
-
-
-def _sims_table(value: Any) -> Any:
+def _sims(value: Any) -> Any:
+    """Every problem of ``[sims]`` at once: the table, each weight, each name that counts."""
     if not isinstance(value, dict) or not value:
         raise problem("[sims] must be a table of weights, e.g. Telekom = 90", bare=True)
+    found = Findings()
+    counted = False
+    for name, weight in value.items():
+        # bool is an int in Python; `Telekom = true` is a mistake, not a weight of 1.
+        number = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not number or not 0 <= weight < math.inf:
+            found.add((name,), "a weight must be a number >= 0")
+        elif weight > 0:  # a weight of 0 leaves the entry out, whatever it names
+            counted = True
+            try:
+                _choice(name)
+            except ValueError as exc:
+                found.add((name,), str(exc))
+    if not found and not counted:
+        found.add((), "every weight in [sims] is 0", bare=True)
+    found.raise_any()
     return value
 
 
@@ -186,24 +195,9 @@ class MixFile(Closed):
 
     description: Annotated[str, _string("description must be a string")] = ""
     device: MixDevice = MixDevice()
-    sims: Annotated[
-        dict[str, Annotated[float, PlainValidator(_weight)]], BeforeValidator(_sims_table)
-    ] = Field(default=None, validate_default=True)
-
-    @field_validator("sims")
-    @classmethod
-    def _known_sims(cls, sims: dict[str, float]) -> dict[str, float]:
-        found = Findings()
-        for name, weight in sims.items():
-            if weight > 0:  # a weight of 0 leaves the entry out, whatever it names
-                try:
-                    _choice(name)
-                except ValueError as exc:
-                    found.add((name,), str(exc))
-        if not found and not any(weight > 0 for weight in sims.values()):
-            found.add((), "every weight in [sims] is 0", bare=True)
-        found.raise_any()
-        return sims
+    sims: Annotated[dict[str, float], BeforeValidator(_sims)] = Field(
+        default=None, validate_default=True
+    )
 
     def mix(self, source: str) -> SimMix:
         weights = tuple((_choice(name), w) for name, w in self.sims.items() if w > 0)

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, PrivateAttr, model_validator
 
 from phone_sim.device.errors import UnknownCatalogueEntry
-from phone_sim.device.sims import Sim, carrier
+from phone_sim.device.sims import CARRIERS, Sim, carrier
 from phone_sim.faults import FaultMode
-from phone_sim.tomlfile import Closed, Lax, problem
+from phone_sim.tomlfile import Closed, Lax, problem, unknown
 
 DURATIONS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 #: which of the phone's identifiers the operator names it by
@@ -30,8 +30,8 @@ MAX_MESSAGE = 1000
 def _catalogue_carrier(value: str) -> str:
     try:
         carrier(value)
-    except UnknownCatalogueEntry as exc:
-        raise problem(str(exc)) from None
+    except UnknownCatalogueEntry:
+        raise problem(unknown(value, CARRIERS, "carrier")) from None
     return value
 
 

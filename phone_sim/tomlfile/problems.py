@@ -49,9 +49,13 @@ class InvalidFile(ValueError):
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'slot'?"`` when one of ``options`` is close to ``word``, else ``""``."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """``"; did you mean 'slot'?"`` when one of ``options`` is close to ``word``, else ``""``.
+
+    Case does not count against a match (``cn`` suggests ``CN``).
+    """
+    by_lower = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def unknown(word: str, options: Iterable[str], what: str) -> str:

@@ -25,6 +25,7 @@ from phone_sim.fleet import cli as fleet_cli
 from phone_sim.fleet.errors import FleetError
 from phone_sim.fleet.identities import FleetFactory, Provisioned
 from phone_sim.fleet.mix import SimMix, load_mix
+from tests.support.nesting import nested
 from phone_sim.fleet.processes import PhoneProcesses
 from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
@@ -206,6 +207,21 @@ def test_a_bad_mix_is_refused_before_anything_runs(
     bad.write_text("[sims]\nAtlantis = 1\n", encoding="utf-8")
     assert main(["--data", str(tmp_path), "fleet", "--mix", str(bad)]) == 2
     assert "sims.Atlantis: not a carrier" in capsys.readouterr().err
+
+
+def test_a_deeply_nested_mix_is_refused_in_one_line_by_the_command(tmp_path: Path) -> None:
+    # A real process: before, tomllib's RecursionError came out as a traceback.
+    deep = tmp_path / "mix.toml"
+    deep.write_text(nested("sims", "arrays"), encoding="utf-8")
+    command = [sys.executable, "-m", "phone_sim.cli", "--data", str(tmp_path), "fleet"]
+    done = subprocess.run(
+        [*command, "--mix", str(deep)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"phone-sim fleet: {deep}:1: sims: nested more than 32 levels deep "
+        "(tables, arrays or dotted keys)\n"
+    )
 
 
 @pytest.mark.skipif(not can_share_port(), reason="several server processes need SO_REUSEPORT")
