@@ -14,22 +14,17 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from phone_sim.tomlfile import InvalidFile, Positions, Problem, check, parse, unknown
+from phone_sim.tomlfile import InvalidFile, Positions, Problem, check, parse
 
 from .errors import ScenarioError, ScenarioProblem
 from .model import DeviceSpec, Expectation, Scenario, Step
 from .policy_text import ScenarioPolicies
 from .schema import KIND_OF, ScenarioFile, ScenarioWords, StepFields, kind_of
 from .step_args import PolicyChangeArgs
-from .steps import STEPS, StepName
+from .steps import STEPS
 
 WORDS = ScenarioWords()
 STEP_KEYS = ("do", "expect")
-
-
-def did_you_mean(word: str, options: Iterable[str], what: str) -> str:
-    """``unknown key 'slto'; did you mean 'slot'? (expected one of: ...)``."""
-    return unknown(word, options, what)
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -100,6 +95,3 @@ def _error(path: Path, problems: Iterable[Problem], data: Mapping[str, Any]) -> 
         else:
             found.append(ScenarioProblem(p.line, p.message))
     return ScenarioError.of(path, found)
-
-
-__all__ = ["STEP_KEYS", "StepName", "did_you_mean", "load_scenario", "parse_scenario"]

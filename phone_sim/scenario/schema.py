@@ -32,7 +32,8 @@ from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.state import DeviceState
-from phone_sim.tomlfile import Closed, Lax, Path, Words, problem, problem_at, unknown
+from phone_sim.tomlfile import Closed, Lax, Words, problem, problem_at, unknown
+from phone_sim.tomlfile import Path as KeyPath
 from server_stub.engine.decide import DeviceStateName
 
 from .model import DEFAULT_TIMEOUT
@@ -105,7 +106,8 @@ def _resolve_policy(model: Any, info: ValidationInfo) -> Any:
 
 
 def _needs_expectations(model: Any) -> Any:
-    if not getattr(model, "expect", None):
+    expect = getattr(model, "expect", None)
+    if expect is None or not expect.model_fields_set:  # none, or `expect = {}`
         raise problem("an expect step needs at least one expectation")
     return model
 
@@ -254,24 +256,24 @@ class ScenarioWords(Words):
 
     tag_key = "do"
 
-    def where(self, path: Path) -> str:
+    def where(self, path: KeyPath) -> str:
         if len(path) >= 2 and path[0] == "steps" and isinstance(path[1], int):
             path = path[2:]
         return super().where(path)
 
-    def missing(self, path: Path) -> str:
+    def missing(self, path: KeyPath) -> str:
         return f"{self.where(path)} is required"
 
-    def unknown_key(self, table: Path, key: str, allowed: Sequence[str], noun: str) -> str:
+    def unknown_key(self, table: KeyPath, key: str, allowed: Sequence[str], noun: str) -> str:
         return self.at(table, unknown(key, allowed, noun))
 
     def type_name(self, value: Any) -> str:
         return "true/false" if isinstance(value, bool) else type(value).__name__
 
-    def bad_choice(self, path: Path, value: Any, choices: Sequence[str]) -> str:
+    def bad_choice(self, path: KeyPath, value: Any, choices: Sequence[str]) -> str:
         return self.at(path, unknown(str(value), choices, "value"))
 
-    def bad_tag(self, path: Path, value: Any, tag: str | None, tags: Sequence[str]) -> str:
+    def bad_tag(self, path: KeyPath, value: Any, tag: str | None, tags: Sequence[str]) -> str:
         if not isinstance(value, dict):
             return "a step must be a table"
         if tag is None:

@@ -25,7 +25,6 @@ from phone_sim.fleet import cli as fleet_cli
 from phone_sim.fleet.errors import FleetError
 from phone_sim.fleet.identities import FleetFactory, Provisioned
 from phone_sim.fleet.mix import SimMix, load_mix
-from tests.support.nesting import nested
 from phone_sim.fleet.processes import PhoneProcesses
 from phone_sim.fleet.report import Phase, Progress
 from phone_sim.fleet.runner import FleetPlan, run_fleet
@@ -36,6 +35,7 @@ from phone_sim.simulation import STORY_START
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from server_stub.store.db import Store
+from tests.support.nesting import nested
 
 MIX = """
 description = "The story: 90% German SIMs, 10% Cuban"

@@ -305,7 +305,7 @@ def test_rules_across_territories_report_every_overlap() -> None:
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_numbers_that_are_not_finite_are_refused(value: str) -> None:
     # Before: round(nan) raised ValueError out of the loader (a 500 from PUT /admin/policy).
-    with pytest.raises(PolicyError, match=f"enforcement.delay_days: must be a finite number"):
+    with pytest.raises(PolicyError, match=r"enforcement\.delay_days: must be a finite number"):
         parse_policy(f"{MINIMAL}[enforcement]\ndelay_days = {value}\n")
 
 

@@ -235,6 +235,7 @@ def step_error(tmp_path: Path, step: str) -> ScenarioError:
         ('do = "operator_release"\nreason = "x"\nby = "imsi"', 12, "did you mean 'imei'?"),
         ('do = "policy_change"', 9, "give exactly one of: file"),
         ('do = "expect"', 9, "an expect step needs at least one expectation"),
+        ("expect = {}", 9, "an expect step needs at least one expectation"),
         (
             'do = "boot"\nexpect.screen = "locked"',
             11,
