@@ -96,8 +96,9 @@ class Findings:
         return bool(self._found)
 
     def error(self) -> ValidationError:
-        # pydantic takes a ValidationError raised in a validator as that many errors, each
-        # at its own location under the validator's, and goes on with the rest of the file.
+        # pydantic-core takes a ValidationError raised in a validator as that many errors,
+        # each at its own location under the validator's (pydantic-core#510), and goes on
+        # with the rest of the file; tests/unit/test_tomlfile.py holds it to that.
         return ValidationError.from_exception_data("problems", self._found)
 
     def raise_any(self) -> None:
