@@ -98,7 +98,7 @@ def _show(value: Any) -> str:
 def step_label(step: Step) -> str:
     """``insert_sim slot=1 carrier=Cubacel``, as the output shows a step."""
     args = dict(step.args)
-    if step.kind is StepName.POLICY_CHANGE:
+    if step.kind == StepName.POLICY_CHANGE:
         args = {k: v for k, v in args.items() if k in ("file", "version")}
     return " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
 
@@ -132,7 +132,7 @@ def step_lines(result: StepResult) -> list[str]:
     head = f"{step.index:3d}. {result.label}"
     if result.error:
         lines = [f"{head} ... FAILED: {result.detail}"]
-    elif step.kind is StepName.EXPECT:
+    elif step.kind == StepName.EXPECT:
         lines = [f"{head}"]
     else:
         lines = [f"{head} ... ok" + (f": {result.detail}" if result.detail else "")]
