@@ -43,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except VendorServerError as exc:
-        print(f"vendor-server: {exc}", file=sys.stderr)
+        # One line per problem (a policy file reports all of its problems at once).
+        for line in str(exc).splitlines() or [""]:
+            print(f"vendor-server: {line}", file=sys.stderr)
         return EXIT_INVALID
     return code
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from phone_sim.tomlfile import Problem
+
 
 class VendorServerError(Exception):
     """Base of every error the vendor server raises about its own configuration or state."""
@@ -12,7 +18,15 @@ class SettingsError(VendorServerError):
 
 
 class PolicyError(VendorServerError):
-    """A policy file cannot be read or does not validate; the message names the field."""
+    """A policy file cannot be read or does not validate; the message names the field.
+
+    A policy that does not validate has one line per problem (``file:line: field: reason``);
+    ``problems`` holds them one by one (empty when the file could not be read).
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class VendorKeyError(VendorServerError):

@@ -7,7 +7,7 @@ screen classes, so a headless run and a run in the app agree on what "the lock s
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal, get_args
 
 from .state import DeviceState
 
@@ -32,8 +32,11 @@ SCREEN_FOR_STATE: Final[dict[DeviceState, Screen]] = {
     DeviceState.LOCKED: Screen.LOCK,
 }
 
+#: a screen's name, as scenario files write it (``expect.screen = "lock"``)
+ScreenName = Literal["off", "boot", "setup", "home", "lock"]
 #: every screen name, in the order a phone meets them
-SCREENS: Final[tuple[str, ...]] = tuple(s.value for s in Screen)
+SCREENS: Final[tuple[str, ...]] = get_args(ScreenName)
+assert tuple(s.value for s in Screen) == SCREENS
 
 
 def screen_for(state: DeviceState) -> Screen:

@@ -282,5 +282,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"phone-sim fleet: {message}", file=sys.stderr)
+    # One line per problem (a mix file reports all of its problems at once).
+    for line in message.splitlines() or [""]:
+        print(f"phone-sim fleet: {line}", file=sys.stderr)
     return 2

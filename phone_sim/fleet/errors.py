@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from phone_sim.tomlfile import Problem
+
 
 class FleetError(Exception):
     """A fleet run cannot start (bad mix, unusable cache, no server)."""
@@ -10,12 +14,13 @@ class FleetError(Exception):
 class MixError(FleetError):
     """The SIM mix file is unreadable or names something unknown.
 
-    ``where`` is the key path of what is wrong (``("sims", "Atlantis")``), for the file's line.
+    The message has one line per problem (``mix.toml:3: sims.Atlantis: not a carrier ...``);
+    ``problems`` holds them one by one (empty when the file could not be read).
     """
 
-    def __init__(self, message: str, *, where: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, *, problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)
-        self.where = where
+        self.problems = tuple(problems)
 
 
 class CacheError(FleetError):

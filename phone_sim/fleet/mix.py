@@ -15,22 +15,42 @@ Cubacel = 10
 Weights are relative (90/10 and 9/1 are the same mix). A fleet of ``n`` devices gets exact
 counts (largest remainder: 50 devices at 90/10 are 45 and 5, never 44 and 6), spread over the
 fleet in an order fixed by the seed, so a run is reproducible and a test can assert counts.
+
+The file is read through :mod:`phone_sim.tomlfile` into :class:`MixFile`: every problem is
+reported at once, each with its line.
 """
 
 from __future__ import annotations
 
+import math
 import random
-import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Self
+
+from pydantic import BeforeValidator, Field, PlainValidator, model_validator
 
 from phone_sim.device.catalogue import market as lookup_market
 from phone_sim.device.catalogue import model as lookup_model
 from phone_sim.device.errors import UnknownCatalogueEntry
-from phone_sim.device.sims import Network, Sim, network_for
+from phone_sim.device.sims import CARRIERS, Network, Sim, network_for
 from phone_sim.device.sims import carrier as find_carrier
-from phone_sim.scenario.lines import SourceLines, toml_error_line
+from phone_sim.tomlfile import (
+    Closed,
+    Findings,
+    InvalidFile,
+    Positions,
+    Words,
+    check,
+    did_you_mean,
+    parse,
+    problem,
+    problem_at,
+)
+from phone_sim.tomlfile import (
+    Path as KeyPath,
+)
 
 from .errors import MixError
 
@@ -91,93 +111,8 @@ def story_mix() -> SimMix:
     return SimMix(tuple((_choice(name), w) for name, w in STORY_WEIGHTS.items()))
 
 
-def load_mix(path: Path) -> SimMix:
-    """Read and check a mix file.
-
-    Raises:
-        MixError: the file is unreadable, not TOML, or names something unknown (with the line).
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MixError(f"{path}: cannot read the mix: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise MixError(f"{path}: not a TOML file: {exc}") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = toml_error_line(str(exc))
-        raise MixError(f"{path}{_at(line)}: not a TOML file: {exc}") from exc
-    return parse_mix(data, source=str(path), lines=SourceLines(text))
-
-
-def parse_mix(
-    data: dict[str, Any], *, source: str = "<mix>", lines: SourceLines | None = None
-) -> SimMix:
-    """Check a mix read from TOML; errors start with ``source`` (and the line, given ``lines``)."""
-    try:
-        return _parse(data, source)
-    except MixError as exc:
-        line = _line(lines, exc.where) if lines is not None else None
-        raise MixError(f"{source}{_at(line)}: {exc}", where=exc.where) from None
-
-
-def _at(line: int | None) -> str:
-    return f":{line}" if line is not None else ""
-
-
-def _line(lines: SourceLines, where: tuple[str, ...]) -> int | None:
-    if not where:
-        return None
-    return lines.table_line(where[0], where[1] if len(where) > 1 else None)
-
-
-def _parse(data: dict[str, Any], source: str) -> SimMix:
-    unknown = sorted(set(data) - {"description", "device", "sims"})
-    if unknown:
-        raise MixError(f"unknown key(s) {', '.join(unknown)}", where=(unknown[0],))
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise MixError("description must be a string", where=("description",))
-    model, market = _device(data.get("device", {}))
-    sims = data.get("sims")
-    if not isinstance(sims, dict) or not sims:
-        raise MixError("[sims] must be a table of weights, e.g. Telekom = 90", where=("sims",))
-    weights: list[tuple[SimChoice, float]] = []
-    for name, weight in sims.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise MixError(f"sims.{name}: a weight must be a number >= 0", where=("sims", name))
-        if weight > 0:
-            weights.append((_choice(name), float(weight)))
-    if not weights:
-        raise MixError("every weight in [sims] is 0", where=("sims",))
-    return SimMix(tuple(weights), model, market, description, source)
-
-
-def _device(table: object) -> tuple[str, str]:
-    if not isinstance(table, dict):
-        raise MixError("[device] must be a table", where=("device",))
-    unknown = sorted(set(table) - {"model", "market"})
-    if unknown:
-        raise MixError(f"device: unknown key(s) {', '.join(unknown)}", where=("device", unknown[0]))
-    model = table.get("model", DEFAULT_MODEL)
-    market = table.get("market", DEFAULT_MARKET)
-    if not isinstance(model, str) or not isinstance(market, str):
-        raise MixError("device.model and device.market are strings", where=("device",))
-    try:
-        phone_model = lookup_model(model)
-    except UnknownCatalogueEntry as exc:
-        raise MixError(str(exc), where=("device", "model")) from exc
-    try:
-        lookup_market(market)
-    except UnknownCatalogueEntry as exc:
-        raise MixError(str(exc), where=("device", "market")) from exc
-    if market not in phone_model.markets:
-        raise MixError(f"{model} was not sold in market {market}", where=("device", "market"))
-    return phone_model.name, market
-
-
 def _choice(name: str) -> SimChoice:
+    """The SIM ``name`` stands for. Raises ValueError saying why it stands for none."""
     if name.lower() == NO_SIM:
         return SimChoice(name, None)
     try:
@@ -189,9 +124,132 @@ def _choice(name: str) -> SimChoice:
         try:
             Sim.custom(mcc, mnc)  # checks the MCC and MNC
         except UnknownCatalogueEntry as exc:
-            raise MixError(f"sims.{name}: {exc}", where=("sims", name)) from exc
+            raise ValueError(str(exc)) from None
         return SimChoice(name, network_for(mcc, mnc))
-    raise MixError(
-        f"sims.{name}: not a carrier (phone-sim catalogue), an MCC-MNC or 'none'",
-        where=("sims", name),
+    hint = did_you_mean(name, [*CARRIERS, NO_SIM])
+    raise ValueError(f"not a carrier (phone-sim catalogue), an MCC-MNC or 'none'{hint}")
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+def _string(message: str) -> Any:
+    def check_string(value: Any) -> str:
+        if not isinstance(value, str):
+            raise problem(message, bare=True)
+        return value
+
+    return PlainValidator(check_string)
+
+
+def _sims(value: Any) -> Any:
+    """Every problem of ``[sims]`` at once: the table, each weight, each name that counts."""
+    if not isinstance(value, dict) or not value:
+        raise problem("[sims] must be a table of weights, e.g. Telekom = 90", bare=True)
+    found = Findings()
+    counted = False
+    for name, weight in value.items():
+        # bool is an int in Python; `Telekom = true` is a mistake, not a weight of 1.
+        number = isinstance(weight, int | float) and not isinstance(weight, bool)
+        if not number or not 0 <= weight < math.inf:
+            found.add((name,), "a weight must be a number >= 0")
+        elif weight > 0:  # a weight of 0 leaves the entry out, whatever it names
+            counted = True
+            try:
+                _choice(name)
+            except ValueError as exc:
+                found.add((name,), str(exc))
+    if not found and not counted:
+        found.add((), "every weight in [sims] is 0", bare=True)
+    found.raise_any()
+    return value
+
+
+_DEVICE_STRINGS = "device.model and device.market are strings"
+
+
+class MixDevice(Closed):
+    """``[device]``: the phone every device of the fleet is."""
+
+    model: Annotated[str, _string(_DEVICE_STRINGS)] = DEFAULT_MODEL
+    market: Annotated[str, _string(_DEVICE_STRINGS)] = DEFAULT_MARKET
+
+    @model_validator(mode="after")
+    def _sold_there(self) -> Self:
+        try:
+            phone_model = lookup_model(self.model)
+        except UnknownCatalogueEntry as exc:
+            raise problem_at(("model",), str(exc), bare=True) from None
+        try:
+            lookup_market(self.market)
+        except UnknownCatalogueEntry as exc:
+            raise problem_at(("market",), str(exc), bare=True) from None
+        if self.market not in phone_model.markets:
+            message = f"{self.model} was not sold in market {self.market}"
+            raise problem_at(("market",), message, bare=True)
+        return self
+
+
+class MixFile(Closed):
+    """A whole mix file."""
+
+    description: Annotated[str, _string("description must be a string")] = ""
+    device: MixDevice = MixDevice()
+    sims: Annotated[dict[str, float], BeforeValidator(_sims)] = Field(
+        default=None, validate_default=True
     )
+
+    def mix(self, source: str) -> SimMix:
+        weights = tuple((_choice(name), w) for name, w in self.sims.items() if w > 0)
+        model = lookup_model(self.device.model).name
+        return SimMix(weights, model, self.device.market, self.description, source)
+
+
+class MixWords(Words):
+    """Mix problems keep the phrasing of the original reader (``sims.X: reason``)."""
+
+    def unknown_key(self, table: KeyPath, key: str, allowed: Sequence[str], noun: str) -> str:
+        return self.at(table, f"unknown key(s) {key}{did_you_mean(key, allowed)}")
+
+    def wrong_type(self, path: KeyPath, expected: str, value: Any) -> str:
+        if expected == "a table":
+            return f"[{self.where(path)}] must be a table"
+        return f"{self.where(path)} must be {expected}"
+
+    def syntax(self, reason: str, message: str) -> str:
+        return f"not a TOML file: {message}"
+
+
+WORDS = MixWords()
+
+
+def load_mix(path: Path) -> SimMix:
+    """Read and check a mix file.
+
+    Raises:
+        MixError: the file is unreadable, not TOML, or names something unknown: every
+            problem, each with its line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MixError(f"{path}: cannot read the mix: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise MixError(f"{path}: not a TOML file: {exc}") from exc
+    try:
+        data, positions = parse(text, words=WORDS)
+    except InvalidFile as exc:
+        raise MixError("\n".join(exc.lines(str(path))), problems=exc.problems) from None
+    return parse_mix(data, source=str(path), positions=positions)
+
+
+def parse_mix(
+    data: Mapping[str, Any], *, source: str = "<mix>", positions: Positions | None = None
+) -> SimMix:
+    """Check a mix read from TOML; problems start with ``source`` (and the line, given
+    ``positions``)."""
+    try:
+        checked = check(MixFile, data, words=WORDS, positions=positions)
+    except InvalidFile as exc:
+        raise MixError("\n".join(exc.lines(source)), problems=exc.problems) from None
+    return checked.mix(source)

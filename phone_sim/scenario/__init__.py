@@ -1,8 +1,10 @@
 """Scripted scenarios: TOML files of steps and expectations, run headless on the device model.
 
-``parser`` reads and checks a file, ``driver`` holds the verbs (``PhoneDriver``), ``runner``
-plays the steps and prints them, ``junit`` reports for CI, ``cli`` is ``phone-sim scenario``.
-``docs/SCENARIOS.md`` is the reference.
+``steps`` is the registry of step kinds (name, argument model from ``step_args``, action),
+``schema`` the models a file is validated with, ``parser`` reads and checks a file, ``driver``
+holds the verbs (``PhoneDriver``), ``runner`` plays the steps through the registry and prints
+them, ``junit`` reports for CI, ``cli`` is ``phone-sim scenario``. ``docs/SCENARIOS.md`` is the
+reference.
 
 The names below are loaded when first used (PEP 562), not when the package is: ``phone-sim``
 imports ``.cli`` to build its parser, and every process the fleet spawns imports ``phone-sim``

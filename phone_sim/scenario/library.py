@@ -5,8 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from phone_sim.tomlfile import unknown
+
 from .errors import ScenarioError, ScenarioNotFound
-from .parser import did_you_mean, load_scenario
+from .parser import load_scenario
 
 LIBRARY_PACKAGE = "phone_sim.scenarios"
 
@@ -39,7 +41,7 @@ def resolve(name: str, *, base: Path | None = None) -> Path:
     if "/" not in stem and path.is_file():
         return path
     names = [p.stem for p in shipped()]
-    raise ScenarioNotFound(name, "no such file, and " + did_you_mean(stem, names, "scenario"))
+    raise ScenarioNotFound(name, "no such file, and " + unknown(stem, names, "scenario"))
 
 
 def listing() -> list[tuple[str, str]]:

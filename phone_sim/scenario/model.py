@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .step_args import StepArgs
+from .steps import StepName
+
 #: real seconds the phone waits for the vendor in a scenario (short, to keep slow faults fast)
 DEFAULT_TIMEOUT = 2.0
 
@@ -56,15 +59,17 @@ class Step:
     """One step: an action ``kind`` with its arguments (``expect`` for a check-only step).
 
     ``index`` counts from 1 as the output and error messages do; ``line`` is where the step
-    starts in the file. Arguments are as written, except a ``policy_change``, whose ``text``
-    and ``version`` the parser resolved.
+    starts in the file. ``args`` are as written (for the output), except a ``policy_change``'s,
+    whose ``text`` and ``version`` the parser resolved; ``params`` are the same arguments
+    validated, as the kind's entry in :data:`.steps.STEPS` performs them.
     """
 
     index: int
-    kind: str
+    kind: StepName
     args: dict[str, Any]
     line: int
     expect: tuple[Expectation, ...] = ()
+    params: StepArgs = field(default_factory=StepArgs)
 
 
 @dataclass(frozen=True)

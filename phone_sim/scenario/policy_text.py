@@ -3,7 +3,8 @@
 The stdlib reads TOML but does not write it; a policy needs only strings, numbers, booleans,
 lists of those, tables and arrays of tables, which :func:`dump_toml` writes. The result is
 validated with the server's own loader, so a scenario cannot carry a policy the server would
-refuse.
+refuse. :class:`ScenarioPolicies` follows one scenario file's policy through its steps while
+the file is validated.
 """
 
 from __future__ import annotations
@@ -12,17 +13,29 @@ import json
 import math
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from phone_sim.tomlfile import Findings, InvalidFile, Problem, parse, problem_at
 from server_stub.errors import PolicyError
 from server_stub.policy import default_policy_text, parse_policy
+
+from .model import PolicySpec
 
 #: the most characters a policy version may have (the verdict carries it)
 MAX_VERSION = 64
 
 
 class PolicyTextError(ValueError):
-    """The merged policy is not one the server accepts (the loader's message)."""
+    """The merged policy is not one the server accepts (the loader's message).
+
+    ``problems`` are the loader's, one by one (their paths are the policy's keys).
+    """
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 def default_policy() -> dict[str, Any]:
@@ -54,14 +67,105 @@ def validated(data: Mapping[str, Any], *, source: str) -> str:
     """The TOML text of ``data`` once the server's loader accepts it.
 
     Raises:
-        PolicyTextError: with the loader's message (``field.path: problem``).
+        PolicyTextError: with the loader's message (``field.path: problem``, one per problem).
     """
     text = dump_toml(data)
     try:
         parse_policy(text, source=source)
     except PolicyError as exc:
-        raise PolicyTextError(str(exc).removeprefix(f"{source}: ")) from None
+        # Lines of a text written here mean nothing to the user; the key paths do.
+        message = "; ".join(p.message for p in exc.problems) or str(exc)
+        raise PolicyTextError(message, exc.problems) from None
     return text
+
+
+@dataclass
+class ScenarioPolicies:
+    """The policy of one scenario file as its steps change it, worked out as the file is read.
+
+    The file's ``[policy]`` (:meth:`start`) and each ``policy_change`` step (:meth:`change`)
+    are merged over the policy in force before them and validated with the server's loader.
+    Problems are raised as validation errors at the key they concern (``file``, or the key
+    of an override), so they reach the user with the scenario file's line.
+    """
+
+    folder: Path
+    current: dict[str, Any] = field(default_factory=default_policy)
+    spec: PolicySpec = field(default_factory=PolicySpec)
+    #: the step being read (1-based), for the version a change gets
+    step: int = 0
+
+    def start(self, table: Mapping[str, Any]) -> None:
+        """The scenario's ``[policy]``: overrides, over a ``file`` or the packaged policy."""
+        overrides = {k: v for k, v in table.items() if k != "file"}
+        source = "packaged default"
+        if "file" in table:
+            self.current = self._read(table["file"])
+            source = f"file {table['file']}"
+        if not overrides and "file" not in table:
+            return
+        if overrides:
+            source += " with overrides"
+            if "version" not in overrides:
+                base = str(self.current.get("version", ""))
+                overrides["version"] = derived_version(base, "scenario")
+        data = merge(self.current, overrides)
+        text = _validated(data, at=())
+        self.current = data
+        self.spec = PolicySpec(text, str(data["version"]), source)
+
+    def change(self, file: str | None, overrides: Mapping[str, Any] | None) -> tuple[str, str]:
+        """A ``policy_change`` step's policy: its text and version."""
+        if file is not None:
+            at: tuple[str, ...] = ("file",)
+            data = self._read(file)
+        else:
+            at = ("policy",)
+            extra = dict(overrides or {})
+            if "version" not in extra:
+                extra["version"] = derived_version(str(self.current["version"]), f"step{self.step}")
+            data = merge(self.current, extra)
+        text = _validated(data, at=at)
+        if data.get("version") == self.current.get("version") and data != self.current:
+            raise problem_at(
+                at,
+                "the new policy needs a new version (the server refuses "
+                "a different policy under the version in force)",
+                bare=True,
+            )
+        self.current = data
+        return text, str(data["version"])
+
+    def _read(self, name: Any) -> dict[str, Any]:
+        at = ("file",)
+        if not isinstance(name, str):
+            raise problem_at(
+                at, "file must be a string (a path relative to the scenario)", bare=True
+            )
+        try:
+            text = (self.folder / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise problem_at(at, f"cannot read policy file {name}: {exc}", bare=True) from None
+        try:
+            data, _ = parse(text)
+        except InvalidFile as exc:
+            where = exc.problems[0].formatted(name)
+            raise problem_at(at, f"policy file {where}", bare=True) from None
+        return data
+
+
+def _validated(data: Mapping[str, Any], *, at: tuple[str, ...]) -> str:
+    """``validated``, its problems raised at the keys they concern (below ``at``)."""
+    try:
+        return validated(data, source="policy")
+    except PolicyTextError as exc:
+        found = Findings()
+        for p in exc.problems:
+            # An override's key is in the scenario; a key from elsewhere places it at ``at``.
+            found.add((*at, *p.path) if at != ("file",) else at, f"policy: {p.message}", bare=True)
+        if not found:
+            found.add(at, f"policy: {exc}", bare=True)
+        raise found.error() from None
 
 
 def dump_toml(data: Mapping[str, Any]) -> str:

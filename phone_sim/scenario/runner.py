@@ -21,6 +21,7 @@ from .driver import PhoneDriver, RemoteServer
 from .errors import DriverError
 from .expectations import mask_ports
 from .model import Expectation, Scenario, Step
+from .steps import STEPS, StepName
 
 Output = Callable[[str], object]
 
@@ -97,19 +98,14 @@ def _show(value: Any) -> str:
 def step_label(step: Step) -> str:
     """``insert_sim slot=1 carrier=Cubacel``, as the output shows a step."""
     args = dict(step.args)
-    if step.kind == "policy_change":
+    if step.kind == StepName.POLICY_CHANGE:
         args = {k: v for k, v in args.items() if k in ("file", "version")}
     return " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
 
 
 def perform(driver: PhoneDriver, step: Step) -> str:
-    """Do one step's action on ``driver``; the step's arguments are the verb's keywords."""
-    if step.kind == "expect":
-        return ""
-    if step.kind == "policy_change":
-        return driver.policy_change(step.args["text"])
-    verb: Callable[..., str] = getattr(driver, step.kind)
-    return verb(**step.args)
+    """Do one step's action on ``driver``, as its kind's registry entry says."""
+    return STEPS[step.kind].perform(driver, step.params)
 
 
 def execute(driver: PhoneDriver, step: Step) -> StepResult:
@@ -136,7 +132,7 @@ def step_lines(result: StepResult) -> list[str]:
     head = f"{step.index:3d}. {result.label}"
     if result.error:
         lines = [f"{head} ... FAILED: {result.detail}"]
-    elif step.kind == "expect":
+    elif step.kind == StepName.EXPECT:
         lines = [f"{head}"]
     else:
         lines = [f"{head} ... ok" + (f": {result.detail}" if result.detail else "")]

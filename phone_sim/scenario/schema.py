@@ -1,218 +1,283 @@
-"""What a scenario step may say: every step kind, its arguments, and the expectations.
+"""What a scenario file may say: closed, strict models of the file, its device and its steps.
 
-This table is the reference the parser checks against and ``docs/SCENARIOS.md`` documents;
-keep the two in step. A check returns a problem in words, or None when the value is fine.
+:class:`ScenarioFile` is the whole file. Its steps are a union told apart by ``do``, one member
+per entry of :data:`.steps.STEPS` (the kind's argument model, plus ``do`` and ``expect``), so a
+step is checked against exactly its kind's arguments. Policies are merged and validated as the
+file is: the validation context is a :class:`~.policy_text.ScenarioPolicies`, which ``[policy]``
+and each ``policy_change`` move along in file order. ``docs/SCENARIOS.md`` is the reference;
+keep the two in step.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, Union
 
-from phone_sim.device.errors import UnknownCatalogueEntry
-from phone_sim.device.screens import SCREENS
-from phone_sim.device.sims import Sim, carrier
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
+
+from phone_sim.device.catalogue import MARKETS, MODELS
+from phone_sim.device.screens import ScreenName
 from phone_sim.device.state import DeviceState
-from phone_sim.faults import FaultMode
-from server_stub.admin.models import DEVICE_STATES
+from phone_sim.tomlfile import Closed, Lax, Words, problem, problem_at, unknown
+from phone_sim.tomlfile import Path as KeyPath
+from server_stub.engine.decide import DeviceStateName
 
-Check = Callable[[Any], str | None]
-
-REASON_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
-DURATIONS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-IDENTS = ("serial", "imei", "imei2")
-#: an operator's reason, as the admin API takes it
-MAX_REASON = 200
-MAX_MESSAGE = 1000
-
-
-def _catalogue_carrier(value: Any) -> str | None:
-    try:
-        carrier(value)
-    except UnknownCatalogueEntry as exc:
-        return str(exc)
-    return None
-
-
-def _slot(value: Any) -> str | None:
-    return None if value in (1, 2) else f"slot must be 1 or 2, got {value!r}"
-
-
-def _digits(low: int, high: int, what: str) -> Check:
-    def check(value: Any) -> str | None:
-        if value.isdigit() and low <= len(value) <= high:
-            return None
-        return f"{what} must be a string of {low}-{high} digits, got {value!r}"
-
-    return check
-
-
-def _iccid(value: Any) -> str | None:
-    if value.isdigit() and 19 <= len(value) <= 20 and value.startswith("89"):
-        return None
-    return f"iccid must be 19-20 digits starting 89, got {value!r}"
-
-
-def _positive(value: Any) -> str | None:
-    return None if value >= 0 else f"must not be negative, got {value!r}"
-
-
-def _text(limit: int) -> Check:
-    def check(value: Any) -> str | None:
-        if not value.strip():
-            return "must not be blank"
-        return None if len(value) <= limit else f"is {len(value)} characters; the limit is {limit}"
-
-    return check
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument: its TOML type(s), whether it is required, its choices, a value check."""
-
-    types: tuple[type, ...]
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    check: Check | None = None
-
-    @property
-    def type_name(self) -> str:
-        names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
-        names[dict] = "a table"
-        return " or ".join(dict.fromkeys(names[t] for t in self.types))
-
-
-STRING = (str,)
-NUMBER = (int, float)
-
-
-def _network_rule(args: Mapping[str, Any], *, allow_home: bool) -> str | None:
-    by_name = "carrier" in args
-    by_code = "mcc" in args or "mnc" in args
-    home = bool(args.get("home"))
-    if by_code and not ("mcc" in args and "mnc" in args):
-        return "give both mcc and mnc"
-    if sum((by_name, by_code, home)) != 1:
-        ways = "carrier, mcc and mnc" + (", or home = true" if allow_home else "")
-        return f"give exactly one of: {ways}"
-    if by_code:
-        try:
-            Sim.custom(args["mcc"], args["mnc"], iccid=args.get("iccid"))
-        except UnknownCatalogueEntry as exc:
-            return str(exc)
-    return None
-
-
-def _advance_rule(args: Mapping[str, Any]) -> str | None:
-    if not any(k in args for k in DURATIONS):
-        return "give the time to pass: seconds, minutes, hours and/or days"
-    if sum(args.get(k, 0) * f for k, f in DURATIONS.items()) <= 0:
-        return "the time to pass must be more than 0"
-    return None
-
-
-def _fault_rule(args: Mapping[str, Any]) -> str | None:
-    if args["mode"] == "slow" and "seconds" not in args:
-        return "mode 'slow' needs seconds (how long the answer is held back, real seconds)"
-    if args["mode"] != "slow" and "seconds" in args:
-        return f"seconds applies to mode 'slow' only, not {args['mode']!r}"
-    return None
-
-
-def _policy_rule(args: Mapping[str, Any]) -> str | None:
-    if ("file" in args) == ("policy" in args):
-        return "give exactly one of: file (a policy file) or policy (a table of overrides)"
-    return None
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A step kind: its arguments, a rule across them, and a line for the reference."""
-
-    summary: str
-    args: Mapping[str, Arg]
-    rule: Callable[[Mapping[str, Any]], str | None] | None = None
-
-
-NETWORK_ARGS = {
-    "carrier": Arg(STRING, check=_catalogue_carrier),
-    "mcc": Arg(STRING, check=_digits(3, 3, "mcc")),
-    "mnc": Arg(STRING, check=_digits(2, 3, "mnc")),
-}
-SLOT = Arg((int,), required=True, check=_slot)
-REASON = Arg(STRING, required=True, check=_text(MAX_REASON))
-BY = Arg(STRING, choices=IDENTS)
-
-KINDS: dict[str, Kind] = {
-    "boot": Kind("power on and boot (a locked phone boots locked)", {}),
-    "power_off": Kind("power off", {}),
-    "reboot": Kind("power off and boot again", {}),
-    "factory_reset": Kind("wipe the phone's data and boot into setup", {}),
-    "activate": Kind("finish setup: send the activation request (custom ROM: no vendor)", {}),
-    "check_in": Kind("ask the vendor now (lock screen Retry)", {}),
-    "insert_sim": Kind(
-        "put a SIM in an empty slot",
-        {
-            "slot": SLOT,
-            **NETWORK_ARGS,
-            "iccid": Arg(STRING, check=_iccid),
-            "card": Arg((int,), check=lambda v: None if v >= 1 else "card must be 1 or more"),
-        },
-        lambda a: _network_rule(a, allow_home=False),
-    ),
-    "remove_sim": Kind("take the SIM out of a slot", {"slot": SLOT}),
-    "swap_sims": Kind("swap the SIMs of slots 1 and 2", {}),
-    "roam": Kind(
-        "camp a slot's SIM on another network (home = true: back home)",
-        {"slot": SLOT, **NETWORK_ARGS, "home": Arg((bool,))},
-        lambda a: _network_rule(a, allow_home=True),
-    ),
-    "airplane": Kind("airplane mode on or off", {"on": Arg((bool,), required=True)}),
-    "advance": Kind(
-        "let simulated time pass; the phone checks in on the way",
-        {k: Arg(NUMBER, check=_positive) for k in DURATIONS},
-        _advance_rule,
-    ),
-    "server_down": Kind("stop the vendor server", {}),
-    "server_up": Kind("start the vendor server again (same data)", {}),
-    "server_fault": Kind(
-        "make the vendor's answers faulty (none turns faults off)",
-        {
-            "mode": Arg(STRING, required=True, choices=tuple(m.value for m in FaultMode)),
-            "seconds": Arg(NUMBER, check=_positive),
-        },
-        _fault_rule,
-    ),
-    "operator_lock": Kind(
-        "the operator places an investigation hold",
-        {"reason": REASON, "message": Arg(STRING, check=_text(MAX_MESSAGE)), "by": BY},
-    ),
-    "operator_release": Kind("the operator releases the phone", {"reason": REASON, "by": BY}),
-    "operator_release_all": Kind("the operator releases every device", {"reason": REASON}),
-    "policy_change": Kind(
-        "the operator installs a new policy",
-        {"file": Arg(STRING), "policy": Arg((dict,)), "version": Arg(STRING)},
-        _policy_rule,
-    ),
-    "expect": Kind("only check expectations", {}),
-}
+from .model import DEFAULT_TIMEOUT
+from .policy_text import ScenarioPolicies
+from .step_args import PolicyChangeArgs, StepArgs
+from .steps import STEPS, StepKind, StepName
 
 AUDIT_FIELDS = ("kind", "rule", "reason", "status", "actor")
 
-EXPECTATIONS: dict[str, Arg] = {
-    "screen": Arg(STRING, choices=SCREENS),
-    "state": Arg(STRING, choices=tuple(s.value for s in DeviceState)),
-    "verdict_reason": Arg(
-        STRING,
-        check=lambda v: None if REASON_CODE.fullmatch(v) else "must be a code like LOCKED_X",
-    ),
-    "lock_message_contains": Arg(STRING),
-    "status_bar_contains": Arg(STRING),
-    "last_error_contains": Arg(STRING),
-    "warning": Arg((bool,)),
-    "warning_contains": Arg(STRING),
-    "server_state": Arg(STRING, choices=(*DEVICE_STATES, "unknown")),
-    "audit": Arg((dict,)),
-}
+
+REASON_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
+
+
+def _code(value: str) -> str:
+    if not REASON_CODE.fullmatch(value):
+        raise problem("must be a code like LOCKED_X")
+    return value
+
+
+class AuditTable(Closed):
+    """``expect.audit``: an audit entry with all of these fields exists."""
+
+    toml_key_noun: ClassVar[str | None] = "audit field"
+
+    kind: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+    status: str | None = None
+    actor: str | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise problem(f"give at least one of: {', '.join(AUDIT_FIELDS)}")
+        return self
+
+
+class ExpectTable(Closed):
+    """A step's ``expect``: each key names a ``PhoneDriver.expect_<key>`` check."""
+
+    toml_key_noun: ClassVar[str | None] = "expectation"
+
+    screen: ScreenName | None = None
+    state: Lax[DeviceState] | None = None
+    verdict_reason: Annotated[str, AfterValidator(_code)] | None = None
+    lock_message_contains: str | None = None
+    status_bar_contains: str | None = None
+    last_error_contains: str | None = None
+    warning: bool | None = None
+    warning_contains: str | None = None
+    server_state: Literal[DeviceStateName, "unknown"] | None = None
+    audit: AuditTable | None = None
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+class StepFields(StepArgs):
+    """What every step has besides its kind's arguments (listed after them in errors)."""
+
+    do: str = ""
+    expect: ExpectTable | None = None
+
+
+def _resolve_policy(model: Any, info: ValidationInfo) -> Any:
+    """A ``policy_change`` step's policy, merged over the one in force and validated."""
+    policies = info.context
+    if isinstance(policies, ScenarioPolicies) and isinstance(model, PolicyChangeArgs):
+        model.resolve(*policies.change(model.file, model.policy))
+    return model
+
+
+def _needs_expectations(model: Any) -> Any:
+    expect = getattr(model, "expect", None)
+    if expect is None or not expect.model_fields_set:  # none, or `expect = {}`
+        raise problem("an expect step needs at least one expectation")
+    return model
+
+
+#: each step model -> its registry entry
+KIND_OF: dict[type[StepFields], StepKind[Any]] = {}
+
+
+def _entry(kind: StepKind[Any]) -> Any:
+    """The model of a step of ``kind``: its arguments, then ``do`` and ``expect``."""
+    namespace: dict[str, Any] = {"__module__": __name__, "__doc__": kind.summary}
+    if kind.name is StepName.POLICY_CHANGE:
+        namespace["_resolve"] = model_validator(mode="after")(_resolve_policy)
+    if kind.name is StepName.EXPECT:
+        namespace["_needs_expectations"] = model_validator(mode="after")(_needs_expectations)
+    # Bases in this order put the kind's arguments first in the model, then do and expect.
+    model: type[StepFields] = type(f"{kind.name.value}_step", (StepFields, kind.args), namespace)
+    KIND_OF[model] = kind
+    return Annotated[model, Tag(kind.name.value)]
+
+
+def kind_of(value: Any) -> str | None:
+    """Which kind a step is: its ``do``, or ``expect`` for a step with only expectations."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get("do", StepName.EXPECT.value if "expect" in value else None)
+    return kind if isinstance(kind, str) else None
+
+
+def _numbered(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    # Steps are read in order; a policy change's version names its step ("+step3").
+    if isinstance(info.context, ScenarioPolicies):
+        info.context.step += 1
+    return handler(value)
+
+
+if TYPE_CHECKING:
+    StepEntry = StepFields
+else:
+    # One member per registry entry, told apart by do (built at import: no type checker sees it).
+    StepEntry = Annotated[
+        Union[tuple(_entry(kind) for kind in STEPS.values())],  # noqa: UP007
+        Discriminator(kind_of),
+        WrapValidator(_numbered),
+    ]
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+def _description(value: Any) -> str:
+    if not isinstance(value, str):
+        raise problem("description must be a string", bare=True)
+    return value.strip()
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise problem("seed must be a whole number >= 0", bare=True)
+    return value
+
+
+def _timeout(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise problem("timeout must be seconds > 0", bare=True)
+    return float(value)
+
+
+def _start(value: Any) -> float | None:
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        raise problem("start must be a date-time or Unix seconds", bare=True)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise problem(f"start: not an ISO 8601 date-time: {value!r}", bare=True) from None
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise problem(
+            "start must be a date-time with its zone, e.g. 2021-09-01T12:00:00Z", bare=True
+        )
+    return value.timestamp()
+
+
+def _steps(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise problem("steps: give at least one step ([[steps]] with do = ...)", bare=True)
+    return value
+
+
+def _model(name: str) -> str:
+    if name not in MODELS:
+        raise problem(unknown(name, MODELS, "model"))
+    return name
+
+
+class DeviceTable(Closed):
+    """``[device]``: the phone the factory builds."""
+
+    model: Annotated[str, AfterValidator(_model)] = "Redmi Note 9"
+    market: str = "MI"
+    bootloader: Literal["locked", "unlocked"] | None = None
+    custom_rom: bool = False
+
+    @model_validator(mode="after")
+    def _buildable(self) -> Self:
+        markets = MODELS[self.model].markets
+        if self.market not in markets:
+            known = ", ".join(f"{m} ({MARKETS[m].name})" for m in markets)
+            raise problem_at(("market",), f"{self.model} was not sold in {self.market!r}; {known}")
+        if self.custom_rom and self.bootloader == "locked":
+            raise problem_at(
+                ("custom_rom",), 'device: a custom ROM needs bootloader = "unlocked"', bare=True
+            )
+        return self
+
+
+class ScenarioFile(Closed):
+    """A whole scenario file (validated with a :class:`ScenarioPolicies` as context)."""
+
+    description: Annotated[str, PlainValidator(_description)] = ""
+    seed: Annotated[int, PlainValidator(_seed)] = 0
+    start: Annotated[float | None, PlainValidator(_start)] = None
+    timeout: Annotated[float, PlainValidator(_timeout)] = DEFAULT_TIMEOUT
+    device: DeviceTable = DeviceTable()
+    policy: dict[str, Any] = {}
+    steps: Annotated[list[StepEntry], BeforeValidator(_steps)] = Field(
+        default=None, validate_default=True
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_in_force(cls, table: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        # Before the steps (fields are validated in order): their changes merge over it.
+        if isinstance(info.context, ScenarioPolicies):
+            info.context.start(table)
+        return table
+
+
+class ScenarioWords(Words):
+    """Scenario problems keep the phrasing of the original parser (docs/SCENARIOS.md 5.3).
+
+    Within a step, paths start at the step (``expect.screen``): the error names the step.
+    """
+
+    tag_key = "do"
+
+    def where(self, path: KeyPath) -> str:
+        if len(path) >= 2 and path[0] == "steps" and isinstance(path[1], int):
+            path = path[2:]
+        return super().where(path)
+
+    def missing(self, path: KeyPath) -> str:
+        return f"{self.where(path)} is required"
+
+    def unknown_key(self, table: KeyPath, key: str, allowed: Sequence[str], noun: str) -> str:
+        return self.at(table, unknown(key, allowed, noun))
+
+    def type_name(self, value: Any) -> str:
+        return "true/false" if isinstance(value, bool) else type(value).__name__
+
+    def bad_choice(self, path: KeyPath, value: Any, choices: Sequence[str]) -> str:
+        return self.at(path, unknown(str(value), choices, "value"))
+
+    def bad_tag(self, path: KeyPath, value: Any, tag: str | None, tags: Sequence[str]) -> str:
+        if not isinstance(value, dict):
+            return "a step must be a table"
+        if tag is None:
+            return 'say what the step does: do = "boot", ... or expect'
+        return unknown(tag, tags, "step kind")

@@ -135,7 +135,9 @@ def run_admin(args: argparse.Namespace) -> int:
             handler: Callable[[AdminClient, argparse.Namespace], None] = args.admin
             handler(client, args)
     except AdminClientError as exc:
-        print(f"vendor-server admin: {exc}", file=sys.stderr)
+        # One line per problem: a refused policy says everything wrong with it at once.
+        for line in str(exc).splitlines() or [""]:
+            print(f"vendor-server admin: {line}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:  # the way out of `audit tail --follow`
         return EXIT_OK

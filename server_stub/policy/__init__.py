@@ -1,6 +1,7 @@
 """The activation policy: declared in TOML, validated on load, matched without side effects.
 
-``model`` holds the frozen values, ``loader`` reads and validates TOML, ``matching`` answers
+``model`` holds the frozen values, ``schema`` the file's shape and rules (pydantic models),
+``loader`` reads TOML into them (through ``phone_sim.tomlfile``), ``matching`` answers
 "which of these SIMs is embargoed or out of region". Deciding over time (delays, holds,
 releases) is :mod:`server_stub.engine.decide`'s job.
 """

@@ -14,6 +14,7 @@ from server_stub.admin.client import AdminClient, AdminHttpError
 from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import PolicyError
 from server_stub.runtime.embedded import EmbeddedVendorServer
+from tests.support.nesting import KINDS, nested
 from tests.support.policies import delay, policy_text, without_cuba
 from tests.support.signed_client import session, sim
 from tests.support.vendor import (
@@ -201,6 +202,49 @@ def test_a_bad_policy_is_refused_with_the_reason_and_the_old_one_stays(
     assert not (tmp_path / "vendor" / "policy.toml").exists()
     with vendor_server(tmp_path) as server, admin_client(server) as admin:
         assert admin.policy().version == "2021-09-sanctions-2"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_deeply_nested_policy_is_400_not_500(admin: AdminClient, kind: str) -> None:
+    # Before: tomllib's RecursionError (or minutes of quadratic work on a dotted key) in the
+    # request, a 500. Now one problem at the line, and the policy in force stays. 20,000
+    # levels: past the recursion limit and within the admin API's 256 KiB body.
+    deep = nested("extra", kind, depth=20_000)
+    text = policy_text(("[enforcement]", deep + "[enforcement]"), version="deep")
+    line = text.splitlines().index("[enforcement]")  # the line just before it
+    with pytest.raises(AdminHttpError) as info:
+        admin.set_policy(text)
+    assert (info.value.status, info.value.code) == (400, "policy_invalid")
+    assert info.value.message == (
+        f"policy:{line}: extra: nested more than 32 levels deep (tables, arrays or dotted keys)"
+    )
+    assert admin.policy().version == "2021-09-sanctions-2"
+
+
+def test_every_problem_of_a_put_policy_is_in_the_answer(admin: AdminClient) -> None:
+    text = policy_text(
+        ("delay_days = 3", "delay_days = -2"),
+        ('dual_sim = "any"', 'dual_sim = "both"'),
+        ('networks = ["432"]', 'networks = ["43"]'),
+        version="three-mistakes",
+    )
+    lines = text.splitlines()
+
+    def line(written: str) -> int:
+        return lines.index(written) + 1
+
+    with pytest.raises(AdminHttpError) as info:
+        admin.set_policy(text)
+    assert (info.value.status, info.value.code) == (400, "policy_invalid")
+    assert info.value.message.splitlines() == [
+        f"policy:{line('delay_days = -2')}: enforcement.delay_days: "
+        "must be between 0 and 3650, got -2",
+        f"policy:{line('dual_sim = ' + chr(34) + 'both' + chr(34))}: match.dual_sim: "
+        "must be one of 'any', 'all', 'first', got 'both'",
+        f"policy:{line('networks = [' + chr(34) + '43' + chr(34) + ']')}: "
+        "territories[1].networks[0]: '43' is neither an MCC (e.g. '368') nor an MCC-MNC "
+        "(e.g. '250-60')",
+    ]
 
 
 def test_an_accepted_policy_is_in_force_after_a_restart(tmp_path: Path, factory: Factory) -> None:

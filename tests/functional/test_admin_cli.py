@@ -159,8 +159,23 @@ def test_policy_show_and_set(server: EmbeddedVendorServer, admin: Admin, tmp_pat
     bad.write_text(policy_text(("[enforcement]", "[enforcment]"), version="typo"))
     result = real_admin(server, "policy", "set", str(bad))
     assert result.returncode == 1
-    assert result.stderr.startswith("vendor-server admin: 400 policy_invalid: policy: enforcment:")
+    line = bad.read_text().splitlines().index("[enforcment]") + 1  # the problem's own line
+    assert result.stderr.startswith(
+        f"vendor-server admin: 400 policy_invalid: policy:{line}: enforcment:"
+    )
     assert result.stderr.count("\n") == 1  # one line, no traceback
+
+    # Every problem at once, one line each, each with its line in the file.
+    two = tmp_path / "two.toml"
+    two.write_text(policy_text(("[enforcement]", "[enforcment]"), ("[match]", "[mach]")))
+    mach = two.read_text().splitlines().index("[mach]") + 1
+    result = real_admin(server, "policy", "set", str(two))
+    assert result.returncode == 1
+    first, second = result.stderr.splitlines()
+    assert first.startswith(f"vendor-server admin: 400 policy_invalid: policy:{line}: enforcment:")
+    assert second.startswith(
+        f"vendor-server admin: policy:{mach}: mach: unknown field; did you mean 'match'?"
+    )
     assert 'version = "2021-09-sanctions-2"' in ok(admin("policy", "show"))
 
     good = tmp_path / "good.toml"

@@ -35,6 +35,7 @@ from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from server_stub.store.db import Store
+from tests.support.nesting import nested
 
 MIX = """
 description = "The story: 90% German SIMs, 10% Cuban"
@@ -206,6 +207,21 @@ def test_a_bad_mix_is_refused_before_anything_runs(
     bad.write_text("[sims]\nAtlantis = 1\n", encoding="utf-8")
     assert main(["--data", str(tmp_path), "fleet", "--mix", str(bad)]) == 2
     assert "sims.Atlantis: not a carrier" in capsys.readouterr().err
+
+
+def test_a_deeply_nested_mix_is_refused_in_one_line_by_the_command(tmp_path: Path) -> None:
+    # A real process: before, tomllib's RecursionError came out as a traceback.
+    deep = tmp_path / "mix.toml"
+    deep.write_text(nested("sims", "arrays"), encoding="utf-8")
+    command = [sys.executable, "-m", "phone_sim.cli", "--data", str(tmp_path), "fleet"]
+    done = subprocess.run(
+        [*command, "--mix", str(deep)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"phone-sim fleet: {deep}:1: sims: nested more than 32 levels deep "
+        "(tables, arrays or dotted keys)\n"
+    )
 
 
 @pytest.mark.skipif(not can_share_port(), reason="several server processes need SO_REUSEPORT")

@@ -18,8 +18,10 @@ from phone_sim.scenario.driver import RemoteServer
 from phone_sim.scenario.library import resolve, shipped
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import ScenarioResult, run
+from phone_sim.scenario.steps import StepName
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
+from tests.support.nesting import nested
 
 FAILING = """
 description = "expects the Cuban phone to work after 3 days (it does not)"
@@ -72,6 +74,14 @@ def test_every_shipped_scenario_passes_headless(path: Path) -> None:
     result = quiet_run(path)
     assert result.passed, result.output
     assert result.lines[-1].startswith("  PASSED:")
+
+
+def test_every_step_kind_runs_through_its_registry_entry() -> None:
+    # The shipped library leaves some kinds out (power_off, airplane, operator_release, ...).
+    scenario = load_scenario(Path(__file__).parent / "every-step-kind.toml")
+    assert {step.kind for step in scenario.steps} == set(StepName)
+    result = run(scenario, out=lambda line: None)
+    assert result.passed, result.output
 
 
 def test_the_same_file_gives_byte_identical_output() -> None:
@@ -138,6 +148,26 @@ def test_the_cli_reports_a_bad_file_in_junit_and_runs_nothing(tmp_path: Path) ->
     assert f"{bad}:2: step 1: unknown step kind 'bot'; did you mean 'boot'?" in done.stderr
     error = ET.parse(report).getroot().find("testsuite/testcase/error")
     assert error is not None and "unknown step kind" in str(error.get("message"))
+
+
+def test_the_cli_reports_every_problem_and_deep_nesting_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[steps]]\ndo = "bot"\n[[steps]]\ndo = "advance"\ndays = -1\n')
+    deep = tmp_path / "deep.toml"
+    deep.write_text('[[steps]]\ndo = "boot"\n' + nested("expect", "tables"))
+    done = phone_sim("scenario", "run", str(bad), str(deep))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{bad}:2: step 1: unknown step kind 'bot'; did you mean 'boot'? (expected one of: "
+        "boot, power_off, reboot, factory_reset, activate, check_in, insert_sim, remove_sim, "
+        "swap_sims, roam, airplane, advance, server_down, server_up, server_fault, "
+        "operator_lock, operator_release, operator_release_all, policy_change, expect)",
+        f"{bad}:5: step 2 (advance): days: must not be negative, got -1",
+        f"{deep}:3: steps: nested more than 32 levels deep (tables, arrays or dotted keys)",
+        "phone-sim: 2 bad scenario file(s); nothing was run",
+    ]
 
 
 def test_the_cli_lists_the_shipped_scenarios() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from phone_sim.fleet.errors import MixError
 from phone_sim.fleet.mix import load_mix, parse_mix, story_mix
+from tests.support.nesting import KINDS, nested
 
 
 def test_counts_are_exact_by_largest_remainder() -> None:
@@ -108,3 +109,45 @@ def test_files(tmp_path: Path) -> None:
         load_mix(path)
     with pytest.raises(MixError, match="cannot read the mix"):
         load_mix(tmp_path / "missing.toml")
+
+
+def test_every_problem_of_a_mix_file_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "mix.toml"
+    path.write_text(
+        'colour = "blue"\n[device]\nmodel = "Redmi 9A"\nmarket = "EU"\n'
+        '[sims]\nTelekom = 90\nCubacell = 10\nVodafone = "five"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(MixError) as refused:
+        load_mix(path)
+    assert str(refused.value).splitlines() == [
+        f"{path}:1: unknown key(s) colour",
+        f"{path}:4: Redmi 9A was not sold in market EU",
+        f"{path}:7: sims.Cubacell: not a carrier (phone-sim catalogue), an MCC-MNC or 'none'; "
+        "did you mean 'Cubacel'?",
+        f"{path}:8: sims.Vodafone: a weight must be a number >= 0",
+    ]
+    assert [p.line for p in refused.value.problems] == [1, 4, 7, 8]
+
+
+@pytest.mark.parametrize("weight", ["nan", "inf"])
+def test_a_weight_must_be_a_finite_number(weight: str) -> None:
+    # Before: nan was silently left out of the mix, and inf made counts() fail on int(nan).
+    with pytest.raises(MixError, match=r"sims\.Telekom: a weight must be a number >= 0"):
+        parse_mix({"sims": {"Telekom": float(weight)}}, source="mix.toml")
+
+
+def test_a_misspelt_key_gets_a_did_you_mean() -> None:
+    with pytest.raises(MixError, match=r"unknown key\(s\) sim; did you mean 'sims'\?"):
+        parse_mix({"sim": {"Telekom": 1}, "sims": {"Telekom": 1}}, source="mix.toml")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_deeply_nested_mix_is_one_clean_problem(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "mix.toml"
+    path.write_text(nested("description", kind) + "[sims]\nTelekom = 1\n", encoding="utf-8")
+    with pytest.raises(MixError) as refused:
+        load_mix(path)
+    assert str(refused.value) == (
+        f"{path}:1: description: nested more than 32 levels deep (tables, arrays or dotted keys)"
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,12 @@ from server_stub.policy import (
     parse_policy,
 )
 from server_stub.policy.model import DAY, HOUR
+from server_stub.policy.regions import MARKET_MCCS
+from server_stub.policy.schema import RegionLockTable
+from tests.support.nesting import KINDS, nested
 from tests.support.signed_client import sim
+
+CLI = "from server_stub.cli import main; raise SystemExit(main())"
 
 LOCK_MESSAGE = (
     "Xiaomi policy does not permit sale or provision of the product to the territory in which "
@@ -251,8 +259,93 @@ def test_new_options_parse() -> None:
 def test_bad_policies_are_refused_naming_the_problem(text: str, expected: str) -> None:
     with pytest.raises(PolicyError) as info:
         parse_policy(text, source="bad.toml")
-    assert str(info.value).startswith("bad.toml: ")
+    # file:line where the problem is written; a missing key has no line of its own.
+    assert re.match(r"bad\.toml(:\d+)?: ", str(info.value))
     assert expected in str(info.value)
+
+
+def test_every_problem_of_a_policy_is_reported_at_once_each_with_its_line() -> None:
+    text = (
+        MINIMAL.replace('"test-1"', "1")  # line 2
+        + '[match]\ndual_sim = "frist"\n'  # line 8
+        + "[enforcment]\ndelay_days = 1\n"  # line 9
+    )
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, source="three.toml")
+    assert str(info.value).splitlines() == [
+        "three.toml:2: version: must be a string, not int",
+        "three.toml:8: match.dual_sim: must be one of 'any', 'all', 'first', got 'frist'; "
+        "did you mean 'first'?",
+        "three.toml:9: enforcment: unknown field; did you mean 'enforcement'? (expected one of: "
+        "activation_message, enforcement, hold_message, lock_message, match, offline, "
+        "region_lock, release_message, territories, version)",
+    ]
+    assert [(p.line, p.path) for p in info.value.problems] == [
+        (2, ("version",)),
+        (8, ("match", "dual_sim")),
+        (9, ("enforcment",)),
+    ]
+
+
+def test_rules_across_territories_report_every_overlap() -> None:
+    text = (
+        MINIMAL
+        + '[[territories]]\nname = "Cuba"\nnetworks = ["368-01"]\n'
+        + '[[territories]]\nname = "Russia"\nnetworks = ["250", "250-60"]\n'
+    )
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, source="p.toml")
+    assert str(info.value).splitlines() == [
+        "p.toml:8: territories[1].name: territory 'Cuba' is declared twice",
+        "p.toml:9: territories[1].networks[0]: '368-01' overlaps '368' of territory 'Cuba'",
+        "p.toml:12: territories[2].networks[1]: '250-60' overlaps '250' of territory 'Russia'",
+    ]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_numbers_that_are_not_finite_are_refused(value: str) -> None:
+    # Before: round(nan) raised ValueError out of the loader (a 500 from PUT /admin/policy).
+    with pytest.raises(PolicyError, match=r"enforcement\.delay_days: must be a finite number"):
+        parse_policy(f"{MINIMAL}[enforcement]\ndelay_days = {value}\n")
+
+
+def test_region_lock_markets_are_the_markets_with_a_home_region() -> None:
+    fields = set(RegionLockTable.model_fields) - {"message"}
+    assert fields == set(MARKET_MCCS)
+    with pytest.raises(PolicyError, match=r"region_lock.cn: unknown market; did you mean 'CN'\?"):
+        parse_policy(MINIMAL + '[region_lock]\ncn = "first_sim"\n')
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_deeply_nested_policy_is_one_clean_problem(kind: str) -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(
+            MINIMAL.replace("[[territories]]", nested("extra", kind) + "[[territories]]"),
+            source="deep.toml",
+        )
+    assert str(info.value) == (
+        "deep.toml:4: extra: nested more than 32 levels deep (tables, arrays or dotted keys)"
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_policy_check_on_a_deeply_nested_file_prints_one_line(tmp_path: Path, kind: str) -> None:
+    # A real process: before, `policy check` died with a 3,000-line RecursionError traceback.
+    deep = tmp_path / "deep.toml"
+    deep.write_text(MINIMAL.replace("[[territories]]", nested("extra", kind) + "[[territories]]"))
+    done = subprocess.run(
+        [sys.executable, "-c", CLI, "policy", "check", str(deep)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"vendor-server: {deep}:4: extra: nested more than 32 levels deep "
+        "(tables, arrays or dotted keys)\n"
+    )
 
 
 def test_unreadable_policy_file_is_a_policy_error(tmp_path: Path) -> None:
@@ -270,7 +363,7 @@ def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
     assert main(["policy", "check", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}: territories[0].networks[0]: '250-6x' is neither an MCC" in err
+    assert f"{bad}:6: territories[0].networks[0]: '250-6x' is neither an MCC" in err
 
 
 def test_the_operator_guide_example_policy_is_valid() -> None:

@@ -16,6 +16,7 @@ from phone_sim.scenario.errors import ScenarioError
 from phone_sim.scenario.library import shipped
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.policy_text import default_policy, dump_toml
+from tests.support.nesting import KINDS, nested
 
 GOOD_STEPS = """
 [[steps]]
@@ -84,6 +85,67 @@ def test_the_message_names_file_line_step_and_reason(tmp_path: Path) -> None:
     assert str(error) == (
         f"{tmp_path / 's.toml'}:8: step 2 (insert_sim): unknown key 'slto'; did you mean 'slot'? "
         "(expected one of: slot, carrier, mcc, mnc, iccid, card, do, expect)"
+    )
+
+
+def test_every_problem_in_a_file_is_reported_at_once_with_its_line_and_step(
+    tmp_path: Path,
+) -> None:
+    error = error_for(
+        tmp_path,
+        GOOD_STEPS.replace("slot = 1", "slot = 3")  # line 6
+        + '\n[[steps]]\ndo = "activat"\n'  # line 10
+        + '\n[[steps]]\ndo = "advance"\ndays = 3\nexpect.screen = "locked"\n',  # line 15
+    )
+    path = tmp_path / "s.toml"
+    assert str(error).splitlines() == [
+        f"{path}:6: step 2 (insert_sim): slot: slot must be 1 or 2, got 3",
+        f"{path}:10: step 3: unknown step kind 'activat'; did you mean 'activate'? (expected "
+        "one of: boot, power_off, reboot, factory_reset, activate, check_in, insert_sim, "
+        "remove_sim, swap_sims, roam, airplane, advance, server_down, server_up, server_fault, "
+        "operator_lock, operator_release, operator_release_all, policy_change, expect)",
+        f"{path}:15: step 4 (advance): expect.screen: unknown value 'locked'; did you mean "
+        "'lock'? (expected one of: off, boot, setup, home, lock)",
+    ]
+    # The first problem is the error's own line, step and reason (as with a single one).
+    assert (error.line, error.step_index, error.step_kind) == (6, 2, "insert_sim")
+    assert [(p.line, p.step_index) for p in error.problems] == [(6, 2), (10, 3), (15, 4)]
+
+
+def test_problems_outside_the_steps_and_in_policies_come_together(tmp_path: Path) -> None:
+    error = error_for(
+        tmp_path,
+        'seeed = 1\n[device]\nmodel = "Redmi Note 99"\n[policy]\nenforcement.delay_days = -1\n'
+        + GOOD_STEPS.replace('carrier = "Cubacel"', 'carrier = "Cubacell"')
+        + '\n[[steps]]\ndo = "policy_change"\npolicy = { hold_mesage = "x" }\n',
+    )
+    assert [(p.line, p.step_index, p.reason.split(";")[0]) for p in error.problems] == [
+        (1, None, "unknown key 'seeed'"),
+        (3, None, "device.model: unknown model 'Redmi Note 99'"),
+        (5, None, "policy: enforcement.delay_days: must be between 0 and 3650, got -1"),
+        (13, 2, "carrier: unknown carrier 'Cubacell'"),
+        (17, 3, "policy: hold_mesage: unknown field"),
+    ]
+    assert "did you mean 'Cubacel'?" in error.problems[3].reason
+    assert "did you mean 'hold_message'?" in error.problems[4].reason
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_deeply_nested_file_is_one_clean_problem(tmp_path: Path, kind: str) -> None:
+    error = error_for(tmp_path, GOOD_STEPS + nested("extra", kind))
+    assert str(error) == (
+        f"{tmp_path / 's.toml'}:8: steps: nested more than 32 levels deep "
+        "(tables, arrays or dotted keys)"
+    )
+
+
+def test_a_deeply_nested_policy_file_is_a_problem_of_the_scenario(tmp_path: Path) -> None:
+    write(tmp_path, nested("version", "arrays"), "deep.toml")
+    error = error_for(tmp_path, '[policy]\nfile = "deep.toml"\n' + GOOD_STEPS)
+    assert (error.line, error.reason) == (
+        2,
+        "policy file deep.toml:1: version: nested more than 32 levels deep "
+        "(tables, arrays or dotted keys)",
     )
 
 
@@ -173,6 +235,7 @@ def step_error(tmp_path: Path, step: str) -> ScenarioError:
         ('do = "operator_release"\nreason = "x"\nby = "imsi"', 12, "did you mean 'imei'?"),
         ('do = "policy_change"', 9, "give exactly one of: file"),
         ('do = "expect"', 9, "an expect step needs at least one expectation"),
+        ("expect = {}", 9, "an expect step needs at least one expectation"),
         (
             'do = "boot"\nexpect.screen = "locked"',
             11,
