@@ -75,7 +75,10 @@ def test_the_one_phone_form_is_unchanged(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("steps", "message"),
     [
-        ('[[steps]]\ndo = "boot"\n', "s.toml:9: step 1 (boot): say which phone: phone = 'alice' or 'bob'"),
+        (
+            '[[steps]]\ndo = "boot"\n',
+            "s.toml:9: step 1 (boot): say which phone: phone = 'alice' or 'bob'",
+        ),
         ('[[steps]]\ndo = "advance"\ndays = 1\nexpect.screen = "home"\n', "say which phone"),
         ('[[steps]]\nexpect.screen = "home"\n', "say which phone"),
         ('[[steps]]\ndo = "boot"\nphone = "alcie"\n', "did you mean 'alice'?"),
