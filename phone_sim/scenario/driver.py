@@ -33,7 +33,7 @@ from .model import DEFAULT_TIMEOUT, DeviceSpec
 from .outcomes import describe_outcomes
 from .world import RemoteServer, ScenarioWorld, Start
 
-__all__ = ["PhoneDriver", "RemoteServer"]
+__all__ = ["PhoneDriver", "RemoteServer", "phone_spec"]
 
 
 class PhoneDriver:
@@ -66,7 +66,7 @@ class PhoneDriver:
             server=server,
         )
         try:
-            return world.phone(spec=_spec(device))
+            return world.phone(spec=phone_spec(device))
         except BaseException:
             world.close()
             raise
@@ -331,6 +331,7 @@ class PhoneDriver:
         return self.world.vendor.policy_change(text, file=file, overrides=overrides)
 
 
-def _spec(device: DeviceSpec | None) -> PhoneSpec:
+def phone_spec(device: DeviceSpec | None) -> PhoneSpec:
+    """What the world's factory builds for a scenario's device (the default phone if None)."""
     device = device or DeviceSpec()
     return PhoneSpec(device.model, device.market, device.bootloader_unlocked, device.custom_rom)

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .driver import PhoneDriver, RemoteServer
+from .driver import PhoneDriver, RemoteServer, phone_spec
 from .errors import DriverError
 from .expectations import mask_ports
 from .model import Expectation, Scenario, Step
 from .steps import STEPS, StepName
+from .world import ScenarioWorld
 
 Output = Callable[[str], object]
 
@@ -96,11 +97,13 @@ def _show(value: Any) -> str:
 
 
 def step_label(step: Step) -> str:
-    """``insert_sim slot=1 carrier=Cubacel``, as the output shows a step."""
+    """``insert_sim slot=1 carrier=Cubacel`` (``cuban: insert_sim ...`` naming its phone), as
+    the output shows a step."""
     args = dict(step.args)
     if step.kind == StepName.POLICY_CHANGE:
         args = {k: v for k, v in args.items() if k in ("file", "version")}
-    return " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
+    text = " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
+    return text if step.phone is None else f"{step.phone}: {text}"
 
 
 def perform(driver: PhoneDriver, step: Step) -> str:
@@ -143,14 +146,18 @@ def step_lines(result: StepResult) -> list[str]:
 
 
 def header_lines(
-    scenario: Scenario, driver: PhoneDriver | None, server: RemoteServer | None
+    scenario: Scenario, world: ScenarioWorld | None, server: RemoteServer | None
 ) -> list[str]:
     lines = [f"{scenario.name}: {scenario.description or '(no description)'}"]
     where = "embedded vendor server" if server is None else f"vendor server {server.url}"
-    lines.append(f"     {scenario.device.describe()}; {where}")
+    if len(scenario.phones) == 1:
+        lines.append(f"     {scenario.device.describe()}; {where}")
+    else:
+        lines.append(f"     {len(scenario.phones)} phones on one {where}:")
+        lines += [f"       {p.name}: {p.device.describe()}" for p in scenario.phones]
     start = ""
-    if driver is not None:
-        now = dt.datetime.fromtimestamp(driver.world.now(), tz=dt.UTC)
+    if world is not None:
+        now = dt.datetime.fromtimestamp(world.now(), tz=dt.UTC)
         start = f"; starts {now:%Y-%m-%d %H:%M} UTC"
     version = f" ({scenario.policy.version})" if scenario.policy.version else ""
     lines.append(f"     policy: {scenario.policy.source}{version}; seed {scenario.seed}{start}")
@@ -158,23 +165,23 @@ def header_lines(
 
 
 @contextmanager
-def scenario_driver(
+def scenario_world(
     scenario: Scenario,
     result: ScenarioResult,
     emit: Output,
     *,
     server: RemoteServer | None,
     data_dir: Path | None,
-) -> Iterator[PhoneDriver | None]:
-    """Open the world a run needs and print its header; yields None if it could not be opened.
+) -> Iterator[ScenarioWorld | None]:
+    """Open the world a run needs, with every phone of the scenario (new, off), and print its
+    header; yields None if it could not be opened.
 
     Shared by the headless runner and the one in the app, so both start a scenario alike.
     """
     with tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp:
         try:
-            driver = PhoneDriver.open(
+            world = ScenarioWorld.open(
                 data_dir or Path(tmp),
-                device=scenario.device,
                 policy_text=scenario.policy.text,
                 seed=scenario.seed,
                 start=scenario.start,
@@ -188,10 +195,24 @@ def scenario_driver(
             emit(f"  FAILED before the first step: {result.setup_error}")
             yield None
             return
-        with driver:
-            for line in header_lines(scenario, driver, server):
+        with world:
+            try:
+                for entry in scenario.phones:
+                    world.phone(entry.name, phone_spec(entry.device))
+            except DriverError as exc:
+                result.setup_error = mask_ports(str(exc))
+            for line in header_lines(scenario, world, server):
                 emit(line)
-            yield driver
+            if result.setup_error is not None:
+                emit(f"  FAILED before the first step: {result.setup_error}")
+                yield None
+                return
+            yield world
+
+
+def driver_for(world: ScenarioWorld, scenario: Scenario, step: Step) -> PhoneDriver:
+    """The driver of the phone ``step`` acts on (or whose expectations it checks)."""
+    return world.drivers[scenario.phone_of(step)]
 
 
 def recording(result: ScenarioResult, out: Output) -> Output:
@@ -220,11 +241,12 @@ def run(
     result = ScenarioResult(scenario)
     emit = recording(result, out)
     started = time.monotonic()
-    with scenario_driver(scenario, result, emit, server=server, data_dir=data_dir) as driver:
-        if driver is None:
+    with scenario_world(scenario, result, emit, server=server, data_dir=data_dir) as world:
+        if world is None:
             result.duration = time.monotonic() - started
             return result
         for step in scenario.steps:
+            driver = driver_for(world, scenario, step)
             step_result = execute(driver, step)
             result.steps.append(step_result)
             for line in step_lines(step_result):
