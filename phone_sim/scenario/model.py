@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phone_sim.device.provisioning import PhoneSpec
+
 from .step_args import StepArgs
 from .steps import StepName
 
@@ -19,19 +21,8 @@ DEFAULT_TIMEOUT = 2.0
 FIRST_PHONE = "phone"
 
 
-@dataclass(frozen=True)
-class DeviceSpec:
-    """The phone the factory builds for the scenario."""
-
-    model: str = "Redmi Note 9"
-    market: str = "MI"
-    bootloader_unlocked: bool = False
-    custom_rom: bool = False
-
-    def describe(self) -> str:
-        rom = ", custom ROM" if self.custom_rom else ""
-        boot = "unlocked" if self.bootloader_unlocked else "locked"
-        return f"{self.model} ({self.market}), bootloader {boot}{rom}"
+#: the phone the factory builds for a scenario (one type for worlds, scenarios and tests)
+DeviceSpec = PhoneSpec
 
 
 @dataclass(frozen=True)

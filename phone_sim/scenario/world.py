@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from phone_sim.device.errors import PhoneError
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.faults import FaultProxy
 from phone_sim.protocol.clock import STORY_START, TimeNotControllable
-from phone_sim.world.phones import FIRST_PHONE, PhoneSpec
+from phone_sim.world.phones import FIRST_PHONE
 from phone_sim.world.vendor import AttachedVendor, RemoteVendor
 from phone_sim.world.world import World, open_world
 from server_stub.errors import VendorServerError

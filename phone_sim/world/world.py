@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from phone_sim.device.events import VerdictOutcome
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.protocol.clock import ClockMode, WorldClock
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
 
-from .phones import FIRST_PHONE, PhoneSpec, WorldPhone, open_phone
+from .phones import FIRST_PHONE, WorldPhone, open_phone
 from .vendor import EmbeddedVendor, Vendor
 
 __all__ = ["World", "open_world"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from phone_sim.world.phones import PhoneSpec
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.world.world import open_world
 from tests.support.one_phone import OnePhoneWorld
 

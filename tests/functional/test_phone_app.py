@@ -15,6 +15,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import Activation, DeviceState
 from phone_sim.ui.app import Pace, PhoneApp, make_app
@@ -22,7 +23,6 @@ from phone_sim.ui.screens.dialer_screen import DialerScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
-from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
 from tests.support.mitm import Headers, mitm_proxy
 from tests.support.one_phone import OnePhoneWorld

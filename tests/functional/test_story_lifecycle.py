@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from textual.widgets import DataTable
 
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, make_app
@@ -19,7 +20,6 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
-from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
 from tests.support.one_phone import OnePhoneWorld
 
