@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
-    # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
+    # every process the fleet spawns imports this module again (docs/decisions/lazy-subcommand-imports.md).
     from phone_sim.simulation import STORY_START, PhoneSpec, load_clock, open_simulation
 
     spec = PhoneSpec(

@@ -68,7 +68,7 @@ def _loaded(modules: str) -> list[str]:
 def test_a_fleet_phone_process_does_not_load_the_server() -> None:
     # A phone process is spawned: it imports the parent's main module (the `phone-sim` script,
     # that is phone_sim.cli) and then the module of its entry point. FastAPI and the rest cost
-    # each process 14 MiB it never uses (docs/PERFORMANCE.md, section 6, item 15).
+    # each process 14 MiB it never uses (docs/decisions/lazy-subcommand-imports.md).
     assert _loaded("phone_sim.cli, phone_sim.fleet.processes") == []
 
 
