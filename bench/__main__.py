@@ -45,7 +45,8 @@ class Sizes:
 
 #: the figures in docs/PERFORMANCE.md; a quicker look; the smallest run that exercises every
 #: part (the test suite runs it, so that no benchmark rots unnoticed: no warm-up, fractions of a
-#: second of load, two scenarios, one server shared by the parts that start the same one)
+#: second of load, one scenario, one server shared by the parts that start the same one, the
+#: parts side by side; bench/smoke.py checks what they report)
 SIZES = {
     "full": Sizes(
         provisioning=10_000, provisioning_files=300, round_trips=1000, warm_ups=50,
@@ -61,8 +62,8 @@ SIZES = {
     ),
     "smoke": Sizes(
         provisioning=50, provisioning_files=10, round_trips=20, warm_ups=0,
-        load_seconds=0.1, in_process_calls=100, store_devices=2000, store_requests=30,
-        fleet_devices=100, tui_launches=1, scenarios=2,
+        load_seconds=0.25, in_process_calls=100, store_devices=2000, store_requests=30,
+        fleet_devices=20, tui_launches=1, scenarios=1,
         optimisation_round_trips=10, optimisation_seconds=0.1,
     ),
 }  # fmt: skip
@@ -140,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", metavar="NAME")
     parser.add_argument("--quick", action="store_true", help="small sizes: a first look")
     parser.add_argument(
-        "--smoke", action="store_true", help="the smallest sizes: checks that every part runs"
+        "--smoke",
+        action="store_true",
+        help="the smallest sizes: checks that every part runs and reports every figure it "
+        "promises (exit status 1 when one does not)",
     )
     parser.add_argument("--store-devices", type=int, help="devices in the large store")
     parser.add_argument("--fleet-devices", type=int, help="devices in the fleet benchmark")
@@ -179,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.smoke:
+        from server_stub.runtime.processes import can_share_port
+
+        from .smoke import problems
+
+        wrong = problems(figures, parts, two_workers=can_share_port())
+        for problem in wrong:
+            print(f"python -m bench --smoke: {problem}", file=sys.stderr)
+        return 1 if wrong else 0
     return 0
 
 
