@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.simulation import STORY_START, PhoneSpec, Simulation, open_simulation
+from tests.support.docs_session import blocks  # noqa: F401  (the documented blocks' results)
 
 
 @pytest.fixture
