@@ -96,6 +96,7 @@ async def test_global_redmi_note_9_with_telekom_reaches_home(sim: Simulation) ->
         assert sim.phone.exchanges[-1].signature == "valid"
 
 
+@pytest.mark.slow
 async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulation) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -108,6 +109,7 @@ async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: Simulat
         assert sim.phone.identity.imeis[0] in details
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("carrier_name", "locked"), [("Volna", True), ("MTS", False)])
 async def test_crimean_operator_locks_while_russian_mts_does_not(
     sim: Simulation, carrier_name: str, locked: bool
@@ -122,6 +124,7 @@ async def test_crimean_operator_locks_while_russian_mts_does_not(
         assert sim.phone.slot(1).sim.home.code == ("250-60" if locked else "250-01")
 
 
+@pytest.mark.slow
 async def test_the_lock_survives_a_reboot_and_a_restart(
     make_sim: Callable[..., Simulation],
 ) -> None:
@@ -150,6 +153,7 @@ async def test_the_lock_survives_a_reboot_and_a_restart(
         await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
 
 
+@pytest.mark.slow
 async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simulation) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -175,6 +179,7 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: Simul
         assert isinstance(app.screen, LockScreen)
 
 
+@pytest.mark.slow
 async def test_a_german_sim_does_not_lift_a_lock_decided_at_activation(sim: Simulation) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -226,6 +231,7 @@ def _drop_signature(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
         (_drop_signature, "missing"),
     ],
 )
+@pytest.mark.slow
 async def test_a_tampered_verdict_changes_nothing(
     sim: Simulation, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
 ) -> None:
@@ -246,6 +252,7 @@ async def test_a_tampered_verdict_changes_nothing(
             assert mitm.seen and mitm.seen[-1][2] == 200  # the server did answer
 
 
+@pytest.mark.slow
 async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(
     sim: Simulation,
 ) -> None:

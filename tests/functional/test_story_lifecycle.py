@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import DataTable
 
 from phone_sim.device.sims import Sim, carrier
@@ -111,6 +112,7 @@ def test_custom_rom_never_locks(make_sim: Callable[..., Simulation]) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
 
 
+@pytest.mark.slow
 async def test_one_person_plays_the_whole_story_in_the_app(sim: Simulation) -> None:
     app = make_app(sim, pace=Pace.instant())
     async with app.run_test(size=(140, 45)) as pilot:

@@ -37,6 +37,7 @@ def test_module_does_not_load_textual(module: str) -> None:
     assert result.returncode == 0, f"{module} pulled in textual\n{result.stderr}"
 
 
+@pytest.mark.slow
 def test_the_check_itself_can_fail() -> None:
     code = "import sys, phone_sim.ui.app; sys.exit('textual' in sys.modules)"
     result = subprocess.run(
