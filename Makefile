@@ -32,10 +32,12 @@ run: $(STAMP)
 serve-vendor: $(STAMP)
 	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/vendor --init-factory
 
-## Everything CI checks.
+## Everything CI checks. The static checks run beside the tests: they fill the moments the
+## tests leave a core idle (their output a line at a time, never mixed within a line).
 test: check
 
-check: $(DEV_STAMP) lint typecheck imports pytest
+check: $(DEV_STAMP)
+	$(MAKE) --no-print-directory -j4 --output-sync=line lint typecheck imports pytest
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check phone_sim server_stub tests bench
@@ -47,8 +49,11 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
+## Two workers, one per core; tests marked slow are handed out first (tests/conftest.py) and a
+## worker that runs out takes half of what another still has queued (worksteal), so the run
+## does not end on one core with the other idle.
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist worksteal -q
 
 ## Benchmarks (figures, not tests; docs/PERFORMANCE.md). BENCH="roundtrip store" picks some;
 ## BENCH_ARGS="--quick" is a first look, "--smoke" only checks that every part runs. wrk (apt-get install wrk) is used when present.
