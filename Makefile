@@ -6,7 +6,7 @@ DATA ?= .phone-sim-data
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 # The versions every install here uses (pyproject.toml keeps ranges, for users): a new release
-# changes a run only through `make lock`.
+# changes a run only through `make lock` (docs/decisions/pinned-versions-for-test-runs.md).
 CONSTRAINTS := constraints.txt
 PIP := $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
 
@@ -51,7 +51,7 @@ imports: $(DEV_STAMP)
 
 ## Two workers, one per core; tests marked slow are handed out first (tests/conftest.py) and a
 ## worker that runs out takes half of what another still has queued (worksteal), so the run
-## does not end on one core with the other idle.
+## does not end on one core with the other idle (docs/decisions/slow-tests-first-and-worksteal.md).
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest -n 2 --dist worksteal -q
 

@@ -3,7 +3,7 @@
 For ``--smoke`` (``--jobs``), whose figures only show that every part runs: most of a part's
 time is spent waiting on its own child processes (servers starting, load generators, the TUI),
 so two or three parts at once keep both cores busy. Side by side they measure each other, which
-is why full runs keep them one after another.
+is why full runs keep them one after another (docs/decisions/bench-smoke-side-by-side.md).
 
 Each part's printing goes to its own buffer (``sys.stdout`` is swapped for a writer that knows
 which thread writes); the buffers are printed in the parts' own order as each is done.

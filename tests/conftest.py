@@ -34,5 +34,6 @@ def vendor_server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorSe
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked slow run first (pytest-xdist hands tests out in this order): started early
-    they share both cores with the quick ones, instead of ending the run on one."""
+    they share both cores with the quick ones, instead of ending the run on one
+    (docs/decisions/slow-tests-first-and-worksteal.md)."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

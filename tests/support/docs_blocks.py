@@ -39,7 +39,7 @@ fresh directory that looks like a checkout (links to the repository's files, ``.
 them, and an empty ``.phone-sim-data``), with ``.venv/bin`` first on ``PATH`` so that bare
 ``phone-sim`` and ``vendor-server`` are the checkout's, as in an activated virtualenv.
 Consecutive commands of the plain kind run in one shell (a variable set by one is seen by the
-next; the first to fail stops them).
+next; the first to fail stops them). Why: docs/decisions/docs-are-run-by-the-tests.md.
 """
 
 from __future__ import annotations
