@@ -13,6 +13,7 @@ time, and each test waits for its own block's result.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
@@ -25,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -66,6 +68,18 @@ def checkout_like(directory: Path) -> None:
             (directory / entry.name).symlink_to(entry)
 
 
+@contextmanager
+def _port_turn(plan: Plan, *, isolated: bool) -> Iterator[None]:
+    """Without a network namespace, blocks that serve on the documented port take turns (a lock
+    every process of this machine sees); a developer's own server on it makes them fail."""
+    if isolated or not any(s.kind in ("server", "background") for s in plan.steps):
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "phone-sim-docs-run-port.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def run_block(plan: Plan, results: Path) -> None:
     """Run ``plan`` in a fresh directory; its outcomes to ``results`` (JSON)."""
     with tempfile.TemporaryDirectory(prefix="docs-run-") as tmp:
@@ -83,7 +97,8 @@ def run_block(plan: Plan, results: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env["PATH"] = f"{root / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env.pop("VIRTUAL_ENV", None)
-        done = subprocess.run(runner, cwd=root, env=env, capture_output=True, check=False)
+        with _port_turn(plan, isolated=isolate):
+            done = subprocess.run(runner, cwd=root, env=env, capture_output=True, check=False)
         out = root / "docs-run-result.json"
         outcomes = json.loads(out.read_text()) if out.exists() else []
         if not out.exists():
