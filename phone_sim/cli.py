@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"phone-sim: {refused}", file=sys.stderr)
         return 2
     # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
-    # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
+    # every process the fleet spawns imports this module again
+    # (docs/decisions/lazy-subcommand-imports.md).
     from phone_sim.world.launch import WorldOptions, launch
 
     options = WorldOptions(

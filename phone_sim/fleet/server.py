@@ -100,7 +100,8 @@ class ChildServer:
     """The embedded vendor server in ``workers`` child processes sharing one port and store.
 
     One process is one interpreter lock: past a few hundred requests a second the server's
-    Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
+    Python, not its cryptography, is the limit, so large fleets use two
+    (docs/decisions/two-server-processes-for-large-fleets.md).
     The processes are :class:`server_stub.runtime.processes.ServerProcesses`, as ``vendor-server serve
     --workers N`` runs them: the first sets the data directory up before the others start, and
     the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). They share the

@@ -3,7 +3,7 @@
 The protocol signs exactly two shapes (docs/PROTOCOL.md sections 5 and 7). For those shapes
 the signature base is a few formatted lines, and ``http-message-signatures`` building it
 through its Structured Fields serialiser (twice, when signing) cost five to ten times the
-signature itself (docs/PERFORMANCE.md). So:
+signature itself (docs/decisions/signing-fast-path.md). So:
 
 * signing formats the headers here; ``tests/unit/test_signing_fast_path.py`` proves them byte
   for byte what the library writes;

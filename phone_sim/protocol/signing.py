@@ -227,9 +227,9 @@ def _verify(
     required: tuple[str, ...],
     require_nonce: bool,
     label: str,
-    # Verification always goes through the library: a hand-written fast path was measured
-    # (see docs/PERFORMANCE.md) but a differential test found a message it accepted and the
-    # library refused, and a verifier must never be the lenient one.
+    # Verification always goes through the library: a hand-written fast path was measured but
+    # a differential test found a message it accepted and the library refused, and a verifier
+    # must never be the lenient one (docs/decisions/no-hand-written-signature-verifier.md).
 ) -> SignatureCheck:
     verifier = _ClockedVerifier(
         now=now,

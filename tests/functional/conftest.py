@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.world.world import open_world
+from tests.support.docs_session import blocks  # noqa: F401  (the documented blocks' results)
 from tests.support.one_phone import OnePhoneWorld
 
 

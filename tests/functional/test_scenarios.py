@@ -114,6 +114,7 @@ def test_an_action_the_phone_refuses_fails_the_step(tmp_path: Path) -> None:
     assert failed.detail == "the phone refused: cannot power on while setup"
 
 
+@pytest.mark.slow
 def test_the_cli_runs_files_and_names_exits_non_zero_and_writes_junit(
     tmp_path: Path, failing: Path
 ) -> None:

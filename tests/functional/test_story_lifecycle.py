@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import DataTable
 
 from phone_sim.device.provisioning import PhoneSpec
@@ -114,6 +115,7 @@ def test_custom_rom_never_locks(make_sim: Callable[..., OnePhoneWorld]) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
 
 
+@pytest.mark.slow
 async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
     sim: OnePhoneWorld,
 ) -> None:
