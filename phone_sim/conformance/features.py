@@ -95,7 +95,9 @@ def load_features(path: Path) -> Declared:
         try:
             token = token_path.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise KitSetupError(f"{token_path}: cannot read the admin token: {exc}") from None
+            raise KitSetupError(
+                f"{path}: admin_token_file: cannot read the admin token {token_path}: {exc}"
+            ) from None
         if not token:
-            raise KitSetupError(f"{token_path}: the admin token file is empty")
+            raise KitSetupError(f"{path}: admin_token_file: {token_path} is empty")
     return Declared(frozenset(model.features), model.policy, token, str(path))

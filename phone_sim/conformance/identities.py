@@ -72,19 +72,30 @@ class Identities:
         )
 
     def shared(self) -> Identity:
-        """The device most cases use: its verdicts' sequence grows across the run."""
+        """The device most cases use (with issued identities, the first): its verdicts'
+        sequence grows across the run.
+
+        Raises:
+            CaseSkipped: no factory and no issued identity.
+        """
         if self._shared is None:
-            self._shared = self.fresh()
+            if self.factory is not None:
+                self._shared = issue(self.factory, new_claims())
+            elif self._unused:
+                self._shared = self._unused.pop(0)
+            else:
+                raise CaseSkipped("needs a device identity: give --factory or --device")
         return self._shared
 
     def fresh(self) -> Identity:
-        """A device the server has never seen from this run.
+        """A device the server has not seen from this run.
 
         Raises:
-            CaseSkipped: no factory, and every issued identity is used.
+            CaseSkipped: no factory, and every issued identity but the shared one is used.
         """
         if self.factory is not None:
             return issue(self.factory, new_claims())
+        self.shared()  # the first issued identity stays the shared one
         if not self._unused:
             raise CaseSkipped(
                 "needs a device identity not used yet: give --factory, or more --device "

@@ -29,12 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from tests.support.minimal_server import (
     ROUTES,
     Answer,
+    KeyResolver,
     Message,
     MinimalServer,
     Refused,
     Verifier,
     algorithms,
-    KeyResolver,
 )
 
 #: the host a server broken at "target:host" also takes for its own (a stale public name)
@@ -77,7 +77,9 @@ class BrokenServer(MinimalServer):
         finally:
             self._request.phase = ""
 
-    def handle(self, method: str, target: str, headers: dict[str, str], read: Callable[[int], bytes]) -> Answer:
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], read: Callable[[int], bytes]
+    ) -> Answer:
         if not self.recording:
             return super().handle(method, target, headers, read)
         state = self._request
@@ -119,7 +121,9 @@ class BrokenServer(MinimalServer):
         run = super().verify_signature
         return self._phase("signature", lambda: run(message, key, serial, now))  # type: ignore[no-any-return]
 
-    def _answer(self, message: Message, body: Any, created: Any, now: int, imeis: list[str]) -> Answer:
+    def _answer(
+        self, message: Message, body: Any, created: Any, now: int, imeis: list[str]
+    ) -> Answer:
         if self.recording and self._request.first is not None:
             raise self._request.first  # the minimal server stopped earlier: nothing is recorded
         return super()._answer(message, body, created, now, imeis)
@@ -142,7 +146,9 @@ class BrokenServer(MinimalServer):
     def _crypto(self, message: Message, key: Any, required: list[str]) -> None:
         if not self.recording:
             return super()._crypto(message, key, required)
-        verifier = Verifier(signature_algorithm=algorithms.ECDSA_P256_SHA256, key_resolver=KeyResolver(key))
+        verifier = Verifier(
+            signature_algorithm=algorithms.ECDSA_P256_SHA256, key_resolver=KeyResolver(key)
+        )
         for rule, candidate in [("", message), *self._variants(message)]:
             try:
                 verifier.verify(candidate, max_age=None, require_components=required)
@@ -163,13 +169,21 @@ class BrokenServer(MinimalServer):
         url = message.url
         scheme, _, rest = url.partition("://")
         other = "https" if scheme == "http" else "http"
-        urls = [("target:path", url.replace(a, b)) for a, b in zip(ENDPOINTS, ENDPOINTS[::-1], strict=True) if a in url]
+        urls = [
+            ("target:path", url.replace(a, b))
+            for a, b in zip(ENDPOINTS, ENDPOINTS[::-1], strict=True)
+            if a in url
+        ]
         urls += [
             ("target:host", f"{scheme}://{OTHER_HOST}/{rest.partition('/')[2]}"),
             ("target:scheme", f"{other}://{rest}"),
             ("target:query", url.split("?")[0]),
         ]
-        found = [(rule, Message(message.method, u, message.headers, message.body)) for rule, u in urls if u != url]
+        found = [
+            (rule, Message(message.method, u, message.headers, message.body))
+            for rule, u in urls
+            if u != url
+        ]
         return [*found, ("sig:raw", _der_as_raw(message))]
 
     def same_use(self, seen: tuple[Any, str, str], here: tuple[Any, str, str]) -> bool:

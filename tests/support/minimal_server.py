@@ -389,7 +389,11 @@ class MinimalServer:
             ("param:created", "created" in params, "created is required"),
             ("param:created-type", type(params.get("created", 0)) is int, "created: an Integer"),
             ("param:keyid", "keyid" in params, "keyid is required"),
-            ("param:keyid-serial", serial is None or params.get("keyid", serial) == serial, "serial"),
+            (
+                "param:keyid-serial",
+                serial is None or params.get("keyid", serial) == serial,
+                "serial",
+            ),
             ("param:alg", "alg" in params, "alg is required"),
             ("param:alg-type", type(alg) is str, "alg must be a String"),
             ("param:alg-value", alg == "ecdsa-p256-sha256", "alg must be ecdsa-p256-sha256"),
