@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import http_sf
-
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from http_message_signatures import (
     HTTPMessageVerifier,
