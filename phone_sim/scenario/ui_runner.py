@@ -23,7 +23,8 @@ from phone_sim.scenario.runner import (
     Output,
     ScenarioResult,
     StepResult,
-    execute,
+    divergence,
+    play,
     recording,
     scenario_driver,
     step_lines,
@@ -107,8 +108,10 @@ async def _run(
         app = make_app(driver.world.world, pace=Pace.instant(), power_on=False)
         async with app.run_test(size=SIZE) as pilot:
             await _settle(app, driver, pilot)
+            diverged = divergence(driver)
             for index, step in enumerate(scenario.steps, start=1):
-                step_result = execute(driver, step)
+                step_result = play(driver, step, diverged)
+                diverged = diverged or divergence(driver, step_result)
                 problem = await _settle(app, driver, pilot)
                 if problem is not None and step_result.ok:
                     step_result = replace(step_result, ok=False, detail=problem)
