@@ -105,7 +105,7 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
     if args.kit_json is not None:
         reports.write(args.kit_json, reports.as_json(run, redact, about))
     if args.kit_transcript is not None:
-        reports.write(args.kit_transcript, reports.transcript(run, redact, header))
+        reports.write(args.kit_transcript, reports.transcript(run, redact, header, kit.setup))
     return 1 if run.count(Verdict.FAIL) else 0
 
 

@@ -52,6 +52,8 @@ class Kit:
     #: the last sequence each device was given, by serial
     sequences: dict[str, int] = field(default_factory=dict)
     time: ServerTime = field(default_factory=lambda: ServerTime.local("not asked yet"))
+    #: the exchanges of setting up (the kit taking the server's time)
+    setup: list[Exchange] = field(default_factory=list)
 
     @classmethod
     def open(cls, config: KitConfig) -> Kit:
@@ -76,6 +78,7 @@ class Kit:
         declared = Declared() if config.features is None else load_features(config.features)
         kit = cls(Server(config.server), key, identities, declared)
         kit.sync_time()
+        kit.setup, kit.exchanges = list(kit.exchanges), []  # the setup's exchange is no case's
         return kit
 
     @property
@@ -104,8 +107,6 @@ class Kit:
         except CaseFailed as exc:
             self.time = ServerTime.local(f"no valid signed time: {exc}")
             return None
-        finally:
-            self.exchanges.clear()  # the setup's exchange is not any case's
         self.time = ServerTime.signed(answer.now, answer.speed, answer.mode.value)
         return answer
 

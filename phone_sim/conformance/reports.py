@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,10 @@ def exchange_text(exchange: Exchange, redact: Redactor) -> str:
     return redact("\n".join(lines))
 
 
-def transcript(run: Run, redact: Redactor, header: list[str]) -> str:
-    parts = [*header, ""]
+def transcript(
+    run: Run, redact: Redactor, header: list[str], setup: Sequence[Exchange] = ()
+) -> str:
+    parts = [*header, "", *(exchange_text(e, redact) for e in setup), ""]
     for result in run.results:
         case = result.case
         parts.append(f"=== {case.id} {result.verdict.value}: {case.title} — {result.reason}")

@@ -66,6 +66,7 @@ def test_a_run_writes_junit_json_and_a_transcript_without_the_admin_token(
     assert report["cases"][1]["expects"] == "401 signature_invalid"
     transcript = (out / "transcript.txt").read_text()
     assert "=== OPT-02 PASS" in transcript and "PUT /admin/policy" in transcript
+    assert "--- the kit takes the server's time\n> POST /v1/time" in transcript
     assert "Authorization: Bearer [redacted]" in transcript
     for written in out.iterdir():
         assert token not in written.read_text(), written.name
