@@ -115,6 +115,7 @@ def _other_device(kit: Kit, first: Draft) -> str:
 
 
 def _time(kit: Kit) -> str:
+    kit.steady()
     exchange, nonce = kit.ask_time()
     answer = answers.time_answer(exchange, nonce=nonce, key=kit.vendor_key, key_id=kit.key_id)
     if abs(answer.now - kit.now()) > answers.SKEW:

@@ -48,6 +48,7 @@ def _components(*components: str) -> Change:
 
 def _created(offset: int) -> Change:
     def change(kit: Kit, draft: Draft) -> None:
+        kit.steady()
         draft.signature.set_param("created", kit.now() + offset)
 
     return change
@@ -113,7 +114,13 @@ def _absent_field(kit: Kit, draft: Draft) -> None:
     draft.after.append(lambda request: request.set("X-Kit-Covered", None))
 
 
+def _expired(kit: Kit, draft: Draft) -> None:
+    kit.steady()
+    draft.signature.set_param("expires", kit.now() - 600)
+
+
 def _stale_and_tampered(kit: Kit, draft: Draft) -> None:
+    kit.steady()
     draft.signature.set_param("created", kit.now() - 600)
     draft.after.append(flip_signature)
 
@@ -341,7 +348,7 @@ CASES: list[Case] = [
         "expires 600 seconds in the past",
         "5, 6",
         *STALE,
-        lambda kit, d: d.signature.set_param("expires", kit.now() - 600),
+        _expired,
     ),
     negative(
         "ORD-01",

@@ -23,11 +23,14 @@ from phone_sim.protocol.timesync import TimeAnswer
 from . import answers
 from .clock import ServerTime
 from .drafts import ACTIVATION, JSON, TIME, Draft, activation_body, canonical, new_nonce, sim
-from .errors import CaseFailed, KitSetupError
+from .errors import CaseFailed, CaseSkipped, KitSetupError
 from .features import Declared, load_features
 from .identities import Identities, Identity, load_issued, open_factory
 from .signer import ALG, Signature, base, byte_sequence, digest, sign_p256
 from .wire import Exchange, Request, Server
+
+#: the fastest server clock (its seconds per real second) the cases with time margins run on
+STEADY = 10
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,19 @@ class Kit:
 
     def now(self) -> int:
         return self.time.now()
+
+    def steady(self) -> None:
+        """Skip a case whose time margins (a minute or more of the server's time) a fast
+        server clock would eat within a real second.
+
+        Raises:
+            CaseSkipped: the server's clock runs more than ``STEADY`` times real time.
+        """
+        if self.time.speed > STEADY:
+            raise CaseSkipped(
+                f"the server's clock runs {self.time.speed:g} times real time: this case's "
+                f"margins need {STEADY} or less"
+            )
 
     def ask_time(
         self, nonce: str | None = None, label: str = "ask the server's time"

@@ -121,3 +121,13 @@ def test_a_server_that_refuses_everything_fails_every_case(minimal: Target, tmp_
     assert not passed
     twins = [r for r in results if "twin was not accepted" in r.reason]
     assert len(twins) > 60  # the negative cases fail on their twin, not on the refusal
+
+
+def test_cases_with_time_margins_are_skipped_on_a_fast_clock(minimal: Target) -> None:
+    kit = minimal.kit()
+    kit.time.speed = 3600.0  # what a server running an hour a second would answer
+    for case_id in ("SIG-05", "STL-01", "ORD-01", "TIM-01"):
+        result = run_case(kit, CASES[case_id])
+        assert result.verdict is Verdict.SKIP, f"{case_id}: {result.reason}"
+        assert "runs 3600 times real time" in result.reason
+    assert run_case(kit, CASES["SIG-22"]).verdict is Verdict.PASS  # the rest runs
