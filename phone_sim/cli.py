@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from phone_sim.conformance.cli import add_conformance_command, run_conformance_command
 from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fleet_command(sub)
     add_factory_commands(sub)
     add_serve_command(sub)
+    add_conformance_command(sub)
     return parser
 
 
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_fleet_command(args)
     if args.command == "factory":
         return run_factory_command(args)
+    if args.command == "conformance":
+        return run_conformance_command(args)
     if args.command == "serve":
         from phone_sim.web import run_serve
 

@@ -3,6 +3,13 @@
 The run stops at the first step that fails, whether its action could not be done or one of its
 expectations did not hold. Output depends only on the scenario: the clock is simulated and
 fixed between steps, randomness is seeded, and nothing printed carries a port or a duration.
+
+What the world cannot offer is SKIPPED, with the reason, never FAILED
+(:class:`~.errors.NotAvailable`): against a server that speaks only the protocol, an
+expectation that reads the vendor's admin API, an operator's step, or ``advance`` on a vendor
+whose time nobody may move. After a skipped step the world is no longer the scenario's, so the
+steps after it are skipped too, saying which step they follow; a scenario whose policy could
+not be installed skips every step.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .driver import PhoneDriver, RemoteServer, phone_spec
-from .errors import DriverError
+from .errors import DriverError, NotAvailable
 from .expectations import mask_ports
 from .model import Expectation, Scenario, Step
 from .steps import STEPS, StepName
@@ -32,6 +39,8 @@ class CheckResult:
     expectation: Expectation
     ok: bool
     detail: str
+    #: why it was not checked (it needs what this world does not have)
+    skipped: str | None = None
 
     @property
     def label(self) -> str:
@@ -47,6 +56,8 @@ class StepResult:
     checks: tuple[CheckResult, ...] = ()
     #: True when the action itself failed (JUnit "error"); False for a failed expectation
     error: bool = False
+    #: why the step was not done (what it needs is not in this world, or it follows a skip)
+    skipped: str | None = None
 
     @property
     def label(self) -> str:
@@ -87,6 +98,14 @@ class ScenarioResult:
     def output(self) -> str:
         return "\n".join(self.lines) + "\n"
 
+    @property
+    def skipped_steps(self) -> list[StepResult]:
+        return [s for s in self.steps if s.skipped is not None]
+
+    @property
+    def skipped_checks(self) -> int:
+        return sum(1 for s in self.steps for c in s.checks if c.skipped is not None)
+
 
 def _show(value: Any) -> str:
     if isinstance(value, str) and value and all(c.isalnum() or c in "-_:.+" for c in value):
@@ -115,6 +134,8 @@ def execute(driver: PhoneDriver, step: Step) -> StepResult:
     """One step: its action, then each of its expectations (all of them, even after a miss)."""
     try:
         detail = perform(driver, step)
+    except NotAvailable as exc:
+        return skip(step, mask_ports(str(exc)))
     except DriverError as exc:
         return StepResult(step, False, mask_ports(str(exc)), error=True)
     except Exception as exc:  # a bug must not take the other scenarios of a run down with it
@@ -123,24 +144,57 @@ def execute(driver: PhoneDriver, step: Step) -> StepResult:
     for expectation in step.expect:
         try:
             ok, found = driver.expect(expectation.key, expectation.value)
+        except NotAvailable as exc:
+            why = mask_ports(str(exc))
+            checks.append(CheckResult(expectation, True, why, skipped=why))
+            continue
         except DriverError as exc:
             ok, found = False, mask_ports(str(exc))
         checks.append(CheckResult(expectation, ok, found))
     return StepResult(step, all(c.ok for c in checks), detail, tuple(checks))
 
 
+def skip(step: Step, why: str) -> StepResult:
+    """``step`` not done, and its expectations not checked, because of ``why``."""
+    checks = tuple(
+        CheckResult(e, True, "step skipped", skipped="step skipped") for e in step.expect
+    )
+    return StepResult(step, True, why, checks, skipped=why)
+
+
+def play(driver: PhoneDriver, step: Step, diverged: str | None) -> StepResult:
+    """``step``, unless the world left the scenario's path earlier (``diverged`` says how)."""
+    return execute(driver, step) if diverged is None else skip(step, diverged)
+
+
+def divergence(world: ScenarioWorld, result: StepResult | None = None) -> str | None:
+    """Why the steps from here cannot run as the scenario means them, or None."""
+    if result is None:
+        skipped = world.policy_skipped
+        return None if skipped is None else "the scenario's policy is not installed (above)"
+    if result.skipped is not None and not result.skipped.startswith("follows step"):
+        return f"follows step {result.step.index} ({result.step.kind}), which was skipped"
+    return None
+
+
 def step_lines(result: StepResult) -> list[str]:
     """The printed lines of one step."""
     step = result.step
     head = f"{step.index:3d}. {result.label}"
-    if result.error:
+    if result.skipped is not None:
+        lines = [f"{head} ... SKIPPED: {result.skipped}"]
+    elif result.error:
         lines = [f"{head} ... FAILED: {result.detail}"]
     elif step.kind == StepName.EXPECT:
         lines = [f"{head}"]
     else:
         lines = [f"{head} ... ok" + (f": {result.detail}" if result.detail else "")]
     for check in result.checks:
+        if result.skipped is not None:
+            continue  # a skipped step's line says why; its expectations were not checked
         verdict = "ok" if check.ok else f"FAILED: {check.detail}"
+        if check.skipped is not None:
+            verdict = f"SKIPPED: {check.skipped}"
         lines.append(f"       {check.label} ... {verdict}")
     return lines
 
@@ -161,6 +215,8 @@ def header_lines(
         start = f"; starts {now:%Y-%m-%d %H:%M} UTC"
     version = f" ({scenario.policy.version})" if scenario.policy.version else ""
     lines.append(f"     policy: {scenario.policy.source}{version}; seed {scenario.seed}{start}")
+    if driver is not None and driver.world.policy_skipped is not None:
+        lines.append(f"     SKIPPED: {driver.world.policy_skipped}")
     return lines
 
 
@@ -245,9 +301,11 @@ def run(
         if world is None:
             result.duration = time.monotonic() - started
             return result
+        diverged = divergence(world)
         for step in scenario.steps:
             driver = driver_for(world, scenario, step)
-            step_result = execute(driver, step)
+            step_result = play(driver, step, diverged)
+            diverged = diverged or divergence(world, step_result)
             result.steps.append(step_result)
             for line in step_lines(step_result):
                 emit(line)
@@ -261,11 +319,26 @@ def run(
 
 
 def summary_line(result: ScenarioResult) -> str:
-    checks = sum(len(s.checks) for s in result.steps)
+    skipped = result.skipped_steps
+    ran = [s for s in result.steps if s.skipped is None]
+    checks = sum(1 for s in ran for c in s.checks if c.skipped is None)
     if result.passed:
-        return f"  PASSED: {len(result.steps)} steps, {checks} expectations"
+        line = f"  PASSED: {_count(len(ran), 'step')}, {_count(checks, 'expectation')}"
+        parts = [
+            _count(n, noun)
+            for n, noun in ((len(skipped), "step"), (result.skipped_checks, "expectation"))
+            if n
+        ]
+        if parts:
+            why = f" (from step {skipped[0].step.index}: {skipped[0].skipped})" if skipped else ""
+            line += f"; SKIPPED: {', '.join(parts)}{why}"
+        return line
     failed = result.failed_step
     if failed is None:
         return f"  FAILED: {result.setup_error or 'not every step ran'}"
     step = failed.step
     return f"  FAILED at step {step.index} ({step.kind}, line {step.line}): {failed.failure}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -23,8 +23,9 @@ from phone_sim.scenario.runner import (
     Output,
     ScenarioResult,
     StepResult,
+    divergence,
     driver_for,
-    execute,
+    play,
     recording,
     scenario_world,
     step_lines,
@@ -108,13 +109,15 @@ async def _run(
         app = make_app(world.world, pace=Pace.instant(), power_on=False)
         async with app.run_test(size=SIZE) as pilot:
             await _settle(app, driver_for(world, scenario, scenario.steps[0]), pilot)
+            diverged = divergence(world)
             for index, step in enumerate(scenario.steps, start=1):
                 driver = driver_for(world, scenario, step)
                 if app.current_name != driver.name:
                     # The step's phone comes into view, as a person switches phones (n).
                     app.current_name = driver.name
                     app.sync_screen(switched=True)
-                step_result = execute(driver, step)
+                step_result = play(driver, step, diverged)
+                diverged = diverged or divergence(world, step_result)
                 problem = await _settle(app, driver, pilot)
                 if problem is not None and step_result.ok:
                     step_result = replace(step_result, ok=False, detail=problem)

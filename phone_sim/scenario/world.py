@@ -26,7 +26,7 @@ from phone_sim.world.world import World, open_world
 from server_stub.errors import VendorServerError
 from server_stub.runtime.embedded import EmbeddedVendorServer
 
-from .errors import DriverError
+from .errors import DriverError, NotAvailable
 from .expectations import mask_ports
 from .model import DEFAULT_TIMEOUT
 from .outcomes import describe_outcomes
@@ -90,6 +90,8 @@ class ScenarioWorld:
         self.embedded = embedded
         self.vendor = VendorDriver(world, proxy, embedded=embedded)
         self.drivers: dict[str, PhoneDriver] = {}
+        #: why the scenario's policy could not be installed (a server without the admin API)
+        self.policy_skipped: str | None = None
 
     @classmethod
     def open(
@@ -146,6 +148,9 @@ class ScenarioWorld:
         if server is not None and policy_text is not None:
             try:
                 opened.vendor.policy_change(policy_text)
+            except NotAvailable as exc:
+                # The world opens all the same: the runner skips what depends on the policy.
+                opened.policy_skipped = f"the scenario's policy is not installed: {exc}"
             except DriverError:
                 opened.close()
                 raise
@@ -207,7 +212,7 @@ class ScenarioWorld:
         try:
             outcomes = self.world.advance(total)
         except TimeNotControllable as exc:
-            raise DriverError(f"time cannot move: {mask_ports(str(exc))}") from exc
+            raise NotAvailable(f"time cannot move: {mask_ports(str(exc))}") from exc
         parts = []
         for name, done in outcomes.items():
             n = len(done)

@@ -418,11 +418,11 @@ REQUEST_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     ),
     "created an hour ago": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME - 3600}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created an hour ahead": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME + 3600}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created removed": (_edit(SI, f";created={FIXED_TIME}", ""), SignatureError),
     "created as a string": (
@@ -442,7 +442,7 @@ REQUEST_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     "unknown parameter": (_edit(SI, f'nonce="{NONCE}"', f'nonce="{NONCE}";foo=1'), SignatureError),
     "expires in the past": (
         _edit(SI, f'nonce="{NONCE}"', f'nonce="{NONCE}";expires={FIXED_TIME - 3600}'),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "content-digest not covered": (_edit(SI, ' "content-digest")', ")"), SignatureError),
     "@target-uri not covered": (_edit(SI, ' "@target-uri"', ""), SignatureError),
@@ -505,7 +505,7 @@ VERDICT_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     ),
     "created a day ahead": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME + 86400}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created removed": (_edit(SI, f";created={FIXED_TIME}", ""), SignatureError),
     "keyid": (
