@@ -85,7 +85,11 @@ class ExpectTable(Closed):
     last_error_contains: str | None = None
     warning: bool | None = None
     warning_contains: str | None = None
+    notice_contains: str | None = None
+    reminder_contains: str | None = None
+    lock_contact_contains: str | None = None
     server_state: Literal[DeviceStateName, "unknown"] | None = None
+    delivery: Literal["pending", "delivered", "none"] | None = None
     audit: AuditTable | None = None
 
 
