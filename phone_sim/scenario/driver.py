@@ -170,7 +170,8 @@ class PhoneDriver:
         return self.expect("delivery", state)
 
     def expect_audit(self, **fields: str | None) -> Check:
-        """An audit entry with every field given (kind, rule, reason, status, actor) exists."""
+        """An audit entry with every field given (kind, rule, reason, status, actor,
+        delivered) exists."""
         return self.expect("audit", fields)
 
     def check(self, **expectations: Any) -> None:

@@ -17,6 +17,7 @@ from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
+from server_stub.admin.models import AuditEntry
 
 from .errors import DriverError
 
@@ -169,12 +170,20 @@ def expect_audit(s: Subject, want: dict[str, Any]) -> Check:
     except (AdminClientError, DriverError) as exc:
         return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     for entry in entries:
-        if all(getattr(entry, k) == v for k, v in want.items()):
+        if all(_audit_field(entry, k) == v for k, v in want.items()):
             return Check(True, f"audit #{entry.id} {entry.kind} {entry.rule}")
     recent = "; ".join(
         f"#{e.id} {e.kind} {e.rule} {e.status or '-'} {e.reason or '-'}" for e in entries[-3:]
     )
     return Check(False, f"no such audit entry; the last: {recent or 'none'}")
+
+
+def _audit_field(entry: AuditEntry, key: str) -> object:
+    """An audit entry's field; ``delivered`` is the kind of lock or release its verdict carried."""
+    if key == "delivered":
+        delivered = entry.detail.get("delivered")
+        return delivered.get("kind") if isinstance(delivered, dict) else None
+    return getattr(entry, key)
 
 
 #: every expectation key a scenario's ``expect.KEY = VALUE`` may name, and its check

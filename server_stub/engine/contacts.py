@@ -93,6 +93,9 @@ def answer_contact(
             issued_at=now,
             body=body,
         )
+        delivered = delivered_now(memory, outcome, serial=claims.serial, sequence=sequence, at=now)
+        if delivered is not None:
+            tx.add_delivery(delivered)
         tx.append_audit(
             AuditRecord(
                 at=now,
@@ -106,33 +109,20 @@ def answer_contact(
                 status=outcome.status.value,
                 reason=outcome.reason.value,
                 sequence=sequence,
-                detail=outcome.detail(),
+                detail=outcome.detail() | _delivery_detail(delivered),
             )
         )
-        delivered = delivered_now(memory, outcome, serial=claims.serial, sequence=sequence, at=now)
-        if delivered is not None:
-            tx.add_delivery(delivered)
-            tx.append_audit(_delivery_audit(delivered, claims, outcome))
     return wire
 
 
-def _delivery_audit(row: DeliveryRow, claims: DeviceClaims, outcome: Outcome) -> AuditRecord:
-    """The audit entry of a lock or release reaching its device (``delivered:lock``)."""
+def _delivery_detail(row: DeliveryRow | None) -> dict[str, Any]:
+    """The audit detail of a verdict that delivers a lock or release (``delivered``)."""
+    if row is None:
+        return {}
     waited = None if row.decided_at is None else max(0, row.delivered_at - row.decided_at)
-    return AuditRecord(
-        at=row.delivered_at,
-        kind="delivery",
-        actor="device",
-        serial=claims.serial,
-        imei=claims.imeis[0],
-        inputs={"kind": row.kind},
-        rule=f"delivered:{row.kind}",
-        policy_version=outcome.policy_version,
-        status=outcome.status.value,
-        reason=row.reason,
-        sequence=row.sequence,
-        detail={"decided_at": row.decided_at, "pending_seconds": waited},
-    )
+    return {
+        "delivered": {"kind": row.kind, "decided_at": row.decided_at, "pending_seconds": waited}
+    }
 
 
 def _claim_pending_holds(tx: Tx, memory: DeviceMemory, targets: tuple[str, ...]) -> DeviceMemory:
