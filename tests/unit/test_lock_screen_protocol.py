@@ -233,3 +233,11 @@ def test_the_committed_version_1_vectors_did_not_change() -> None:
     assert gen.check(Path(VECTORS)) == []
     assert json.loads(VERDICT_V1["body"])["protocol"] == 1
     assert not set(V2_VERDICT_FIELDS) & set(json.loads(VERDICT_V1["body"]))
+
+
+def test_protocol_md_shows_the_version_2_verdict_as_committed() -> None:
+    doc = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text()
+    assert f"\n{VERDICT_V2['body']}\n" in doc
+    assert f"The verdict ({len(VERDICT_V2['body'].encode())} bytes)" in doc
+    for name in ("Content-Digest", "Signature"):
+        assert f"{name}: {VERDICT_V2['headers'][name]}\n" in doc, name

@@ -373,4 +373,5 @@ def test_the_operator_guide_example_policy_is_valid() -> None:
     example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
     policy = parse_policy(example, source="OPERATOR.md")
     assert policy.offline is not None and policy.region_lock is not None
+    assert policy.lock_screen is not None and policy.lock_warning is not None
     assert policy.enforcement.sim_swap_lifts_lock is True
