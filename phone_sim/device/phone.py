@@ -361,11 +361,16 @@ class Phone:
                 **from_verdict(verdict, self.persisted),
             )
         )
-        self._set_warning(None)
         self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
         released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
+        # The warning is decided afresh from this verdict: none once locked; an activated
+        # phone's from its rules now, so a notice that still stands is not put up a second time.
+        if self.state is DeviceState.ACTIVATED:
+            self.tick()
+        else:
+            self._set_warning(None)
         self._emit(EventKind.VERDICT, f"{verdict.status.value} ({verdict.reason})")
         if released:
             self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")

@@ -14,6 +14,8 @@ from phone_sim.device.offline import WarningKind
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.vendor_console_screen import FLEET_COLUMNS, delivery_cell
+from server_stub.admin.models import DeliveryView
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state, wait_until
 
@@ -103,3 +105,14 @@ async def test_the_console_shows_a_hold_pending_then_delivered(
             lambda: fleet.row_count == 1 and str(fleet.get_row_at(0)[4]).startswith("lock ✓"),
         )
         assert fleet.get_row_at(0)[4] == "lock ✓ 01 Sep 12:00"
+
+
+def test_the_delivery_column_holds_its_longest_value() -> None:
+    # "release ✓ 04 Sep 12:00" was cut to "release ✓ 04 Sep 12:" in a column of 20.
+    longest = delivery_cell(
+        DeliveryView(
+            kind="release", state="delivered", decided_at=None, delivered_at=1630757000, sequence=9
+        )
+    )
+    assert longest == "release ✓ 04 Sep 12:03"
+    assert dict(FLEET_COLUMNS)["delivery"] >= len(longest)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from phone_sim.device.errors import CorruptStateError, TransitionRefused
+from phone_sim.device.events import EventKind, PhoneEvent
 from phone_sim.device.offline import WarningKind
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
@@ -221,3 +222,18 @@ def test_a_broken_plan_in_the_state_file_is_reported(phone: Phone, bad: dict[str
     storage.state_path.write_text(json.dumps(data))
     with pytest.raises(CorruptStateError, match=r"state\.json"):
         storage.load_state()
+
+
+def test_a_check_in_that_brings_the_same_plan_does_not_show_the_notice_again(
+    phone: Phone, clock: FixedClock
+) -> None:
+    # The notice is shown once: a check-in in its window (the same plan) leaves it standing,
+    # without taking it down and putting it up again (the app would pop it up a second time).
+    warned(phone)
+    at(phone, clock, PLAN.notice_at)
+    shown = phone.warning
+    events: list[PhoneEvent] = []
+    phone.subscribe(events.append)
+    warned(phone)
+    assert phone.warning == shown
+    assert [e for e in events if e.kind is EventKind.WARNING] == []

@@ -45,7 +45,7 @@ FLEET_COLUMNS = (
     ("model", 14),
     ("market", 6),
     ("state", 9),
-    ("delivery", 20),
+    ("delivery", 22),
     ("reason", 20),
     ("territory", 10),
     ("last contact", 12),
