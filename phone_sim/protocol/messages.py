@@ -107,7 +107,8 @@ class ActivationRequest(_Closed):
     """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain.
 
     ``protocol`` is the newest version the phone reads: 2 lets the server send it the fields of
-    version 2 (``lock_screen``); a version 1 server refuses 2, and the phone asks again with 1.
+    version 2 (:mod:`.lock_screen`); a version 1 server refuses 2, and the phone asks again
+    with 1 (PROTOCOL.md section 12).
     """
 
     protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=LATEST_PROTOCOL)
