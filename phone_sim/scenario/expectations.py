@@ -134,6 +134,10 @@ def expect_delivery(s: Subject, state: str) -> Check:
     """The vendor's delivery state of this device's lock or release: pending, delivered, none."""
     try:
         delivery = s.admin.device(s.serial).delivery
+    except AdminHttpError as exc:
+        if exc.code != "device_not_found":
+            return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+        delivery = None  # never seen: nothing was ever decided for it
     except (AdminClientError, DriverError) as exc:
         return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     if delivery is None:
