@@ -35,6 +35,7 @@ from .events import (
 )
 from .exchange import Exchange
 from .identity import DeviceIdentity
+from .lock_notices import contact_text, first_warning, from_verdict, vendor_warning
 from .offline import OFFLINE_REASON, PhoneWarning, offline_step
 from .reports import activation_request
 from .schedule import CheckinSchedule
@@ -141,6 +142,11 @@ class Phone:
     @property
     def lock_reason(self) -> str:
         return self.persisted.reason
+
+    @property
+    def lock_contact(self) -> str:
+        """The vendor's contact details for the lock screen (``""``: none given)."""
+        return contact_text(self.persisted)
 
     def slot(self, slot: int) -> SlotView:
         self._check_slot(slot)
@@ -355,13 +361,19 @@ class Phone:
                 offline_lock_after=verdict.offline_lock_after,
                 offline_warning_before=verdict.offline_warning_before,
                 time_floor=self.clock.floor,
+                **from_verdict(verdict, self.persisted),
             )
         )
-        self._set_warning(None)
         self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
         released = self.state is DeviceState.LOCKED and not locked
         if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
+        # The warning is decided afresh from this verdict: none once locked; an activated
+        # phone's from its rules now, so a notice that still stands is not put up a second time.
+        if self.state is DeviceState.ACTIVATED:
+            self.tick()
+        else:
+            self._set_warning(None)
         self._emit(EventKind.VERDICT, f"{verdict.status.value} ({verdict.reason})")
         if released:
             self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")
@@ -465,7 +477,8 @@ class Phone:
         """Let time pass: apply the offline and expiry rules (``offline.py``) to an activated phone."""
         if self.state is not DeviceState.ACTIVATED:
             return
-        step = offline_step(self.persisted, self.clock.now(), failing=self.schedule.failures > 0)
+        now = self.clock.now()
+        step = offline_step(self.persisted, now, failing=self.schedule.failures > 0)
         if step.lock is not None:
             self._save(
                 replace(
@@ -481,7 +494,15 @@ class Phone:
             return
         if step.check_in:
             self._want_checkin("verdict expired")
-        self._set_warning(step.warning)
+        self._set_warning(first_warning(step.warning, vendor_warning(self.persisted, now)))
+
+    def dismiss_notice(self) -> None:
+        """The user dismisses the vendor's notice; the phone does not show it again."""
+        self._require(Action.DISMISS_NOTICE)
+        if self.warning is None or not self.warning.dismissible:
+            raise TransitionRefused(Action.DISMISS_NOTICE, self.state, "no notice is shown")
+        self._save(replace(self.persisted, notice_dismissed=True))
+        self.tick()  # what shows instead: the phone's own warning, or nothing
 
     def _set_warning(self, warning: PhoneWarning | None) -> None:
         if warning != self.warning:

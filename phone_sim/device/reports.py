@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from phone_sim.protocol.messages import ActivationRequest, DeviceReport, SimReport
+from phone_sim.protocol.messages import (
+    LATEST_PROTOCOL,
+    ActivationRequest,
+    DeviceReport,
+    SimReport,
+)
 
 from .events import SlotView
 from .identity import DeviceIdentity
@@ -13,7 +18,10 @@ from .identity import DeviceIdentity
 def activation_request(
     identity: DeviceIdentity, slots: Iterable[SlotView], certificates: list[str], nonce: str
 ) -> ActivationRequest:
-    """The request body: the device as certified, each occupied slot as it is now, the chain."""
+    """The request body: the device as certified, each occupied slot as it is now, the chain.
+
+    It says the newest protocol the phone reads, so the vendor may send what is new in it.
+    """
     sims = [
         SimReport(
             slot=view.slot,
@@ -28,6 +36,7 @@ def activation_request(
         if view.sim is not None
     ]
     return ActivationRequest(
+        protocol=LATEST_PROTOCOL,
         device=DeviceReport(
             serial=identity.serial,
             imeis=list(identity.imeis),

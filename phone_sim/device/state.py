@@ -42,6 +42,7 @@ class Action(StrEnum):
     FACTORY_RESET = "factory reset"
     REQUEST_ACTIVATION = "request activation"
     DIAL = "dial"
+    DISMISS_NOTICE = "dismiss a notice"
 
 
 #: action -> states it may be taken in
@@ -57,6 +58,7 @@ ALLOWED: dict[Action, frozenset[DeviceState]] = {
         {DeviceState.SETUP, DeviceState.ACTIVATED, DeviceState.LOCKED}
     ),
     Action.DIAL: frozenset({DeviceState.ACTIVATED, DeviceState.LOCKED, DeviceState.SETUP}),
+    Action.DISMISS_NOTICE: frozenset({DeviceState.ACTIVATED}),
 }
 
 #: states in which the phone is up and its radio works

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, write_private_key
+from phone_sim.protocol.lock_screen import LockWarning
 
 from .errors import CorruptStateError
 from .identity import DeviceIdentity
@@ -57,6 +58,13 @@ class PersistedState:
     offline_warning_before: int | None = None
     #: the last signed vendor time the phone saw: its clock never goes back past it
     time_floor: float | None = None
+    #: from the last verdict (protocol 2): the lock screen's contact details
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    #: from the last verdict (protocol 2): a lock is due, and the warnings ahead of it
+    lock_warning: LockWarning | None = None
+    #: the user dismissed that warning's notice (a different warning is shown afresh)
+    notice_dismissed: bool = False
 
     def with_nonce(self, nonce: str) -> PersistedState:
         return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
@@ -77,6 +85,10 @@ class PersistedState:
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
                 "time_floor": self.time_floor,
+                "contact_phone": self.contact_phone,
+                "contact_email": self.contact_email,
+                "lock_warning": None if self.lock_warning is None else self.lock_warning.to_json(),
+                "notice_dismissed": self.notice_dismissed,
             },
             indent=2,
             sort_keys=True,
@@ -114,7 +126,26 @@ class PersistedState:
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
             time_floor=_optional_number(data.get("time_floor"), "time_floor"),
+            contact_phone=_optional_str(data.get("contact_phone"), "contact_phone"),
+            contact_email=_optional_str(data.get("contact_email"), "contact_email"),
+            lock_warning=_lock_warning(data.get("lock_warning")),
+            notice_dismissed=data.get("notice_dismissed", False) is True,
         )
+
+
+def _optional_str(value: object, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return value
+
+
+def _lock_warning(value: object) -> LockWarning | None:
+    if value is None:
+        return None
+    try:
+        return LockWarning.model_validate(value)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise ValueError(f"lock_warning: {exc}") from None
 
 
 def _stored_expiry(verdict: object) -> object:

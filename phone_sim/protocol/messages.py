@@ -22,8 +22,11 @@ from pydantic import (
 from .canonical import canonical_json, parse_json, require_canonical
 from .errors import MalformedMessage, PayloadTooLarge
 from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
+from .lock_screen import LOCK_SCREEN_PROTOCOL, ContactEmail, ContactPhone, LockWarning
 
 PROTOCOL_VERSION = 1
+#: the newest version of the messages this code reads and writes (PROTOCOL.md section 12)
+LATEST_PROTOCOL = 2
 #: Largest request or verdict body either side reads, in bytes.
 MAX_BODY_BYTES = 16 * 1024
 
@@ -101,9 +104,14 @@ class DeviceReport(_Closed):
 
 
 class ActivationRequest(_Closed):
-    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain."""
+    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain.
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    ``protocol`` is the newest version the phone reads: 2 lets the server send it the fields of
+    version 2 (:mod:`.lock_screen`); a version 1 server refuses 2, and the phone asks again
+    with 1 (PROTOCOL.md section 12).
+    """
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=LATEST_PROTOCOL)
     device: DeviceReport
     sims: list[SimReport] = Field(max_length=2)
     nonce: Nonce
@@ -130,9 +138,12 @@ class VerdictStatus(StrEnum):
 
 
 class Verdict(_Closed):
-    """The vendor's signed answer. The phone acts on it only after checking every field."""
+    """The vendor's signed answer. The phone acts on it only after checking every field.
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    ``protocol`` is 1 unless the verdict carries a field of version 2, which requires 2.
+    """
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=LATEST_PROTOCOL)
     device_serial: str = Field(min_length=1, max_length=32)
     imei: Imei
     # Not strict: strict mode accepts only VerdictStatus instances from a decoded dict, so the
@@ -161,6 +172,25 @@ class Verdict(_Closed):
     offline_warning_before: int | None = Field(
         default=None, ge=0, description="warn this many seconds before the offline lock"
     )
+    # Version 2 (phone_sim/protocol/lock_screen.py): only in answer to a request saying 2.
+    contact_phone: ContactPhone | None = Field(
+        default=None, description="version 2: a number the lock screen shows"
+    )
+    contact_email: ContactEmail | None = Field(
+        default=None, description="version 2: an e-mail address the lock screen shows"
+    )
+    lock_warning: LockWarning | None = Field(
+        default=None, description="version 2: a lock is due; warn the user ahead of it"
+    )
+
+    @model_validator(mode="after")
+    def _new_fields_say_their_version(self) -> Self:
+        # A verdict with a version 2 field says so, so a version 1 reader refuses it by its
+        # version (and not only by the field it does not know).
+        used = [name for name in V2_VERDICT_FIELDS if getattr(self, name) is not None]
+        if used and self.protocol < LOCK_SCREEN_PROTOCOL:
+            raise ValueError(f"{', '.join(used)}: a field of protocol 2 needs protocol 2")
+        return self
 
     def encode(self) -> bytes:
         # Optional fields left unset are omitted, so adding one keeps old encodings (and the
@@ -170,6 +200,10 @@ class Verdict(_Closed):
     @classmethod
     def decode(cls, raw: bytes) -> Verdict:
         return _decode(cls, raw)
+
+
+#: the verdict's fields of version 2 (``protocol`` must then be 2)
+V2_VERDICT_FIELDS = ("contact_phone", "contact_email", "lock_warning")
 
 
 class ErrorBody(_Closed):

@@ -49,6 +49,7 @@ class StepName(StrEnum):
     SWAP_SIMS = "swap_sims"
     ROAM = "roam"
     AIRPLANE = "airplane"
+    DISMISS_NOTICE = "dismiss_notice"
     ADVANCE = "advance"
     SERVER_DOWN = "server_down"
     SERVER_UP = "server_up"
@@ -158,6 +159,12 @@ STEPS: dict[StepName, StepKind[Any]] = _registry(
         "airplane mode on or off",
         AirplaneArgs,
         lambda d, a: d.airplane(a.on),
+    ),
+    StepKind(
+        StepName.DISMISS_NOTICE,
+        "dismiss the vendor's notice ahead of a lock (home screen Dismiss)",
+        StepArgs,
+        lambda d, _: d.dismiss_notice(),
     ),
     StepKind(
         StepName.ADVANCE,

@@ -185,7 +185,9 @@ class PhoneApp(App[None]):
                 self.notify(event.detail, title="Notice", timeout=8)
             elif event.kind is EventKind.WARNING and event.detail:
                 # Also shown for as long as it stands: status bar and home screen.
-                self.notify(event.detail, title="Warning", severity="warning", timeout=8)
+                shown = self.phone.warning
+                title = "Notice" if shown is not None and shown.dismissible else "Warning"
+                self.notify(event.detail, title=title, severity="warning", timeout=8)
         elif event.kind in (EventKind.STATE, EventKind.NOTICE, EventKind.WARNING) and event.detail:
             self.notify(f"{message.name}: {event.detail}", timeout=3)
         self.sync_screen()

@@ -26,7 +26,7 @@ from server_stub.admin.client import (
     read_token_file,
     token_from_env,
 )
-from server_stub.admin.models import AuditEntry, DeviceDetail, DeviceView
+from server_stub.admin.models import AuditEntry, DeliveryView, DeviceDetail, DeviceView
 from server_stub.datadir.admin_token import TOKEN_ENV
 
 EXIT_OK = 0
@@ -169,8 +169,8 @@ def _list(client: AdminClient, args: argparse.Namespace) -> None:
     if not devices:
         print("no devices yet")
         return
-    header = ["SERIAL", "IMEI", "MODEL", "MARKET", "STATE", "REASON", "TERRITORY", "LAST CONTACT"]
-    rows = [[*header, "LOCK DUE"]]
+    header = ["SERIAL", "IMEI", "MODEL", "MARKET", "STATE", "DELIVERY", "REASON", "TERRITORY"]
+    rows = [[*header, "LAST CONTACT", "LOCK DUE"]]
     rows += [_device_row(d) for d in devices]
     print(table(rows))
 
@@ -182,6 +182,7 @@ def _device_row(d: DeviceView) -> list[str]:
         d.model or "-",
         d.market or "-",
         d.state,
+        delivery_text(d.delivery),
         d.reason or "-",
         d.activation_territory or d.activation_network or "-",
         when(d.last_contact),
@@ -210,6 +211,7 @@ def describe(d: DeviceDetail) -> str:
         f"last contact:    {when(d.last_contact)} with "
         + (", ".join(f"slot {s.slot} {s.home}" for s in d.last_sims) or "no SIM"),
         f"lock due:        {when(d.lock_due_at)}",
+        f"delivery:        {delivery_text(d.delivery, full=True)}",
     ]
     if d.hold is not None:
         lines.append(f"hold:            {d.hold.reason} since {when(d.hold.at)}")
@@ -225,6 +227,14 @@ def describe(d: DeviceDetail) -> str:
             for f in d.flags
         ]
         lines.append(table(rows, indent=2))
+    if d.deliveries:
+        lines += ["", "deliveries:"]
+        rows = [["SEQ", "KIND", "DECIDED", "DELIVERED"]]
+        rows += [
+            [str(v.sequence or "-"), v.kind, when(v.decided_at), when(v.delivered_at)]
+            for v in d.deliveries
+        ]
+        lines.append(table(rows, indent=2))
     if d.verdicts:
         lines += ["", "verdicts:"]
         rows = [["SEQ", "ISSUED", "STATUS", "REASON", "POLICY"]]
@@ -234,6 +244,21 @@ def describe(d: DeviceDetail) -> str:
         ]
         lines.append(table(rows, indent=2))
     return "\n".join(lines)
+
+
+def delivery_text(delivery: DeliveryView | None, *, full: bool = False) -> str:
+    """``lock pending``, ``release delivered 2021-09-06 12:00:00Z``, or ``-``; ``full`` adds
+    when a pending one was decided and which verdict carried a delivered one."""
+    if delivery is None:
+        return "-"
+    if delivery.state == "pending":
+        since = f" since {when(delivery.decided_at)}" if full and delivery.decided_at else ""
+        return f"{delivery.kind} pending{since}"
+    text = f"{delivery.kind} delivered {when(delivery.delivered_at)}"
+    if full:
+        decided = f", decided {when(delivery.decided_at)}" if delivery.decided_at else ""
+        text += f" (verdict {delivery.sequence}{decided})"
+    return text
 
 
 def _lock(client: AdminClient, args: argparse.Namespace) -> None:

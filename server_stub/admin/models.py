@@ -75,6 +75,16 @@ class FlagView(_Model):
     enforced_at: int | None
 
 
+class DeliveryView(_Model):
+    """A lock or release: decided and pending until the device's next contact, or delivered."""
+
+    kind: Literal["lock", "release"]
+    state: Literal["pending", "delivered"]
+    decided_at: int | None = Field(description="when the server decided it; null if unknown")
+    delivered_at: int | None = Field(description="when a verdict carried it to the device")
+    sequence: int | None = Field(description="that verdict's sequence")
+
+
 class DeviceView(_Model):
     """One row of the device list."""
 
@@ -94,6 +104,10 @@ class DeviceView(_Model):
     lock_due_at: int | None = Field(description="when a pending embargo lock falls due")
     hold: HoldView | None
     release: ReleaseView | None
+    delivery: DeliveryView | None = Field(
+        default=None,
+        description="the lock or release pending now, else the last one delivered (null: none)",
+    )
 
 
 class VerdictSummary(_Model):
@@ -128,6 +142,9 @@ class DeviceDetail(DeviceView):
     flags: list[FlagView] = Field(description="flags in force now, under the current policy")
     pardoned: list[str] = Field(description="what releases have forgiven (territory:…, region:…)")
     verdicts: list[VerdictSummary] = Field(description="the last 10 verdicts, oldest first")
+    deliveries: list[DeliveryView] = Field(
+        default=[], description="the last 10 locks and releases delivered, oldest first"
+    )
     audit: list[AuditEntry] = Field(description="the last 20 audit entries, oldest first")
 
 

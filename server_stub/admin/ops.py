@@ -16,7 +16,7 @@ from server_stub.engine.decide import place_hold, release
 from server_stub.engine.memory import DeviceMemory
 from server_stub.errors import NothingToRelease
 from server_stub.policy import Policy
-from server_stub.store.db import AuditRecord, DeviceRow, PendingHold, Tx
+from server_stub.store.db import AuditRecord, DeliveryRow, DeviceRow, PendingHold, Tx
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def lock_device(
             held = place_hold(memory, reason=reason, message=message, at=now)
             found = _with_memory(found, held)
             tx.save_device(found)
-            view = device_view(policy, found, now)
+            view = device_view(policy, found, now, _latest(tx, found.serial))
         tx.append_audit(
             _action(
                 "lock",
@@ -52,6 +52,7 @@ def lock_device(
                 view,
                 inputs={"target": ident, "reason": reason, "message": message},
                 rule="operator:hold",
+                detail={"delivery": _delivery(view)},
             )
         )
     return view
@@ -118,7 +119,11 @@ def _release_audited(
                 view,
                 inputs={"target": target, "reason": reason},
                 rule="operator:bulk-release" if bulk else "operator:release",
-                detail={"pardoned": _pardoned(found, tx), "bulk": bulk},
+                detail={
+                    "pardoned": _pardoned(found, tx),
+                    "bulk": bulk,
+                    "delivery": _delivery(view),
+                },
             )
         )
     return view
@@ -136,7 +141,21 @@ def _release(
         return None
     row = _with_memory(found, freed)
     tx.save_device(row)
-    return device_view(policy, row, now)
+    return device_view(policy, row, now, _latest(tx, row.serial))
+
+
+def _latest(tx: Tx, serial: str) -> DeliveryRow | None:
+    rows = tx.deliveries(serial, last=1)
+    return rows[-1] if rows else None
+
+
+def _delivery(view: DeviceView) -> str | None:
+    """``"lock pending"``, ``"release pending"``: what the action left waiting (None: nothing,
+    e.g. a hold on a phone its territory already locks)."""
+    delivery = view.delivery
+    if delivery is None or delivery.state != "pending":
+        return None
+    return f"{delivery.kind} pending"
 
 
 def _pardoned(found: DeviceRow | PendingHold, tx: Tx) -> list[str]:

@@ -12,13 +12,16 @@ from typing import Any
 
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.identity import DeviceClaims
-from phone_sim.protocol.messages import ActivationRequest, Verdict
+from phone_sim.protocol.lock_screen import LOCK_SCREEN_PROTOCOL
+from phone_sim.protocol.messages import PROTOCOL_VERSION, ActivationRequest, Verdict
 from phone_sim.protocol.signing import JSON, SignatureCheck, WireResponse, sign_verdict_response
 from server_stub.engine.context import ServerContext
 from server_stub.engine.decide import Outcome, evaluate, place_hold
+from server_stub.engine.delivery import delivered_now
 from server_stub.engine.memory import DeviceMemory
+from server_stub.engine.notices import lock_screen_fields
 from server_stub.policy import Policy
-from server_stub.store.db import AuditRecord, DeviceRow, Tx
+from server_stub.store.db import AuditRecord, DeliveryRow, DeviceRow, Tx
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def answer_contact(
             issued_at=now,
             body=body,
         )
+        delivered = delivered_now(memory, outcome, serial=claims.serial, sequence=sequence, at=now)
+        if delivered is not None:
+            tx.add_delivery(delivered)
         tx.append_audit(
             AuditRecord(
                 at=now,
@@ -103,10 +109,20 @@ def answer_contact(
                 status=outcome.status.value,
                 reason=outcome.reason.value,
                 sequence=sequence,
-                detail=outcome.detail(),
+                detail=outcome.detail() | _delivery_detail(delivered),
             )
         )
     return wire
+
+
+def _delivery_detail(row: DeliveryRow | None) -> dict[str, Any]:
+    """The audit detail of a verdict that delivers a lock or release (``delivered``)."""
+    if row is None:
+        return {}
+    waited = None if row.decided_at is None else max(0, row.delivered_at - row.decided_at)
+    return {
+        "delivered": {"kind": row.kind, "decided_at": row.decided_at, "pending_seconds": waited}
+    }
 
 
 def _claim_pending_holds(tx: Tx, memory: DeviceMemory, targets: tuple[str, ...]) -> DeviceMemory:
@@ -126,7 +142,15 @@ def _verdict(
     sequence: int,
 ) -> Verdict:
     offline = policy.offline
+    # Version 2 fields only for a phone that said it reads them; a verdict without them says
+    # version 1 and is byte for byte what a version 1 server sends.
+    extras = (
+        lock_screen_fields(policy, outcome)
+        if device.request.protocol >= LOCK_SCREEN_PROTOCOL
+        else {}
+    )
     return Verdict(
+        protocol=LOCK_SCREEN_PROTOCOL if extras else PROTOCOL_VERSION,
         device_serial=device.claims.serial,
         imei=device.claims.imeis[0],
         status=outcome.status,
@@ -140,6 +164,7 @@ def _verdict(
         next_checkin_after=outcome.next_checkin_after,
         offline_lock_after=None if offline is None else offline.lock_after,
         offline_warning_before=None if offline is None else offline.warn_before,
+        **extras,
     )
 
 

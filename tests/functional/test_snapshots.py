@@ -129,3 +129,23 @@ def test_snapshot_console_with_a_locked_phone(
 ) -> None:  # type: ignore[no-untyped-def]
     # lock (Cubacel, three days later), v, the phone selected in the fleet
     snapshot("console", size, snap_compare, make_sim)
+
+
+# --- around a lock: the vendor's notice, reminder, contact details; deliveries ----------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["home-notice", "home-reminder", "lock-contact"])
+def test_snapshot_around_a_lock(name: str, size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # A Cuban phone under a policy that warns and gives contact details (ui_states'
+    # WARNING_POLICY): home-notice: a day after activation, the notice with its Dismiss button;
+    # home-reminder: two days after, the reminder; lock-contact: three days after, locked
+    snapshot(name, size, snap_compare, make_sim)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_console_with_a_pending_lock(
+    size: tuple[int, int], snap_compare, make_sim
+) -> None:  # type: ignore[no-untyped-def]
+    # A German phone the operator has just held, v: the fleet shows the lock pending
+    snapshot("console-pending", size, snap_compare, make_sim)

@@ -28,6 +28,7 @@ from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from server_stub.policy import default_policy_text
 from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400
@@ -64,6 +65,24 @@ async def _focused_on_screen(pilot: Pilot[None]) -> None:
     )
 
 
+#: the packaged policy plus what a phone shows around a lock (protocol 2): a notice two days
+#: ahead of the lock, a reminder one day ahead, and the lock screen's contact details
+WARNING_POLICY = (
+    default_policy_text().replace('version = "2021-09-sanctions-2"', 'version = "ui-warnings-1"')
+    + """
+[lock_warning]
+notice_days_before = 2
+reminder_days_before = 1
+notice = "This device will be locked in two days: Xiaomi does not sell it where it was activated."
+reminder = "This device will be locked tomorrow. Back up your data now."
+
+[lock_screen]
+phone = "+86 400 100 5678"
+email = "service.global@xiaomi.example"
+"""
+)
+
+
 # --- headless preparation of the phone -----------------------------------------------------
 
 
@@ -78,6 +97,26 @@ def _locked(sim: OnePhoneWorld) -> None:
     _activated(sim, "Cubacel")
     sim.advance(3 * DAY)
     assert sim.phone.state is DeviceState.LOCKED
+
+
+def _warned(days: int) -> Callable[[OnePhoneWorld], None]:
+    """A Cuban phone under WARNING_POLICY, ``days`` after activation (1: the notice shows;
+    2: the reminder; 3: locked, the contact details on its lock screen)."""
+
+    def prepare(sim: OnePhoneWorld) -> None:
+        assert sim.admin is not None
+        sim.admin.set_policy(WARNING_POLICY)
+        _activated(sim, "Cubacel")
+        sim.advance(days * DAY)
+
+    return prepare
+
+
+def _held(sim: OnePhoneWorld) -> None:
+    """An activated German phone the operator has just held: the lock is pending."""
+    _activated(sim, "Telekom")
+    assert sim.admin is not None
+    sim.admin.lock(sim.phone.identity.serial, reason="investigation")
 
 
 # --- the key presses of each state ----------------------------------------------------------
@@ -166,6 +205,17 @@ async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
 
 
+async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("v")  # the vendor console: the hold decided, not delivered
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    fleet = pilot.app.screen.query_one("#fleet", DataTable)
+    audit = pilot.app.screen.query_one("#audit", DataTable)
+    await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)
+    fleet.move_cursor(row=0)
+    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
+
+
 async def _to_off(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(OffScreen)(pilot))
 
@@ -201,6 +251,10 @@ STATES: dict[str, State] = {
     "palette": State(_to_palette, prepare=lambda sim: _activated(sim, "Telekom")),
     "confirm-reset": State(_to_confirm_reset, prepare=lambda sim: _activated(sim, "Telekom")),
     "console": State(_to_console, prepare=_locked),
+    "home-notice": State(_to_home, prepare=_warned(1)),
+    "home-reminder": State(_to_home, prepare=_warned(2)),
+    "lock-contact": State(_to_lock, prepare=_warned(3)),
+    "console-pending": State(_to_console_pending, prepare=_held),
 }
 
 

@@ -1,6 +1,8 @@
 """The full lock screen a refused phone shows, as reported in 2021.
 
-Black, a lock icon, the vendor's message, the reason code and the IMEI. It offers an emergency
+Black, a lock icon, the vendor's message, the vendor's contact details when its verdicts carry
+them (protocol 2: a phone number and an e-mail address), the reason code and the IMEI. It
+offers an emergency
 call (which works), Wi-Fi settings and a retry, and nothing that leaves it: the screen has no
 binding that pops it, and the app only replaces it when the phone itself stops being locked.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,6 +45,7 @@ class LockScreen(PhoneScreen):
             yield Static(LOCK_ICON, id="lock-icon")
             with VerticalScroll(id="lock-body"):
                 yield Static("", id="lock-message")
+                yield Static("", id="lock-contact")
                 yield Static("", id="lock-details")
                 yield Static("", id="lock-outcome")
             with Horizontal(id="lock-actions"):
@@ -63,6 +67,9 @@ class LockScreen(PhoneScreen):
         self.query_one("#lock-message", Static).update(
             phone.lock_message or "This device is locked."
         )
+        contact = self.query_one("#lock-contact", Static)
+        contact.update(f"[dim]Contact[/dim] {escape(phone.lock_contact)}")
+        contact.display = bool(phone.lock_contact)
         pending = "\n[cyan]Contacting the activation server…[/cyan]" if phone.pending else ""
         error = f"\n[red]{phone.last_error}[/red]" if phone.last_error else ""
         self.query_one("#lock-details", Static).update(

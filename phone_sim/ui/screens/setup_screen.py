@@ -70,6 +70,10 @@ class SetupScreen(PhoneScreen):
                     yield Button("Finish", id="finish", variant="primary")
 
     def on_mount(self) -> None:
+        if not self.query("#retry"):
+            # Switched away, or the app shutting down, before its Mount was handled: its widgets
+            # are gone and there is nothing to set up (as PhoneScreen.refresh_face).
+            return
         self.ready = True
         self.query_one("#retry").display = False
         custom = self.phone.identity.custom_rom

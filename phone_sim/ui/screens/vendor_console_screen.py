@@ -1,5 +1,9 @@
 """The vendor's console: the fleet the server knows, lock and release, the policy, the audit trail.
 
+The fleet's *delivery* column says whether a lock or release has reached the phone: "lock
+pending" until the phone's next contact, then "lock ✓ 04 Sep 12:00" (Knox Guard's Locking and
+Locked), as ``vendor-server admin list`` does.
+
 One person can play both sides: activate in Cuba on the phone, open this screen, advance three
 days, watch the lock land, release, watch it lift. Everything here goes through the vendor's
 admin HTTP API (never into the server's internals), in thread workers. A vendor without it (no
@@ -26,7 +30,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
-from server_stub.admin.models import AuditPage, DeviceView, PolicyView
+from server_stub.admin.models import AuditPage, DeliveryView, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
 #: the audit trail's columns and their widths
@@ -45,6 +49,7 @@ FLEET_COLUMNS = (
     ("model", 14),
     ("market", 6),
     ("state", 9),
+    ("delivery", 22),
     ("reason", 20),
     ("territory", 10),
     ("last contact", 12),
@@ -56,6 +61,15 @@ def _when(value: object) -> str:
     if not isinstance(value, int | float):
         return "—"
     return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%d %b %H:%M")
+
+
+def delivery_cell(delivery: DeliveryView | None) -> str:
+    """``lock pending``, ``release ✓ 06 Sep 12:00`` (delivered then), or nothing."""
+    if delivery is None:
+        return ""
+    if delivery.state == "pending":
+        return f"{delivery.kind} pending"
+    return f"{delivery.kind} ✓ {_when(delivery.delivered_at)}"
 
 
 class VendorConsoleScreen(Screen[None]):
@@ -199,6 +213,7 @@ class VendorConsoleScreen(Screen[None]):
                 row.model or "",
                 row.market or "",
                 row.state,
+                delivery_cell(row.delivery),
                 row.reason or "",
                 row.activation_territory or "",
                 _when(row.last_contact),
