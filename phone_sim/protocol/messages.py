@@ -7,9 +7,11 @@ server's OpenAPI schema, so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
+import base64
 from enum import StrEnum
 from typing import Annotated, Self, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +26,9 @@ from .errors import MalformedMessage, PayloadTooLarge
 from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
 
 PROTOCOL_VERSION = 1
+#: the version whose requests may ask for, and whose verdicts may carry, version 2's fields
+#: (an account, the key agreement behind unblock codes: PROTOCOL.md section 13)
+PROTOCOL_V2 = 2
 #: Largest request or verdict body either side reads, in bytes.
 MAX_BODY_BYTES = 16 * 1024
 
@@ -101,9 +106,13 @@ class DeviceReport(_Closed):
 
 
 class ActivationRequest(_Closed):
-    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain."""
+    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain.
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    ``protocol`` 2 asks for a version 2 verdict (PROTOCOL.md section 13); 1 (or none) gets
+    version 1's bytes.
+    """
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=PROTOCOL_V2)
     device: DeviceReport
     sims: list[SimReport] = Field(max_length=2)
     nonce: Nonce
@@ -129,10 +138,42 @@ class VerdictStatus(StrEnum):
     LOCKED = "locked"
 
 
+class AccountStatus(_Closed):
+    """Version 2: the account a device is bound to, as its verdicts tell it (section 13.2)."""
+
+    hint: str = Field(
+        min_length=1, max_length=80, description="the account's name, partly masked: a***@mi.com"
+    )
+    find_device: bool = Field(description="Find Device is on: a factory reset locks the device")
+    locked: bool = Field(description="the account lock holds: setup stops until it is lifted")
+
+
+def _agreement_key(value: str) -> str:
+    """A P-256 public key as an X9.62 uncompressed point (65 bytes), in canonical base64."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+        if len(raw) != 65 or base64.b64encode(raw).decode() != value:
+            raise ValueError
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise ValueError(
+            "agreement_key must be a P-256 point, X9.62 uncompressed, in base64"
+        ) from None
+    return value
+
+
+#: 65 bytes of standard base64: 86 characters, one that ends 4 bits, and "="
+AgreementKey = Annotated[
+    str,
+    AfterValidator(_agreement_key),
+    Field(json_schema_extra={"pattern": "^[A-Za-z0-9+/]{86}[AEIMQUYcgkosw048]=$"}),
+]
+
+
 class Verdict(_Closed):
     """The vendor's signed answer. The phone acts on it only after checking every field."""
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=PROTOCOL_V2)
     device_serial: str = Field(min_length=1, max_length=32)
     imei: Imei
     # Not strict: strict mode accepts only VerdictStatus instances from a decoded dict, so the
@@ -161,6 +202,23 @@ class Verdict(_Closed):
     offline_warning_before: int | None = Field(
         default=None, ge=0, description="warn this many seconds before the offline lock"
     )
+    # --- version 2 (PROTOCOL.md section 13): omitted when unset, refused in a version 1 verdict
+    agreement_key: AgreementKey | None = Field(
+        default=None,
+        description="the vendor's P-256 key-agreement public key (X9.62 uncompressed, base64): "
+        "with the device key it gives the device's own secret (unblock codes, passwords)",
+    )
+    account: AccountStatus | None = Field(
+        default=None, description="the account the device is bound to; omitted when none"
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_its_version(self) -> Self:
+        if self.protocol < PROTOCOL_V2 and (
+            self.agreement_key is not None or self.account is not None
+        ):
+            raise ValueError("agreement_key and account are version 2 fields (protocol 2)")
+        return self
 
     def encode(self) -> bytes:
         # Optional fields left unset are omitted, so adding one keeps old encodings (and the
