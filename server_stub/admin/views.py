@@ -11,6 +11,7 @@ import re
 from phone_sim.protocol.imei import is_valid_imei
 from phone_sim.protocol.messages import VerdictStatus
 from server_stub.admin.models import (
+    AccountView,
     AuditEntry,
     DeviceDetail,
     DeviceList,
@@ -26,12 +27,33 @@ from server_stub.engine.memory import DeviceMemory
 from server_stub.errors import BadIdentifier, DeviceNotFound
 from server_stub.policy import Network, Policy
 from server_stub.policy.regions import country_of
+from server_stub.store.accounts import Binding
 from server_stub.store.db import AuditRow, DeviceRow, PendingHold, Tx
 
 _SERIAL = re.compile(r"^[A-Za-z0-9]{4,32}$")
 
 
-def device_view(policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+def account_view(binding: Binding | None) -> AccountView | None:
+    if binding is None:
+        return None
+    return AccountView(
+        name=binding.account,
+        find_device=binding.find_device,
+        locked=binding.locked,
+        bound_at=binding.bound_at,
+        locked_at=binding.locked_at,
+    )
+
+
+def device_view(
+    policy: Policy,
+    row: DeviceRow,
+    now: int,
+    *,
+    binding: Binding | None = None,
+    unblock_codes: bool = False,
+) -> DeviceView:
+    """``binding``: its account; ``unblock_codes``: the vendor holds its key (13.3)."""
     memory = DeviceMemory.from_json(dict(row.memory))
     projected = project(policy, memory, market=row.market, at=now)
     first = memory.activation_sims[0] if memory.activation_sims else None
@@ -55,6 +77,19 @@ def device_view(policy: Policy, row: DeviceRow, now: int) -> DeviceView:
         lock_due_at=projected.lock_due_at if projected.status is VerdictStatus.ACTIVATED else None,
         hold=None if memory.hold is None else HoldView(**vars(memory.hold)),
         release=None if memory.release is None else ReleaseView(**vars(memory.release)),
+        account=account_view(binding),
+        unblock_codes=unblock_codes,
+    )
+
+
+def device_view_in(tx: Tx, policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+    """:func:`device_view` with the account and key the store holds for the device."""
+    return device_view(
+        policy,
+        row,
+        now,
+        binding=tx.accounts.binding(row.serial),
+        unblock_codes=tx.accounts.device_key(row.serial) is not None,
     )
 
 
@@ -100,7 +135,11 @@ def list_devices(context: ServerContext) -> DeviceList:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:  # committed rows only, never a batch still being written
         rows, pending = tx.devices(), tx.pending_holds()
-    views = [pending_view(h) for h in pending] + [device_view(policy, r, now) for r in rows]
+        bindings, keyed = tx.accounts.bindings(), tx.accounts.keyed_serials()
+    views = [pending_view(h) for h in pending] + [
+        device_view(policy, r, now, binding=bindings.get(r.serial), unblock_codes=r.serial in keyed)
+        for r in rows
+    ]
     return DeviceList(devices=views)
 
 
@@ -108,6 +147,7 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:
         found = find_device(tx, ident)
+        view = None if isinstance(found, PendingHold) else device_view_in(tx, policy, found, now)
     if isinstance(found, PendingHold):
         view = pending_view(found)
         return DeviceDetail(
@@ -126,8 +166,9 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
         )
     memory = DeviceMemory.from_json(dict(found.memory))
     projected = project(policy, memory, market=found.market, at=now)
+    assert view is not None
     return DeviceDetail(
-        **device_view(policy, found, now).model_dump(),
+        **view.model_dump(),
         activation_sims=list(memory.activation_sims),
         last_sims=list(memory.last_sims),
         flags=[FlagView(**f.to_json()) for f in projected.memory.flags],
