@@ -17,6 +17,7 @@ from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
+from .account_expectations import ACCOUNT_EXPECTATIONS
 from .errors import DriverError
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
@@ -148,6 +149,7 @@ EXPECTATIONS: dict[str, Callable[[Subject, Any], Check]] = {
     "warning_contains": expect_warning_contains,
     "server_state": expect_server_state,
     "audit": expect_audit,
+    **ACCOUNT_EXPECTATIONS,
 }
 
 
