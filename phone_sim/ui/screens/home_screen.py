@@ -6,8 +6,11 @@ import datetime as dt
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Button, Digits, Static
+
+from phone_sim.device.account import AccountState
 
 from .base import PhoneScreen
 from .dialer_screen import DialerScreen
@@ -15,6 +18,7 @@ from .dialer_screen import DialerScreen
 
 class HomeScreen(PhoneScreen):
     CSS_PATH = "home_screen.tcss"
+    BINDINGS = [Binding("m", "app.account", "Mi Account")]
 
     def compose_face(self) -> ComposeResult:
         with VerticalScroll(id="home"):
@@ -47,7 +51,8 @@ class HomeScreen(PhoneScreen):
         self.query_one("#about", Static).update(
             f"[b]{ident.model}[/b] · {ident.market_name}\n"
             f"MIUI {ident.firmware}\nIMEI {' / '.join(ident.imeis)}\n"
-            f"[green]Activated[/green] ({self.phone.lock_reason or 'ok'})"
+            f"[green]Activated[/green] ({self.phone.lock_reason or 'ok'})\n"
+            f"{_account_line(self.phone.account)}"
         )
 
     @on(Button.Pressed, "#app-phone")
@@ -65,3 +70,10 @@ class HomeScreen(PhoneScreen):
     @on(Button.Pressed, "#app-recheck")
     def _recheck(self) -> None:
         self.phone_app.request_activation()
+
+
+def _account_line(account: AccountState) -> str:
+    if account.hint is None:
+        return "[dim]Mi Account: not signed in (m)[/dim]"
+    find = "on" if account.find_device else "off"
+    return f"Mi Account {account.signed_in or account.hint} · Find Device {find}"

@@ -3,6 +3,7 @@
 Black, a lock icon, the vendor's message, the reason code and the IMEI. It offers an emergency
 call (which works), Wi-Fi settings and a retry, and nothing that leaves it: the screen has no
 binding that pops it, and the app only replaces it when the phone itself stops being locked.
+Version 2: the challenge of an unblock code, and a box to type the code in (``UnblockPanel``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
+
+from phone_sim.ui.widgets.unblock_panel import UnblockPanel
 
 from .base import PhoneScreen
 from .dialer_screen import DialerScreen
@@ -44,6 +47,7 @@ class LockScreen(PhoneScreen):
                 yield Static("", id="lock-message")
                 yield Static("", id="lock-details")
                 yield Static("", id="lock-outcome")
+            yield UnblockPanel(id="unblock-panel")
             with Horizontal(id="lock-actions"):
                 yield Button("Emergency call", id="emergency", variant="error")
                 yield Button("Wi-Fi", id="wifi")
@@ -71,6 +75,7 @@ class LockScreen(PhoneScreen):
             f"[dim]Model[/dim] {phone.identity.model}{pending}{error}"
         )
         self.query_one("#lock-outcome", Static).update(self._retry_outcome())
+        self.query_one(UnblockPanel).render_phone()
 
     def _retry_outcome(self) -> str:
         """What the last Retry got, shown until the user does something else."""

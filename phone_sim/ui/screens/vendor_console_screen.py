@@ -1,5 +1,8 @@
 """The vendor's console: the fleet the server knows, lock and release, the policy, the audit trail.
 
+Version 2: each device's Mi Account (the ``account`` column: bound, or locked), ``x`` clears an
+account lock (unbinds the device), ``c`` makes an unblock code (``UnblockCodeScreen``).
+
 One person can play both sides: activate in Cuba on the phone, open this screen, advance three
 days, watch the lock land, release, watch it lift. Everything here goes through the vendor's
 admin HTTP API (never into the server's internals), in thread workers.
@@ -19,6 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static
 
+from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 from server_stub.admin.client import AdminClient, AdminClientError
@@ -30,7 +34,7 @@ AUDIT_COLUMNS = (
     ("#", 4),
     ("time", 12),
     ("device", 15),
-    ("action", 11),
+    ("action", 14),
     ("rule", 26),
     ("policy", 20),
     ("verdict", 30),
@@ -41,6 +45,7 @@ FLEET_COLUMNS = (
     ("model", 14),
     ("market", 6),
     ("state", 9),
+    ("account", 7),
     ("reason", 20),
     ("territory", 10),
     ("last contact", 12),
@@ -64,6 +69,8 @@ class VendorConsoleScreen(Screen[None]):
         Binding("l", "lock", "Lock"),
         Binding("u", "release", "Release"),
         Binding("U", "release_all", "Release all"),
+        Binding("c", "unblock_code", "Code"),
+        Binding("x", "clear_account", "Unbind"),
         Binding("a", "advance", "+3 days"),
     ]
 
@@ -189,6 +196,7 @@ class VendorConsoleScreen(Screen[None]):
                 row.model or "",
                 row.market or "",
                 row.state,
+                "" if row.account is None else ("locked" if row.account.locked else "bound"),
                 row.reason or "",
                 row.activation_territory or "",
                 _when(row.last_contact),
@@ -269,6 +277,28 @@ class VendorConsoleScreen(Screen[None]):
         reason = self._reason("RELEASED")
         self.app.recorder.record("operator_release_all", reason=reason)  # type: ignore[attr-defined]
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
+
+    def action_unblock_code(self) -> None:
+        serial, admin = self.selected_serial(), self.admin
+        if serial is None or admin is None:
+            self._status("no device selected")
+            return
+        self.app.push_screen(UnblockCodeScreen(serial, admin), callback=self._code_closed)
+
+    def _code_closed(self, _: None) -> None:
+        self.poll()  # the release the code stood for shows in the fleet and the audit trail
+
+    def action_clear_account(self) -> None:
+        serial = self.selected_serial()
+        if serial is None:
+            self._status("no device selected")
+            return
+        reason = self._reason("account lock cleared by support")
+        self._record("operator_clear_account", serial, reason=reason)
+        self._act(
+            f"account of {serial} cleared ({reason})",
+            lambda a: a.clear_account(serial, reason=reason),
+        )
 
     def _record(self, kind: str, serial: str, *, reason: str) -> None:
         # The recording follows the world's first phone: only actions on it can be replayed.
