@@ -55,9 +55,7 @@ class AccountScreen(ModalScreen[None]):
                 placeholder="Password", password=True, id="dialog-password", max_length=MAX_PASSWORD
             )
             if signing_in:
-                yield Checkbox(
-                    "Find Device (a factory reset then locks this phone)", True, id="find-device"
-                )
+                yield Checkbox("Find Device (a reset locks the phone)", True, id="find-device")
             with Horizontal(id="account-dialog-buttons"):
                 yield Button("Cancel", id="dialog-cancel")
                 label = "Sign in" if signing_in else "Sign out"

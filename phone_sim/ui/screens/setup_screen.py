@@ -38,7 +38,7 @@ HINTS = {
     "sims": "Press t to put SIM cards in or take them out; Enter for Next.",
     "network": "Press t to change SIMs or roam; Enter for Next checks activation.",
     "activation": "The phone asks the vendor's activation server.",
-    "account": "Type the account and its password, then Enter (Tab moves between the boxes).",
+    "account": "Type the account and its password; Enter unlocks.",
 }
 CUSTOM_ROM_NOTE = (
     "[b]Custom ROM[/b]: this phone runs firmware without the vendor's activation client. "

@@ -45,11 +45,11 @@ FLEET_COLUMNS = (
     ("model", 14),
     ("market", 6),
     ("state", 9),
-    ("account", 7),
     ("reason", 20),
     ("territory", 10),
     ("last contact", 12),
     ("lock due", 12),
+    ("account", 7),
 )
 
 
@@ -69,8 +69,9 @@ class VendorConsoleScreen(Screen[None]):
         Binding("l", "lock", "Lock"),
         Binding("u", "release", "Release"),
         Binding("U", "release_all", "Release all"),
-        Binding("c", "unblock_code", "Code"),
-        Binding("x", "clear_account", "Unbind"),
+        # On buttons too; the footer has no room for them at 80 columns (f1 lists them).
+        Binding("c", "unblock_code", "Unblock code", show=False),
+        Binding("x", "clear_account", "Unbind account", show=False),
         Binding("a", "advance", "+3 days"),
     ]
 
@@ -109,6 +110,8 @@ class VendorConsoleScreen(Screen[None]):
                     yield Button("Lock", id="lock", variant="error", compact=True)
                     yield Button("Release", id="release", variant="success", compact=True)
                     yield Button("Release all", id="release-all", compact=True)
+                    yield Button("Code", id="unblock-code-button", compact=True)
+                    yield Button("Unbind", id="unbind", compact=True)
                 yield Static("", id="console-status")
             with Vertical(id="policy-pane"):
                 yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
@@ -196,11 +199,11 @@ class VendorConsoleScreen(Screen[None]):
                 row.model or "",
                 row.market or "",
                 row.state,
-                "" if row.account is None else ("locked" if row.account.locked else "bound"),
                 row.reason or "",
                 row.activation_territory or "",
                 _when(row.last_contact),
                 _when(row.lock_due_at),
+                "" if row.account is None else ("locked" if row.account.locked else "bound"),
             )
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
@@ -278,6 +281,7 @@ class VendorConsoleScreen(Screen[None]):
         self.app.recorder.record("operator_release_all", reason=reason)  # type: ignore[attr-defined]
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
 
+    @on(Button.Pressed, "#unblock-code-button")
     def action_unblock_code(self) -> None:
         serial, admin = self.selected_serial(), self.admin
         if serial is None or admin is None:
@@ -288,6 +292,7 @@ class VendorConsoleScreen(Screen[None]):
     def _code_closed(self, _: None) -> None:
         self.poll()  # the release the code stood for shows in the fleet and the audit trail
 
+    @on(Button.Pressed, "#unbind")
     def action_clear_account(self) -> None:
         serial = self.selected_serial()
         if serial is None:

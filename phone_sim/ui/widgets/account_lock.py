@@ -43,9 +43,18 @@ class AccountLockPanel(VerticalScroll):
         yield Static("", id="account-text")
         # Above the boxes, so that a refusal is seen without scrolling at 80x24.
         yield Static("", id="account-status")
-        yield Input(placeholder="Mi Account (e-mail or ID)", id="account-name", max_length=64)
         yield Input(
-            placeholder="Password", password=True, id="account-password", max_length=MAX_PASSWORD
+            placeholder="Mi Account (e-mail or ID)",
+            id="account-name",
+            max_length=64,
+            compact=True,
+        )
+        yield Input(
+            placeholder="Password",
+            password=True,
+            id="account-password",
+            max_length=MAX_PASSWORD,
+            compact=True,
         )
         with Horizontal(id="account-buttons"):
             yield Button("Unlock", id="account-unlock", variant="primary")

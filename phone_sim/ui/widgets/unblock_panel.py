@@ -28,12 +28,12 @@ class UnblockPanel(Vertical):
     _outcome: str | None = None
 
     DEFAULT_CSS = """
-    UnblockPanel { height: auto; align: center top; }
+    UnblockPanel { height: auto; padding: 0 1; }
     UnblockPanel #unblock-challenge { width: 100%; text-align: center; }
-    UnblockPanel #unblock-row { height: auto; align: center middle; }
-    UnblockPanel #unblock-code { width: 16; }
-    UnblockPanel #unblock { margin-left: 1; }
-    UnblockPanel #unblock-status { width: 100%; text-align: center; }
+    UnblockPanel #unblock-row { height: auto; }
+    UnblockPanel #unblock-code { width: 14; }
+    UnblockPanel #unblock { margin: 0 1; width: auto; min-width: 8; }
+    UnblockPanel #unblock-status { width: 1fr; height: auto; }
     """
 
     def compose(self) -> ComposeResult:
@@ -47,7 +47,7 @@ class UnblockPanel(Vertical):
                 compact=True,
             )
             yield Button("Unlock", id="unblock", compact=True)
-        yield Static("", id="unblock-status")
+            yield Static("", id="unblock-status")
 
     @property
     def phone_app(self) -> PhoneApp:
@@ -60,8 +60,7 @@ class UnblockPanel(Vertical):
         if challenge is None:
             return
         self.query_one("#unblock-challenge", Static).update(
-            f"Unblock code · challenge [b]{group_digits(challenge)}[/b] "
-            "[dim](read it to the seller's support)[/dim]"
+            f"Unblock code: read challenge [b]{group_digits(challenge)}[/b] to support"
         )
         left = phone.unblock_attempts_left()
         status = self.query_one("#unblock-status", Static)
