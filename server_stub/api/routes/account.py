@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from phone_sim.protocol.account import AccountRequest
 from phone_sim.protocol.contact import ACCOUNT_PATH, ContactKind
 from phone_sim.protocol.device_secret import DeviceSecret
+from phone_sim.protocol.errors import ReplayedNonce
 from phone_sim.protocol.messages import ErrorBody, Verdict
 from phone_sim.protocol.signing import JSON, WireRequest
 from server_stub.api.deps import Context, Wire, authenticate
@@ -60,6 +61,9 @@ def _account(wire: WireRequest, context: ServerContext) -> Response:
     device = authenticate(wire, context, AccountRequest)
     request = device.request
     assert isinstance(request, AccountRequest) and device.public_key is not None
+    # Named before the account is looked at (the contact's transaction reserves it atomically).
+    if context.store.nonce_seen(request.nonce, now=context.now()):
+        raise ReplayedNonce("this request nonce was already used")
     secret = DeviceSecret.at_vendor(context.agreement, device.public_key, device.claims.serial)
     attempt = accounts.prepare(context, secret, request, now=context.now())
     answer = answer_contact(context, device, ContactKind.ACCOUNT, attempt)
