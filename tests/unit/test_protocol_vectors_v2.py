@@ -208,3 +208,14 @@ def test_the_code_changes_with_the_challenge_the_serial_and_the_key() -> None:
         unblock_code(DeviceSecret.on_phone(DEVICE_KEY, other_vendor, SERIAL), SECRETS["challenge"])
         != code
     )
+
+
+def test_protocol_md_section_13_is_the_committed_vector() -> None:
+    doc = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text()
+    section = doc[doc.index("## 13. Version 2") :]
+    assert f"\n{VERDICT['body']}\n" in section
+    assert f"({len(VERDICT['body'].encode())} bytes" in section
+    for key in ("shared_secret_hex", "unblock_key_hex", "password_key_hex"):
+        assert f"`{SECRETS[key]}`" in section, key
+    assert f'"password":"{SECRETS["sealed_password"]}"' in section
+    assert f"`{SECRETS['challenge']}` the unblock code is **`{SECRETS['unblock_code']}`**" in section
