@@ -1,4 +1,4 @@
-"""``vendor-server admin unblock-code`` and ``admin clear-account`` (docs/OPERATOR.md section 8).
+"""``vendor-server admin unblock-code`` and ``admin clear-account`` (docs/OPERATOR.md section 7).
 
 Registered on ``vendor-server admin`` by :func:`add_account_commands`; the output follows the
 rest of the admin CLI (a line for people, ``--json`` for scripts).

@@ -1,4 +1,4 @@
-"""The operator's account and unblock-code actions (docs/OPERATOR.md section 8).
+"""The operator's account and unblock-code actions (docs/OPERATOR.md section 7).
 
 * **Clear the account lock**: the device is unbound from its account (Find Device off, as a
   support agent does after a proof of purchase): the lock lifts at its next contact and a later

@@ -1,6 +1,6 @@
 """The account rules: Find Device's lock after a factory reset, and the password that lifts it.
 
-PROTOCOL.md section 13.2, docs/OPERATOR.md section 8. A device **signs in** to an account
+PROTOCOL.md section 13.2, docs/OPERATOR.md section 7. A device **signs in** to an account
 (``POST /v1/account``, action ``sign_in``): the vendor creates the account the first time its
 name is used (scrypt hash, ``passwords``), else checks the password, and **binds** the device
 to it, with Find Device on unless asked otherwise.

@@ -3,7 +3,7 @@
 Opened with ``c`` on the device selected in the fleet. The code comes from the admin API
 (``POST /admin/devices/{serial}/unblock-code``, in a thread worker): valid for that phone and that
 challenge, once. Making it also releases the device at the vendor, so the phone stays unlocked
-at its next contact (docs/OPERATOR.md section 8).
+at its next contact (docs/OPERATOR.md section 7).
 """
 
 from __future__ import annotations

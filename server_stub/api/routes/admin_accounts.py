@@ -1,6 +1,6 @@
 """``/admin/devices/{ident}/account/clear`` and ``/admin/devices/{ident}/unblock-code``.
 
-The operator's side of version 2 (docs/OPERATOR.md section 8): lift an account lock by
+The operator's side of version 2 (docs/OPERATOR.md section 7): lift an account lock by
 unbinding the device, and make an unblock code for a phone that cannot reach the vendor. Every
 route depends on :data:`server_stub.api.auth.Admin`.
 """
