@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from phone_sim.device.events import ActivationAttempt
 from phone_sim.device.state import DeviceState
 from phone_sim.faults import Answer, FaultProxy
-from phone_sim.protocol.account import AccountAction, AccountRequest
-from phone_sim.protocol.contact import ACCOUNT_PATH
+from phone_sim.protocol.account import AccountAction, AccountBody, AccountRequest
+from phone_sim.protocol.contact import ACCOUNT_PATH, ContactKind
+from phone_sim.protocol.device_secret import DeviceSecret, seal_password
 from phone_sim.protocol.messages import Verdict
 from phone_sim.protocol.signing import JSON, WireRequest, sign_request
 from phone_sim.scenario.driver import PhoneDriver
@@ -235,3 +238,33 @@ def test_an_account_bound_elsewhere_cannot_be_taken_over(
     second.check(server_account="bound")
     second.sign_out(PASSWORD)
     second.check(signed_in="", server_account="none")
+
+
+def test_concurrent_guesses_do_not_pass_the_limit(phone: PhoneDriver) -> None:
+    reset_behind_the_lock(phone)
+    # Twelve wrong passwords at once, each a proper request of this phone (its own nonce, the
+    # password sealed for it), made as begin_account makes one.
+    model = phone.phone
+    assert model.storage is not None and model.account.agreement_key is not None
+    secret = DeviceSecret.on_phone(
+        model.storage.load_key(), model.account.agreement_key, phone.serial
+    )
+    attempts = []
+    for i in range(12):
+        nonce = f"concurrent-guess-{i:08d}"
+        sealed = seal_password(
+            secret, f"wrong-password-{i:02d}", action="unlock", account=ACCOUNT, nonce=nonce
+        )
+        base = model.build_request(nonce).model_dump() | {"protocol": 2}
+        request = AccountRequest(
+            **base,
+            account=AccountBody(action=AccountAction.UNLOCK, name=ACCOUNT, password=sealed),
+        )
+        attempts.append(ActivationAttempt(ContactKind.ACCOUNT, nonce, request, model.clock.now()))
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(phone.world_phone.client.send, attempts))
+    codes = sorted(a.server_code or "" for a in answers)
+    assert codes.count("password_wrong") == MAX_WRONG_PER_ACCOUNT, codes
+    assert codes.count("too_many_attempts") == len(attempts) - MAX_WRONG_PER_ACCOUNT
+    store = phone.world.world.vendor.server.store  # type: ignore[attr-defined]
+    assert store.counts()["password_failures"] == MAX_WRONG_PER_ACCOUNT

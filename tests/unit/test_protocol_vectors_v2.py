@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol.account import AccountRequest
+from phone_sim.protocol.canonical import canonical_json
 from phone_sim.protocol.device_secret import (
     DeviceSecret,
     encode_agreement_key,
@@ -218,4 +219,19 @@ def test_protocol_md_section_13_is_the_committed_vector() -> None:
     for key in ("shared_secret_hex", "unblock_key_hex", "password_key_hex"):
         assert f"`{SECRETS[key]}`" in section, key
     assert f'"password":"{SECRETS["sealed_password"]}"' in section
-    assert f"`{SECRETS['challenge']}` the unblock code is **`{SECRETS['unblock_code']}`**" in section
+    assert (
+        f"`{SECRETS['challenge']}` the unblock code is **`{SECRETS['unblock_code']}`**" in section
+    )
+
+
+def test_a_verdict_with_a_bad_agreement_key_or_version_2_fields_in_version_1_is_malformed() -> None:
+    body = json.loads(VERDICT["body"])
+    for bad in (
+        base64.b64encode(b"\x04" + b"\x00" * 64).decode(),  # not a point on P-256
+        SECRETS["agreement_key"][:-4] + "AAA=",  # one coordinate changed
+        SECRETS["agreement_key"].rstrip("="),  # base64 not in its one form
+    ):
+        with pytest.raises(MalformedMessage, match="agreement_key"):
+            Verdict.decode(canonical_json(body | {"agreement_key": bad}))
+    with pytest.raises(MalformedMessage, match="version 2 fields"):
+        Verdict.decode(canonical_json(body | {"protocol": 1}))
