@@ -210,8 +210,7 @@ async def _to_sign_in(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
 
 async def _to_wrong_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_lock(pilot, sim)
-    # From Emergency call (focused), back over Unlock to the code box.
-    await pilot.press("shift+tab", "shift+tab")
+    await pilot.press("c")  # into the code box
     await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "unblock-code")
     await pilot.press(*"12345678", "enter")
     await wait_until(pilot, lambda: sim.phone.unblock_attempts_left() == 4)

@@ -36,6 +36,7 @@ class LockScreen(PhoneScreen):
         Binding("e", "emergency", "Emergency"),
         Binding("w", "wifi", "Wi-Fi"),
         Binding("ctrl+r", "retry", "Retry"),
+        Binding("c", "unblock_code", "Code"),
         # Escape on a phone's lock screen does nothing; say so instead of leaving.
         Binding("escape", "stay", show=False),
     ]
@@ -114,6 +115,11 @@ class LockScreen(PhoneScreen):
         self._retry_from = len(self.phone.exchanges)
         self.phone_app.request_activation()
         self.refresh_face()
+
+    def action_unblock_code(self) -> None:
+        """Into the unblock code box (when this lock takes a code)."""
+        if not self.query_one(UnblockPanel).focus_code():
+            self.notify("This lock takes no unblock code.", timeout=3)
 
     def action_stay(self) -> None:
         self.notify("This device is locked.", timeout=2)

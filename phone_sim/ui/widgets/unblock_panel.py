@@ -78,3 +78,13 @@ class UnblockPanel(Vertical):
         code, box.value = box.value, ""
         self._outcome = self.phone_app.recovery.enter_unblock_code(code)
         self.render_phone()
+        # Out of the box again: a box that keeps the focus swallows the app's keys (v, t, a...);
+        # the lock screen's c comes back to it.
+        self.query_one("#unblock", Button).focus()
+
+    def focus_code(self) -> bool:
+        """Put the cursor in the code box (the lock screen's ``c``); False when there is none."""
+        if not self.display:
+            return False
+        self.query_one("#unblock-code", Input).focus()
+        return True
