@@ -24,14 +24,7 @@ from phone_sim.protocol.clock import Clock, utc
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.keys import vendor_key_id
-from phone_sim.protocol.messages import (
-    LATEST_PROTOCOL,
-    MAX_BODY_BYTES,
-    PROTOCOL_VERSION,
-    ActivationRequest,
-    ErrorBody,
-    Verdict,
-)
+from phone_sim.protocol.messages import MAX_BODY_BYTES, ErrorBody, Verdict
 from phone_sim.protocol.signing import (
     JSON,
     WireRequest,
@@ -92,9 +85,6 @@ class VendorClient:
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = MAX_BODY_BYTES
     session: requests.Session | None = None
-    #: the newest protocol the phone's requests say: 1 once the vendor turned out to be a
-    #: version 1 server (PROTOCOL.md section 12)
-    protocol: int = LATEST_PROTOCOL
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -106,27 +96,9 @@ class VendorClient:
         deadline.install(self.session)
 
     def send(self, attempt: ActivationAttempt) -> Exchange:
-        """POST the attempt's request and judge the answer's signature. Never raises for I/O.
-
-        A version 1 server refuses a request saying ``protocol: 2`` as malformed, before it
-        reserves the nonce; the request then goes again at once saying 1, and so do the
-        requests after it if that one got through.
-        """
-        request = attempt.request
-        if request.protocol > self.protocol:
-            request = request.model_copy(update={"protocol": self.protocol})
-        exchange = self._send(attempt, request)
-        if exchange.server_code == "malformed_request" and request.protocol > PROTOCOL_VERSION:
-            older = request.model_copy(update={"protocol": PROTOCOL_VERSION})
-            again = self._send(attempt, older)
-            if again.server_code != "malformed_request":
-                self.protocol = PROTOCOL_VERSION
-                return again
-        return exchange
-
-    def _send(self, attempt: ActivationAttempt, request: ActivationRequest) -> Exchange:
+        """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
         auth = DeviceSignatureAuth(self.device_key, self.device_serial, self.clock, attempt.nonce)
-        return self._post(attempt.kind, request.encode(), Verdict, auth)
+        return self._post(attempt.kind, attempt.request.encode(), Verdict, auth)
 
     def ask_time(self, attempt: TimeAttempt) -> Exchange:
         """Ask the vendor's signed time (PROTOCOL.md 2.1). Never raises for I/O."""

@@ -17,11 +17,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import VerdictRejected
-from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
+from phone_sim.protocol.messages import PROTOCOL_V2, ActivationRequest, VerdictStatus
 
+from .account import AccountState
 from .clock import DeviceClock
 from .errors import SlotError, TransitionRefused
 from .events import (
@@ -37,12 +40,14 @@ from .exchange import Exchange
 from .identity import DeviceIdentity
 from .lock_notices import contact_text, first_warning, from_verdict, vendor_warning
 from .offline import OFFLINE_REASON, PhoneWarning, offline_step
+from .recovery import RecoveryMixin
 from .reports import activation_request
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
 from .tray_file import SlotContents
+from .unblock import UnblockState
 from .verdicts import verdict_problem
 
 __all__ = [
@@ -63,7 +68,7 @@ EXCHANGE_MEMORY = 200
 CUSTOM_ROM_REASON = "CUSTOM_ROM"
 
 
-class Phone:
+class Phone(RecoveryMixin):
     def __init__(
         self,
         identity: DeviceIdentity,
@@ -73,12 +78,18 @@ class Phone:
         storage: DeviceStorage | None = None,
         rng: random.Random | None = None,
         exchange_memory: int = EXCHANGE_MEMORY,
+        device_key: Callable[[], ec.EllipticCurvePrivateKey] | None = None,
     ) -> None:
         self.identity = identity
         self.certificates = list(certificates)
         self.storage = storage
         self._rng = rng or random.SystemRandom()
+        #: the device key, from the phone's keystore (version 2: its secret with the vendor)
+        self._device_key = device_key
         self.persisted = storage.load_state() if storage is not None else PersistedState()
+        #: version 2 (``recovery.py``): the account, and the unblock code's challenge and counts
+        self.account = storage.load_account() if storage is not None else AccountState()
+        self.unblock = storage.load_unblock() if storage is not None else UnblockState()
         #: the phone's clock; a plain clock given here is the world's own (same process)
         self.clock = (
             clock
@@ -113,7 +124,12 @@ class Phone:
         cls, storage: DeviceStorage, *, clock: Clock, rng: random.Random | None = None
     ) -> Phone:
         return cls(
-            storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng
+            storage.load_identity(),
+            storage.load_chain(),
+            clock=clock,
+            storage=storage,
+            rng=rng,
+            device_key=storage.load_key,
         )
 
     @property
@@ -173,6 +189,8 @@ class Phone:
     def _enter(self, state: DeviceState) -> None:
         if state is not self.state:
             self.state = state
+            if state is DeviceState.LOCKED:
+                self._show_challenge()
             self._emit(EventKind.STATE, state.value)
 
     def power_on(self) -> None:
@@ -191,6 +209,7 @@ class Phone:
         )
         if not self.clock.shared:
             self._time_wanted = "boot"  # a phone sets its clock from its vendor as it starts
+        self.request_protocol = PROTOCOL_V2  # a reboot asks in its own version again
         self._want_checkin("reboot")
 
     def power_off(self) -> None:
@@ -214,6 +233,7 @@ class Phone:
         # The clock is hardware: a reset does not let it go back past a signed time seen.
         # (kept in memory here; written with the next state the phone saves).
         self.persisted = PersistedState(time_floor=self.persisted.time_floor)
+        self._reset_recovery()
         self.schedule.reset()
         self.last_error = None
         self._set_warning(None)
@@ -302,7 +322,9 @@ class Phone:
         return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
     def build_request(self, nonce: str) -> ActivationRequest:
-        return activation_request(self.identity, self.slots, self.certificates, nonce)
+        return activation_request(
+            self.identity, self.slots, self.certificates, nonce, protocol=self.request_protocol
+        )
 
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
@@ -335,13 +357,28 @@ class Phone:
                 # The vendor's clock and the phone's disagree (time moved elsewhere): ask its
                 # signed time before asking again.
                 self._time_wanted = "the vendor called the request stale"
-            return self._refuse(exchange.error or "no answer", code=exchange.error_code)
+            self._version_refused(attempt, exchange)
+            return self._refuse(
+                exchange.error or "no answer", code=exchange.error_code, attempt=attempt
+            )
         problem = verdict_problem(
             verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
         )
         if problem is not None:
-            return self._refuse(f"verdict rejected: {problem}", code=VerdictRejected.code)
+            return self._refuse(
+                f"verdict rejected: {problem}", code=VerdictRejected.code, attempt=attempt
+            )
         locked = verdict.status is VerdictStatus.LOCKED
+        # Version 2: the account lock keeps a phone in setup, at "This device is locked".
+        held_in_setup = (
+            verdict.account is not None
+            and verdict.account.locked
+            and self.state in (DeviceState.SETUP, DeviceState.ACTIVATING)
+        )
+        if held_in_setup:
+            activation = Activation.NONE
+        else:
+            activation = Activation.LOCKED if locked else Activation.ACTIVATED
         stored = StoredVerdict(
             exchange.status or 0, dict(exchange.response_headers), exchange.response_body.decode()
         )
@@ -351,7 +388,7 @@ class Phone:
         self._save(
             replace(
                 self.persisted.with_nonce(verdict.nonce),
-                activation=Activation.LOCKED if locked else Activation.ACTIVATED,
+                activation=activation,
                 last_sequence=verdict.sequence,
                 reason=verdict.reason,
                 message=verdict.message,
@@ -364,9 +401,12 @@ class Phone:
                 **from_verdict(verdict, self.persisted),
             )
         )
+        self._took_verdict(verdict, attempt)
         self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
         released = self.state is DeviceState.LOCKED and not locked
-        if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
+        if held_in_setup:
+            self._enter(DeviceState.SETUP)
+        elif self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
         # The warning is decided afresh from this verdict: none once locked; an activated
         # phone's from its rules now, so a notice that still stands is not put up a second time.
@@ -379,9 +419,13 @@ class Phone:
             self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
-    def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
-        self.last_error = f"Activation server error: {why}"
-        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+    def _refuse(
+        self, why: str, *, code: str | None = None, attempt: ActivationAttempt | None = None
+    ) -> VerdictOutcome:
+        account = attempt is not None and attempt.kind is ContactKind.ACCOUNT
+        self.last_error = f"{'Mi Account' if account else 'Activation server error'}: {why}"
+        # A refused password is no failed check-in: the vendor answered.
+        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED) and not account:
             self.schedule.failed(self.clock.now(), why)
         if self.state is DeviceState.ACTIVATING:
             self._enter(DeviceState.SETUP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from phone_sim.protocol.messages import (
-    LATEST_PROTOCOL,
+    PROTOCOL_VERSION,
     ActivationRequest,
     DeviceReport,
     SimReport,
@@ -16,11 +16,16 @@ from .identity import DeviceIdentity
 
 
 def activation_request(
-    identity: DeviceIdentity, slots: Iterable[SlotView], certificates: list[str], nonce: str
+    identity: DeviceIdentity,
+    slots: Iterable[SlotView],
+    certificates: list[str],
+    nonce: str,
+    *,
+    protocol: int = PROTOCOL_VERSION,
 ) -> ActivationRequest:
     """The request body: the device as certified, each occupied slot as it is now, the chain.
 
-    It says the newest protocol the phone reads, so the vendor may send what is new in it.
+    ``protocol`` 2 asks for a version 2 verdict (PROTOCOL.md section 13).
     """
     sims = [
         SimReport(
@@ -36,7 +41,7 @@ def activation_request(
         if view.sim is not None
     ]
     return ActivationRequest(
-        protocol=LATEST_PROTOCOL,
+        protocol=protocol,
         device=DeviceReport(
             serial=identity.serial,
             imeis=list(identity.imeis),

@@ -8,9 +8,10 @@ the reason: a broken state file is reported, never silently replaced by a fresh 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -18,11 +19,14 @@ from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, write_private_key
 from phone_sim.protocol.lock_screen import LockWarning
 
+from .account import AccountState
 from .errors import CorruptStateError
 from .identity import DeviceIdentity
 from .state import Activation
 from .tray_file import Tray, decode_tray, encode_tray
+from .unblock import UnblockState
 
+_T = TypeVar("_T")
 STATE_VERSION = 1
 #: how many used nonces the phone remembers (only its own recent requests can be answered)
 NONCE_MEMORY = 64
@@ -205,6 +209,16 @@ class DeviceStorage:
     def tray_path(self) -> Path:
         return self.directory / "sims.json"
 
+    @property
+    def account_path(self) -> Path:
+        """The account and the vendor's agreement key (version 2; a reset erases it)."""
+        return self.directory / "account.json"
+
+    @property
+    def unblock_path(self) -> Path:
+        """The unblock challenge and its attempt counts (version 2; a reset keeps the counts)."""
+        return self.directory / "unblock.json"
+
     def is_provisioned(self) -> bool:
         return self.identity_path.exists()
 
@@ -233,9 +247,17 @@ class DeviceStorage:
         """The SIMs in the slots and their serving networks (a factory reset keeps them)."""
         atomic_write(self.tray_path, encode_tray(tray), mode=0o644)
 
+    def save_account(self, account: AccountState) -> None:
+        atomic_write(self.account_path, account.to_json())
+
+    def save_unblock(self, unblock: UnblockState) -> None:
+        atomic_write(self.unblock_path, unblock.to_json())
+
     def wipe_state(self) -> None:
-        """Factory reset: forget activation state (identity and keys are the hardware's)."""
+        """Factory reset: forget activation state and the account (identity and keys are the
+        hardware's, and so are the unblock code's attempt counts)."""
         self.state_path.unlink(missing_ok=True)
+        self.account_path.unlink(missing_ok=True)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -286,6 +308,22 @@ class DeviceStorage:
             return PersistedState.from_json(raw)
         except Exception as exc:
             raise CorruptStateError(self.state_path, str(exc) or type(exc).__name__) from exc
+
+    def load_account(self) -> AccountState:
+        return self._load_optional(self.account_path, AccountState.from_json, AccountState())
+
+    def load_unblock(self) -> UnblockState:
+        return self._load_optional(self.unblock_path, UnblockState.from_json, UnblockState())
+
+    def _load_optional(self, path: Path, decode: Callable[[bytes], _T], fresh: _T) -> _T:
+        """``path`` decoded, or ``fresh`` for a phone that never wrote it."""
+        if not path.exists():
+            return fresh
+        raw = self._read(path)
+        try:
+            return decode(raw)
+        except Exception as exc:
+            raise CorruptStateError(path, str(exc) or type(exc).__name__) from exc
 
     def load_tray(self, slots: tuple[int, ...]) -> Tray:
         """The SIM tray as last saved; a phone that never had one has empty slots."""

@@ -28,6 +28,7 @@ from phone_sim.faults import FaultMode
 from phone_sim.world.phones import WorldPhone
 from server_stub.runtime.embedded import EmbeddedVendorServer
 
+from .account_verbs import AccountVerbs
 from .errors import DriverError, ExpectationFailed
 from .expectations import Check, Subject, expect
 from .model import DEFAULT_TIMEOUT
@@ -37,7 +38,7 @@ from .world import RemoteServer, ScenarioWorld, Start
 __all__ = ["PhoneDriver", "RemoteServer", "phone_spec"]
 
 
-class PhoneDriver:
+class PhoneDriver(AccountVerbs):
     def __init__(self, world: ScenarioWorld, world_phone: WorldPhone) -> None:
         self.world = world
         self.world_phone = world_phone

@@ -20,6 +20,7 @@ from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 from server_stub.admin.models import AuditEntry
 
+from .account_expectations import ACCOUNT_EXPECTATIONS
 from .errors import DriverError, NotAvailable
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
@@ -221,6 +222,7 @@ EXPECTATIONS: dict[str, Callable[[Subject, Any], Check]] = {
     "delivery": expect_delivery,
     "server_state": expect_server_state,
     "audit": expect_audit,
+    **ACCOUNT_EXPECTATIONS,
 }
 
 

@@ -54,6 +54,12 @@ def _code(value: str) -> str:
     return value
 
 
+def _count(value: int) -> int:
+    if value < 0:
+        raise problem(f"must be 0 or more, got {value}")
+    return value
+
+
 class AuditTable(Closed):
     """``expect.audit``: an audit entry with all of these fields exists."""
 
@@ -93,6 +99,11 @@ class ExpectTable(Closed):
     server_state: Literal[DeviceStateName, "unknown"] | None = None
     delivery: Literal["pending", "delivered", "none"] | None = None
     audit: AuditTable | None = None
+    # version 2: the account lock and the unblock code
+    account_locked: bool | None = None
+    signed_in: str | None = None
+    server_account: Literal["none", "bound", "locked"] | None = None
+    unblock_attempts_left: Annotated[int, AfterValidator(_count)] | None = None
 
 
 # --- steps ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from server_stub.admin.account_cli import add_account_commands
 from server_stub.admin.client import (
     DEFAULT_URL,
     AdminClient,
@@ -76,6 +77,7 @@ def add_admin_parser(commands: Any) -> None:
     release_all = sub.add_parser("release-all", help="release every held, flagged or locked device")
     release_all.add_argument("--reason", required=True)
     release_all.set_defaults(admin=_release_all)
+    add_account_commands(sub)
 
     # A group named alone does what its first subcommand does (`admin clock` is `clock show`),
     # as `git remote` lists: the question an operator asks most.
@@ -170,7 +172,7 @@ def _list(client: AdminClient, args: argparse.Namespace) -> None:
         print("no devices yet")
         return
     header = ["SERIAL", "IMEI", "MODEL", "MARKET", "STATE", "DELIVERY", "REASON", "TERRITORY"]
-    rows = [[*header, "LAST CONTACT", "LOCK DUE"]]
+    rows = [[*header, "LAST CONTACT", "LOCK DUE", "ACCOUNT"]]
     rows += [_device_row(d) for d in devices]
     print(table(rows))
 
@@ -187,6 +189,7 @@ def _device_row(d: DeviceView) -> list[str]:
         d.activation_territory or d.activation_network or "-",
         when(d.last_contact),
         when(d.lock_due_at),
+        "-" if d.account is None else ("locked" if d.account.locked else "bound"),
     ]
 
 
@@ -217,6 +220,13 @@ def describe(d: DeviceDetail) -> str:
         lines.append(f"hold:            {d.hold.reason} since {when(d.hold.at)}")
     if d.release is not None:
         lines.append(f"released:        {d.release.reason} at {when(d.release.at)}")
+    if d.account is not None:
+        lock = f", LOCKED since {when(d.account.locked_at)}" if d.account.locked else ""
+        find = "on" if d.account.find_device else "off"
+        lines.append(f"account:         {d.account.name} (Find Device {find}){lock}")
+    lines.append(
+        f"unblock codes:   {'yes' if d.unblock_codes else 'no (no version 2 verdict yet)'}"
+    )
     if d.pardoned:
         lines.append(f"pardoned:        {', '.join(d.pardoned)}")
     if d.flags:

@@ -46,6 +46,21 @@ class ReleaseRequest(_Request):
     reason: ReasonText
 
 
+class ClearAccountRequest(_Request):
+    reason: ReasonText
+
+
+class UnblockCodeRequest(_Request):
+    challenge: str = Field(
+        pattern=r"^[0-9]{4} ?[0-9]{4}$",
+        description="the 8 digits the phone's lock screen shows (a space in the middle is fine)",
+    )
+    reason: ReasonText | None = Field(
+        default=None,
+        description="kept with the release the code stands for (default: unblock code)",
+    )
+
+
 class AdvanceRequest(_Request):
     seconds: int = Field(gt=0, le=10 * 365 * 86_400)
 
@@ -85,6 +100,18 @@ class DeliveryView(_Model):
     sequence: int | None = Field(description="that verdict's sequence")
 
 
+class AccountView(_Model):
+    """The account a device is signed in to (PROTOCOL.md 13.2)."""
+
+    name: str
+    find_device: bool = Field(description="a factory reset engages the account lock")
+    locked: bool = Field(
+        description="the account lock holds: setup stops at 'This device is locked'"
+    )
+    bound_at: int
+    locked_at: int | None
+
+
 class DeviceView(_Model):
     """One row of the device list."""
 
@@ -107,6 +134,25 @@ class DeviceView(_Model):
     delivery: DeliveryView | None = Field(
         default=None,
         description="the lock or release pending now, else the last one delivered (null: none)",
+    )
+    account: AccountView | None = Field(default=None, description="the account it is signed in to")
+    unblock_codes: bool = Field(
+        default=False,
+        description="it holds a secret shared with the vendor (a version 2 verdict): the "
+        "operator can make it unblock codes",
+    )
+
+
+class UnblockCode(_Model):
+    """A code for one device and one challenge (PROTOCOL.md 13.3)."""
+
+    serial: str
+    challenge: str
+    code: str = Field(description="8 digits; the user types it on the lock screen")
+    purpose: Literal["release"]
+    released: bool = Field(
+        description="a hold or flags were released with it, so the device stays unlocked at "
+        "its next contact"
     )
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server_stub.admin.models import BulkRelease, DeviceView
-from server_stub.admin.views import device_view, find_device, pending_view
+from server_stub.admin.views import device_view_in, find_device, pending_view
 from server_stub.engine.context import ServerContext
 from server_stub.engine.decide import place_hold, release
 from server_stub.engine.memory import DeviceMemory
 from server_stub.errors import NothingToRelease
 from server_stub.policy import Policy
-from server_stub.store.db import AuditRecord, DeliveryRow, DeviceRow, PendingHold, Tx
+from server_stub.store.db import AuditRecord, DeviceRow, PendingHold, Tx
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def lock_device(
             held = place_hold(memory, reason=reason, message=message, at=now)
             found = _with_memory(found, held)
             tx.save_device(found)
-            view = device_view(policy, found, now, _latest(tx, found.serial))
+            view = device_view_in(tx, policy, found, now)
         tx.append_audit(
             _action(
                 "lock",
@@ -141,12 +141,7 @@ def _release(
         return None
     row = _with_memory(found, freed)
     tx.save_device(row)
-    return device_view(policy, row, now, _latest(tx, row.serial))
-
-
-def _latest(tx: Tx, serial: str) -> DeliveryRow | None:
-    rows = tx.deliveries(serial, last=1)
-    return rows[-1] if rows else None
+    return device_view_in(tx, policy, row, now)
 
 
 def _delivery(view: DeviceView) -> str | None:

@@ -11,6 +11,7 @@ import re
 from phone_sim.protocol.imei import is_valid_imei
 from phone_sim.protocol.messages import VerdictStatus
 from server_stub.admin.models import (
+    AccountView,
     AuditEntry,
     DeliveryView,
     DeviceDetail,
@@ -28,15 +29,35 @@ from server_stub.engine.memory import DeviceMemory
 from server_stub.errors import BadIdentifier, DeviceNotFound
 from server_stub.policy import Network, Policy
 from server_stub.policy.regions import country_of
+from server_stub.store.accounts import Binding
 from server_stub.store.db import AuditRow, DeliveryRow, DeviceRow, PendingHold, Tx
 
 _SERIAL = re.compile(r"^[A-Za-z0-9]{4,32}$")
 
 
+def account_view(binding: Binding | None) -> AccountView | None:
+    if binding is None:
+        return None
+    return AccountView(
+        name=binding.account,
+        find_device=binding.find_device,
+        locked=binding.locked,
+        bound_at=binding.bound_at,
+        locked_at=binding.locked_at,
+    )
+
+
 def device_view(
-    policy: Policy, row: DeviceRow, now: int, latest: DeliveryRow | None = None
+    policy: Policy,
+    row: DeviceRow,
+    now: int,
+    latest: DeliveryRow | None = None,
+    *,
+    binding: Binding | None = None,
+    unblock_codes: bool = False,
 ) -> DeviceView:
-    """``latest``: the device's latest delivery (``Tx.latest_deliveries``), if it has one."""
+    """``latest``: the device's latest delivery (``Tx.latest_deliveries``), if it has one;
+    ``binding``: its account; ``unblock_codes``: the vendor holds its key (PROTOCOL.md 13.3)."""
     memory = DeviceMemory.from_json(dict(row.memory))
     projected = project(policy, memory, market=row.market, at=now)
     first = memory.activation_sims[0] if memory.activation_sims else None
@@ -61,6 +82,8 @@ def device_view(
         hold=None if memory.hold is None else HoldView(**vars(memory.hold)),
         release=None if memory.release is None else ReleaseView(**vars(memory.release)),
         delivery=delivery_view(current(memory, projected, latest)),
+        account=account_view(binding),
+        unblock_codes=unblock_codes,
     )
 
 
@@ -73,6 +96,19 @@ def delivery_view(delivery: Delivery | None) -> DeliveryView | None:
         decided_at=delivery.decided_at,
         delivered_at=delivery.delivered_at,
         sequence=delivery.sequence,
+    )
+
+
+def device_view_in(tx: Tx, policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+    """:func:`device_view` with the delivery, account and key the store holds for the device."""
+    latest = tx.deliveries(row.serial, last=1)
+    return device_view(
+        policy,
+        row,
+        now,
+        latest[-1] if latest else None,
+        binding=tx.accounts.binding(row.serial),
+        unblock_codes=tx.accounts.device_key(row.serial) is not None,
     )
 
 
@@ -120,8 +156,17 @@ def list_devices(context: ServerContext) -> DeviceList:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:  # committed rows only, never a batch still being written
         rows, pending, latest = tx.devices(), tx.pending_holds(), tx.latest_deliveries()
+        bindings, keyed = tx.accounts.bindings(), tx.accounts.keyed_serials()
     views = [pending_view(h) for h in pending] + [
-        device_view(policy, r, now, latest.get(r.serial)) for r in rows
+        device_view(
+            policy,
+            r,
+            now,
+            latest.get(r.serial),
+            binding=bindings.get(r.serial),
+            unblock_codes=r.serial in keyed,
+        )
+        for r in rows
     ]
     return DeviceList(devices=views)
 
@@ -130,6 +175,7 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:
         found = find_device(tx, ident)
+        view = None if isinstance(found, PendingHold) else device_view_in(tx, policy, found, now)
         delivered = [] if isinstance(found, PendingHold) else tx.deliveries(found.serial)
     if isinstance(found, PendingHold):
         view = pending_view(found)
@@ -149,8 +195,9 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
         )
     memory = DeviceMemory.from_json(dict(found.memory))
     projected = project(policy, memory, market=found.market, at=now)
+    assert view is not None
     return DeviceDetail(
-        **device_view(policy, found, now, delivered[-1] if delivered else None).model_dump(),
+        **view.model_dump(),
         activation_sims=list(memory.activation_sims),
         last_sims=list(memory.last_sims),
         flags=[FlagView(**f.to_json()) for f in projected.memory.flags],

@@ -9,6 +9,9 @@ as it was. A newer version than this code knows is refused rather than guessed a
   placed on devices not seen yet, and the append-only audit log.
 * Version 3 (issue #18): deliveries, when each lock and release reached its device (the verdict
   that carried it), seeded from the verdicts already sent.
+* Version 4 (issue #18): accounts (passwords as scrypt hashes, never in clear), each device's
+  binding to its account (Find Device, the account lock), wrong passwords (the attempt limits)
+  and the device keys behind unblock codes (``server_stub.store.accounts``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 V1: tuple[str, ...] = (
     """
@@ -123,6 +126,45 @@ V3: tuple[str, ...] = (
     """,
 )
 
+V4: tuple[str, ...] = (
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,          -- lower case, as the wire carries it
+        kdf TEXT NOT NULL,              -- how password_hash was made: "scrypt:16384:8:1"
+        salt BLOB NOT NULL,             -- 16 random bytes of its own
+        password_hash BLOB NOT NULL,    -- never the password itself
+        created_at INTEGER NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE account_bindings (
+        serial TEXT PRIMARY KEY REFERENCES devices (serial),
+        account TEXT NOT NULL REFERENCES accounts (name),
+        find_device INTEGER NOT NULL,   -- 1: a factory reset engages the account lock
+        bound_at INTEGER NOT NULL,
+        locked_at INTEGER               -- the account lock holds since; NULL: it does not
+    ) STRICT
+    """,
+    "CREATE INDEX account_bindings_by_account ON account_bindings (account)",
+    """
+    CREATE TABLE password_failures (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,          -- the account a wrong password was given for
+        serial TEXT NOT NULL,           -- by this device
+        at INTEGER NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX password_failures_by_account ON password_failures (account, at)",
+    "CREATE INDEX password_failures_by_serial ON password_failures (serial, at)",
+    """
+    CREATE TABLE device_keys (
+        serial TEXT PRIMARY KEY REFERENCES devices (serial),
+        public_key TEXT NOT NULL,       -- SubjectPublicKeyInfo DER, base64, as certified
+        since INTEGER NOT NULL          -- its first version 2 verdict (the agreement key)
+    ) STRICT
+    """,
+)
+
 TABLES = (
     "devices",
     "activations",
@@ -131,6 +173,10 @@ TABLES = (
     "pending_holds",
     "audit",
     "deliveries",
+    "accounts",
+    "account_bindings",
+    "password_failures",
+    "device_keys",
 )
 
 
@@ -208,4 +254,5 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _run(V1),
     2: _to_v2,
     3: _to_v3,
+    4: _run(V4),
 }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phone_sim.protocol.errors import ReplayedNonce
+from server_stub.store.accounts import AccountRows
 
 
 def _json(value: Any) -> str:
@@ -127,6 +128,11 @@ class Tx:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+
+    @property
+    def accounts(self) -> AccountRows:
+        """Accounts, bindings, wrong passwords and device keys (``store.accounts``)."""
+        return AccountRows(self._db)
 
     # --- devices ---------------------------------------------------------------------------
 

@@ -54,6 +54,6 @@ async def test_every_fleet_column_can_be_scrolled_into_view(
             f"of {fleet.virtual_size.width}"
         )
         last = fleet.ordered_columns[-1]
-        assert str(last.label) == "lock due"
+        assert str(last.label) == "account"
         region = app.screen.find_widget(fleet)
         assert region.region.right <= size[0], "the table itself runs off the screen"

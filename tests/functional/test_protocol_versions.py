@@ -3,7 +3,8 @@
 * A version 1 phone and a version 2 server that uses the new fields: a request saying 1 gets a
   version 1 verdict (none of the fields, ``protocol: 1``); a request saying 2 gets them.
 * A version 2 phone and a version 1 server: the server refuses ``protocol: 2`` before it looks
-  at the nonce; the phone's client asks again at once in version 1 and stays with it.
+  at the nonce, naming ``protocol``; the phone then asks in version 1 until it reboots (the
+  device model decides: ``phone_sim/device/recovery.py``).
 * The committed version 2 request, sent to a real server holding the vectors' keys at their
   time under the policy they describe, is answered with the committed verdict, byte for byte
   (Ed25519 is deterministic): the vectors are what the server says, not only what the generator
@@ -83,15 +84,17 @@ def test_a_version_1_request_gets_a_version_1_verdict_from_a_server_that_uses_ve
         assert verdict.lock_warning.lock_at == SEPT_2021 + 3 * 86400
 
 
-def test_a_version_2_request_under_a_policy_without_the_tables_gets_a_version_1_verdict(
+def test_a_version_2_request_under_a_policy_without_the_tables_gets_only_the_agreement_key(
     tmp_path: Path, factory: Factory
 ) -> None:
     with vendor_server(tmp_path) as server:
         phone = DeviceIdentity.issue(factory)
         request = phone.request([sim(CUBACEL)]).model_copy(update={"protocol": 2})
-        body = post_activation(server.url, phone, request).content
-        assert json.loads(body)["protocol"] == 1
-        assert not set(V2_VERDICT_FIELDS) & set(json.loads(body))
+        body = json.loads(post_activation(server.url, phone, request).content)
+        # A version 2 verdict always carries the vendor's agreement key (section 13.1); the
+        # lock screen's fields only when the policy has its tables.
+        assert body["protocol"] == 2 and "agreement_key" in body
+        assert not {"contact_phone", "contact_email", "lock_warning"} & set(body)
 
 
 # --- a version 2 phone, a version 1 server ----------------------------------------------------
@@ -165,24 +168,27 @@ def rig(tmp_path: Path, factory: Factory) -> Iterator[Rig]:
         yield Rig(phone, client, vendor)
 
 
-def test_a_version_2_phone_steps_down_to_a_version_1_server_and_stays_there(rig: Rig) -> None:
+def test_a_version_2_phone_steps_down_to_a_version_1_server_until_it_reboots(rig: Rig) -> None:
     phone, client, seen = rig.phone, rig.client, rig.vendor.seen
     attempt = phone.begin_activation()
     assert attempt.request.protocol == 2
-    outcome = phone.complete_activation(attempt, client.send(attempt))
-    assert outcome.accepted, outcome.detail
-    assert phone.state is DeviceState.ACTIVATED
-    # Refused in 2, asked again at once in 1 with the same nonce (never reserved by the refusal).
-    assert [json.loads(r.body)["protocol"] for r in seen] == [2, 1]
-    assert seen[0].nonce == seen[1].nonce == attempt.nonce
-    # From then on this client speaks 1 to this server: one request per contact.
-    phone.retry()
+    refused = phone.complete_activation(attempt, client.send(attempt))
+    assert not refused.accepted
+    assert phone.request_protocol == 1  # the refusal named protocol: ask in version 1
     again = phone.begin_activation()
+    assert again.request.protocol == 1
     assert phone.complete_activation(again, client.send(again)).accepted
+    assert phone.state is DeviceState.ACTIVATED
+    phone.retry()
+    third = phone.begin_activation()
+    assert phone.complete_activation(third, client.send(third)).accepted
     assert [json.loads(r.body)["protocol"] for r in seen] == [2, 1, 1]
+    phone.reboot()
+    phone.finish_boot()
+    assert phone.request_protocol == 2  # a reboot asks in its own version again
 
 
-def test_a_server_that_refuses_both_versions_does_not_step_the_phone_down(rig: Rig) -> None:
+def test_a_server_that_refuses_for_another_reason_does_not_step_the_phone_down(rig: Rig) -> None:
     phone, client, vendor = rig.phone, rig.client, rig.vendor
     refused = Reply(
         status=400,
@@ -193,8 +199,8 @@ def test_a_server_that_refuses_both_versions_does_not_step_the_phone_down(rig: R
     attempt = phone.begin_activation()
     outcome = phone.complete_activation(attempt, client.send(attempt))
     assert not outcome.accepted and "malformed_request" in (phone.last_error or "")
-    assert [json.loads(r.body)["protocol"] for r in vendor.seen] == [2, 1]
-    assert client.protocol == 2  # the refusal was not about the version: it keeps asking in 2
+    assert [json.loads(r.body)["protocol"] for r in vendor.seen] == [2]
+    assert phone.request_protocol == 2  # the refusal was not about the version
 
 
 # --- the committed version 2 vectors, answered by a real server ---------------------------------
@@ -203,8 +209,8 @@ def test_a_server_that_refuses_both_versions_does_not_step_the_phone_down(rig: R
 def test_the_committed_version_2_request_gets_the_committed_verdict_byte_for_byte(
     tmp_path: Path,
 ) -> None:
-    request = json.loads((VECTORS / "activation_request_v2.json").read_text())
-    committed = json.loads((VECTORS / "verdict_response_v2.json").read_text())
+    request = json.loads((VECTORS / "v2_warning_request.json").read_text())
+    committed = json.loads((VECTORS / "v2_warning_verdict.json").read_text())
     data = tmp_path / "vendor"
     data.mkdir()
     shutil.copy(VECTORS / "vendor_key.pem", data / "vendor.key")

@@ -149,3 +149,20 @@ def test_snapshot_console_with_a_pending_lock(
 ) -> None:  # type: ignore[no-untyped-def]
     # A German phone the operator has just held, v: the fleet shows the lock pending
     snapshot("console-pending", size, snap_compare, make_sim)
+
+
+# --- version 2: the account lock and the unblock code -----------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    "name", ["setup-account-locked", "account-sign-in", "lock-wrong-code", "console-unblock-code"]
+)
+def test_snapshot_account_and_unblock(
+    name: str, size: tuple[int, int], snap_compare, make_sim
+) -> None:  # type: ignore[no-untyped-def]
+    # setup-account-locked: signed in, reset, setup stopped by the vendor; the account and a
+    # wrong password typed, Enter; account-sign-in: home, m, the account typed;
+    # lock-wrong-code: lock, click the code box, 12345678, Enter; console-unblock-code: console,
+    # c, the phone's challenge, Enter (the code, new in every run, shown as 1234 5678)
+    snapshot(name, size, snap_compare, make_sim)

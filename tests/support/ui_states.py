@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
+from phone_sim.protocol.account import AccountAction
 from phone_sim.ui.app import Pace, PhoneApp, make_app
+from phone_sim.ui.screens.account_screen import AccountScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.confirm_screen import ConfirmScreen
 from phone_sim.ui.screens.dialer_screen import DialerScreen
@@ -27,6 +29,7 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from server_stub.policy import default_policy_text
 from tests.support.one_phone import OnePhoneWorld
@@ -224,6 +227,63 @@ async def _to_boot(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(BootScreen)(pilot))
 
 
+# --- version 2: the account lock and the unblock code ----------------------------------------
+
+ACCOUNT = "alice@example.com"
+PASSWORD = "correct-horse-9"
+
+
+def _account_locked(sim: OnePhoneWorld) -> None:
+    """Activated, signed in with Find Device, reset, and stopped by the vendor in setup."""
+    _activated(sim, "Telekom")
+    assert sim.first.account(AccountAction.SIGN_IN, ACCOUNT, PASSWORD).accepted
+    sim.phone.factory_reset()
+    sim.phone.finish_boot()
+    assert sim.activate().accepted and sim.phone.account_locked
+
+
+async def _to_account_locked(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(SetupScreen)(pilot))
+    await _focused_on_screen(pilot)
+    await pilot.press(*ACCOUNT, "enter", *"wrong-password", "enter")  # a wrong password first
+    await wait_until(pilot, lambda: "password_wrong" in (sim.phone.last_error or ""))
+    await pilot.pause(0.1)
+
+
+async def _to_sign_in(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("m")  # Mi Account
+    await wait_until(pilot, lambda: is_screen(AccountScreen)(pilot))
+    await _focused_on_screen(pilot)
+    await pilot.press(*ACCOUNT)
+
+
+async def _to_wrong_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_lock(pilot, sim)
+    await pilot.press("c")  # into the code box
+    await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "unblock-code")
+    await pilot.press(*"12345678", "enter")
+    await wait_until(pilot, lambda: sim.phone.unblock_attempts_left() == 4)
+
+
+async def _to_console_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_console(pilot, sim)
+    await pilot.press("c")  # Unblock code for the selected phone
+    await wait_until(pilot, lambda: is_screen(UnblockCodeScreen)(pilot))
+    await _focused_on_screen(pilot)
+    challenge = sim.phone.unblock_challenge
+    assert challenge is not None
+    await pilot.press(*challenge, "enter")
+    result = pilot.app.screen.query_one("#code-result", Static)
+    await wait_until(pilot, lambda: "read it out" in str(result.content))
+    # The code depends on the phone's key, new in every run: the picture shows a fixed one.
+    code = pilot.app.recovery.console_code  # type: ignore[attr-defined]
+    assert code is not None and len(code) == 8
+    result.update(str(result.content).replace(f"{code[:4]} {code[4:]}", "1234 5678"))
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+
+
 @dataclass(frozen=True)
 class State:
     """Where a person can be: the phone it needs, how the app starts, the keys to get there."""
@@ -255,6 +315,10 @@ STATES: dict[str, State] = {
     "home-reminder": State(_to_home, prepare=_warned(2)),
     "lock-contact": State(_to_lock, prepare=_warned(3)),
     "console-pending": State(_to_console_pending, prepare=_held),
+    "setup-account-locked": State(_to_account_locked, prepare=_account_locked),
+    "account-sign-in": State(_to_sign_in, prepare=lambda sim: _activated(sim, "Telekom")),
+    "lock-wrong-code": State(_to_wrong_code, prepare=_locked),
+    "console-unblock-code": State(_to_console_code, prepare=_locked),
 }
 
 

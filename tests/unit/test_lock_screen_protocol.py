@@ -2,7 +2,7 @@
 
 * The schema: limits of the contact details and notices, the plan's order, and a field of
   version 2 requires ``protocol: 2``.
-* The committed version 2 exchange (``tests/vectors/*_v2.json``): our verifiers accept it, our
+* The committed version 2 exchange (``tests/vectors/v2_warning_*.json``): our verifiers accept it, our
   signers reproduce it byte for byte, every byte of the verdict is covered, and the phone acts
   on it. A version 1 reader (the version 1 schema, rebuilt here from the fields it had) refuses
   it, while it accepts the committed version 1 verdict, which is unchanged.
@@ -38,10 +38,11 @@ from tests.unit.test_protocol_vectors import (
     check_verdict,
     gen,
 )
+from tests.unit.test_protocol_vectors_v2 import gen2
 
 NOW = dt.datetime.fromtimestamp(FIXED_TIME, tz=dt.UTC)
-REQUEST_V2: dict[str, Any] = json.loads((VECTORS / "activation_request_v2.json").read_text())
-VERDICT_V2: dict[str, Any] = json.loads((VECTORS / "verdict_response_v2.json").read_text())
+REQUEST_V2: dict[str, Any] = json.loads((VECTORS / "v2_warning_request.json").read_text())
+VERDICT_V2: dict[str, Any] = json.loads((VECTORS / "v2_warning_verdict.json").read_text())
 VERDICT_V1: dict[str, Any] = json.loads((VECTORS / "verdict_response.json").read_text())
 
 
@@ -122,19 +123,17 @@ def response_v2() -> WireResponse:
 def test_the_version_2_request_verifies_and_says_2() -> None:
     check_request(request_v2())
     request = ActivationRequest.decode(REQUEST_V2["body"].encode())
-    assert request.protocol == 2 and request.nonce == gen.NONCE_V2
+    assert request.protocol == 2 and request.nonce == gen2.WARNING_NONCE
     assert request.device.serial == SERIAL
 
 
 def test_our_signers_reproduce_the_version_2_exchange() -> None:
     identity = gen.load_identity(VECTORS)
-    request, request_base = gen.signed_request(identity, version=2)
+    request, request_base = gen2.warning_request(identity)
     assert request.headers == REQUEST_V2["headers"]
     assert request_base.decode() == REQUEST_V2["signature_base"]
-    response, verdict_base = gen.signed_verdict(identity, version=2)
-    assert response.headers == VERDICT_V2["headers"]
-    assert response.body == VERDICT_V2["body"].encode()
-    assert verdict_base.decode() == VERDICT_V2["signature_base"]
+    committed = (VECTORS / gen2.WARNING_VERDICT).read_bytes()
+    assert gen2._verdict_file(identity, gen2.warning_verdict(identity)) == committed
 
 
 def test_the_version_2_verdict_verifies_and_carries_what_the_lock_screen_shows() -> None:
@@ -225,7 +224,8 @@ def test_a_version_1_reader_reads_version_1_and_refuses_version_2() -> None:
         v1.model_validate_json(VERDICT_V2["body"])
     wrong = {str(error["loc"][0]) for error in refused.value.errors()}
     # Refused by its version, and by each field it does not know.
-    assert wrong == {"protocol", *V2_VERDICT_FIELDS}
+    carried = set(V2_VERDICT_FIELDS) & set(v2_verdict())  # all but the account: none is bound
+    assert wrong == {"protocol", *carried} and "agreement_key" in carried
 
 
 def test_the_committed_version_1_vectors_did_not_change() -> None:

@@ -87,7 +87,7 @@ def test_wal_mode_and_full_sync_are_on(store: Store) -> None:
     assert store.pragma("journal_mode") == "wal"
     assert store.pragma("synchronous") == 2  # FULL
     assert (store.path.parent / "vendor.db-wal").exists()
-    assert store.pragma("user_version") == SCHEMA_VERSION == 3
+    assert store.pragma("user_version") == SCHEMA_VERSION == 4
 
 
 def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
@@ -105,6 +105,10 @@ def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
         "pending_holds": 0,
         "audit": 1,
         "deliveries": 0,
+        "accounts": 0,
+        "account_bindings": 0,
+        "password_failures": 0,
+        "device_keys": 0,
     }
     assert store.device(SERIAL) == device()
     (activation,) = store.activations(SERIAL)

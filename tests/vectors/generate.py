@@ -10,8 +10,6 @@ read back from the files here, so re-running never changes committed data unless
 code changed. ``--new-identity`` deliberately replaces it (every vector changes).
 
 Every input is fixed: the time (2021-09-01T12:00:00Z), the nonce, the device and the SIM.
-Two exchanges are written: protocol version 1 (a request saying 1, the lock verdict) and
-version 2 (a request saying 2, an activated verdict carrying the fields of PROTOCOL.md 7.2).
 Ed25519 is deterministic by design; the device's ECDSA signature is made with RFC 6979
 deterministic nonces (any valid ECDSA signature over the same base verifies equally), so both
 signatures are reproduced byte for byte. The signature bases are the exact bytes that
@@ -46,7 +44,6 @@ from phone_sim.protocol.identity import (  # noqa: E402
 )
 from phone_sim.protocol.imei import make_imei  # noqa: E402
 from phone_sim.protocol.keys import private_key_pem, public_key_pem, vendor_key_id  # noqa: E402
-from phone_sim.protocol.lock_screen import LockWarning  # noqa: E402
 from phone_sim.protocol.messages import (  # noqa: E402
     ActivationRequest,
     DeviceReport,
@@ -86,9 +83,6 @@ SIM = SimReport(
     serving_mnc="01",
     roaming=False,
 )
-#: The version 2 exchange: its own nonce, so that a server can accept both requests.
-NONCE_V2 = "test-vector-nonce-2021-09-01-v2"
-DAY = 86400
 LOCK_MESSAGE = (
     "Xiaomi policy does not permit sale or provision of the product to the territory in which "
     "you have attempted to activate it. Please contact the retailers directly for additional "
@@ -108,8 +102,6 @@ TIME_ANSWER = "time_answer.json"
 #: the time request's nonce (version 2, PROTOCOL.md section 2.1)
 TIME_NONCE = "test-vector-time-nonce-2021"
 TIME_URL = "http://127.0.0.1:8421/v1/time"
-REQUEST_V2 = "activation_request_v2.json"
-VERDICT_V2 = "verdict_response_v2.json"
 
 
 class RecordingKey(ec.EllipticCurvePrivateKey):
@@ -241,9 +233,8 @@ def identity_files(identity: Identity) -> dict[str, bytes]:
     }
 
 
-def activation_request(identity: Identity, *, version: int = 1) -> ActivationRequest:
+def activation_request(identity: Identity) -> ActivationRequest:
     return ActivationRequest(
-        protocol=version,
         device=DeviceReport(
             serial=CLAIMS.serial,
             imeis=list(CLAIMS.imeis),
@@ -253,7 +244,7 @@ def activation_request(identity: Identity, *, version: int = 1) -> ActivationReq
             bootloader_unlocked=False,
         ),
         sims=[SIM],
-        nonce=NONCE if version == 1 else NONCE_V2,
+        nonce=NONCE,
         certificates=chain_to_wire(identity.chain),
     )
 
@@ -274,54 +265,25 @@ def verdict() -> Verdict:
     )
 
 
-def verdict_v2() -> Verdict:
-    """Version 2: the same Cuban phone under a policy that delays the lock by three days, warns
-    two days and one day ahead of it, and gives lock-screen contact details."""
-    lock_at = FIXED_TIME + 3 * DAY
-    return Verdict(
-        protocol=2,
-        device_serial=CLAIMS.serial,
-        imei=CLAIMS.imeis[0],
-        status=VerdictStatus.ACTIVATED,
-        reason="ACTIVATION_OK",
-        message="Your device has been activated.",
-        nonce=NONCE_V2,
-        issued_at=FIXED_TIME,
-        expires_at=FIXED_TIME + 7 * DAY,
-        sequence=1,
-        policy_version="2021-09-01",
-        next_checkin_after=DAY,
-        contact_phone="+86 400 100 5678",
-        contact_email="service.global@xiaomi.example",
-        lock_warning=LockWarning(
-            lock_at=lock_at,
-            notice_at=lock_at - 2 * DAY,
-            notice="This device will be locked in two days. Please contact the retailer.",
-            reminder_at=lock_at - DAY,
-            reminder="This device will be locked tomorrow. Back up your data now.",
-        ),
-    )
-
-
-def signed_request(identity: Identity, *, version: int = 1) -> tuple[WireRequest, bytes]:
+def signed_request(identity: Identity) -> tuple[WireRequest, bytes]:
     """The signed activation request and the signature base the signer signed."""
     request = WireRequest(
         method="POST",
         url=URL,
         headers={"Content-Type": JSON},
-        body=activation_request(identity, version=version).encode(),
+        body=activation_request(identity).encode(),
     )
     key = RecordingKey(identity.device_key)
-    nonce = NONCE if version == 1 else NONCE_V2
-    sign_request(request, key=key, key_id=CLAIMS.serial, created=FIXED_TIME, nonce=nonce)
+    sign_request(request, key=key, key_id=CLAIMS.serial, created=FIXED_TIME, nonce=NONCE)
     (base,) = key.signed
     return request, base
 
 
-def signed_verdict(identity: Identity, *, version: int = 1) -> tuple[WireResponse, bytes]:
+def signed_verdict(identity: Identity) -> tuple[WireResponse, bytes]:
     """The signed verdict response and the signature base the signer signed."""
-    body = (verdict() if version == 1 else verdict_v2()).encode()
-    response = WireResponse(status_code=200, headers={"Content-Type": JSON}, body=body)
+    response = WireResponse(
+        status_code=200, headers={"Content-Type": JSON}, body=verdict().encode()
+    )
     key = RecordingEd25519Key(identity.vendor_key)
     key_id = vendor_key_id(identity.vendor_key.public_key())
     sign_verdict_response(response, key=key, key_id=key_id, created=FIXED_TIME)
@@ -355,29 +317,28 @@ def vector_files(identity: Identity) -> dict[str, bytes]:
     FactoryTrust(x509.load_pem_x509_certificate(identity.root_pem)).verify_chain(
         identity.chain, now=fixed_now()
     )
+    request, request_base = signed_request(identity)
+    response, verdict_base = signed_verdict(identity)
     files = identity_files(identity)
-    for version, request_name, verdict_name in ((1, REQUEST, VERDICT), (2, REQUEST_V2, VERDICT_V2)):
-        request, request_base = signed_request(identity, version=version)
-        response, verdict_base = signed_verdict(identity, version=version)
-        files[request_name] = _json_file(
-            {
-                "method": request.method,
-                "url": request.url,
-                "headers": request.headers,
-                "body": request.body.decode(),
-                "signature_base": request_base.decode(),
-                "verify_at": FIXED_TIME,
-            }
-        )
-        files[verdict_name] = _json_file(
-            {
-                "status": response.status_code,
-                "headers": response.headers,
-                "body": response.body.decode(),
-                "signature_base": verdict_base.decode(),
-                "verify_at": FIXED_TIME,
-            }
-        )
+    files[REQUEST] = _json_file(
+        {
+            "method": request.method,
+            "url": request.url,
+            "headers": request.headers,
+            "body": request.body.decode(),
+            "signature_base": request_base.decode(),
+            "verify_at": FIXED_TIME,
+        }
+    )
+    files[VERDICT] = _json_file(
+        {
+            "status": response.status_code,
+            "headers": response.headers,
+            "body": response.body.decode(),
+            "signature_base": verdict_base.decode(),
+            "verify_at": FIXED_TIME,
+        }
+    )
     time_response, time_base = signed_time_answer(identity)
     files[TIME_REQUEST] = _json_file(
         {

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Digits, Static
 
+from phone_sim.device.account import AccountState
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.offline import PhoneWarning, WarningKind
 
@@ -42,7 +43,10 @@ def warning_text(warning: PhoneWarning) -> str:
 
 class HomeScreen(PhoneScreen):
     CSS_PATH = "home_screen.tcss"
-    BINDINGS = [Binding("d", "dismiss_notice", "Dismiss notice")]
+    BINDINGS = [
+        Binding("d", "dismiss_notice", "Dismiss notice"),
+        Binding("m", "app.account", "Mi Account"),
+    ]
 
     def compose_face(self) -> ComposeResult:
         with VerticalScroll(id="home"):
@@ -81,7 +85,8 @@ class HomeScreen(PhoneScreen):
         self.query_one("#about", Static).update(
             f"[b]{ident.model}[/b] · {ident.market_name}\n"
             f"MIUI {ident.firmware}\nIMEI {' / '.join(ident.imeis)}\n"
-            f"[green]Activated[/green] ({self.phone.lock_reason or 'ok'})"
+            f"[green]Activated[/green] ({self.phone.lock_reason or 'ok'})\n"
+            f"{_account_line(self.phone.account)}"
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -117,3 +122,10 @@ class HomeScreen(PhoneScreen):
     @on(Button.Pressed, "#app-recheck")
     def _recheck(self) -> None:
         self.phone_app.request_activation()
+
+
+def _account_line(account: AccountState) -> str:
+    if account.hint is None:
+        return "[dim]Mi Account: not signed in (m)[/dim]"
+    find = "on" if account.find_device else "off"
+    return f"Mi Account {account.signed_in or account.hint} · Find Device {find}"

@@ -5,6 +5,7 @@ them (protocol 2: a phone number and an e-mail address), the reason code and the
 offers an emergency
 call (which works), Wi-Fi settings and a retry, and nothing that leaves it: the screen has no
 binding that pops it, and the app only replaces it when the phone itself stops being locked.
+Version 2: the challenge of an unblock code, and a box to type the code in (``UnblockPanel``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
+
+from phone_sim.ui.widgets.unblock_panel import UnblockPanel
 
 from .base import PhoneScreen
 from .dialer_screen import DialerScreen
@@ -36,6 +39,7 @@ class LockScreen(PhoneScreen):
         Binding("e", "emergency", "Emergency"),
         Binding("w", "wifi", "Wi-Fi"),
         Binding("ctrl+r", "retry", "Retry"),
+        Binding("c", "unblock_code", "Code"),
         # Escape on a phone's lock screen does nothing; say so instead of leaving.
         Binding("escape", "stay", show=False),
     ]
@@ -48,6 +52,7 @@ class LockScreen(PhoneScreen):
                 yield Static("", id="lock-contact")
                 yield Static("", id="lock-details")
                 yield Static("", id="lock-outcome")
+            yield UnblockPanel(id="unblock-panel")
             with Horizontal(id="lock-actions"):
                 yield Button("Emergency call", id="emergency", variant="error")
                 yield Button("Wi-Fi", id="wifi")
@@ -78,6 +83,7 @@ class LockScreen(PhoneScreen):
             f"[dim]Model[/dim] {phone.identity.model}{pending}{error}"
         )
         self.query_one("#lock-outcome", Static).update(self._retry_outcome())
+        self.query_one(UnblockPanel).render_phone()
 
     def _retry_outcome(self) -> str:
         """What the last Retry got, shown until the user does something else."""
@@ -116,6 +122,11 @@ class LockScreen(PhoneScreen):
         self._retry_from = len(self.phone.exchanges)
         self.phone_app.request_activation()
         self.refresh_face()
+
+    def action_unblock_code(self) -> None:
+        """Into the unblock code box (when this lock takes a code)."""
+        if not self.query_one(UnblockPanel).focus_code():
+            self.notify("This lock takes no unblock code.", timeout=3)
 
     def action_stay(self) -> None:
         self.notify("This device is locked.", timeout=2)
