@@ -213,7 +213,7 @@ def test_the_code_changes_with_the_challenge_the_serial_and_the_key() -> None:
 
 def test_protocol_md_section_13_is_the_committed_vector() -> None:
     doc = (VECTORS.parents[1] / "docs" / "PROTOCOL.md").read_text()
-    section = doc[doc.index("## 13. Version 2") :]
+    section = doc[doc.index("## 13. The account lock and unblock codes") :]
     assert f"\n{VERDICT['body']}\n" in section
     assert f"({len(VERDICT['body'].encode())} bytes" in section
     for key in ("shared_secret_hex", "unblock_key_hex", "password_key_hex"):
