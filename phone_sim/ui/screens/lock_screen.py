@@ -49,9 +49,10 @@ class LockScreen(PhoneScreen):
             yield Static(LOCK_ICON, id="lock-icon")
             with VerticalScroll(id="lock-body"):
                 yield Static("", id="lock-message")
-                yield Static("", id="lock-contact")
                 yield Static("", id="lock-details")
                 yield Static("", id="lock-outcome")
+            # Outside the scrolling body: whom to call stays in view under a long message.
+            yield Static("", id="lock-contact")
             yield UnblockPanel(id="unblock-panel")
             with Horizontal(id="lock-actions"):
                 yield Button("Emergency call", id="emergency", variant="error")
