@@ -509,6 +509,10 @@ class PhoneApp(App[None]):
         yield SystemCommand(
             "Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector
         )
+        # Also where ``v`` is a letter typed (setup's "This device is locked" has its inputs).
+        yield SystemCommand(
+            "Vendor console", "The vendor's fleet, locks, codes, audit", self.action_vendor_console
+        )
         yield SystemCommand(
             "Add a phone", "A new phone from the factory joins this world", self.action_add_phone
         )

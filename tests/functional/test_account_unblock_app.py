@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, make_app
@@ -115,6 +115,44 @@ async def test_setup_stops_at_this_device_is_locked_until_the_password(
     assert step == ("unlock_account", {"account": ACCOUNT, "password": "********"})
     text = app.recorder.to_toml(state="activated", screen="home")
     assert PASSWORD not in text and "not recorded: type the password here" in text
+
+
+async def test_from_this_device_is_locked_the_palette_opens_the_console_that_clears_it(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    # At "This device is locked" the keys are the account's letters (v goes in the box): the
+    # palette still reaches the vendor console, whose support unbinds the phone (x); setup's
+    # Ask again then gets through (played in tmux: the console was out of reach before).
+    sim = make_sim()
+    _account_locked(sim)
+    app = make_app(sim.world, pace=Pace.instant())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
+        await focused(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"vendor console")
+        options = app.screen.query_one(OptionList)
+
+        def offered() -> bool:  # the palette's first choice is the console
+            first = options.highlighted
+            return first is not None and "Vendor console" in str(
+                options.get_option_at_index(first).prompt
+            )
+
+        await wait_until(pilot, offered)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+        fleet = app.screen.query_one("#fleet", DataTable)
+        await wait_until(
+            pilot, lambda: fleet.row_count == 1 and fleet.get_row_at(0)[-1] == "locked"
+        )
+        await pilot.press("x")
+        await wait_until(pilot, lambda: fleet.get_row_at(0)[-1] == "")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        app.request_activation()  # setup's Ask again
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+    assert not sim.phone.account_locked and sim.phone.state is DeviceState.ACTIVATED
 
 
 async def test_the_mi_account_dialog_signs_in_and_the_console_unbinds(
