@@ -6,10 +6,19 @@ The story was played in tmux at 80x24 and 120x40; each test here failed before i
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
+from phone_sim.protocol.clock import ClockMode
+from phone_sim.protocol.identity import Factory
+from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.screens.inspector_screen import InspectorScreen, summary
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.world.launch import WorldOptions, launch
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state, wait_until
 
@@ -39,3 +48,33 @@ async def test_the_answer_to_retry_on_the_lock_screen_is_in_sight_at_80x24(
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "answered locked" in text(app, "#lock-outcome"))
         await wait_until(pilot, lambda: in_sight(app, "#lock-outcome"))
+
+
+async def test_the_inspector_says_what_a_time_exchange_asked_and_got(tmp_path: Path) -> None:
+    # Played: the README's standalone path (make serve-vendor, a phone with --server), then
+    # `i`. The vendor's signed time read "None: None" in the table, and its detail "The phone
+    # checked in with no SIM; the server answered HTTP 200; refused: not a verdict."
+    base = tmp_path / "standalone"
+    Factory.open(base / "factory")
+    settings = ServerSettings(
+        data_dir=base / "vendor", port=0, clock_mode=ClockMode.SIMULATED, clock_speed=0
+    )
+    with EmbeddedVendorServer(settings) as server:
+        world = launch(WorldOptions(data=base, server=server.url))
+        phone = world.phone().phone
+        app = make_app(world, pace=Pace.instant())
+        with world:
+            async with app.run_test(size=SMALL) as pilot:
+                await wait_until(pilot, lambda: any(ex.time for ex in phone.exchanges))
+                await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+                await pilot.press("i")
+                await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
+                index = next(i for i, ex in enumerate(phone.exchanges) if ex.time)
+                table = app.screen.query_one(DataTable)
+                kind, result = (str(c) for c in table.get_row(str(index))[1::3])
+                assert kind == "time" and result == "01 Sep 2021 12:00:00 UTC (simulated, stopped)"
+                assert summary(phone.exchanges[index]) == (
+                    "The phone asked the vendor's time; the vendor answered 01 Sep 2021 "
+                    "12:00:00 UTC (simulated, stopped); accepted: the vendor's signature on it is "
+                    "valid."
+                )
