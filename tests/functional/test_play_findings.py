@@ -8,14 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from phone_sim.device.sims import Sim, carrier
 from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens.inspector_screen import InspectorScreen, summary
 from phone_sim.ui.screens.setup_screen import SetupScreen
+from phone_sim.ui.widgets.status_bar import StatusBar
 from phone_sim.world.launch import WorldOptions, launch
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
@@ -78,3 +81,26 @@ async def test_the_inspector_says_what_a_time_exchange_asked_and_got(tmp_path: P
                     "12:00:00 UTC (simulated, stopped); accepted: the vendor's signature on it is "
                     "valid."
                 )
+
+
+async def test_with_several_phones_the_status_bar_still_shows_the_time(tmp_path: Path) -> None:
+    # Played: `n` after the palette's "Add a phone", at 80x24 and at 120x40 alike (the phone is
+    # 60 columns wide). The bar named the phone and cut off the rest: "phone-2 (Redmi Note 9)
+    # 1:no SIM  2:no SIM  04 Sep 2021", no time, no battery, no warning.
+    world = launch(WorldOptions(data=tmp_path / "world", phones=2, speed=0, seed=5))
+    world.phone().phone.insert_sim(1, Sim.of(carrier("Cubacel")))
+    world.phone().phone.insert_sim(2, Sim.of(carrier("Telekom"), card=2))
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SMALL) as pilot:
+
+            def rows() -> list[str]:
+                bars = app.screen.query(StatusBar)
+                return str(bars.first().render()).splitlines() if bars else []
+
+            await wait_until(pilot, lambda: len(rows()) > 1)
+            bar = app.screen.query_one(StatusBar)
+            assert rows()[0].startswith("phone (Redmi Note 9)  1:Cubacel")
+            assert "01 Sep 2021 12:00  ▮87%" in rows()[-1]
+            assert all(cell_len(row) <= bar.content_region.width for row in rows())
+            assert bar.region.height == len(rows())  # every row of it on screen
