@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
-from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.app import Pace, PhoneApp, make_app
 from phone_sim.ui.screens.inspector_screen import InspectorScreen, summary
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.widgets.status_bar import StatusBar
@@ -104,3 +104,43 @@ async def test_with_several_phones_the_status_bar_still_shows_the_time(tmp_path:
             assert "01 Sep 2021 12:00  ▮87%" in rows()[-1]
             assert all(cell_len(row) <= bar.content_region.width for row in rows())
             assert bar.region.height == len(rows())  # every row of it on screen
+
+
+def shows(app: PhoneApp, name: str, kind: type) -> bool:
+    """Phone ``name`` is in view, on a screen of ``kind`` that has finished mounting."""
+    screen = app.screen
+    return app.current_name == name and isinstance(screen, kind) and bool(screen.ready)
+
+
+async def test_a_phone_added_from_the_palette_comes_back_after_a_restart(tmp_path: Path) -> None:
+    # Played: palette "Add a phone", ctrl+q, `make run` again: phone-2 was gone (its data still
+    # in DATA/phones/phone-2), and "Add a phone" then made a new phone-2 over it, erasing it.
+    data = tmp_path / "world"
+    world = launch(WorldOptions(data=data, speed=0, seed=5))
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            app.action_add_phone()  # the palette's "Add a phone"
+            await wait_until(pilot, lambda: shows(app, "phone-2", SetupScreen))
+    serial = world.phone("phone-2").phone.identity.serial
+
+    world = launch(WorldOptions(data=data, speed=0, seed=5))  # `make run` again
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        assert list(world.phones) == ["phone", "phone-2"]
+        assert world.phone("phone-2").phone.identity.serial == serial
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            app.action_add_phone()
+            await wait_until(pilot, lambda: shows(app, "phone-3", SetupScreen))
+        assert world.phone("phone-2").phone.identity.serial == serial
+
+
+def test_phones_come_back_in_the_order_they_were_named(tmp_path: Path) -> None:
+    data = tmp_path / "world"
+    launch(WorldOptions(data=data, phones=11, speed=0, seed=5)).close()
+    (data / "phones" / "phone-12").mkdir()  # made, never provisioned: not a phone
+    world = launch(WorldOptions(data=data, speed=0, seed=5))
+    with world:
+        assert list(world.phones) == ["phone", *(f"phone-{n}" for n in range(2, 12))]
