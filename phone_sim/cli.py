@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="how many phones the world shows (n switches between them; more join from the "
-        "command palette); each keeps its own data directory",
+        help="how many phones the world starts with (n switches between them; more join from "
+        "the command palette); each keeps its own data directory, and a restart brings back "
+        "every phone the world has",
     )
     parser.add_argument(
         "--speed",

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.provisioning import PhoneSpec
+from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.clock import STORY_START
 from server_stub.admin.client import read_token_file
 from server_stub.errors import VendorServerError
 
 from .errors import LaunchError
-from .phones import FIRST_PHONE, known_phones
+from .phones import FIRST_PHONE
 from .vendor import RemoteVendor
 from .world import World, open_world
 
@@ -61,8 +62,27 @@ def phone_names(count: int) -> list[str]:
     return [FIRST_PHONE, *(f"phone-{n}" for n in range(2, count + 1))]
 
 
+def kept_phone_names(data: Path) -> list[str]:
+    """The phones beyond the first that the world in ``data`` already has (``DATA/phones/NAME``,
+    made by ``--phones`` or the palette's *Add a phone*), in the order they were named: a
+    restart brings them back, so none is forgotten and then made again over its data.
+    """
+    folder = data / "phones"
+    if not folder.is_dir():
+        return []
+    names = [d.name for d in folder.iterdir() if DeviceStorage(d).is_provisioned()]
+    return sorted(names, key=_naming_order)
+
+
+def _naming_order(name: str) -> tuple[str, int]:
+    """``phone-2`` before ``phone-10``; other names by their spelling."""
+    head, _, number = name.rpartition("-")
+    return (head, int(number)) if head and number.isdigit() else (name, 0)
+
+
 def launch(options: WorldOptions) -> World:
-    """Open the world the options describe, with its phones (closed by the caller).
+    """Open the world the options describe, with its phones (closed by the caller): the
+    first ``options.phones``, and every other phone the world already has.
 
     Raises:
         LaunchError: what is missing or wrong, and what to do about it.
@@ -82,10 +102,9 @@ def launch(options: WorldOptions) -> World:
             world = _join(options)
     except (PhoneError, VendorServerError, OSError) as exc:
         raise LaunchError(str(exc)) from exc
+    names = phone_names(options.phones)
+    names += [name for name in kept_phone_names(data) if name not in names]
     try:
-        names = phone_names(options.phones)
-        # The phones this world made before (added from the app, say) come back with it.
-        names += [n for n in known_phones(data) if n not in names]
         for index, name in enumerate(names):
             world.add_phone(name, options.spec, new=options.new_phone and index == 0)
     except (PhoneError, OSError, ValueError) as exc:

@@ -15,6 +15,9 @@ from textual.widgets import DataTable, Static
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import Phone
 from phone_sim.device.sims import network_for
+from phone_sim.protocol.clock import ClockMode
+from phone_sim.protocol.contact import ContactKind
+from phone_sim.protocol.timesync import TimeAnswer
 from phone_sim.ui.widgets.footer import PhoneFooter
 
 
@@ -38,7 +41,9 @@ def _pretty(body: bytes) -> str:
 
 def _asked(exchange: Exchange) -> str:
     """What the phone asked, in words: ``asked to be activated with a Cubacel SIM (368-01)``."""
-    verb = "asked to be activated" if exchange.kind == "activation" else "checked in"
+    if exchange.kind is ContactKind.TIME:
+        return "The phone asked the vendor's time"  # a time request carries no SIMs
+    verb = "asked to be activated" if exchange.kind is ContactKind.ACTIVATION else "checked in"
     try:
         sims = json.loads(exchange.request_body).get("sims") or []
     except (ValueError, AttributeError):
@@ -57,6 +62,9 @@ def _asked(exchange: Exchange) -> str:
 def summary(exchange: Exchange) -> str:
     """One line of plain words: what was asked, what was answered, and why it was taken or not."""
     asked = _asked(exchange)
+    if exchange.time is not None:
+        told = f"the vendor answered {_time(exchange.time)}"
+        return f"{asked}; {told}; accepted: the vendor's signature on it is valid."
     if exchange.verdict is not None:
         verdict = exchange.verdict
         told = f"the vendor answered {verdict.status.value.upper()} ({verdict.reason})"
@@ -73,6 +81,24 @@ def summary(exchange: Exchange) -> str:
     }
     why = reasons.get(exchange.signature, f"refused: {exchange.error or 'not a verdict'}")
     return f"{asked}; the server answered HTTP {exchange.status}; {why}."
+
+
+def _time(answer: TimeAnswer) -> str:
+    """The vendor's signed time in words: ``04 Sep 2021 12:01:12 UTC (simulated, x60)``."""
+    when = dt.datetime.fromtimestamp(answer.now, tz=dt.UTC).strftime("%d %b %Y %H:%M:%S UTC")
+    if answer.mode is ClockMode.REAL:
+        return f"{when} (real time)"
+    return f"{when} (simulated, {f'x{answer.speed}' if answer.speed else 'stopped'})"
+
+
+def _result(exchange: Exchange) -> str:
+    """The table's result column: the verdict, the vendor's time, or what went wrong."""
+    if exchange.verdict is not None:
+        verdict = exchange.verdict
+        return f"{verdict.status.value} {verdict.reason} #{verdict.sequence}"
+    if exchange.time is not None:
+        return _time(exchange.time)
+    return f"{exchange.error_code or 'error'}: {exchange.error or 'no answer'}"
 
 
 def describe(exchange: Exchange) -> str:
@@ -124,10 +150,7 @@ class InspectorScreen(ModalScreen[None]):
         table.clear()
         for index, ex in enumerate(self.phone.exchanges):
             when = dt.datetime.fromtimestamp(ex.sent_at, tz=dt.UTC).strftime("%d %b %H:%M:%S")
-            if ex.verdict is not None:
-                result = f"{ex.verdict.status.value} {ex.verdict.reason} #{ex.verdict.sequence}"
-            else:
-                result = f"{ex.error_code}: {ex.error}"
+            result = _result(ex)
             table.add_row(
                 when, ex.kind, str(ex.status or "—"), ex.signature, result, key=str(index)
             )

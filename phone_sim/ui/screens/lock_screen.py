@@ -41,7 +41,7 @@ class LockScreen(PhoneScreen):
         Binding("ctrl+r", "retry", "Retry"),
         Binding("c", "unblock_code", "Code"),
         # Escape on a phone's lock screen does nothing; say so instead of leaving.
-        Binding("escape", "stay", show=False),
+        Binding("escape", "stay", "Stays locked", show=False),
     ]
 
     def compose_face(self) -> ComposeResult:
@@ -61,6 +61,8 @@ class LockScreen(PhoneScreen):
 
     #: how many exchanges the phone had when Retry was pressed (None: no retry to report)
     _retry_from: int | None = None
+    #: the retry outcome on screen (scrolled into view when it changes)
+    _outcome_shown = ""
 
     def on_mount(self) -> None:
         self.ready = True
@@ -83,7 +85,15 @@ class LockScreen(PhoneScreen):
             f"[dim]IMEI[/dim] {phone.identity.imeis[0]}\n"
             f"[dim]Model[/dim] {phone.identity.model}{pending}{error}"
         )
-        self.query_one("#lock-outcome", Static).update(self._retry_outcome())
+        outcome = self._retry_outcome()
+        shown = self.query_one("#lock-outcome", Static)
+        if outcome != self._outcome_shown:
+            self._outcome_shown = outcome
+            shown.update(outcome)
+            if outcome:
+                # At 80x24 the message and details fill the body: a new answer below them
+                # would be out of sight, so the body scrolls to it (once, not on every tick).
+                self.call_after_refresh(shown.scroll_visible, animate=False)
         self.query_one(UnblockPanel).render_phone()
 
     def _retry_outcome(self) -> str:
