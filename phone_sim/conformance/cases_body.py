@@ -315,7 +315,7 @@ CASES: list[Case] = [
         "BOD-33", "device.firmware left out", "1, 4", *MALFORMED, _body(_drop("device", "firmware"))
     ),
     negative(
-        "BOD-34", "protocol 2 in an activation request", "4", *MALFORMED, _body(_set("protocol", 2))
+        "BOD-34", "protocol 3 (no version 3)", "4, 12", *MALFORMED, _body(_set("protocol", 3))
     ),
     negative(
         "BOD-36", "one slot twice", "4", *MALFORMED, _body(_set("sims", [sim(slot=1), sim(slot=1)]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from phone_sim.protocol.account import AccountAction
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.messages import ActivationRequest, Verdict
 
@@ -25,6 +26,7 @@ class EventKind(StrEnum):
     CALL = "call"
     CLOCK = "clock"
     WARNING = "warning"
+    ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,22 @@ class SlotView:
 
 
 @dataclass(frozen=True)
+class AccountIntent:
+    """What an account request asks (its password is sealed in the request, nowhere else)."""
+
+    action: AccountAction
+    name: str
+    find_device: bool = True
+
+
+@dataclass(frozen=True)
 class ActivationAttempt:
     kind: ContactKind
     nonce: str
     request: ActivationRequest
     started_at: float
+    #: an account request's action (``kind`` is ``account``)
+    account: AccountIntent | None = None
 
 
 @dataclass(frozen=True)

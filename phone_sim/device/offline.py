@@ -31,16 +31,23 @@ class WarningKind(StrEnum):
     OFFLINE_LOCK = "offline_lock"
     #: the last verdict expired and the vendor cannot be reached; nothing will lock the phone
     UNCONFIRMED = "unconfirmed"
+    #: the vendor's notice ahead of its lock, which the user may dismiss (``lock_notices.py``)
+    LOCK_NOTICE = "lock_notice"
+    #: the vendor's reminder ahead of its lock, which stays until the lock or a release
+    LOCK_REMINDER = "lock_reminder"
 
 
 @dataclass(frozen=True)
 class PhoneWarning:
-    """A standing warning the phone shows until a valid verdict (or a lock) ends it."""
+    """A warning the phone shows until a valid verdict (or a lock) ends it, or, when it is
+    ``dismissible``, until the user dismisses it."""
 
     kind: WarningKind
     text: str
-    #: when the phone locks itself (OFFLINE_LOCK only), simulated Unix seconds
+    #: when the phone is locked (by itself, or by its vendor), simulated Unix seconds
     lock_at: float | None = None
+    #: the user may dismiss it (the vendor's notice); every other warning stands
+    dismissible: bool = False
 
 
 @dataclass(frozen=True)

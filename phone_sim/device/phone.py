@@ -17,13 +17,16 @@ import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import VerdictRejected
-from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
+from phone_sim.protocol.messages import PROTOCOL_V2, ActivationRequest, VerdictStatus
 
+from .account import AccountState
 from .clock import DeviceClock
-from .errors import SlotError, TransitionRefused
+from .errors import TransitionRefused
 from .events import (
     ActivationAttempt,
     CallResult,
@@ -35,13 +38,16 @@ from .events import (
 )
 from .exchange import Exchange
 from .identity import DeviceIdentity
+from .lock_notices import contact_text, first_warning, from_verdict, vendor_warning
 from .offline import OFFLINE_REASON, PhoneWarning, offline_step
+from .recovery import RecoveryMixin
 from .reports import activation_request
 from .schedule import CheckinSchedule
 from .sims import Network, Sim
 from .state import ALLOWED, RADIO_ON, Action, Activation, DeviceState
 from .storage import DeviceStorage, PersistedState, StoredVerdict
-from .tray_file import SlotContents
+from .tray import SLOTS, SimTrayMixin
+from .unblock import UnblockState
 from .verdicts import verdict_problem
 
 __all__ = [
@@ -54,7 +60,6 @@ __all__ = [
     "VerdictOutcome",
 ]
 
-SLOTS = (1, 2)
 EMERGENCY_ALWAYS = frozenset({"112", "911"})
 EMERGENCY_WITHOUT_SIM = frozenset({"000", "08", "110", "118", "119", "999"})
 #: how many exchanges the inspector keeps
@@ -62,7 +67,7 @@ EXCHANGE_MEMORY = 200
 CUSTOM_ROM_REASON = "CUSTOM_ROM"
 
 
-class Phone:
+class Phone(SimTrayMixin, RecoveryMixin):
     def __init__(
         self,
         identity: DeviceIdentity,
@@ -72,12 +77,18 @@ class Phone:
         storage: DeviceStorage | None = None,
         rng: random.Random | None = None,
         exchange_memory: int = EXCHANGE_MEMORY,
+        device_key: Callable[[], ec.EllipticCurvePrivateKey] | None = None,
     ) -> None:
         self.identity = identity
         self.certificates = list(certificates)
         self.storage = storage
         self._rng = rng or random.SystemRandom()
+        #: the device key, from the phone's keystore (version 2: its secret with the vendor)
+        self._device_key = device_key
         self.persisted = storage.load_state() if storage is not None else PersistedState()
+        #: version 2 (``recovery.py``): the account, and the unblock code's challenge and counts
+        self.account = storage.load_account() if storage is not None else AccountState()
+        self.unblock = storage.load_unblock() if storage is not None else UnblockState()
         #: the phone's clock; a plain clock given here is the world's own (same process)
         self.clock = (
             clock
@@ -112,7 +123,12 @@ class Phone:
         cls, storage: DeviceStorage, *, clock: Clock, rng: random.Random | None = None
     ) -> Phone:
         return cls(
-            storage.load_identity(), storage.load_chain(), clock=clock, storage=storage, rng=rng
+            storage.load_identity(),
+            storage.load_chain(),
+            clock=clock,
+            storage=storage,
+            rng=rng,
+            device_key=storage.load_key,
         )
 
     @property
@@ -142,6 +158,11 @@ class Phone:
     def lock_reason(self) -> str:
         return self.persisted.reason
 
+    @property
+    def lock_contact(self) -> str:
+        """The vendor's contact details for the lock screen (``""``: none given)."""
+        return contact_text(self.persisted)
+
     def slot(self, slot: int) -> SlotView:
         self._check_slot(slot)
         sim = self._sims[slot]
@@ -167,6 +188,8 @@ class Phone:
     def _enter(self, state: DeviceState) -> None:
         if state is not self.state:
             self.state = state
+            if state is DeviceState.LOCKED:
+                self._show_challenge()
             self._emit(EventKind.STATE, state.value)
 
     def power_on(self) -> None:
@@ -185,6 +208,7 @@ class Phone:
         )
         if not self.clock.shared:
             self._time_wanted = "boot"  # a phone sets its clock from its vendor as it starts
+        self.request_protocol = PROTOCOL_V2  # a reboot asks in its own version again
         self._want_checkin("reboot")
 
     def power_off(self) -> None:
@@ -208,6 +232,7 @@ class Phone:
         # The clock is hardware: a reset does not let it go back past a signed time seen.
         # (kept in memory here; written with the next state the phone saves).
         self.persisted = PersistedState(time_floor=self.persisted.time_floor)
+        self._reset_recovery()
         self.schedule.reset()
         self.last_error = None
         self._set_warning(None)
@@ -219,74 +244,6 @@ class Phone:
         self._save(replace(self.persisted, language=language))
         self._emit(EventKind.LANGUAGE, language)
 
-    # --- SIM tray ----------------------------------------------------------------------
-
-    def _check_slot(self, slot: int) -> None:
-        if slot not in SLOTS:
-            raise SlotError(f"no SIM slot {slot}; slots are 1 and 2")
-
-    def _save_tray(self) -> None:
-        if self.storage is not None:
-            self.storage.save_tray(
-                {
-                    s: None if sim is None else SlotContents(sim, self._roaming_on[s])
-                    for s, sim in self._sims.items()
-                }
-            )
-
-    def insert_sim(self, slot: int, sim: Sim) -> None:
-        self._check_slot(slot)
-        if self._sims[slot] is not None:
-            raise SlotError(f"slot {slot} already holds {self._sims[slot].label}")  # type: ignore[union-attr]
-        self._sims[slot] = sim
-        self._roaming_on[slot] = None
-        self._save_tray()
-        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} inserted")
-        self._want_checkin("SIM change")
-
-    def remove_sim(self, slot: int) -> Sim:
-        self._check_slot(slot)
-        sim = self._sims[slot]
-        if sim is None:
-            raise SlotError(f"slot {slot} is empty")
-        self._sims[slot] = None
-        self._roaming_on[slot] = None
-        self._save_tray()
-        self._emit(EventKind.SIM, f"SIM {slot}: {sim.label} removed")
-        self._want_checkin("SIM change")
-        return sim
-
-    def replace_sim(self, slot: int, sim: Sim | None) -> None:
-        """Put ``sim`` in ``slot`` whatever was there (None empties it)."""
-        if self.slot(slot).sim is not None:
-            self.remove_sim(slot)
-        if sim is not None:
-            self.insert_sim(slot, sim)
-
-    def swap_sims(self) -> None:
-        self._sims[1], self._sims[2] = self._sims[2], self._sims[1]
-        self._roaming_on[1], self._roaming_on[2] = self._roaming_on[2], self._roaming_on[1]
-        self._save_tray()
-        self._emit(EventKind.SIM, "SIM slots swapped")
-        self._want_checkin("SIM change")
-
-    def roam(self, slot: int, network: Network | None) -> None:
-        """Camp ``slot``'s SIM on ``network`` (None: back on its home network)."""
-        if self.slot(slot).sim is None:
-            raise SlotError(f"slot {slot} is empty")
-        self._roaming_on[slot] = network
-        self._save_tray()
-        where = "home network" if network is None else network.name
-        self._emit(EventKind.NETWORK, f"SIM {slot} on {where}")
-        self._want_checkin("network change")
-
-    def set_airplane(self, on: bool) -> None:
-        was = self.airplane
-        self.airplane = on
-        self._emit(EventKind.NETWORK, "airplane mode on" if on else "airplane mode off")
-        if was and not on:
-            self._want_checkin("network regained")
-
     # --- activation --------------------------------------------------------------------
 
     def _new_nonce(self) -> str:
@@ -296,7 +253,9 @@ class Phone:
         return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
     def build_request(self, nonce: str) -> ActivationRequest:
-        return activation_request(self.identity, self.slots, self.certificates, nonce)
+        return activation_request(
+            self.identity, self.slots, self.certificates, nonce, protocol=self.request_protocol
+        )
 
     def begin_activation(self) -> ActivationAttempt:
         """Start asking the vendor. From setup this is activation; once decided, a re-check."""
@@ -329,13 +288,28 @@ class Phone:
                 # The vendor's clock and the phone's disagree (time moved elsewhere): ask its
                 # signed time before asking again.
                 self._time_wanted = "the vendor called the request stale"
-            return self._refuse(exchange.error or "no answer", code=exchange.error_code)
+            self._version_refused(attempt, exchange)
+            return self._refuse(
+                exchange.error or "no answer", code=exchange.error_code, attempt=attempt
+            )
         problem = verdict_problem(
             verdict, self.identity, attempt.nonce, self.persisted, self.clock.now()
         )
         if problem is not None:
-            return self._refuse(f"verdict rejected: {problem}", code=VerdictRejected.code)
+            return self._refuse(
+                f"verdict rejected: {problem}", code=VerdictRejected.code, attempt=attempt
+            )
         locked = verdict.status is VerdictStatus.LOCKED
+        # Version 2: the account lock keeps a phone in setup, at "This device is locked".
+        held_in_setup = (
+            verdict.account is not None
+            and verdict.account.locked
+            and self.state in (DeviceState.SETUP, DeviceState.ACTIVATING)
+        )
+        if held_in_setup:
+            activation = Activation.NONE
+        else:
+            activation = Activation.LOCKED if locked else Activation.ACTIVATED
         stored = StoredVerdict(
             exchange.status or 0, dict(exchange.response_headers), exchange.response_body.decode()
         )
@@ -345,7 +319,7 @@ class Phone:
         self._save(
             replace(
                 self.persisted.with_nonce(verdict.nonce),
-                activation=Activation.LOCKED if locked else Activation.ACTIVATED,
+                activation=activation,
                 last_sequence=verdict.sequence,
                 reason=verdict.reason,
                 message=verdict.message,
@@ -355,21 +329,34 @@ class Phone:
                 offline_lock_after=verdict.offline_lock_after,
                 offline_warning_before=verdict.offline_warning_before,
                 time_floor=self.clock.floor,
+                **from_verdict(verdict, self.persisted),
             )
         )
-        self._set_warning(None)
+        self._took_verdict(verdict, attempt)
         self.schedule.succeeded(self.clock.now(), verdict.next_checkin_after)
         released = self.state is DeviceState.LOCKED and not locked
-        if self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
+        if held_in_setup:
+            self._enter(DeviceState.SETUP)
+        elif self.state in (DeviceState.ACTIVATING, DeviceState.ACTIVATED, DeviceState.LOCKED):
             self._enter(DeviceState.LOCKED if locked else DeviceState.ACTIVATED)
+        # The warning is decided afresh from this verdict: none once locked; an activated
+        # phone's from its rules now, so a notice that still stands is not put up a second time.
+        if self.state is DeviceState.ACTIVATED:
+            self.tick()
+        else:
+            self._set_warning(None)
         self._emit(EventKind.VERDICT, f"{verdict.status.value} ({verdict.reason})")
         if released:
             self._emit(EventKind.NOTICE, verdict.message or "This device has been unlocked.")
         return VerdictOutcome(True, f"{verdict.status.value}: {verdict.reason}", verdict)
 
-    def _refuse(self, why: str, *, code: str | None = None) -> VerdictOutcome:
-        self.last_error = f"Activation server error: {why}"
-        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
+    def _refuse(
+        self, why: str, *, code: str | None = None, attempt: ActivationAttempt | None = None
+    ) -> VerdictOutcome:
+        account = attempt is not None and attempt.kind is ContactKind.ACCOUNT
+        self.last_error = f"{'Mi Account' if account else 'Activation server error'}: {why}"
+        # A refused password is no failed check-in: the vendor answered.
+        if self.state in (DeviceState.ACTIVATED, DeviceState.LOCKED) and not account:
             self.schedule.failed(self.clock.now(), why)
         if self.state is DeviceState.ACTIVATING:
             self._enter(DeviceState.SETUP)
@@ -465,7 +452,8 @@ class Phone:
         """Let time pass: apply the offline and expiry rules (``offline.py``) to an activated phone."""
         if self.state is not DeviceState.ACTIVATED:
             return
-        step = offline_step(self.persisted, self.clock.now(), failing=self.schedule.failures > 0)
+        now = self.clock.now()
+        step = offline_step(self.persisted, now, failing=self.schedule.failures > 0)
         if step.lock is not None:
             self._save(
                 replace(
@@ -481,7 +469,15 @@ class Phone:
             return
         if step.check_in:
             self._want_checkin("verdict expired")
-        self._set_warning(step.warning)
+        self._set_warning(first_warning(step.warning, vendor_warning(self.persisted, now)))
+
+    def dismiss_notice(self) -> None:
+        """The user dismisses the vendor's notice; the phone does not show it again."""
+        self._require(Action.DISMISS_NOTICE)
+        if self.warning is None or not self.warning.dismissible:
+            raise TransitionRefused(Action.DISMISS_NOTICE, self.state, "no notice is shown")
+        self._save(replace(self.persisted, notice_dismissed=True))
+        self.tick()  # what shows instead: the phone's own warning, or nothing
 
     def _set_warning(self, warning: PhoneWarning | None) -> None:
         if warning != self.warning:

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from phone_sim.protocol.messages import ActivationRequest, DeviceReport, SimReport
+from phone_sim.protocol.messages import (
+    PROTOCOL_VERSION,
+    ActivationRequest,
+    DeviceReport,
+    SimReport,
+)
 
 from .events import SlotView
 from .identity import DeviceIdentity
 
 
 def activation_request(
-    identity: DeviceIdentity, slots: Iterable[SlotView], certificates: list[str], nonce: str
+    identity: DeviceIdentity,
+    slots: Iterable[SlotView],
+    certificates: list[str],
+    nonce: str,
+    *,
+    protocol: int = PROTOCOL_VERSION,
 ) -> ActivationRequest:
-    """The request body: the device as certified, each occupied slot as it is now, the chain."""
+    """The request body: the device as certified, each occupied slot as it is now, the chain.
+
+    ``protocol`` 2 asks for a version 2 verdict (PROTOCOL.md section 13).
+    """
     sims = [
         SimReport(
             slot=view.slot,
@@ -28,6 +41,7 @@ def activation_request(
         if view.sim is not None
     ]
     return ActivationRequest(
+        protocol=protocol,
         device=DeviceReport(
             serial=identity.serial,
             imeis=list(identity.imeis),

@@ -6,6 +6,10 @@
     ACTIVATED <--verdict--> LOCKED          any state --power_off--> OFF
 
 A locked phone stays locked across reboots: BOOTING returns to the persisted activation state.
+
+Version 2 (``recovery.py``): an account lock keeps the phone in SETUP ("This device is locked")
+until the account's password goes through ACTIVATING; an unblock code takes LOCKED to ACTIVATED
+on the phone alone.
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ class Action(StrEnum):
     FACTORY_RESET = "factory reset"
     REQUEST_ACTIVATION = "request activation"
     DIAL = "dial"
+    DISMISS_NOTICE = "dismiss a notice"
+    SIGN_IN = "sign in to an account"
+    SIGN_OUT = "sign out of the account"
+    UNLOCK_ACCOUNT = "unlock with the account's password"
+    ENTER_UNBLOCK_CODE = "enter an unblock code"
 
 
 #: action -> states it may be taken in
@@ -57,6 +66,11 @@ ALLOWED: dict[Action, frozenset[DeviceState]] = {
         {DeviceState.SETUP, DeviceState.ACTIVATED, DeviceState.LOCKED}
     ),
     Action.DIAL: frozenset({DeviceState.ACTIVATED, DeviceState.LOCKED, DeviceState.SETUP}),
+    Action.DISMISS_NOTICE: frozenset({DeviceState.ACTIVATED}),
+    Action.SIGN_IN: frozenset({DeviceState.ACTIVATED}),
+    Action.SIGN_OUT: frozenset({DeviceState.ACTIVATED}),
+    Action.UNLOCK_ACCOUNT: frozenset({DeviceState.SETUP}),
+    Action.ENTER_UNBLOCK_CODE: frozenset({DeviceState.LOCKED}),
 }
 
 #: states in which the phone is up and its radio works

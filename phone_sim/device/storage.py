@@ -8,20 +8,25 @@ the reason: a broken state file is reported, never silently replaced by a fresh 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, write_private_key
+from phone_sim.protocol.lock_screen import LockWarning
 
+from .account import AccountState
 from .errors import CorruptStateError
 from .identity import DeviceIdentity
 from .state import Activation
 from .tray_file import Tray, decode_tray, encode_tray
+from .unblock import UnblockState
 
+_T = TypeVar("_T")
 STATE_VERSION = 1
 #: how many used nonces the phone remembers (only its own recent requests can be answered)
 NONCE_MEMORY = 64
@@ -57,6 +62,13 @@ class PersistedState:
     offline_warning_before: int | None = None
     #: the last signed vendor time the phone saw: its clock never goes back past it
     time_floor: float | None = None
+    #: from the last verdict (protocol 2): the lock screen's contact details
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    #: from the last verdict (protocol 2): a lock is due, and the warnings ahead of it
+    lock_warning: LockWarning | None = None
+    #: the user dismissed that warning's notice (a different warning is shown afresh)
+    notice_dismissed: bool = False
 
     def with_nonce(self, nonce: str) -> PersistedState:
         return replace(self, used_nonces=(*self.used_nonces, nonce)[-NONCE_MEMORY:])
@@ -77,6 +89,10 @@ class PersistedState:
                 "offline_lock_after": self.offline_lock_after,
                 "offline_warning_before": self.offline_warning_before,
                 "time_floor": self.time_floor,
+                "contact_phone": self.contact_phone,
+                "contact_email": self.contact_email,
+                "lock_warning": None if self.lock_warning is None else self.lock_warning.to_json(),
+                "notice_dismissed": self.notice_dismissed,
             },
             indent=2,
             sort_keys=True,
@@ -114,7 +130,26 @@ class PersistedState:
                 data.get("offline_warning_before"), "offline_warning_before"
             ),
             time_floor=_optional_number(data.get("time_floor"), "time_floor"),
+            contact_phone=_optional_str(data.get("contact_phone"), "contact_phone"),
+            contact_email=_optional_str(data.get("contact_email"), "contact_email"),
+            lock_warning=_lock_warning(data.get("lock_warning")),
+            notice_dismissed=data.get("notice_dismissed", False) is True,
         )
+
+
+def _optional_str(value: object, name: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return value
+
+
+def _lock_warning(value: object) -> LockWarning | None:
+    if value is None:
+        return None
+    try:
+        return LockWarning.model_validate(value)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise ValueError(f"lock_warning: {exc}") from None
 
 
 def _stored_expiry(verdict: object) -> object:
@@ -174,6 +209,16 @@ class DeviceStorage:
     def tray_path(self) -> Path:
         return self.directory / "sims.json"
 
+    @property
+    def account_path(self) -> Path:
+        """The account and the vendor's agreement key (version 2; a reset erases it)."""
+        return self.directory / "account.json"
+
+    @property
+    def unblock_path(self) -> Path:
+        """The unblock challenge and its attempt counts (version 2; a reset keeps the counts)."""
+        return self.directory / "unblock.json"
+
     def is_provisioned(self) -> bool:
         return self.identity_path.exists()
 
@@ -202,9 +247,17 @@ class DeviceStorage:
         """The SIMs in the slots and their serving networks (a factory reset keeps them)."""
         atomic_write(self.tray_path, encode_tray(tray), mode=0o644)
 
+    def save_account(self, account: AccountState) -> None:
+        atomic_write(self.account_path, account.to_json())
+
+    def save_unblock(self, unblock: UnblockState) -> None:
+        atomic_write(self.unblock_path, unblock.to_json())
+
     def wipe_state(self) -> None:
-        """Factory reset: forget activation state (identity and keys are the hardware's)."""
+        """Factory reset: forget activation state and the account (identity and keys are the
+        hardware's, and so are the unblock code's attempt counts)."""
         self.state_path.unlink(missing_ok=True)
+        self.account_path.unlink(missing_ok=True)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -255,6 +308,22 @@ class DeviceStorage:
             return PersistedState.from_json(raw)
         except Exception as exc:
             raise CorruptStateError(self.state_path, str(exc) or type(exc).__name__) from exc
+
+    def load_account(self) -> AccountState:
+        return self._load_optional(self.account_path, AccountState.from_json, AccountState())
+
+    def load_unblock(self) -> UnblockState:
+        return self._load_optional(self.unblock_path, UnblockState.from_json, UnblockState())
+
+    def _load_optional(self, path: Path, decode: Callable[[bytes], _T], fresh: _T) -> _T:
+        """``path`` decoded, or ``fresh`` for a phone that never wrote it."""
+        if not path.exists():
+            return fresh
+        raw = self._read(path)
+        try:
+            return decode(raw)
+        except Exception as exc:
+            raise CorruptStateError(path, str(exc) or type(exc).__name__) from exc
 
     def load_tray(self, slots: tuple[int, ...]) -> Tray:
         """The SIM tray as last saved; a phone that never had one has empty slots."""

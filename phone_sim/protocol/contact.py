@@ -2,7 +2,9 @@
 
 Both sides name them with :class:`ContactKind`, spelled one way everywhere: ``activation``
 (from setup), ``checkin`` (an activated or locked phone asking again), both signed by the
-device; and ``time`` (asking the vendor's signed time, ``phone_sim.protocol.timesync``).
+device; ``time`` (asking the vendor's signed time, ``phone_sim.protocol.timesync``); and
+``account`` (version 2: signing in to an account, out of it, or lifting its lock with the
+password, ``phone_sim.protocol.account``), signed by the device and answered with a verdict.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class ContactKind(StrEnum):
     ACTIVATION = "activation"
     CHECKIN = "checkin"
     TIME = "time"
+    ACCOUNT = "account"
 
     @property
     def path(self) -> str:
@@ -25,7 +28,9 @@ _PATHS = {
     ContactKind.ACTIVATION: "/v1/activation",
     ContactKind.CHECKIN: "/v1/checkin",
     ContactKind.TIME: "/v1/time",
+    ContactKind.ACCOUNT: "/v1/account",
 }
 
 ACTIVATION_PATH = ContactKind.ACTIVATION.path
 CHECKIN_PATH = ContactKind.CHECKIN.path
+ACCOUNT_PATH = ContactKind.ACCOUNT.path

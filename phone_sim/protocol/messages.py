@@ -7,9 +7,11 @@ server's OpenAPI schema, so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
+import base64
 from enum import StrEnum
 from typing import Annotated, Self, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,8 +24,15 @@ from pydantic import (
 from .canonical import canonical_json, parse_json, require_canonical
 from .errors import MalformedMessage, PayloadTooLarge
 from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
+from .lock_screen import ContactEmail, ContactPhone, LockWarning
 
 PROTOCOL_VERSION = 1
+#: the newest version of the messages this code reads and writes (PROTOCOL.md section 12)
+LATEST_PROTOCOL = 2
+#: the version whose requests may ask for, and whose verdicts may carry, version 2's fields
+#: (contact details and warnings, section 7.2; an account and the key agreement behind unblock
+#: codes, section 13)
+PROTOCOL_V2 = LATEST_PROTOCOL
 #: Largest request or verdict body either side reads, in bytes.
 MAX_BODY_BYTES = 16 * 1024
 
@@ -101,9 +110,14 @@ class DeviceReport(_Closed):
 
 
 class ActivationRequest(_Closed):
-    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain."""
+    """Body of ``POST /v1/activation`` (and of check-ins): device, SIMs, nonce, certificate chain.
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    ``protocol`` 2 asks for a version 2 verdict (PROTOCOL.md sections 7.2 and 13); 1 (or none)
+    gets version 1's bytes. A version 1 server refuses 2, and the phone asks again with 1
+    (section 12).
+    """
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=LATEST_PROTOCOL)
     device: DeviceReport
     sims: list[SimReport] = Field(max_length=2)
     nonce: Nonce
@@ -129,10 +143,45 @@ class VerdictStatus(StrEnum):
     LOCKED = "locked"
 
 
-class Verdict(_Closed):
-    """The vendor's signed answer. The phone acts on it only after checking every field."""
+class AccountStatus(_Closed):
+    """Version 2: the account a device is bound to, as its verdicts tell it (section 13.2)."""
 
-    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=1)
+    hint: str = Field(
+        min_length=1, max_length=80, description="the account's name, partly masked: a***@mi.com"
+    )
+    find_device: bool = Field(description="Find Device is on: a factory reset locks the device")
+    locked: bool = Field(description="the account lock holds: setup stops until it is lifted")
+
+
+def _agreement_key(value: str) -> str:
+    """A P-256 public key as an X9.62 uncompressed point (65 bytes), in canonical base64."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+        if len(raw) != 65 or base64.b64encode(raw).decode() != value:
+            raise ValueError
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise ValueError(
+            "agreement_key must be a P-256 point, X9.62 uncompressed, in base64"
+        ) from None
+    return value
+
+
+#: 65 bytes of standard base64: 86 characters, one that ends 4 bits, and "="
+AgreementKey = Annotated[
+    str,
+    AfterValidator(_agreement_key),
+    Field(json_schema_extra={"pattern": "^[A-Za-z0-9+/]{86}[AEIMQUYcgkosw048]=$"}),
+]
+
+
+class Verdict(_Closed):
+    """The vendor's signed answer. The phone acts on it only after checking every field.
+
+    ``protocol`` is 1 unless the verdict carries a field of version 2, which requires 2.
+    """
+
+    protocol: int = Field(default=PROTOCOL_VERSION, ge=1, le=LATEST_PROTOCOL)
     device_serial: str = Field(min_length=1, max_length=32)
     imei: Imei
     # Not strict: strict mode accepts only VerdictStatus instances from a decoded dict, so the
@@ -161,6 +210,35 @@ class Verdict(_Closed):
     offline_warning_before: int | None = Field(
         default=None, ge=0, description="warn this many seconds before the offline lock"
     )
+    # Version 2 (phone_sim/protocol/lock_screen.py, PROTOCOL.md 7.2 and 13): only in answer to
+    # a request saying 2; omitted when unset.
+    contact_phone: ContactPhone | None = Field(
+        default=None, description="version 2: a number the lock screen shows"
+    )
+    contact_email: ContactEmail | None = Field(
+        default=None, description="version 2: an e-mail address the lock screen shows"
+    )
+    lock_warning: LockWarning | None = Field(
+        default=None, description="version 2: a lock is due; warn the user ahead of it"
+    )
+    agreement_key: AgreementKey | None = Field(
+        default=None,
+        description="version 2: the vendor's P-256 key-agreement public key (X9.62 "
+        "uncompressed, base64): with the device key it gives the device's own secret "
+        "(unblock codes, passwords)",
+    )
+    account: AccountStatus | None = Field(
+        default=None, description="version 2: the account the device is bound to; omitted when none"
+    )
+
+    @model_validator(mode="after")
+    def _new_fields_say_their_version(self) -> Self:
+        # A verdict with a version 2 field says so, so a version 1 reader refuses it by its
+        # version (and not only by the field it does not know).
+        used = [name for name in V2_VERDICT_FIELDS if getattr(self, name) is not None]
+        if used and self.protocol < PROTOCOL_V2:
+            raise ValueError(f"{', '.join(used)}: a field of protocol 2 needs protocol 2")
+        return self
 
     def encode(self) -> bytes:
         # Optional fields left unset are omitted, so adding one keeps old encodings (and the
@@ -170,6 +248,10 @@ class Verdict(_Closed):
     @classmethod
     def decode(cls, raw: bytes) -> Verdict:
         return _decode(cls, raw)
+
+
+#: the verdict's fields of version 2 (``protocol`` must then be 2)
+V2_VERDICT_FIELDS = ("contact_phone", "contact_email", "lock_warning", "agreement_key", "account")
 
 
 class ErrorBody(_Closed):

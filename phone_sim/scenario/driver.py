@@ -28,6 +28,7 @@ from phone_sim.faults import FaultMode
 from phone_sim.world.phones import WorldPhone
 from server_stub.runtime.embedded import EmbeddedVendorServer
 
+from .account_verbs import AccountVerbs
 from .errors import DriverError, ExpectationFailed
 from .expectations import Check, Subject, expect
 from .model import DEFAULT_TIMEOUT
@@ -37,7 +38,7 @@ from .world import RemoteServer, ScenarioWorld, Start
 __all__ = ["PhoneDriver", "RemoteServer", "phone_spec"]
 
 
-class PhoneDriver:
+class PhoneDriver(AccountVerbs):
     def __init__(self, world: ScenarioWorld, world_phone: WorldPhone) -> None:
         self.world = world
         self.world_phone = world_phone
@@ -121,6 +122,10 @@ class PhoneDriver:
     def status_bar(self) -> str:
         return status_text(self.phone)
 
+    @property
+    def lock_contact(self) -> str:
+        return self.phone.lock_contact
+
     def expect(self, key: str, value: Any) -> Check:
         """The check a scenario's ``expect.KEY = VALUE`` names, on this phone."""
         return expect(self._subject, key, value)
@@ -151,11 +156,24 @@ class PhoneDriver:
     def expect_warning_contains(self, text: str) -> Check:
         return self.expect("warning_contains", text)
 
+    def expect_notice_contains(self, text: str) -> Check:
+        return self.expect("notice_contains", text)
+
+    def expect_reminder_contains(self, text: str) -> Check:
+        return self.expect("reminder_contains", text)
+
+    def expect_lock_contact_contains(self, text: str) -> Check:
+        return self.expect("lock_contact_contains", text)
+
     def expect_server_state(self, state: str) -> Check:
         return self.expect("server_state", state)
 
+    def expect_delivery(self, state: str) -> Check:
+        return self.expect("delivery", state)
+
     def expect_audit(self, **fields: str | None) -> Check:
-        """An audit entry with every field given (kind, rule, reason, status, actor) exists."""
+        """An audit entry with every field given (kind, rule, reason, status, actor,
+        delivered) exists."""
         return self.expect("audit", fields)
 
     def check(self, **expectations: Any) -> None:
@@ -261,6 +279,12 @@ class PhoneDriver:
     def airplane(self, on: bool) -> str:
         self._do(lambda: self.phone.set_airplane(on))
         return self._live("airplane mode " + ("on" if on else "off"))
+
+    def dismiss_notice(self) -> str:
+        """The user dismisses the vendor's notice ahead of a lock (home screen *Dismiss*)."""
+        self._do(self.phone.dismiss_notice)
+        shown = self.phone.warning
+        return "notice dismissed" + ("" if shown is None else f"; the warning shown: {shown.text}")
 
     def activate(self) -> str:
         """Finish setup: ask the vendor (a custom ROM has no vendor client and just finishes)."""

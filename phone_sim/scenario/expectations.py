@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from phone_sim.device.offline import WarningKind
 from phone_sim.device.phone import Phone
 from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
+from server_stub.admin.models import AuditEntry
 
+from .account_expectations import ACCOUNT_EXPECTATIONS
 from .errors import DriverError, NotAvailable
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
@@ -101,6 +104,50 @@ def expect_warning_contains(s: Subject, text: str) -> Check:
     return _contains("warning", got.text, text)
 
 
+def expect_lock_contact_contains(s: Subject, text: str) -> Check:
+    """The vendor's contact details for the lock screen (protocol 2) contain ``text``."""
+    return _contains("lock screen contact", s.phone.lock_contact, text)
+
+
+def _vendor_warning(s: Subject, kind: WarningKind, text: str) -> Check:
+    got = s.phone.warning
+    if got is None:
+        return Check(False, "no warning is shown")
+    if got.kind is not kind:
+        return Check(False, f"the warning shown is {got.kind.value}: {got.text!r}")
+    return _contains(kind.value.replace("lock_", ""), got.text, text)
+
+
+def expect_notice_contains(s: Subject, text: str) -> Check:
+    """The phone shows the vendor's notice ahead of a lock (the one the user may dismiss)."""
+    return _vendor_warning(s, WarningKind.LOCK_NOTICE, text)
+
+
+def expect_reminder_contains(s: Subject, text: str) -> Check:
+    """The phone shows the vendor's standing reminder ahead of a lock."""
+    return _vendor_warning(s, WarningKind.LOCK_REMINDER, text)
+
+
+#: ``expect.delivery`` of a device with no lock or release to speak of
+NO_DELIVERY = "none"
+
+
+def expect_delivery(s: Subject, state: str) -> Check:
+    """The vendor's delivery state of this device's lock or release: pending, delivered, none."""
+    try:
+        delivery = s.admin.device(s.serial).delivery
+    except AdminHttpError as exc:
+        if exc.code != "device_not_found":
+            return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+        delivery = None  # never seen: nothing was ever decided for it
+    except (AdminClientError, DriverError) as exc:
+        return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+    if delivery is None:
+        return Check(state == NO_DELIVERY, "the vendor shows no lock or release")
+    got = f"{delivery.kind} {delivery.state}"
+    return Check(delivery.state == state, f"the vendor shows {got}")
+
+
 def expect_server_state(s: Subject, state: str) -> Check:
     try:
         got: str = s.admin.device(s.serial).state
@@ -143,12 +190,20 @@ def expect_audit(s: Subject, want: dict[str, Any]) -> Check:
     except (AdminClientError, DriverError) as exc:
         return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     for entry in entries:
-        if all(getattr(entry, k) == v for k, v in want.items()):
+        if all(_audit_field(entry, k) == v for k, v in want.items()):
             return Check(True, f"audit #{entry.id} {entry.kind} {entry.rule}")
     recent = "; ".join(
         f"#{e.id} {e.kind} {e.rule} {e.status or '-'} {e.reason or '-'}" for e in entries[-3:]
     )
     return Check(False, f"no such audit entry; the last: {recent or 'none'}")
+
+
+def _audit_field(entry: AuditEntry, key: str) -> object:
+    """An audit entry's field; ``delivered`` is the kind of lock or release its verdict carried."""
+    if key == "delivered":
+        delivered = entry.detail.get("delivered")
+        return delivered.get("kind") if isinstance(delivered, dict) else None
+    return getattr(entry, key)
 
 
 #: every expectation key a scenario's ``expect.KEY = VALUE`` may name, and its check
@@ -161,8 +216,13 @@ EXPECTATIONS: dict[str, Callable[[Subject, Any], Check]] = {
     "last_error_contains": expect_last_error_contains,
     "warning": expect_warning,
     "warning_contains": expect_warning_contains,
+    "notice_contains": expect_notice_contains,
+    "reminder_contains": expect_reminder_contains,
+    "lock_contact_contains": expect_lock_contact_contains,
+    "delivery": expect_delivery,
     "server_state": expect_server_state,
     "audit": expect_audit,
+    **ACCOUNT_EXPECTATIONS,
 }
 
 

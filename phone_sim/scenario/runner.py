@@ -118,7 +118,8 @@ def _show(value: Any) -> str:
 def step_label(step: Step) -> str:
     """``insert_sim slot=1 carrier=Cubacel`` (``cuban: insert_sim ...`` naming its phone), as
     the output shows a step."""
-    args = dict(step.args)
+    # A password is never printed, not even a scenario's own (output goes to CI logs).
+    args = {k: "***" if k == "password" else v for k, v in step.args.items()}
     if step.kind == StepName.POLICY_CHANGE:
         args = {k: v for k, v in args.items() if k in ("file", "version")}
     text = " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])

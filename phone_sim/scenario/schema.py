@@ -42,7 +42,7 @@ from .policy_text import ScenarioPolicies
 from .step_args import PolicyChangeArgs, StepArgs
 from .steps import STEPS, StepKind, StepName
 
-AUDIT_FIELDS = ("kind", "rule", "reason", "status", "actor")
+AUDIT_FIELDS = ("kind", "rule", "reason", "status", "actor", "delivered")
 
 
 REASON_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
@@ -51,6 +51,12 @@ REASON_CODE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 def _code(value: str) -> str:
     if not REASON_CODE.fullmatch(value):
         raise problem("must be a code like LOCKED_X")
+    return value
+
+
+def _count(value: int) -> int:
+    if value < 0:
+        raise problem(f"must be 0 or more, got {value}")
     return value
 
 
@@ -64,6 +70,8 @@ class AuditTable(Closed):
     reason: str | None = None
     status: str | None = None
     actor: str | None = None
+    #: the entry's verdict delivered a lock or a release (its ``detail.delivered.kind``)
+    delivered: Literal["lock", "release"] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Self:
@@ -85,8 +93,17 @@ class ExpectTable(Closed):
     last_error_contains: str | None = None
     warning: bool | None = None
     warning_contains: str | None = None
+    notice_contains: str | None = None
+    reminder_contains: str | None = None
+    lock_contact_contains: str | None = None
     server_state: Literal[DeviceStateName, "unknown"] | None = None
+    delivery: Literal["pending", "delivered", "none"] | None = None
     audit: AuditTable | None = None
+    # version 2: the account lock and the unblock code
+    account_locked: bool | None = None
+    signed_in: str | None = None
+    server_account: Literal["none", "bound", "locked"] | None = None
+    unblock_attempts_left: Annotated[int, AfterValidator(_count)] | None = None
 
 
 # --- steps ----------------------------------------------------------------------------------

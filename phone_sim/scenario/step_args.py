@@ -9,6 +9,7 @@ problem stands at the step's line. ``docs/SCENARIOS.md`` (section 3) documents t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Self
 
@@ -17,6 +18,8 @@ from pydantic import AfterValidator, PrivateAttr, model_validator
 from phone_sim.device.errors import UnknownCatalogueEntry
 from phone_sim.device.sims import CARRIERS, Sim, carrier
 from phone_sim.faults import FaultMode
+from phone_sim.protocol.account import ACCOUNT_NAME_PATTERN, normalise_account, password_problem
+from phone_sim.protocol.device_secret import is_digits, normalise_digits
 from phone_sim.tomlfile import Closed, Lax, problem, unknown
 
 DURATIONS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
@@ -231,3 +234,64 @@ class PolicyChangeArgs(StepArgs):
     def resolved_version(self) -> str:
         """The version of :attr:`text`."""
         return self._version
+
+
+# --- version 2: the account and the unblock code (docs/SCENARIOS.md section 3) -----------------
+
+
+def _account(value: str) -> str:
+    if not re.fullmatch(ACCOUNT_NAME_PATTERN, normalise_account(value)):
+        raise problem(f"account must be an account name like alice@example.com, got {value!r}")
+    return value
+
+
+def _password(value: str) -> str:
+    found = password_problem(value)
+    if found is not None:
+        raise problem(found)
+    return value
+
+
+def _eight_digits(value: str) -> str:
+    if not is_digits(normalise_digits(value), 8):
+        raise problem(f"must be 8 digits (spaces allowed: 1234 5678), got {value!r}")
+    return value
+
+
+Account = Annotated[str, AfterValidator(_account)]
+Password = Annotated[str, AfterValidator(_password)]
+Digits8 = Annotated[str, AfterValidator(_eight_digits)]
+
+
+class SignInArgs(StepArgs):
+    account: Account
+    password: Password
+    find_device: bool = True
+
+
+class SignOutArgs(StepArgs):
+    password: Password
+
+
+class UnlockAccountArgs(StepArgs):
+    account: Account
+    password: Password
+
+
+class ClearAccountArgs(StepArgs):
+    reason: Reason
+    by: Ident = "serial"
+
+
+class UnblockCodeArgs(StepArgs):
+    """The operator makes a code: for ``challenge``, or the challenge the phone shows."""
+
+    challenge: Digits8 | None = None
+    reason: Reason | None = None
+    by: Ident = "serial"
+
+
+class EnterCodeArgs(StepArgs):
+    """The user types ``code``, or the code the operator made last."""
+
+    code: Digits8 | None = None

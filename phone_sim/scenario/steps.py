@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .step_args import (
     AdvanceArgs,
     AirplaneArgs,
+    ClearAccountArgs,
+    EnterCodeArgs,
     FaultArgs,
     InsertSimArgs,
     OperatorLockArgs,
@@ -27,8 +29,12 @@ from .step_args import (
     PolicyChangeArgs,
     ReleaseAllArgs,
     RoamArgs,
+    SignInArgs,
+    SignOutArgs,
     SlotArgs,
     StepArgs,
+    UnblockCodeArgs,
+    UnlockAccountArgs,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +55,7 @@ class StepName(StrEnum):
     SWAP_SIMS = "swap_sims"
     ROAM = "roam"
     AIRPLANE = "airplane"
+    DISMISS_NOTICE = "dismiss_notice"
     ADVANCE = "advance"
     SERVER_DOWN = "server_down"
     SERVER_UP = "server_up"
@@ -57,6 +64,13 @@ class StepName(StrEnum):
     OPERATOR_RELEASE = "operator_release"
     OPERATOR_RELEASE_ALL = "operator_release_all"
     POLICY_CHANGE = "policy_change"
+    # version 2: the account lock and the unblock code
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    UNLOCK_ACCOUNT = "unlock_account"
+    OPERATOR_CLEAR_ACCOUNT = "operator_clear_account"
+    OPERATOR_UNBLOCK_CODE = "operator_unblock_code"
+    ENTER_UNBLOCK_CODE = "enter_unblock_code"
     EXPECT = "expect"
 
 
@@ -160,6 +174,12 @@ STEPS: dict[StepName, StepKind[Any]] = _registry(
         lambda d, a: d.airplane(a.on),
     ),
     StepKind(
+        StepName.DISMISS_NOTICE,
+        "dismiss the vendor's notice ahead of a lock (home screen Dismiss)",
+        StepArgs,
+        lambda d, _: d.dismiss_notice(),
+    ),
+    StepKind(
         StepName.ADVANCE,
         "let simulated time pass; the phone checks in on the way",
         AdvanceArgs,
@@ -212,6 +232,42 @@ STEPS: dict[StepName, StepKind[Any]] = _registry(
         PolicyChangeArgs,
         lambda d, a: d.policy_change(a.text),
         world=True,
+    ),
+    StepKind(
+        StepName.SIGN_IN,
+        "sign the phone in to an account (Find Device on unless find_device = false)",
+        SignInArgs,
+        lambda d, a: d.sign_in(a.account, a.password, find_device=a.find_device),
+    ),
+    StepKind(
+        StepName.SIGN_OUT,
+        "sign the phone out of its account",
+        SignOutArgs,
+        lambda d, a: d.sign_out(a.password),
+    ),
+    StepKind(
+        StepName.UNLOCK_ACCOUNT,
+        'at "This device is locked": give the account and its password',
+        UnlockAccountArgs,
+        lambda d, a: d.unlock_account(a.account, a.password),
+    ),
+    StepKind(
+        StepName.OPERATOR_CLEAR_ACCOUNT,
+        "the operator unbinds the phone from its account",
+        ClearAccountArgs,
+        lambda d, a: d.operator_clear_account(a.reason, a.by),
+    ),
+    StepKind(
+        StepName.OPERATOR_UNBLOCK_CODE,
+        "the operator makes the unblock code for the phone's challenge",
+        UnblockCodeArgs,
+        lambda d, a: d.operator_unblock_code(a.challenge, reason=a.reason, by=a.by),
+    ),
+    StepKind(
+        StepName.ENTER_UNBLOCK_CODE,
+        "type an unblock code on the lock screen",
+        EnterCodeArgs,
+        lambda d, a: d.enter_unblock_code(a.code),
     ),
     StepKind(StepName.EXPECT, "only check expectations", StepArgs, lambda d, _: "", world=True),
 )

@@ -1,5 +1,6 @@
 """The vendor's verbs, which act on the world: the server going down and up, faulty answers,
-and the operator's hold, release, bulk release and policy change."""
+and the operator's hold, release, bulk release, policy change, clearing an account lock and
+making unblock codes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from phone_sim.faults import FaultMode, FaultProxy
+from phone_sim.protocol.device_secret import group_digits
 from phone_sim.world.vendor import EmbeddedVendor
 from phone_sim.world.world import World
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
@@ -106,6 +108,21 @@ class VendorDriver:
         policy = str(text)
         done = self._operator(lambda: self.admin.set_policy(policy))
         return f"policy {done.version} in force (was {done.previous_version})"
+
+    # --- version 2: accounts and unblock codes ----------------------------------------------
+
+    def clear_account(self, ident: str, reason: str) -> str:
+        """Unbind a device from its account (its account lock lifts at its next contact)."""
+        view = self._operator(lambda: self.admin.clear_account(ident, reason=reason))
+        return f"vendor shows the device {view.state}, signed in to no account"
+
+    def unblock_code(
+        self, ident: str, challenge: str, reason: str | None = None
+    ) -> tuple[str, str]:
+        """The operator's unblock code for ``challenge``: what to print, and the code."""
+        made = self._operator(lambda: self.admin.unblock_code(ident, challenge, reason=reason))
+        released = "; the vendor released the device" if made.released else ""
+        return f"code made for challenge {group_digits(made.challenge)}{released}", made.code
 
 
 def operator_call(action: Callable[[], Any]) -> Any:

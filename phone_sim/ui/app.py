@@ -33,6 +33,7 @@ from phone_sim.protocol.clock import TimeNotControllable
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.ui.messages import PhoneChanged, TimeAnswered, VendorAnswered
 from phone_sim.ui.recorder import Recorder
+from phone_sim.ui.recovery_actions import RecoveryActions
 from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.confirm_screen import ConfirmScreen
@@ -111,6 +112,8 @@ class PhoneApp(App[None]):
         self.fast_forward_to: float | None = None
         #: the phone screen showing the phone in view (modals may sit above it)
         self._face: PhoneScreen | None = None
+        #: the Mi Account and the unblock code (version 2)
+        self.recovery = RecoveryActions(self)
         #: what the user plays on the first phone, exportable as a scenario file (ctrl+s)
         first = next(iter(world))
         self.recorder = Recorder(
@@ -185,7 +188,9 @@ class PhoneApp(App[None]):
                 self.notify(event.detail, title="Notice", timeout=8)
             elif event.kind is EventKind.WARNING and event.detail:
                 # Also shown for as long as it stands: status bar and home screen.
-                self.notify(event.detail, title="Warning", severity="warning", timeout=8)
+                shown = self.phone.warning
+                title = "Notice" if shown is not None and shown.dismissible else "Warning"
+                self.notify(event.detail, title=title, severity="warning", timeout=8)
         elif event.kind in (EventKind.STATE, EventKind.NOTICE, EventKind.WARNING) and event.detail:
             self.notify(f"{message.name}: {event.detail}", timeout=3)
         self.sync_screen()
@@ -310,10 +315,18 @@ class PhoneApp(App[None]):
         self.post_message(TimeAnswered(world_phone.name, attempt, exchange))
 
     def on_vendor_answered(self, message: VendorAnswered) -> None:
-        phone = self.world.phones[message.name].phone
+        world_phone = self.world.phones[message.name]
+        phone = world_phone.phone
         outcome = phone.complete_activation(message.attempt, message.exchange)
         if not outcome.accepted and message.name == self.current_name:
             self.notify(phone.last_error or outcome.detail, severity="error", timeout=6)
+        if (
+            not outcome.accepted
+            and phone.state is DeviceState.SETUP
+            and phone.request_protocol < message.attempt.request.protocol
+        ):
+            # A version 1 vendor refused version 2: setup asks again, in version 1.
+            self._start(world_phone, phone.begin_activation)
         self.sync_screen()
 
     def on_time_answered(self, message: TimeAnswered) -> None:
@@ -417,6 +430,10 @@ class PhoneApp(App[None]):
         self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
         self.tick()
 
+    def action_account(self) -> None:
+        """Mi Account: sign in or out (the home screen's ``m``)."""
+        self.recovery.open_account()
+
     def action_toggle_keys(self) -> None:
         """Show or hide the keys panel: every key the screen offers, with what it does."""
         if self.screen.query("HelpPanel"):
@@ -492,6 +509,10 @@ class PhoneApp(App[None]):
         yield SystemCommand(
             "Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector
         )
+        # Also where ``v`` is a letter typed (setup's "This device is locked" has its inputs).
+        yield SystemCommand(
+            "Vendor console", "The vendor's fleet, locks, codes, audit", self.action_vendor_console
+        )
         yield SystemCommand(
             "Add a phone", "A new phone from the factory joins this world", self.action_add_phone
         )
@@ -526,6 +547,7 @@ class PhoneApp(App[None]):
             yield SystemCommand(
                 "Ask the vendor again", "Send a fresh signed request", self.request_activation
             )
+        yield from self.recovery.commands()
 
 
 def make_app(

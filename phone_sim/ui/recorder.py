@@ -18,6 +18,8 @@ from phone_sim.protocol.clock import Clock
 from phone_sim.protocol.files import atomic_write
 
 Value = str | int | float | bool
+#: what a recording writes for a password: never the password itself (docs/SCENARIOS.md)
+WITHHELD = "********"
 #: time that passes on its own is recorded once it amounts to this many simulated seconds
 MIN_GAP = 60.0
 
@@ -76,6 +78,8 @@ class Recorder:
         for kind, args in self.steps:
             lines += ["", "[[steps]]", f"do = {_toml_value(kind)}"]
             lines += [f"{key} = {_toml_value(value)}" for key, value in args.items()]
+            if args.get("password") == WITHHELD:
+                lines[-1] += "  # not recorded: type the password here to replay"
         lines += ["", "[[steps]]", 'do = "expect"']
         lines.append(f"expect = {{ state = {_toml_value(state)}, screen = {_toml_value(screen)} }}")
         return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from phone_sim.device.events import VerdictOutcome
 from phone_sim.device.phone import Phone
 from phone_sim.device.provisioning import PhoneSpec, provision
 from phone_sim.device.storage import DeviceStorage
+from phone_sim.protocol.account import AccountAction
 from phone_sim.protocol.clock import Clock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 
@@ -53,11 +54,28 @@ class WorldPhone:
         A request the vendor calls stale (the world's time moved elsewhere) is asked again
         once, after the phone has set its clock from the vendor's signed time.
         """
+        asked_in = self.phone.request_protocol
         outcome = self._ask()
         stale = not outcome.accepted and self.phone.time_sync_due() is not None
         if stale and self.sync_time().accepted:
             outcome = self._ask()
+        elif not outcome.accepted and self.phone.request_protocol < asked_in:
+            outcome = self._ask()  # a version 1 vendor: the same question in version 1
         return outcome
+
+    def account(
+        self, action: AccountAction, name: str, password: str, *, find_device: bool = True
+    ) -> VerdictOutcome:
+        """One account request (blocking): sign in or out, or lift the account lock.
+
+        Raises:
+            PhoneError: the phone cannot send it (its state, no key from the vendor, a name or
+                password it would not send).
+        """
+        if self.phone.time_sync_due() is not None:
+            self.sync_time()
+        attempt = self.phone.begin_account(action, name, password, find_device=find_device)
+        return self.phone.complete_activation(attempt, self.client.send(attempt))
 
     def _ask(self) -> VerdictOutcome:
         if self.phone.time_sync_due() is not None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from server_stub.admin.account_cli import add_account_commands
 from server_stub.admin.client import (
     DEFAULT_URL,
     AdminClient,
@@ -26,7 +27,7 @@ from server_stub.admin.client import (
     read_token_file,
     token_from_env,
 )
-from server_stub.admin.models import AuditEntry, DeviceDetail, DeviceView
+from server_stub.admin.models import AuditEntry, DeliveryView, DeviceDetail, DeviceView
 from server_stub.datadir.admin_token import TOKEN_ENV
 
 EXIT_OK = 0
@@ -76,6 +77,7 @@ def add_admin_parser(commands: Any) -> None:
     release_all = sub.add_parser("release-all", help="release every held, flagged or locked device")
     release_all.add_argument("--reason", required=True)
     release_all.set_defaults(admin=_release_all)
+    add_account_commands(sub)
 
     # A group named alone does what its first subcommand does (`admin clock` is `clock show`),
     # as `git remote` lists: the question an operator asks most.
@@ -169,8 +171,8 @@ def _list(client: AdminClient, args: argparse.Namespace) -> None:
     if not devices:
         print("no devices yet")
         return
-    header = ["SERIAL", "IMEI", "MODEL", "MARKET", "STATE", "REASON", "TERRITORY", "LAST CONTACT"]
-    rows = [[*header, "LOCK DUE"]]
+    header = ["SERIAL", "IMEI", "MODEL", "MARKET", "STATE", "DELIVERY", "REASON", "TERRITORY"]
+    rows = [[*header, "LAST CONTACT", "LOCK DUE", "ACCOUNT"]]
     rows += [_device_row(d) for d in devices]
     print(table(rows))
 
@@ -182,10 +184,12 @@ def _device_row(d: DeviceView) -> list[str]:
         d.model or "-",
         d.market or "-",
         d.state,
+        delivery_text(d.delivery),
         d.reason or "-",
         d.activation_territory or d.activation_network or "-",
         when(d.last_contact),
         when(d.lock_due_at),
+        "-" if d.account is None else ("locked" if d.account.locked else "bound"),
     ]
 
 
@@ -210,11 +214,19 @@ def describe(d: DeviceDetail) -> str:
         f"last contact:    {when(d.last_contact)} with "
         + (", ".join(f"slot {s.slot} {s.home}" for s in d.last_sims) or "no SIM"),
         f"lock due:        {when(d.lock_due_at)}",
+        f"delivery:        {delivery_text(d.delivery, full=True)}",
     ]
     if d.hold is not None:
         lines.append(f"hold:            {d.hold.reason} since {when(d.hold.at)}")
     if d.release is not None:
         lines.append(f"released:        {d.release.reason} at {when(d.release.at)}")
+    if d.account is not None:
+        lock = f", LOCKED since {when(d.account.locked_at)}" if d.account.locked else ""
+        find = "on" if d.account.find_device else "off"
+        lines.append(f"account:         {d.account.name} (Find Device {find}){lock}")
+    lines.append(
+        f"unblock codes:   {'yes' if d.unblock_codes else 'no (no version 2 verdict yet)'}"
+    )
     if d.pardoned:
         lines.append(f"pardoned:        {', '.join(d.pardoned)}")
     if d.flags:
@@ -223,6 +235,14 @@ def describe(d: DeviceDetail) -> str:
         rows += [
             [f.source, f.territory, f.network, str(f.slot), when(f.since), when(f.enforced_at)]
             for f in d.flags
+        ]
+        lines.append(table(rows, indent=2))
+    if d.deliveries:
+        lines += ["", "deliveries:"]
+        rows = [["SEQ", "KIND", "DECIDED", "DELIVERED"]]
+        rows += [
+            [str(v.sequence or "-"), v.kind, when(v.decided_at), when(v.delivered_at)]
+            for v in d.deliveries
         ]
         lines.append(table(rows, indent=2))
     if d.verdicts:
@@ -234,6 +254,21 @@ def describe(d: DeviceDetail) -> str:
         ]
         lines.append(table(rows, indent=2))
     return "\n".join(lines)
+
+
+def delivery_text(delivery: DeliveryView | None, *, full: bool = False) -> str:
+    """``lock pending``, ``release delivered 2021-09-06 12:00:00Z``, or ``-``; ``full`` adds
+    when a pending one was decided and which verdict carried a delivered one."""
+    if delivery is None:
+        return "-"
+    if delivery.state == "pending":
+        since = f" since {when(delivery.decided_at)}" if full and delivery.decided_at else ""
+        return f"{delivery.kind} pending{since}"
+    text = f"{delivery.kind} delivered {when(delivery.delivered_at)}"
+    if full:
+        decided = f", decided {when(delivery.decided_at)}" if delivery.decided_at else ""
+        text += f" (verdict {delivery.sequence}{decided})"
+    return text
 
 
 def _lock(client: AdminClient, args: argparse.Namespace) -> None:

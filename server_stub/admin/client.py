@@ -33,6 +33,7 @@ from server_stub.admin.models import (
     DeviceView,
     PolicyReplaced,
     PolicyView,
+    UnblockCode,
 )
 from server_stub.datadir.admin_token import TOKEN_ENV
 from server_stub.datadir.settings import DEFAULT_HOST, DEFAULT_PORT
@@ -115,6 +116,17 @@ class AdminClient:
 
     def release_all(self, *, reason: str) -> BulkRelease:
         return self._call("POST", "/admin/release", BulkRelease, json={"reason": reason})
+
+    def clear_account(self, ident: str, *, reason: str) -> DeviceView:
+        """Unbind the device from its account (its account lock lifts at its next contact)."""
+        path = f"/admin/devices/{_segment(ident)}/account/clear"
+        return self._call("POST", path, DeviceView, json={"reason": reason})
+
+    def unblock_code(self, ident: str, challenge: str, *, reason: str | None = None) -> UnblockCode:
+        """The code answering ``challenge`` on that device (and the release it stands for)."""
+        path = f"/admin/devices/{_segment(ident)}/unblock-code"
+        body = {"challenge": challenge, "reason": reason}
+        return self._call("POST", path, UnblockCode, json=body)
 
     # --- policy, audit, clock --------------------------------------------------------------
 

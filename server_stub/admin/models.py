@@ -46,6 +46,21 @@ class ReleaseRequest(_Request):
     reason: ReasonText
 
 
+class ClearAccountRequest(_Request):
+    reason: ReasonText
+
+
+class UnblockCodeRequest(_Request):
+    challenge: str = Field(
+        pattern=r"^[0-9]{4} ?[0-9]{4}$",
+        description="the 8 digits the phone's lock screen shows (a space in the middle is fine)",
+    )
+    reason: ReasonText | None = Field(
+        default=None,
+        description="kept with the release the code stands for (default: unblock code)",
+    )
+
+
 class AdvanceRequest(_Request):
     seconds: int = Field(gt=0, le=10 * 365 * 86_400)
 
@@ -75,6 +90,28 @@ class FlagView(_Model):
     enforced_at: int | None
 
 
+class DeliveryView(_Model):
+    """A lock or release: decided and pending until the device's next contact, or delivered."""
+
+    kind: Literal["lock", "release"]
+    state: Literal["pending", "delivered"]
+    decided_at: int | None = Field(description="when the server decided it; null if unknown")
+    delivered_at: int | None = Field(description="when a verdict carried it to the device")
+    sequence: int | None = Field(description="that verdict's sequence")
+
+
+class AccountView(_Model):
+    """The account a device is signed in to (PROTOCOL.md 13.2)."""
+
+    name: str
+    find_device: bool = Field(description="a factory reset engages the account lock")
+    locked: bool = Field(
+        description="the account lock holds: setup stops at 'This device is locked'"
+    )
+    bound_at: int
+    locked_at: int | None
+
+
 class DeviceView(_Model):
     """One row of the device list."""
 
@@ -94,6 +131,29 @@ class DeviceView(_Model):
     lock_due_at: int | None = Field(description="when a pending embargo lock falls due")
     hold: HoldView | None
     release: ReleaseView | None
+    delivery: DeliveryView | None = Field(
+        default=None,
+        description="the lock or release pending now, else the last one delivered (null: none)",
+    )
+    account: AccountView | None = Field(default=None, description="the account it is signed in to")
+    unblock_codes: bool = Field(
+        default=False,
+        description="it holds a secret shared with the vendor (a version 2 verdict): the "
+        "operator can make it unblock codes",
+    )
+
+
+class UnblockCode(_Model):
+    """A code for one device and one challenge (PROTOCOL.md 13.3)."""
+
+    serial: str
+    challenge: str
+    code: str = Field(description="8 digits; the user types it on the lock screen")
+    purpose: Literal["release"]
+    released: bool = Field(
+        description="a hold or flags were released with it, so the device stays unlocked at "
+        "its next contact"
+    )
 
 
 class VerdictSummary(_Model):
@@ -128,6 +188,9 @@ class DeviceDetail(DeviceView):
     flags: list[FlagView] = Field(description="flags in force now, under the current policy")
     pardoned: list[str] = Field(description="what releases have forgiven (territory:…, region:…)")
     verdicts: list[VerdictSummary] = Field(description="the last 10 verdicts, oldest first")
+    deliveries: list[DeliveryView] = Field(
+        default=[], description="the last 10 locks and releases delivered, oldest first"
+    )
     audit: list[AuditEntry] = Field(description="the last 20 audit entries, oldest first")
 
 

@@ -11,7 +11,9 @@ import re
 from phone_sim.protocol.imei import is_valid_imei
 from phone_sim.protocol.messages import VerdictStatus
 from server_stub.admin.models import (
+    AccountView,
     AuditEntry,
+    DeliveryView,
     DeviceDetail,
     DeviceList,
     DeviceView,
@@ -22,16 +24,40 @@ from server_stub.admin.models import (
 )
 from server_stub.engine.context import ServerContext
 from server_stub.engine.decide import project, state_name
+from server_stub.engine.delivery import Delivery, DeliveryKind, DeliveryState, current
 from server_stub.engine.memory import DeviceMemory
 from server_stub.errors import BadIdentifier, DeviceNotFound
 from server_stub.policy import Network, Policy
 from server_stub.policy.regions import country_of
-from server_stub.store.db import AuditRow, DeviceRow, PendingHold, Tx
+from server_stub.store.accounts import Binding
+from server_stub.store.db import AuditRow, DeliveryRow, DeviceRow, PendingHold, Tx
 
 _SERIAL = re.compile(r"^[A-Za-z0-9]{4,32}$")
 
 
-def device_view(policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+def account_view(binding: Binding | None) -> AccountView | None:
+    if binding is None:
+        return None
+    return AccountView(
+        name=binding.account,
+        find_device=binding.find_device,
+        locked=binding.locked,
+        bound_at=binding.bound_at,
+        locked_at=binding.locked_at,
+    )
+
+
+def device_view(
+    policy: Policy,
+    row: DeviceRow,
+    now: int,
+    latest: DeliveryRow | None = None,
+    *,
+    binding: Binding | None = None,
+    unblock_codes: bool = False,
+) -> DeviceView:
+    """``latest``: the device's latest delivery (``Tx.latest_deliveries``), if it has one;
+    ``binding``: its account; ``unblock_codes``: the vendor holds its key (PROTOCOL.md 13.3)."""
     memory = DeviceMemory.from_json(dict(row.memory))
     projected = project(policy, memory, market=row.market, at=now)
     first = memory.activation_sims[0] if memory.activation_sims else None
@@ -55,6 +81,34 @@ def device_view(policy: Policy, row: DeviceRow, now: int) -> DeviceView:
         lock_due_at=projected.lock_due_at if projected.status is VerdictStatus.ACTIVATED else None,
         hold=None if memory.hold is None else HoldView(**vars(memory.hold)),
         release=None if memory.release is None else ReleaseView(**vars(memory.release)),
+        delivery=delivery_view(current(memory, projected, latest)),
+        account=account_view(binding),
+        unblock_codes=unblock_codes,
+    )
+
+
+def delivery_view(delivery: Delivery | None) -> DeliveryView | None:
+    if delivery is None:
+        return None
+    return DeliveryView(
+        kind=delivery.kind.value,
+        state=delivery.state.value,
+        decided_at=delivery.decided_at,
+        delivered_at=delivery.delivered_at,
+        sequence=delivery.sequence,
+    )
+
+
+def device_view_in(tx: Tx, policy: Policy, row: DeviceRow, now: int) -> DeviceView:
+    """:func:`device_view` with the delivery, account and key the store holds for the device."""
+    latest = tx.deliveries(row.serial, last=1)
+    return device_view(
+        policy,
+        row,
+        now,
+        latest[-1] if latest else None,
+        binding=tx.accounts.binding(row.serial),
+        unblock_codes=tx.accounts.device_key(row.serial) is not None,
     )
 
 
@@ -75,6 +129,8 @@ def pending_view(hold: PendingHold) -> DeviceView:
         lock_due_at=None,
         hold=HoldView(reason=hold.reason, message=hold.message, at=hold.at),
         release=None,
+        # Decided, and waiting for the device's first contact.
+        delivery=delivery_view(Delivery(DeliveryKind.LOCK, DeliveryState.PENDING, hold.at)),
     )
 
 
@@ -99,8 +155,19 @@ def entry(row: AuditRow) -> AuditEntry:
 def list_devices(context: ServerContext) -> DeviceList:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:  # committed rows only, never a batch still being written
-        rows, pending = tx.devices(), tx.pending_holds()
-    views = [pending_view(h) for h in pending] + [device_view(policy, r, now) for r in rows]
+        rows, pending, latest = tx.devices(), tx.pending_holds(), tx.latest_deliveries()
+        bindings, keyed = tx.accounts.bindings(), tx.accounts.keyed_serials()
+    views = [pending_view(h) for h in pending] + [
+        device_view(
+            policy,
+            r,
+            now,
+            latest.get(r.serial),
+            binding=bindings.get(r.serial),
+            unblock_codes=r.serial in keyed,
+        )
+        for r in rows
+    ]
     return DeviceList(devices=views)
 
 
@@ -108,6 +175,8 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
     policy, now = context.policy, context.now()
     with context.store.read() as tx:
         found = find_device(tx, ident)
+        view = None if isinstance(found, PendingHold) else device_view_in(tx, policy, found, now)
+        delivered = [] if isinstance(found, PendingHold) else tx.deliveries(found.serial)
     if isinstance(found, PendingHold):
         view = pending_view(found)
         return DeviceDetail(
@@ -126,8 +195,9 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
         )
     memory = DeviceMemory.from_json(dict(found.memory))
     projected = project(policy, memory, market=found.market, at=now)
+    assert view is not None
     return DeviceDetail(
-        **device_view(policy, found, now).model_dump(),
+        **view.model_dump(),
         activation_sims=list(memory.activation_sims),
         last_sims=list(memory.last_sims),
         flags=[FlagView(**f.to_json()) for f in projected.memory.flags],
@@ -143,6 +213,9 @@ def show_device(context: ServerContext, ident: str) -> DeviceDetail:
             for v in context.store.verdicts(found.serial, last=10)
         ],
         audit=[entry(r) for r in context.store.audit(limit=20, serial=found.serial)],
+        deliveries=[
+            dv for dv in (delivery_view(Delivery.of(d)) for d in delivered) if dv is not None
+        ],
     )
 
 

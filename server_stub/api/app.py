@@ -10,6 +10,7 @@ from cryptography.x509 import load_pem_x509_certificate
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from phone_sim.protocol.account import AccountRequest
 from phone_sim.protocol.clock import WorldClock
 from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
@@ -17,7 +18,16 @@ from phone_sim.protocol.timesync import TimeRequest
 from server_stub.admin.policy import policy_at_start
 from server_stub.api.http_errors import install_error_handlers, route_methods
 from server_stub.api.limits import BodyLimitMiddleware
-from server_stub.api.routes import admin, admin_fallback, admin_system, contact, health, time
+from server_stub.api.routes import (
+    account,
+    admin,
+    admin_accounts,
+    admin_fallback,
+    admin_system,
+    contact,
+    health,
+    time,
+)
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.vendor_key import load_or_create_vendor_key
@@ -102,7 +112,15 @@ def create_app(
     )
     install_error_handlers(app)
     # admin_fallback last: it takes every admin path the others do not.
-    routers = (health.router, contact.router, time.router, admin.router, admin_system.router)
+    routers = (
+        health.router,
+        contact.router,
+        time.router,
+        account.router,
+        admin.router,
+        admin_accounts.router,
+        admin_system.router,
+    )
     for router in (*routers, admin_fallback.router):
         app.include_router(router)
     app.state.route_methods = route_methods(
@@ -138,7 +156,7 @@ def _document_raw_bodies(app: FastAPI) -> None:
                 routes=app.routes,
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (ActivationRequest, TimeRequest):
+            for model in (ActivationRequest, TimeRequest, AccountRequest):
                 raw = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(raw.pop("$defs", {}))
                 components[model.__name__] = raw

@@ -20,7 +20,7 @@ in this order (each failure is a named protocol error with its status):
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 
@@ -68,9 +68,20 @@ async def wire_request(
 Wire = Annotated[WireRequest, Depends(wire_request)]
 
 
-def authenticate(wire: WireRequest, context: ServerContext) -> AuthenticatedDevice:
-    """Every check of the module docstring, in order; CPU work, so call it off the event loop."""
-    body = ActivationRequest.decode(wire.body)
+_R = TypeVar("_R", bound=ActivationRequest)
+
+
+def authenticate(
+    wire: WireRequest,
+    context: ServerContext,
+    model: type[_R] = ActivationRequest,  # type: ignore[assignment]
+) -> AuthenticatedDevice:
+    """Every check of the module docstring, in order; CPU work, so call it off the event loop.
+
+    ``model``: the body's message (an ``AccountRequest`` holds everything an activation
+    request does, and is checked the same way).
+    """
+    body = model.decode(wire.body)
     now = context.utcnow()
     claims, public_key = context.trust.verify_chain(chain_from_wire(body.certificates), now=now)
     # verify_request also refuses a keyid other than the certified serial, so a device cannot
@@ -81,7 +92,7 @@ def authenticate(wire: WireRequest, context: ServerContext) -> AuthenticatedDevi
     _match_claims(body, claims)
     # Check 8 is the contact's transaction: it reserves the nonce first, atomically, and a
     # nonce already there ends it (ReplayedNonce) before anything is decided or written.
-    return AuthenticatedDevice(request=body, claims=claims, signature=check)
+    return AuthenticatedDevice(request=body, claims=claims, signature=check, public_key=public_key)
 
 
 def _match_claims(body: ActivationRequest, claims: DeviceClaims) -> None:

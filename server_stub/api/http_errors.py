@@ -69,7 +69,10 @@ def error_response(
 
 async def _protocol_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProtocolError)
-    return error_response(exc.status, exc.code, exc.message)
+    # A refusal that says when to come back (too many wrong passwords) says it in Retry-After.
+    retry_after = getattr(exc, "retry_after", None)
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return error_response(exc.status, exc.code, exc.message, headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:

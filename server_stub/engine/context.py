@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from phone_sim.protocol.clock import WorldClock, utc
+from phone_sim.protocol.device_secret import encode_agreement_key, vendor_agreement_key
 from phone_sim.protocol.identity import FactoryTrust
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import ServerSettings
@@ -35,6 +39,16 @@ class ServerContext:
     def policy(self) -> Policy:
         # One read: a decision that takes the policy once uses one policy throughout.
         return self.policies.current().policy
+
+    @cached_property
+    def agreement(self) -> ec.EllipticCurvePrivateKey:
+        """The vendor's key-agreement key, derived from its verdict key (PROTOCOL.md 13.1)."""
+        return vendor_agreement_key(self.vendor_key.private)
+
+    @cached_property
+    def agreement_public(self) -> str:
+        """A version 2 verdict's ``agreement_key``."""
+        return encode_agreement_key(self.agreement.public_key())
 
     def now(self) -> int:
         """The server clock in whole Unix seconds, as verdicts and records carry it."""

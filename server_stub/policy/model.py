@@ -27,6 +27,14 @@ DEFAULT_REGION_LOCK_MESSAGE = (
     "This device was made for another sales region and cannot be activated with this SIM card. "
     "Please contact the retailer directly for additional information."
 )
+DEFAULT_LOCK_NOTICE = (
+    "This device is due to be locked. Please contact the retailer directly for additional "
+    "information."
+)
+DEFAULT_LOCK_REMINDER = (
+    "This device will be locked at its next contact with the activation server. Please contact "
+    "the retailer directly for additional information."
+)
 
 
 class SimData(StrEnum):
@@ -125,6 +133,28 @@ class OfflineRule:
 
 
 @dataclass(frozen=True)
+class LockScreen:
+    """Contact details every verdict carries for the lock screen (protocol 2)."""
+
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LockWarningRule:
+    """Warn ahead of a delayed embargo lock (protocol 2), Knox Guard's overdue notice.
+
+    A notice the user may dismiss ``notice_before`` seconds before the lock, then a reminder
+    that stays from ``reminder_before`` seconds before it until the lock or a release.
+    """
+
+    notice_before: int
+    reminder_before: int
+    notice: str = DEFAULT_LOCK_NOTICE
+    reminder: str = DEFAULT_LOCK_REMINDER
+
+
+@dataclass(frozen=True)
 class RegionLock:
     """Per firmware market, what the first SIM must be; markets not listed are not checked."""
 
@@ -147,6 +177,8 @@ class Policy:
     enforcement: Enforcement = field(default_factory=Enforcement)
     offline: OfflineRule | None = None
     region_lock: RegionLock | None = None
+    lock_screen: LockScreen | None = None
+    lock_warning: LockWarningRule | None = None
 
     def territory_of(self, network: Network) -> Territory | None:
         # Overlaps are refused at load time, so at most one territory covers a network.

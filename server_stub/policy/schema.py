@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from phone_sim.tomlfile import Closed, Findings, Lax, Words, problem, problem_at
+from server_stub.policy.lock_tables import LockScreenTable, LockWarningTable
 from server_stub.policy.model import (
     DAY,
     DEFAULT_ACTIVATION_MESSAGE,
@@ -227,6 +228,8 @@ class PolicyFile(Closed):
     match: MatchTable = MatchTable()
     offline: OfflineTable | None = None
     region_lock: RegionLockTable | None = None
+    lock_screen: LockScreenTable | None = None
+    lock_warning: LockWarningTable | None = None
     territories: Annotated[
         list[TerritoryTable],
         BeforeValidator(_non_empty_list("must be a non-empty array of tables ([[territories]])")),
@@ -288,6 +291,8 @@ class PolicyFile(Closed):
             enforcement=self.enforcement.value(),
             offline=None if self.offline is None else self.offline.value(),
             region_lock=None if self.region_lock is None else self.region_lock.value(),
+            lock_screen=None if self.lock_screen is None else self.lock_screen.value(),
+            lock_warning=None if self.lock_warning is None else self.lock_warning.value(),
         )
 
 

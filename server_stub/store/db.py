@@ -44,7 +44,15 @@ from server_stub.store.checkpoint import Checkpointer
 from server_stub.store.lock import ProcessWriteLock
 from server_stub.store.readers import Readers
 from server_stub.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
-from server_stub.store.tx import AuditRecord, AuditRow, DeviceRow, PendingHold, Tx, audit_row
+from server_stub.store.tx import (
+    AuditRecord,
+    AuditRow,
+    DeliveryRow,
+    DeviceRow,
+    PendingHold,
+    Tx,
+    audit_row,
+)
 
 #: most transactions one commit may carry
 MAX_BATCH = 64
@@ -59,6 +67,7 @@ __all__ = [
     "TABLES",
     "AuditRecord",
     "AuditRow",
+    "DeliveryRow",
     "DeviceRow",
     "PendingHold",
     "Store",

@@ -7,6 +7,11 @@ as it was. A newer version than this code knows is refused rather than guessed a
 * Version 1 (issue #2): devices, activations, verdicts, nonces.
 * Version 2 (issue #3): each device's decision memory (JSON, see ``server_stub.engine.decide``), holds
   placed on devices not seen yet, and the append-only audit log.
+* Version 3 (issue #18): deliveries, when each lock and release reached its device (the verdict
+  that carried it), seeded from the verdicts already sent.
+* Version 4 (issue #18): accounts (passwords as scrypt hashes, never in clear), each device's
+  binding to its account (Find Device, the account lock), wrong passwords (the attempt limits)
+  and the device keys behind unblock codes (``server_stub.store.accounts``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 V1: tuple[str, ...] = (
     """
@@ -104,7 +109,75 @@ V2: tuple[str, ...] = (
     """,
 )
 
-TABLES = ("devices", "activations", "verdicts", "nonces", "pending_holds", "audit")
+V3: tuple[str, ...] = (
+    # One row per change of a device's status to or from "locked": the verdict that told it.
+    # A lock or release decided and not yet told is pending, which the engine works out from the
+    # device's memory (what it was last told); this table remembers when each one arrived.
+    """
+    CREATE TABLE deliveries (
+        serial TEXT NOT NULL REFERENCES devices (serial),
+        sequence INTEGER NOT NULL,      -- the verdict that carried it
+        kind TEXT NOT NULL,             -- 'lock' or 'release'
+        reason TEXT NOT NULL,           -- that verdict's reason
+        decided_at INTEGER,             -- when it was decided (null: not known)
+        delivered_at INTEGER NOT NULL,  -- server clock: that verdict's issued_at
+        PRIMARY KEY (serial, sequence)
+    ) STRICT
+    """,
+)
+
+V4: tuple[str, ...] = (
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,          -- lower case, as the wire carries it
+        kdf TEXT NOT NULL,              -- how password_hash was made: "scrypt:16384:8:1"
+        salt BLOB NOT NULL,             -- 16 random bytes of its own
+        password_hash BLOB NOT NULL,    -- never the password itself
+        created_at INTEGER NOT NULL
+    ) STRICT
+    """,
+    """
+    CREATE TABLE account_bindings (
+        serial TEXT PRIMARY KEY REFERENCES devices (serial),
+        account TEXT NOT NULL REFERENCES accounts (name),
+        find_device INTEGER NOT NULL,   -- 1: a factory reset engages the account lock
+        bound_at INTEGER NOT NULL,
+        locked_at INTEGER               -- the account lock holds since; NULL: it does not
+    ) STRICT
+    """,
+    "CREATE INDEX account_bindings_by_account ON account_bindings (account)",
+    """
+    CREATE TABLE password_failures (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,          -- the account a wrong password was given for
+        serial TEXT NOT NULL,           -- by this device
+        at INTEGER NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX password_failures_by_account ON password_failures (account, at)",
+    "CREATE INDEX password_failures_by_serial ON password_failures (serial, at)",
+    """
+    CREATE TABLE device_keys (
+        serial TEXT PRIMARY KEY REFERENCES devices (serial),
+        public_key TEXT NOT NULL,       -- SubjectPublicKeyInfo DER, base64, as certified
+        since INTEGER NOT NULL          -- its first version 2 verdict (the agreement key)
+    ) STRICT
+    """,
+)
+
+TABLES = (
+    "devices",
+    "activations",
+    "verdicts",
+    "nonces",
+    "pending_holds",
+    "audit",
+    "deliveries",
+    "accounts",
+    "account_bindings",
+    "password_failures",
+    "device_keys",
+)
 
 
 def _run(statements: tuple[str, ...]) -> Callable[[sqlite3.Connection], None]:
@@ -156,5 +229,30 @@ def _to_v2(db: sqlite3.Connection) -> None:
         )
 
 
+def _to_v3(db: sqlite3.Connection) -> None:
+    _run(V3)(db)
+    # Every lock and release already sent is delivered, at the verdict that carried it: each
+    # verdict whose status went to or from "locked". When each was decided was not kept.
+    previous: dict[str, str] = {}
+    rows = db.execute(
+        "SELECT serial, sequence, status, reason, issued_at FROM verdicts ORDER BY serial, sequence"
+    ).fetchall()
+    for serial, sequence, status, reason, issued_at in rows:
+        before = previous.get(serial)
+        previous[serial] = status
+        if status == before or "locked" not in (status, before):
+            continue
+        db.execute(
+            "INSERT INTO deliveries (serial, sequence, kind, reason, decided_at, delivered_at)"
+            " VALUES (?, ?, ?, ?, NULL, ?)",
+            (serial, sequence, "lock" if status == "locked" else "release", reason, issued_at),
+        )
+
+
 #: Step n takes a database at version n - 1 to version n.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _run(V1), 2: _to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _run(V1),
+    2: _to_v2,
+    3: _to_v3,
+    4: _run(V4),
+}

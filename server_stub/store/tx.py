@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phone_sim.protocol.errors import ReplayedNonce
+from server_stub.store.accounts import AccountRows
 
 
 def _json(value: Any) -> str:
@@ -42,6 +43,21 @@ class PendingHold:
     reason: str
     message: str | None
     at: int
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A lock or release that reached its device: the verdict that carried it, and when."""
+
+    serial: str
+    sequence: int
+    kind: str  # "lock" or "release"
+    reason: str
+    decided_at: int | None
+    delivered_at: int
+
+
+_DELIVERY_COLUMNS = "serial, sequence, kind, reason, decided_at, delivered_at"
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,11 @@ class Tx:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+
+    @property
+    def accounts(self) -> AccountRows:
+        """Accounts, bindings, wrong passwords and device keys (``store.accounts``)."""
+        return AccountRows(self._db)
 
     # --- devices ---------------------------------------------------------------------------
 
@@ -230,6 +251,31 @@ class Tx:
             " issued_at, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (serial, sequence, status, reason, policy_version, issued_at, body),
         )
+
+    # --- deliveries ------------------------------------------------------------------------
+
+    def add_delivery(self, row: DeliveryRow) -> None:
+        self._db.execute(
+            f"INSERT INTO deliveries ({_DELIVERY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+            (row.serial, row.sequence, row.kind, row.reason, row.decided_at, row.delivered_at),
+        )
+
+    def deliveries(self, serial: str, *, last: int = 10) -> list[DeliveryRow]:
+        """The device's last ``last`` deliveries, oldest first."""
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE serial = ?"  # noqa: S608
+            " ORDER BY sequence DESC LIMIT ?",
+            (serial, last),
+        ).fetchall()
+        return [DeliveryRow(*row) for row in reversed(rows)]
+
+    def latest_deliveries(self) -> dict[str, DeliveryRow]:
+        """Each device's latest delivery, by serial."""
+        rows = self._db.execute(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries AS d WHERE sequence ="  # noqa: S608
+            " (SELECT max(sequence) FROM deliveries WHERE serial = d.serial)"
+        ).fetchall()
+        return {row[0]: DeliveryRow(*row) for row in rows}
 
     # --- audit -----------------------------------------------------------------------------
 

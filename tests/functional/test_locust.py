@@ -86,6 +86,10 @@ def test_a_master_and_two_workers_drive_the_device_model_against_a_real_server(
     assert int(stats["/v1/activation"]["Request Count"]) == USERS
     assert int(stats["/v1/checkin"]["Request Count"]) > 0
     assert int(stats["Aggregated"]["Failure Count"]) == 0, log[-3000:]
-    # The server saw exactly those devices, and answered (and audited) every request.
+    # The server saw exactly those devices, and answered (and audited) every request. A user
+    # stopped at the end of the run may have had one request on the way, which the server
+    # answered and audited and locust no longer counted (seen once under load): at most one
+    # a user.
     assert counts["devices"] == USERS
-    assert counts["audit"] == int(stats["Aggregated"]["Request Count"])
+    requests = int(stats["Aggregated"]["Request Count"])
+    assert requests <= counts["audit"] <= requests + USERS

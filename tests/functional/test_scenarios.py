@@ -163,8 +163,10 @@ def test_the_cli_reports_every_problem_and_deep_nesting_without_a_traceback(
     assert done.stderr.splitlines() == [
         f"{bad}:2: step 1: unknown step kind 'bot'; did you mean 'boot'? (expected one of: "
         "boot, power_off, reboot, factory_reset, activate, check_in, insert_sim, remove_sim, "
-        "swap_sims, roam, airplane, advance, server_down, server_up, server_fault, "
-        "operator_lock, operator_release, operator_release_all, policy_change, expect)",
+        "swap_sims, roam, airplane, dismiss_notice, advance, server_down, server_up, server_fault, "
+        "operator_lock, operator_release, operator_release_all, policy_change, sign_in, "
+        "sign_out, unlock_account, operator_clear_account, operator_unblock_code, "
+        "enter_unblock_code, expect)",
         f"{bad}:5: step 2 (advance): days: must not be negative, got -1",
         f"{deep}:3: steps: nested more than 32 levels deep (tables, arrays or dotted keys)",
         "phone-sim: 2 bad scenario file(s); nothing was run",

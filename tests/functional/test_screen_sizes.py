@@ -17,7 +17,7 @@ import pytest
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, OptionList, RadioButton, Select
+from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, RadioButton, Select
 from textual.widgets._footer import FooterKey
 from textual.widgets._key_panel import BindingsTable
 
@@ -25,7 +25,7 @@ from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state, wait_until
 
 SMALL = (80, 24)
-CONTROLS = (Button, Input, OptionList, Select, DataTable, RadioButton)
+CONTROLS = (Button, Input, OptionList, Select, DataTable, RadioButton, Checkbox)
 MIN_INPUT = 10
 
 

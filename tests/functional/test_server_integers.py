@@ -165,7 +165,7 @@ def _signed_body(
     return send(device.sign(url, canonical_json(body), created=created, nonce=body["nonce"]))
 
 
-@pytest.mark.parametrize("value", [INT64_MAX + 1, 2**64, -(2**63) - 1, 10**400, 0, 2])
+@pytest.mark.parametrize("value", [INT64_MAX + 1, 2**64, -(2**63) - 1, 10**400, 0, 3])
 def test_the_protocol_version(
     vendor_server: EmbeddedVendorServer, factory: Factory, value: int
 ) -> None:

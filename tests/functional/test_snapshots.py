@@ -129,3 +129,40 @@ def test_snapshot_console_with_a_locked_phone(
 ) -> None:  # type: ignore[no-untyped-def]
     # lock (Cubacel, three days later), v, the phone selected in the fleet
     snapshot("console", size, snap_compare, make_sim)
+
+
+# --- around a lock: the vendor's notice, reminder, contact details; deliveries ----------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["home-notice", "home-reminder", "lock-contact"])
+def test_snapshot_around_a_lock(name: str, size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # A Cuban phone under a policy that warns and gives contact details (ui_states'
+    # WARNING_POLICY): home-notice: a day after activation, the notice with its Dismiss button;
+    # home-reminder: two days after, the reminder; lock-contact: three days after, locked
+    snapshot(name, size, snap_compare, make_sim)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_console_with_a_pending_lock(
+    size: tuple[int, int], snap_compare, make_sim
+) -> None:  # type: ignore[no-untyped-def]
+    # A German phone the operator has just held, v: the fleet shows the lock pending
+    snapshot("console-pending", size, snap_compare, make_sim)
+
+
+# --- version 2: the account lock and the unblock code -----------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(
+    "name", ["setup-account-locked", "account-sign-in", "lock-wrong-code", "console-unblock-code"]
+)
+def test_snapshot_account_and_unblock(
+    name: str, size: tuple[int, int], snap_compare, make_sim
+) -> None:  # type: ignore[no-untyped-def]
+    # setup-account-locked: signed in, reset, setup stopped by the vendor; the account and a
+    # wrong password typed, Enter; account-sign-in: home, m, the account typed;
+    # lock-wrong-code: lock, click the code box, 12345678, Enter; console-unblock-code: console,
+    # c, the phone's challenge, Enter (the code, new in every run, shown as 1234 5678)
+    snapshot(name, size, snap_compare, make_sim)

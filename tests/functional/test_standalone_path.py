@@ -158,7 +158,8 @@ def test_the_readme_standalone_path_activates_moves_time_and_opens_the_console(
         terminal.keys("v")  # the console, with the admin token from the data directory
         shown = terminal.wait_for(lambda s: "Audit trail" in s, "the vendor console")
         assert "No admin access" not in shown
-        terminal.wait_for(lambda s: "EMBARGOED_TERRITORY" in s, "the phone locked in the fleet")
+        # At 80 columns the fleet shows the state and the delivery; the reason is further right.
+        terminal.wait_for(lambda s: "locked" in s and "lock ✓ 04 Sep" in s, "the phone locked")
         terminal.keys("Escape")
         terminal.wait_for(lambda s: "does not permit" in s, "the lock screen again")
         terminal.keys("C-q")

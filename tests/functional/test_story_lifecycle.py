@@ -152,10 +152,12 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(pilot, lambda: fleet.row_count == 1)
         row = fleet.get_row_at(0)
-        assert (row[3], row[5]) == ("flagged", "Cuba") and row[7] != "—"
+        assert (row[3], row[6]) == ("flagged", "Cuba") and row[8] != "—"
         # 5. a (+3 days): the console shows the phone locked, the audit the embargo decision.
         await pilot.press("a")
         await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "locked", timeout=20)
+        # ... delivered by that check-in (the delivery column), as Knox Guard's "Locked"
+        await wait_until(pilot, lambda: str(fleet.get_row_at(0)[4]) == "lock ✓ 04 Sep 12:00")
         audit = app.screen.query_one("#audit", DataTable)
         await wait_until(
             pilot,
@@ -196,6 +198,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await wait_until(pilot, lambda: fleet.row_count == 1)
         await pilot.press("u")
         await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "released")
+        assert fleet.get_row_at(0)[4] == "release pending"  # until the phone's next contact
         assert sim.phone.state is DeviceState.LOCKED
         # 8. Esc, then ctrl+r (Retry): the release reaches the phone, home with the notice.
         await pilot.press("escape")

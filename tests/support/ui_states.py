@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
+from phone_sim.protocol.account import AccountAction
 from phone_sim.ui.app import Pace, PhoneApp, make_app
+from phone_sim.ui.screens.account_screen import AccountScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.confirm_screen import ConfirmScreen
 from phone_sim.ui.screens.dialer_screen import DialerScreen
@@ -27,7 +29,9 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
+from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from server_stub.policy import default_policy_text
 from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400
@@ -64,6 +68,24 @@ async def _focused_on_screen(pilot: Pilot[None]) -> None:
     )
 
 
+#: the packaged policy plus what a phone shows around a lock (protocol 2): a notice two days
+#: ahead of the lock, a reminder one day ahead, and the lock screen's contact details
+WARNING_POLICY = (
+    default_policy_text().replace('version = "2021-09-sanctions-2"', 'version = "ui-warnings-1"')
+    + """
+[lock_warning]
+notice_days_before = 2
+reminder_days_before = 1
+notice = "This device will be locked in two days: Xiaomi does not sell it where it was activated."
+reminder = "This device will be locked tomorrow. Back up your data now."
+
+[lock_screen]
+phone = "+86 400 100 5678"
+email = "service.global@xiaomi.example"
+"""
+)
+
+
 # --- headless preparation of the phone -----------------------------------------------------
 
 
@@ -78,6 +100,26 @@ def _locked(sim: OnePhoneWorld) -> None:
     _activated(sim, "Cubacel")
     sim.advance(3 * DAY)
     assert sim.phone.state is DeviceState.LOCKED
+
+
+def _warned(days: int) -> Callable[[OnePhoneWorld], None]:
+    """A Cuban phone under WARNING_POLICY, ``days`` after activation (1: the notice shows;
+    2: the reminder; 3: locked, the contact details on its lock screen)."""
+
+    def prepare(sim: OnePhoneWorld) -> None:
+        assert sim.admin is not None
+        sim.admin.set_policy(WARNING_POLICY)
+        _activated(sim, "Cubacel")
+        sim.advance(days * DAY)
+
+    return prepare
+
+
+def _held(sim: OnePhoneWorld) -> None:
+    """An activated German phone the operator has just held: the lock is pending."""
+    _activated(sim, "Telekom")
+    assert sim.admin is not None
+    sim.admin.lock(sim.phone.identity.serial, reason="investigation")
 
 
 # --- the key presses of each state ----------------------------------------------------------
@@ -166,12 +208,80 @@ async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
 
 
+async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("v")  # the vendor console: the hold decided, not delivered
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    fleet = pilot.app.screen.query_one("#fleet", DataTable)
+    audit = pilot.app.screen.query_one("#audit", DataTable)
+    await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)
+    fleet.move_cursor(row=0)
+    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
+
+
 async def _to_off(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(OffScreen)(pilot))
 
 
 async def _to_boot(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(BootScreen)(pilot))
+
+
+# --- version 2: the account lock and the unblock code ----------------------------------------
+
+ACCOUNT = "alice@example.com"
+PASSWORD = "correct-horse-9"
+
+
+def _account_locked(sim: OnePhoneWorld) -> None:
+    """Activated, signed in with Find Device, reset, and stopped by the vendor in setup."""
+    _activated(sim, "Telekom")
+    assert sim.first.account(AccountAction.SIGN_IN, ACCOUNT, PASSWORD).accepted
+    sim.phone.factory_reset()
+    sim.phone.finish_boot()
+    assert sim.activate().accepted and sim.phone.account_locked
+
+
+async def _to_account_locked(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await wait_until(pilot, lambda: is_screen(SetupScreen)(pilot))
+    await _focused_on_screen(pilot)
+    await pilot.press(*ACCOUNT, "enter", *"wrong-password", "enter")  # a wrong password first
+    await wait_until(pilot, lambda: "password_wrong" in (sim.phone.last_error or ""))
+    await pilot.pause(0.1)
+
+
+async def _to_sign_in(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("m")  # Mi Account
+    await wait_until(pilot, lambda: is_screen(AccountScreen)(pilot))
+    await _focused_on_screen(pilot)
+    await pilot.press(*ACCOUNT)
+
+
+async def _to_wrong_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_lock(pilot, sim)
+    await pilot.press("c")  # into the code box
+    await wait_until(pilot, lambda: getattr(pilot.app.focused, "id", None) == "unblock-code")
+    await pilot.press(*"12345678", "enter")
+    await wait_until(pilot, lambda: sim.phone.unblock_attempts_left() == 4)
+
+
+async def _to_console_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_console(pilot, sim)
+    await pilot.press("c")  # Unblock code for the selected phone
+    await wait_until(pilot, lambda: is_screen(UnblockCodeScreen)(pilot))
+    await _focused_on_screen(pilot)
+    challenge = sim.phone.unblock_challenge
+    assert challenge is not None
+    await pilot.press(*challenge, "enter")
+    result = pilot.app.screen.query_one("#code-result", Static)
+    await wait_until(pilot, lambda: "read it out" in str(result.content))
+    # The code depends on the phone's key, new in every run: the picture shows a fixed one.
+    code = pilot.app.recovery.console_code  # type: ignore[attr-defined]
+    assert code is not None and len(code) == 8
+    result.update(str(result.content).replace(f"{code[:4]} {code[4:]}", "1234 5678"))
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +311,14 @@ STATES: dict[str, State] = {
     "palette": State(_to_palette, prepare=lambda sim: _activated(sim, "Telekom")),
     "confirm-reset": State(_to_confirm_reset, prepare=lambda sim: _activated(sim, "Telekom")),
     "console": State(_to_console, prepare=_locked),
+    "home-notice": State(_to_home, prepare=_warned(1)),
+    "home-reminder": State(_to_home, prepare=_warned(2)),
+    "lock-contact": State(_to_lock, prepare=_warned(3)),
+    "console-pending": State(_to_console_pending, prepare=_held),
+    "setup-account-locked": State(_to_account_locked, prepare=_account_locked),
+    "account-sign-in": State(_to_sign_in, prepare=lambda sim: _activated(sim, "Telekom")),
+    "lock-wrong-code": State(_to_wrong_code, prepare=_locked),
+    "console-unblock-code": State(_to_console_code, prepare=_locked),
 }
 
 

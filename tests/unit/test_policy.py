@@ -277,7 +277,8 @@ def test_every_problem_of_a_policy_is_reported_at_once_each_with_its_line() -> N
         "three.toml:8: match.dual_sim: must be one of 'any', 'all', 'first', got 'frist'; "
         "did you mean 'first'?",
         "three.toml:9: enforcment: unknown field; did you mean 'enforcement'? (expected one of: "
-        "activation_message, enforcement, hold_message, lock_message, match, offline, "
+        "activation_message, enforcement, hold_message, lock_message, lock_screen, lock_warning, "
+        "match, offline, "
         "region_lock, release_message, territories, version)",
     ]
     assert [(p.line, p.path) for p in info.value.problems] == [
@@ -372,4 +373,5 @@ def test_the_operator_guide_example_policy_is_valid() -> None:
     example = guide.split("```toml\n", 1)[1].split("```", 1)[0]
     policy = parse_policy(example, source="OPERATOR.md")
     assert policy.offline is not None and policy.region_lock is not None
+    assert policy.lock_screen is not None and policy.lock_warning is not None
     assert policy.enforcement.sim_swap_lifts_lock is True

@@ -218,7 +218,7 @@ def test_unknown_verdict_and_error_fields_are_refused() -> None:
         ("protocol", "1"),
         ("protocol", 1.0),
         ("protocol", True),
-        ("protocol", 2),
+        ("protocol", 3),
         ("protocol", 0),
         ("nonce", 1234567890123456),
         ("nonce", "short"),

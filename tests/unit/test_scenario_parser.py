@@ -102,8 +102,10 @@ def test_every_problem_in_a_file_is_reported_at_once_with_its_line_and_step(
         f"{path}:6: step 2 (insert_sim): slot: slot must be 1 or 2, got 3",
         f"{path}:10: step 3: unknown step kind 'activat'; did you mean 'activate'? (expected "
         "one of: boot, power_off, reboot, factory_reset, activate, check_in, insert_sim, "
-        "remove_sim, swap_sims, roam, airplane, advance, server_down, server_up, server_fault, "
-        "operator_lock, operator_release, operator_release_all, policy_change, expect)",
+        "remove_sim, swap_sims, roam, airplane, dismiss_notice, advance, server_down, server_up, "
+        "server_fault, operator_lock, operator_release, operator_release_all, policy_change, "
+        "sign_in, sign_out, unlock_account, operator_clear_account, operator_unblock_code, "
+        "enter_unblock_code, expect)",
         f"{path}:15: step 4 (advance): expect.screen: unknown value 'locked'; did you mean "
         "'lock'? (expected one of: off, boot, setup, home, lock)",
     ]

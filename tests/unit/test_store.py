@@ -87,7 +87,7 @@ def test_wal_mode_and_full_sync_are_on(store: Store) -> None:
     assert store.pragma("journal_mode") == "wal"
     assert store.pragma("synchronous") == 2  # FULL
     assert (store.path.parent / "vendor.db-wal").exists()
-    assert store.pragma("user_version") == SCHEMA_VERSION == 2
+    assert store.pragma("user_version") == SCHEMA_VERSION == 4
 
 
 def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
@@ -104,6 +104,11 @@ def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
         "nonces": 1,
         "pending_holds": 0,
         "audit": 1,
+        "deliveries": 0,
+        "accounts": 0,
+        "account_bindings": 0,
+        "password_failures": 0,
+        "device_keys": 0,
     }
     assert store.device(SERIAL) == device()
     (activation,) = store.activations(SERIAL)
@@ -246,7 +251,7 @@ def test_an_issue_2_database_is_migrated_and_its_locks_stay(tmp_path: Path) -> N
     path = tmp_path / "vendor.db"
     _v1_database(path)
     with Store(path) as store:
-        assert store.pragma("user_version") == 2
+        assert store.pragma("user_version") == SCHEMA_VERSION
         assert store.counts()["audit"] == 0
         row = store.device(SERIAL)
         assert row is not None

@@ -1,19 +1,25 @@
 """The full lock screen a refused phone shows, as reported in 2021.
 
-Black, a lock icon, the vendor's message, the reason code and the IMEI. It offers an emergency
+Black, a lock icon, the vendor's message, the vendor's contact details when its verdicts carry
+them (protocol 2: a phone number and an e-mail address), the reason code and the IMEI. It
+offers an emergency
 call (which works), Wi-Fi settings and a retry, and nothing that leaves it: the screen has no
 binding that pops it, and the app only replaces it when the phone itself stops being locked.
+Version 2: the challenge of an unblock code, and a box to type the code in (``UnblockPanel``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
+
+from phone_sim.ui.widgets.unblock_panel import UnblockPanel
 
 from .base import PhoneScreen
 from .dialer_screen import DialerScreen
@@ -33,6 +39,7 @@ class LockScreen(PhoneScreen):
         Binding("e", "emergency", "Emergency"),
         Binding("w", "wifi", "Wi-Fi"),
         Binding("ctrl+r", "retry", "Retry"),
+        Binding("c", "unblock_code", "Code"),
         # Escape on a phone's lock screen does nothing; say so instead of leaving.
         Binding("escape", "stay", "Stays locked", show=False),
     ]
@@ -44,6 +51,9 @@ class LockScreen(PhoneScreen):
                 yield Static("", id="lock-message")
                 yield Static("", id="lock-details")
                 yield Static("", id="lock-outcome")
+            # Outside the scrolling body: whom to call stays in view under a long message.
+            yield Static("", id="lock-contact")
+            yield UnblockPanel(id="unblock-panel")
             with Horizontal(id="lock-actions"):
                 yield Button("Emergency call", id="emergency", variant="error")
                 yield Button("Wi-Fi", id="wifi")
@@ -65,6 +75,9 @@ class LockScreen(PhoneScreen):
         self.query_one("#lock-message", Static).update(
             phone.lock_message or "This device is locked."
         )
+        contact = self.query_one("#lock-contact", Static)
+        contact.update(f"[dim]Contact[/dim] {escape(phone.lock_contact)}")
+        contact.display = bool(phone.lock_contact)
         pending = "\n[cyan]Contacting the activation server…[/cyan]" if phone.pending else ""
         error = f"\n[red]{phone.last_error}[/red]" if phone.last_error else ""
         self.query_one("#lock-details", Static).update(
@@ -81,6 +94,7 @@ class LockScreen(PhoneScreen):
                 # At 80x24 the message and details fill the body: a new answer below them
                 # would be out of sight, so the body scrolls to it (once, not on every tick).
                 self.call_after_refresh(shown.scroll_visible, animate=False)
+        self.query_one(UnblockPanel).render_phone()
 
     def _retry_outcome(self) -> str:
         """What the last Retry got, shown until the user does something else."""
@@ -119,6 +133,11 @@ class LockScreen(PhoneScreen):
         self._retry_from = len(self.phone.exchanges)
         self.phone_app.request_activation()
         self.refresh_face()
+
+    def action_unblock_code(self) -> None:
+        """Into the unblock code box (when this lock takes a code)."""
+        if not self.query_one(UnblockPanel).focus_code():
+            self.notify("This lock takes no unblock code.", timeout=3)
 
     def action_stay(self) -> None:
         self.notify("This device is locked.", timeout=2)

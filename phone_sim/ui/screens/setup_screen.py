@@ -1,4 +1,9 @@
-"""The setup wizard: language and region, SIM detection, network, then checking activation."""
+"""The setup wizard: language and region, SIM detection, network, then checking activation.
+
+After a factory reset of a phone bound to a Mi Account with Find Device on, the vendor's answer
+stops the wizard at "This device is locked" (the ``account`` step, ``AccountLockPanel``) until
+the account's password or the vendor lifts the lock.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from textual.widgets import Button, ContentSwitcher, OptionList, ProgressBar, St
 from textual.widgets.option_list import Option
 
 from phone_sim.device.state import DeviceState
+from phone_sim.ui.widgets.account_lock import AccountLockPanel
 
 from .base import PhoneScreen
 
@@ -32,6 +38,7 @@ HINTS = {
     "sims": "Press t to put SIM cards in or take them out; Enter for Next.",
     "network": "Press t to change SIMs or roam; Enter for Next checks activation.",
     "activation": "The phone asks the vendor's activation server.",
+    "account": "Type the account and its password; Enter unlocks.",
 }
 CUSTOM_ROM_NOTE = (
     "[b]Custom ROM[/b]: this phone runs firmware without the vendor's activation client. "
@@ -68,8 +75,14 @@ class SetupScreen(PhoneScreen):
                 with Horizontal(classes="buttons"):
                     yield Button("Retry", id="retry", variant="warning")
                     yield Button("Finish", id="finish", variant="primary")
+            with Vertical(id="account"):
+                yield AccountLockPanel(id="account-lock")
 
     def on_mount(self) -> None:
+        if not self.query("#retry"):
+            # Switched away, or the app shutting down, before its Mount was handled: its widgets
+            # are gone and there is nothing to set up (as PhoneScreen.refresh_face).
+            return
         self.ready = True
         self.query_one("#retry").display = False
         custom = self.phone.identity.custom_rom
@@ -78,7 +91,9 @@ class SetupScreen(PhoneScreen):
         self.query_one("#activation-progress").display = not custom
         if custom:
             self.query_one("#activation-title", Static).update("No activation needed")
-        if self.phone.state is DeviceState.ACTIVATING:
+        if self.phone.account_locked:
+            self.show_step("account")
+        elif self.phone.state is DeviceState.ACTIVATING:
             self.show_step("activation")
         else:
             self.show_step("language")
@@ -91,19 +106,26 @@ class SetupScreen(PhoneScreen):
 
     def show_step(self, step: str) -> None:
         self.query_one(ContentSwitcher).current = step
-        number = STEPS.index(step) + 1
         titles = {
             "language": "Welcome",
             "sims": "SIM cards",
             "network": "Mobile network",
             "activation": "Activation",
         }
-        self.query_one("#step-title", Static).update(
-            f"[b]{titles[step]}[/b]  ·  step {number} of 4"
+        title = (
+            "[b]Mi Account[/b]  ·  Find Device"
+            if step == "account"
+            else f"[b]{titles[step]}[/b]  ·  step {STEPS.index(step) + 1} of 4"
         )
+        self.query_one("#step-title", Static).update(title)
         self.query_one("#step-hint", Static).update(HINTS[step])
         self.refresh_face()
-        focus = {"language": "#languages", "sims": "#sims-next", "network": "#network-next"}
+        focus = {
+            "language": "#languages",
+            "sims": "#sims-next",
+            "network": "#network-next",
+            "account": "#account-name",
+        }
         if step in focus:
             self.query_one(focus[step]).focus()
 
@@ -139,6 +161,10 @@ class SetupScreen(PhoneScreen):
     def render_face(self) -> None:
         self.query_one("#sim-report", Static).update(self._sim_report())
         self.query_one("#network-report", Static).update(self._network_report())
+        if self.phone.account_locked and self.step != "account":
+            self.show_step("account")  # the vendor's answer stopped setup here
+            return
+        self.query_one(AccountLockPanel).render_phone()
         self._render_activation()
 
     def _sim_report(self) -> Text:

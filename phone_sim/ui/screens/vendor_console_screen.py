@@ -1,5 +1,12 @@
 """The vendor's console: the fleet the server knows, lock and release, the policy, the audit trail.
 
+The fleet's *delivery* column says whether a lock or release has reached the phone: "lock
+pending" until the phone's next contact, then "lock ✓ 04 Sep 12:00" (Knox Guard's Locking and
+Locked), as ``vendor-server admin list`` does.
+
+Version 2: each device's Mi Account (the ``account`` column: bound, or locked), ``x`` clears an
+account lock (unbinds the device), ``c`` makes an unblock code (``UnblockCodeScreen``).
+
 One person can play both sides: activate in Cuba on the phone, open this screen, advance three
 days, watch the lock land, release, watch it lift. Everything here goes through the vendor's
 admin HTTP API (never into the server's internals), in thread workers. A vendor without it (no
@@ -23,10 +30,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Static
 
+from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
-from server_stub.admin.models import AuditPage, DeviceView, PolicyView
+from server_stub.admin.models import AuditPage, DeliveryView, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
 #: the audit trail's columns and their widths
@@ -34,7 +42,7 @@ AUDIT_COLUMNS = (
     ("#", 4),
     ("time", 12),
     ("device", 15),
-    ("action", 11),
+    ("action", 14),
     ("rule", 26),
     ("policy", 20),
     ("verdict", 30),
@@ -45,10 +53,12 @@ FLEET_COLUMNS = (
     ("model", 14),
     ("market", 6),
     ("state", 9),
+    ("delivery", 22),
     ("reason", 20),
     ("territory", 10),
     ("last contact", 12),
     ("lock due", 12),
+    ("account", 7),
 )
 
 
@@ -56,6 +66,15 @@ def _when(value: object) -> str:
     if not isinstance(value, int | float):
         return "—"
     return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%d %b %H:%M")
+
+
+def delivery_cell(delivery: DeliveryView | None) -> str:
+    """``lock pending``, ``release ✓ 06 Sep 12:00`` (delivered then), or nothing."""
+    if delivery is None:
+        return ""
+    if delivery.state == "pending":
+        return f"{delivery.kind} pending"
+    return f"{delivery.kind} ✓ {_when(delivery.delivered_at)}"
 
 
 class VendorConsoleScreen(Screen[None]):
@@ -68,6 +87,9 @@ class VendorConsoleScreen(Screen[None]):
         Binding("l", "lock", "Lock"),
         Binding("u", "release", "Release"),
         Binding("U", "release_all", "Release all"),
+        # On buttons too; the footer has no room for them at 80 columns (f1 lists them).
+        Binding("c", "unblock_code", "Unblock code", show=False),
+        Binding("x", "clear_account", "Unbind account", show=False),
         Binding("a", "advance", "+3 days"),
     ]
 
@@ -108,6 +130,8 @@ class VendorConsoleScreen(Screen[None]):
                     yield Button("Lock", id="lock", variant="error", compact=True)
                     yield Button("Release", id="release", variant="success", compact=True)
                     yield Button("Release all", id="release-all", compact=True)
+                    yield Button("Code", id="unblock-code-button", compact=True)
+                    yield Button("Unbind", id="unbind", compact=True)
                 yield Static("", id="console-status")
             with Vertical(id="policy-pane"):
                 yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
@@ -199,10 +223,12 @@ class VendorConsoleScreen(Screen[None]):
                 row.model or "",
                 row.market or "",
                 row.state,
+                delivery_cell(row.delivery),
                 row.reason or "",
                 row.activation_territory or "",
                 _when(row.last_contact),
                 _when(row.lock_due_at),
+                "" if row.account is None else ("locked" if row.account.locked else "bound"),
             )
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
@@ -312,6 +338,30 @@ class VendorConsoleScreen(Screen[None]):
         reason = self._reason("RELEASED")
         self.app.recorder.record("operator_release_all", reason=reason)  # type: ignore[attr-defined]
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))
+
+    @on(Button.Pressed, "#unblock-code-button")
+    def action_unblock_code(self) -> None:
+        serial, admin = self.selected_serial(), self.admin
+        if serial is None or admin is None:
+            self._status("no device selected")
+            return
+        self.app.push_screen(UnblockCodeScreen(serial, admin), callback=self._code_closed)
+
+    def _code_closed(self, _: None) -> None:
+        self.poll()  # the release the code stood for shows in the fleet and the audit trail
+
+    @on(Button.Pressed, "#unbind")
+    def action_clear_account(self) -> None:
+        serial = self.selected_serial()
+        if serial is None:
+            self._status("no device selected")
+            return
+        reason = self._reason("account lock cleared by support")
+        self._record("operator_clear_account", serial, reason=reason)
+        self._act(
+            f"account of {serial} cleared ({reason})",
+            lambda a: a.clear_account(serial, reason=reason),
+        )
 
     def _record(self, kind: str, serial: str, *, reason: str) -> None:
         # The recording follows the world's first phone: only actions on it can be replayed.

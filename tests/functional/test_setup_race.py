@@ -1,0 +1,26 @@
+"""A setup screen whose Mount is handled after its widgets are gone (it was switched away, or
+the app shut down first) does nothing, instead of failing the app with ``NoMatches: '#retry'``.
+
+Seen under load in ``test_app_world.py::test_a_phone_joins_from_the_palette_and_comes_into_view``:
+the second phone's setup screen got its Mount as the app was closing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from phone_sim.ui.screens.setup_screen import SetupScreen
+from tests.support.one_phone import OnePhoneWorld
+from tests.support.ui_states import STATES, open_state
+
+
+async def test_a_setup_screen_torn_down_before_its_mount_is_handled_does_not_crash(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    app, sim = open_state("setup-welcome", make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES["setup-welcome"].reach(pilot, sim)
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        await screen.query_one("#phone").remove()
+        screen.on_mount()  # its Mount arriving after its widgets went
