@@ -1,6 +1,6 @@
 """``python -m bench [NAME...]``: run the benchmarks (all by default) and print their figures.
 
-Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations.
+Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations, worlds.
 ``--quick`` runs smaller sizes, ``--smoke`` the smallest (the figures in docs/PERFORMANCE.md are
 from full runs). Nothing here is a test: the targets are printed beside the figures, never
 asserted.
@@ -32,14 +32,15 @@ class Sizes:
     tui_launches: int
     optimisation_round_trips: int
     optimisation_seconds: int
+    world_tests: int
 
 
 #: the figures in docs/PERFORMANCE.md; a quicker look; the smallest run that exercises every
 #: part (the test suite runs it, so that no benchmark rots unnoticed)
 SIZES = {
-    "full": Sizes(10_000, 1000, 10, 1_000_000, 2000, 10_000, 3, 200, 5),
-    "quick": Sizes(500, 200, 3, 20_000, 300, 1000, 1, 100, 2),
-    "smoke": Sizes(50, 20, 1, 2000, 30, 100, 1, 10, 1),
+    "full": Sizes(10_000, 1000, 10, 1_000_000, 2000, 10_000, 3, 200, 5, 100),
+    "quick": Sizes(500, 200, 3, 20_000, 300, 1000, 1, 100, 2, 30),
+    "smoke": Sizes(50, 20, 1, 2000, 30, 100, 1, 10, 1, 3),
 }
 
 
@@ -64,6 +65,7 @@ def _benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, An
         "optimisations": lambda: load("optimisations").run(
             size.optimisation_round_trips, size.optimisation_seconds
         ),
+        "worlds": lambda: load("worlds").run(size.world_tests),
     }
 
 

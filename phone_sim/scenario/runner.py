@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phone_sim.protocol.files import throwaway
+
 from .driver import PhoneDriver, RemoteServer
 from .errors import DriverError
 from .expectations import mask_ports
@@ -170,7 +172,11 @@ def scenario_driver(
 
     Shared by the headless runner and the one in the app, so both start a scenario alike.
     """
-    with tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp,
+        # Removed when the run ends: its files need no fsync (phone_sim.protocol.files).
+        throwaway(Path(tmp)),
+    ):
         try:
             driver = PhoneDriver.open(
                 data_dir or Path(tmp),

@@ -36,10 +36,18 @@ from server_stub.engine.contacts import AuthenticatedDevice
 from server_stub.engine.context import ServerContext
 
 
-def get_context(request: Request) -> ServerContext:
-    context = request.app.state.context
+def context_of(request: Request) -> ServerContext:
+    """The world this request is for: the lifespan state its server gave the app
+    (``server_stub.api.app``)."""
+    context = request.state.context
     assert isinstance(context, ServerContext)
     return context
+
+
+async def get_context(request: Request) -> ServerContext:
+    # async: FastAPI runs a sync dependency in the thread pool, a trip there and back for a
+    # dictionary lookup (docs/decisions/one-thread-pool-trip-per-device-request.md).
+    return context_of(request)
 
 
 Context = Annotated[ServerContext, Depends(get_context)]

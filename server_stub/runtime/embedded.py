@@ -1,14 +1,18 @@
-"""The vendor server on a background thread: for the phone's ``make run`` and for tests.
+"""The vendor server in this process, in the background: for the phone's ``make run``, worlds and
+tests.
 
-Uvicorn serves a socket bound here, before the thread starts, so the port (ephemeral when
+Uvicorn serves a socket bound here, before the server starts, so the port (ephemeral when
 ``settings.port`` is 0) is known at once and a port already in use fails in the caller's thread.
+Every embedded server of a process is served by one event loop on one thread
+(``runtime.host``): starting one takes about a millisecond and stopping one does not wait for
+uvicorn's polling (``docs/decisions/one-loop-for-embedded-servers.md``).
 """
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
@@ -18,10 +22,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from phone_sim.protocol.clock import WorldClock
-from server_stub.api.app import create_app
+from server_stub.api.app import open_context, shared_app
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
+from server_stub.engine.context import ServerContext
 from server_stub.errors import SettingsError, VendorServerError
 from server_stub.runtime.connections import (
     MAX_HEADER_BYTES,
@@ -30,6 +35,7 @@ from server_stub.runtime.connections import (
     connection_cap,
     guarded_protocol,
 )
+from server_stub.runtime.host import HostedServer, ServerHost
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
@@ -72,9 +78,11 @@ def socket_url(sock: socket.socket) -> str:
 
 
 class EmbeddedVendorServer:
-    """A real uvicorn server with the vendor app, on a daemon thread.
+    """A real uvicorn server with the vendor app, served by this process's server host.
 
     ``http_parser``: uvicorn's, "auto" (httptools when installed, else h11) unless a test asks.
+    ``app``: the app to serve (default: this process's one, ``shared_app``); each request finds
+    this server's world in its state (``server_stub.api.app``).
     Connections are guarded (deadline, cap, JSON framing errors): ``runtime.connections``.
 
     Usage::
@@ -91,6 +99,7 @@ class EmbeddedVendorServer:
         log_level: str = "warning",
         reuse_port: bool = False,
         http_parser: HttpParser = "auto",
+        app: FastAPI | None = None,
     ) -> None:
         self.settings = settings
         self.log_level = log_level
@@ -98,15 +107,18 @@ class EmbeddedVendorServer:
         self.http_parser = http_parser
         self.store = Store(settings.db_path)
         try:
-            self.app: FastAPI = create_app(settings, clock=clock, store=self.store)
+            #: the world this server answers for (keys, token, clock, policy, store)
+            self.context: ServerContext = open_context(settings, clock=clock, store=self.store)
         except BaseException:
             self.store.close()
             raise
+        #: the app it serves: this process's one (server_stub.api.app.shared_app)
+        self.app: FastAPI = app if app is not None else shared_app()
         #: the world's time as this server keeps it (its data directory's, unless one was given)
-        self.clock: WorldClock = self.app.state.context.clock
+        self.clock: WorldClock = self.context.clock
         self._owns_clock = clock is None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HostedServer | None = None
+        self._serving: Future[None] | None = None
         self._socket: socket.socket | None = None
         self._stopped = False
         self._url: str | None = None
@@ -125,14 +137,13 @@ class EmbeddedVendorServer:
 
     @property
     def running(self) -> bool:
-        """Whether the server's thread still serves (it was started and has not ended)."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the server still serves (it was started and has not ended)."""
+        return self._serving is not None and not self._serving.done()
 
     @property
     def admin_token(self) -> AdminToken:
         """The operator's bearer token (``created`` is True on the start that made it)."""
-        token: AdminToken = self.app.state.context.admin_token
-        return token
+        return self.context.admin_token
 
     @property
     def vendor_public_key_path(self) -> Path:
@@ -141,7 +152,7 @@ class EmbeddedVendorServer:
 
     def start(self) -> Self:
         """Serve until :meth:`stop`; a stopped server cannot be started again."""
-        if self._thread is not None:
+        if self._serving is not None:
             return self
         if self._stopped:
             raise EmbeddedServerError("a stopped server cannot be started again")
@@ -162,18 +173,14 @@ class EmbeddedVendorServer:
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             ws="none",  # no WebSocket routes: an Upgrade is served as plain HTTP
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="vendor-server", daemon=True
-        )
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedServerError("the embedded vendor server did not start")
-            time.sleep(0.01)
+        host = ServerHost.shared()
+        server = HostedServer(config, host, state={"context": self.context})
+        self._server, self._socket = server, sock
+        self._serving = host.submit(server.serve_hosted([sock]))
+        if not server.ready.wait(START_TIMEOUT) or not server.started:
+            error = server.startup_error
+            self.stop()
+            raise EmbeddedServerError("the embedded vendor server did not start") from error
         self._url = socket_url(sock)
         return self
 
@@ -184,16 +191,20 @@ class EmbeddedVendorServer:
         server starts on the directory again, unless ``pause_clock`` is False (a world whose
         server only goes down for a while keeps its time running).
         """
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(STOP_TIMEOUT)
-            if self._thread.is_alive():
-                self._server.force_exit = True
-                self._thread.join(STOP_TIMEOUT)
+        if self._server is not None and self._serving is not None:
+            self._server.exit()
+            try:
+                self._serving.result(STOP_TIMEOUT)
+            except FutureTimeout:
+                self._server.exit(force=True)
+                with suppress(FutureTimeout, Exception):
+                    self._serving.result(STOP_TIMEOUT)
+            except Exception:  # noqa: S110 -- a failed start was reported by start()
+                pass
         if self._socket is not None:
             # uvicorn closes the socket it served; this covers a server that never started.
             self._socket.close()
-        self._server, self._thread, self._socket, self._url = None, None, None, None
+        self._server, self._serving, self._socket, self._url = None, None, None, None
         if not self._stopped:
             self._stopped = True
             self.store.close()

@@ -122,12 +122,13 @@ class Stopped:
     usage: ProcessUsage
 
 
-def _apply_hook(app: Any, hook: str | None) -> None:
-    """``module:function`` called with the app before it serves (the benchmarks' no-op route)."""
+def _apply_hook(server: Any, hook: str | None) -> None:
+    """``module:function`` called with the server (its ``app`` and ``context``) before it serves
+    (the benchmarks' no-op route); the app is this process's own."""
     if hook is not None:
         module, _, name = hook.partition(":")
         install: Callable[[Any], object] = getattr(importlib.import_module(module), name)
-        install(app)
+        install(server)
 
 
 def _serve(conn: Connection, job: _Job) -> None:
@@ -145,7 +146,7 @@ def _serve(conn: Connection, job: _Job) -> None:
         conn.send(Failed(_reason(exc)))
         return
     try:
-        _apply_hook(server.app, job.app_hook)
+        _apply_hook(server, job.app_hook)
         if job.number == 1 and job.reuse_port and settings.port != 0:
             # With SO_REUSEPORT the port could be shared with another server of this user
             # already on it, which would then get half of the connections: refuse a port in
@@ -160,7 +161,7 @@ def _serve(conn: Connection, job: _Job) -> None:
         server.stop()
         conn.send(Failed(_reason(exc)))
         return
-    version = server.app.state.context.policy.version
+    version = server.context.policy.version
     conn.send(
         Ready(Started(server.url, server.vendor_public_key_path, version, server.admin_token))
     )

@@ -16,12 +16,13 @@ import pytest
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.ops import Operator
 from server_stub.admin.policy import replace_policy
-from server_stub.api.app import create_app
+from server_stub.api.app import open_context
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.shared import SharedFile
 from server_stub.engine.context import ServerContext
 from server_stub.errors import PolicyVersionConflict
+from server_stub.store.db import Store
 from tests.support.policies import DAY, delay, policy_text
 from tests.support.signed_client import SEPT_2021
 
@@ -114,9 +115,7 @@ def _contexts(tmp_path: Path, count: int) -> list[ServerContext]:
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0, shared=True)
     contexts = []
     for _ in range(count):
-        context = create_app(settings).state.context
-        assert isinstance(context, ServerContext)
-        contexts.append(context)
+        contexts.append(open_context(settings, store=Store(settings.db_path)))
     return contexts
 
 
