@@ -16,10 +16,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from phone_sim.protocol.clock import WorldClock
 from server_stub.api.app import open_context, shared_app
@@ -40,6 +41,18 @@ from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 3.0
+
+
+_logging_configured = False
+
+
+def uvicorn_logging() -> dict[str, Any] | None:
+    """uvicorn's default logging configuration the first time in this process, then None."""
+    global _logging_configured
+    if _logging_configured:
+        return None
+    _logging_configured = True
+    return LOGGING_CONFIG
 
 
 class EmbeddedServerError(VendorServerError):
@@ -164,6 +177,9 @@ class EmbeddedVendorServer:
         config = uvicorn.Config(
             self.app,
             log_level=self.log_level,
+            # uvicorn's logging set-up (dictConfig, 3 ms) once per process; every later server
+            # finds its loggers configured and sets only their level.
+            log_config=uvicorn_logging(),
             # Keep-alive connections must not hold up stop().
             timeout_graceful_shutdown=1,
             # The client is the socket's peer, never what an X-Forwarded-For says: the admin
