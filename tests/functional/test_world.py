@@ -197,3 +197,36 @@ def test_a_replayed_time_answer_is_refused(
         attempt = phone.phone.begin_time_sync()
         outcome = phone.phone.complete_time_sync(attempt, old)  # the same answer again
         assert not outcome.accepted and "nonce" in outcome.detail
+
+
+def test_phones_meet_the_fault_proxy_only_once_a_fault_asks_for_it(tmp_path: Path) -> None:
+    # docs/decisions/fault-proxy-only-when-asked.md: until then they talk to the vendor.
+    with ScenarioWorld.open(tmp_path / "w") as world:
+        phone = world.phone()
+        activate(phone, "Telekom")
+        assert phone.world_phone.client.base_url == world.world.vendor.url
+        world.vendor.server_fault("drop")
+        assert phone.world_phone.client.base_url == world.proxy.url
+        later = world.phone("later")
+        assert later.world_phone.client.base_url == world.proxy.url  # phones added after too
+        phone.check_in()
+        assert "unreachable" in (phone.last_error or "")
+        world.vendor.server_fault("none")
+        phone.check_in()
+        assert phone.last_error is None
+
+
+def test_the_server_down_and_up_behind_one_address(tmp_path: Path) -> None:
+    with ScenarioWorld.open(tmp_path / "w") as world:
+        phone = world.phone()
+        activate(phone, "Telekom")
+        before = world.world.vendor.url
+        world.vendor.server_down()
+        address = phone.world_phone.client.base_url
+        assert address == world.proxy.url != before
+        phone.check_in()
+        assert "unreachable" in (phone.last_error or "")
+        world.vendor.server_up()
+        assert phone.world_phone.client.base_url == address
+        phone.check_in()
+        assert phone.last_error is None

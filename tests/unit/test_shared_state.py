@@ -168,3 +168,13 @@ def test_a_policy_that_does_not_parse_is_not_installed_from_the_file(
         assert "not installed, the policy in force stays" in caplog.text
     finally:
         context.store.close()
+
+
+def test_pausing_a_clock_that_stands_writes_nothing(tmp_path: Path) -> None:
+    clock = SharedClock.create(tmp_path / "clock.json", start=1_000.0, speed=0)
+    clock.pause()
+    written = (tmp_path / "clock.json").stat().st_mtime_ns, clock._file.generation()
+    clock.pause()  # a world's server and the world itself both pause it when they close
+    assert ((tmp_path / "clock.json").stat().st_mtime_ns, clock._file.generation()) == written
+    clock.advance(60)
+    assert clock._file.generation() == written[1] + 1
