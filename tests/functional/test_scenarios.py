@@ -207,3 +207,21 @@ def test_server_down_needs_the_embedded_server(standalone: RemoteServer) -> None
     failed = result.failed_step
     assert failed is not None and failed.step.kind == "server_down"
     assert "needs the embedded server" in failed.detail
+
+
+def test_scenarios_side_by_side_print_what_one_at_a_time_prints(failing: Path) -> None:
+    # docs/decisions/scenarios-side-by-side.md: several at once, output in the order given.
+    names = ["server-down-during-setup", str(failing), "activated-in-germany", "offline-lock"]
+    together = phone_sim("scenario", "run", *names)
+    one_by_one = [phone_sim("scenario", "run", name) for name in names]
+    assert together.returncode == 1
+    expected = "\n\n".join(done.stdout.strip() for done in one_by_one)
+    summary = f"\n\n{len(names)} scenarios: 3 passed, 1 failed"
+    assert _untimed(together.stdout.strip()) == _untimed(expected + summary)
+
+
+def _untimed(text: str) -> str:
+    """The output without its durations and ports, which differ from run to run."""
+    import re
+
+    return re.sub(r"\d+(\.\d+)? ?(ms|s)\b", "N", text)
