@@ -37,6 +37,10 @@ from server_stub.runtime.connections import (
     guarded_protocol,
 )
 from server_stub.runtime.host import HostedServer, ServerHost
+
+# bind_socket re-exported: bench/legacy.py puts the socket of before issue #6 in its place.
+from server_stub.runtime.sockets import bind_socket as bind_socket
+from server_stub.runtime.sockets import socket_url
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
@@ -59,43 +63,14 @@ class EmbeddedServerError(VendorServerError):
     """The embedded server could not start or stop in time."""
 
 
-def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening-ready TCP socket on ``host``:``port`` (0 = any free port).
-
-    ``reuse_port``: let other processes bind the same port with it too, so that several server
-    processes share one address and the kernel spreads connections over them (SO_REUSEPORT).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
-    # says TCP. Without it every keep-alive answer (headers and body written separately) met
-    # Nagle and the client's delayed ACK: 40 ms per request (docs/PERFORMANCE.md).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    # Lets a restarted server reuse a port whose old connections linger in TIME_WAIT.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def socket_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    if host in ("0.0.0.0", "::"):  # noqa: S104 -- reporting a wildcard bind, not binding one
-        host = "127.0.0.1" if sock.family == socket.AF_INET else "::1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 class EmbeddedVendorServer:
     """A real uvicorn server with the vendor app, served by this process's server host.
 
     ``http_parser``: uvicorn's, "auto" (httptools when installed, else h11) unless a test asks.
     ``app``: the app to serve (default: this process's one, ``shared_app``); each request finds
-    this server's world in its state (``server_stub.api.app``).
+    this server's world in its state (``server_stub.api.app``). ``store``: an open store to
+    serve (the caller closes it; by default the server opens and closes its own); ``sock``: a
+    socket bound already (``runtime.sockets``), which the server then serves and closes.
     Connections are guarded (deadline, cap, JSON framing errors): ``runtime.connections``.
 
     Usage::
@@ -113,17 +88,23 @@ class EmbeddedVendorServer:
         reuse_port: bool = False,
         http_parser: HttpParser = "auto",
         app: FastAPI | None = None,
+        store: Store | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         self.settings = settings
         self.log_level = log_level
         self.reuse_port = reuse_port
         self.http_parser = http_parser
-        self.store = Store(settings.db_path)
+        self._owns_store = store is None
+        self.store = Store(settings.db_path) if store is None else store
         try:
             #: the world this server answers for (keys, token, clock, policy, store)
             self.context: ServerContext = open_context(settings, clock=clock, store=self.store)
         except BaseException:
-            self.store.close()
+            if self._owns_store:
+                self.store.close()
+            if sock is not None:
+                sock.close()
             raise
         #: the app it serves: this process's one (server_stub.api.app.shared_app)
         self.app: FastAPI = app if app is not None else shared_app()
@@ -132,6 +113,8 @@ class EmbeddedVendorServer:
         self._owns_clock = clock is None
         self._server: HostedServer | None = None
         self._serving: Future[None] | None = None
+        #: bound (and perhaps listening) already: ``runtime.sockets``
+        self._bound = sock
         self._socket: socket.socket | None = None
         self._stopped = False
         self._url: str | None = None
@@ -169,7 +152,9 @@ class EmbeddedVendorServer:
             return self
         if self._stopped:
             raise EmbeddedServerError("a stopped server cannot be started again")
-        sock = bind_socket(self.settings.host, self.settings.port, reuse_port=self.reuse_port)
+        sock = self._bound or bind_socket(
+            self.settings.host, self.settings.port, reuse_port=self.reuse_port
+        )
         limits = ConnectionLimits(
             request_timeout=self.settings.request_timeout,
             max_connections=connection_cap(self.settings.max_connections),
@@ -217,13 +202,16 @@ class EmbeddedVendorServer:
                     self._serving.result(STOP_TIMEOUT)
             except Exception:  # noqa: S110 -- a failed start was reported by start()
                 pass
-        if self._socket is not None:
-            # uvicorn closes the socket it served; this covers a server that never started.
-            self._socket.close()
+        for sock in (self._socket, self._bound):
+            if sock is not None:
+                # uvicorn closes the socket it served; this covers a server that never started.
+                sock.close()
         self._server, self._serving, self._socket, self._url = None, None, None, None
+        self._bound = None
         if not self._stopped:
             self._stopped = True
-            self.store.close()
+            if self._owns_store:
+                self.store.close()
             if pause_clock and self._owns_clock and isinstance(self.clock, SharedClock):
                 # Time stands while no server runs: the next start resumes it here.
                 with suppress(OSError, SettingsError):

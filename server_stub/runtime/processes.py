@@ -134,7 +134,8 @@ def _apply_hook(server: Any, hook: str | None) -> None:
 def _serve(conn: Connection, job: _Job) -> None:
     """One server process: serve until told to stop (or until the parent is gone)."""
     # Imported here: the parent, which only watches, needs neither uvicorn nor FastAPI.
-    from server_stub.runtime.embedded import EmbeddedVendorServer, bind_socket
+    from server_stub.runtime.embedded import EmbeddedVendorServer
+    from server_stub.runtime.sockets import bind_socket
 
     for signum in _PARENT_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)

@@ -17,7 +17,8 @@ from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
-from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer, bind_socket
+from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
+from server_stub.runtime.sockets import bind_socket
 from tests.support.signed_client import SEPT_2021, sim
 from tests.support.vendor import TELEKOM, Phones, TestPhone, vendor_server
 
