@@ -28,6 +28,7 @@ PARTS = (
     "fleet",
     "tui",
     "optimisations",
+    "worlds",
 )
 
 
@@ -84,6 +85,9 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path: Path) -> None:
     _positive(tui, "first_frame_new_s", "first_frame_existing_s", "scenario_suite_s")
     assert tui["scenarios"] == len(listing())
     assert tui["scenario_suite_exit"] == 0
+
+    worlds = figures["worlds"]
+    _positive(worlds, "story_cpu_ms_per_test", "fixture_setup_teardown_ms", "fsync_ms")
 
     optimisations = figures["optimisations"]
     stages = optimisations.pop("stages")
