@@ -118,19 +118,18 @@ def _ui_runner() -> Callable[..., Any] | None:
     return run_ui
 
 
-def _side_by_side(
-    scenarios: list[Scenario], server: RemoteServer | None, out: Callable[[str], object]
-) -> list[ScenarioResult]:
-    """Run headless scenarios ``SIDE_BY_SIDE`` at a time, each in a world of its own, and print
-    each one's lines in the order given, as soon as those before it are printed: the output is
-    the one-at-a-time run's. A scenario that waits in real time (a slow server, a phone's
-    timeout) no longer holds up the others (``docs/decisions/scenarios-side-by-side.md``)."""
+def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> list[ScenarioResult]:
+    """Run headless scenarios ``SIDE_BY_SIDE`` at a time, each in a world of its own (its own
+    embedded server), and print each one's lines in the order given, as soon as those before
+    it are printed: the output is the one-at-a-time run's. A scenario that waits in real time
+    (a slow server, a phone's timeout) no longer holds up the others
+    (``docs/decisions/scenarios-side-by-side.md``)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .runner import run
 
     def run_quietly(scenario: Scenario) -> ScenarioResult:
-        return run(scenario, server=server, out=lambda _line: None)
+        return run(scenario, out=lambda _line: None)
 
     results: list[ScenarioResult] = []
     with ThreadPoolExecutor(SIDE_BY_SIDE, thread_name_prefix="scenario") as pool:
@@ -183,8 +182,10 @@ def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
             return run(s, server=server, out=out)
 
     results: list[ScenarioResult] = []
-    if not args.ui and not args.fail_fast and len(scenarios) > 1:
-        results = _side_by_side(scenarios, server, out)
+    # Side by side only on embedded servers: scenarios sharing one --server would meet each
+    # other's policy changes and bulk releases.
+    if server is None and not args.ui and not args.fail_fast and len(scenarios) > 1:
+        results = _side_by_side(scenarios, out)
     else:
         for index, scenario in enumerate(scenarios):
             if index:
