@@ -7,10 +7,12 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -101,6 +103,73 @@ class Target(Protocol):
         ...
 
 
+@dataclass
+class _Shared:
+    """A smoke run's one default server (:func:`sharing_the_default_server`)."""
+
+    open: bool = False
+    server: ChildServer | None = None
+    scratch: Path | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> ChildServer:
+        with self.lock:
+            if self.server is None:
+                self.server, self.scratch = _start(None, NOOP_HOOK, 1)
+            return self.server
+
+
+_SHARED = _Shared()
+
+
+@contextmanager
+def sharing_the_default_server() -> Iterator[None]:
+    """While open, every :func:`bench_server` asked for the default (a fresh store, the no-op
+    hook, one process) is the same server, started on first use and stopped on leaving.
+
+    For ``--smoke``, whose figures are only checked to be there: three parts start that same
+    server, and a start costs a process and its imports. Full runs give each part its own.
+    """
+    _SHARED.open = True
+    try:
+        yield
+    finally:
+        _SHARED.open = False
+        if _SHARED.server is not None:
+            _stop(_SHARED.server, _SHARED.scratch)
+        _SHARED.server = _SHARED.scratch = None
+
+
+def _start(store: Path | None, hook: str, workers: int) -> tuple[ChildServer, Path]:
+    Factory.open(BENCH_DATA / "factory")
+    scratch = Path(tempfile.mkdtemp(prefix="server-", dir=BENCH_DATA))
+    try:
+        server = ChildServer(
+            store or scratch / "vendor",
+            BENCH_DATA / "factory" / "root.pem",
+            start=STORY_START,
+            app_hook=hook,
+            workers=workers,
+        )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return server, scratch
+
+
+def _stop(server: ChildServer, scratch: Path | None) -> None:
+    server.close()
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _own(store: Path | None, hook: str, workers: int) -> tuple[ChildServer, Path | None]:
+    """A server to stop after use (its scratch directory too), or the shared one (None)."""
+    if _SHARED.open and (store, hook, workers) == (None, NOOP_HOOK, 1):
+        return _SHARED.get(), None
+    return _start(store, hook, workers)
+
+
 @contextmanager
 def bench_server(
     *, store: Path | None = None, hook: str = NOOP_HOOK, workers: int = 1
@@ -110,17 +179,31 @@ def bench_server(
     ``store`` is a vendor data directory to serve (a seeded store); by default a fresh one.
     ``workers``: server processes sharing the port and the store (as the fleet's).
     """
-    Factory.open(BENCH_DATA / "factory")
-    scratch = Path(tempfile.mkdtemp(prefix="server-", dir=BENCH_DATA))
-    data = store or scratch / "vendor"
-    server = ChildServer(
-        data, BENCH_DATA / "factory" / "root.pem", start=STORY_START, app_hook=hook, workers=workers
-    )
+    server, scratch = _own(store, hook, workers)
     try:
         yield server
     finally:
-        server.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch is not None:
+            _stop(server, scratch)
+
+
+@contextmanager
+def bench_servers(configs: Sequence[tuple[Path | None, str]]) -> Iterator[list[ChildServer]]:
+    """One server per ``(store, hook)`` of ``configs``, started side by side and all kept
+    running until the block ends (each is a process and its imports: one after another, they
+    take that many times as long)."""
+    Factory.open(BENCH_DATA / "factory")  # made here once, not by every start at once
+    with ThreadPoolExecutor(len(configs)) as pool:
+        starts = [pool.submit(_own, store, hook, 1) for store, hook in configs]
+    owned = [f.result() for f in starts if f.exception() is None]
+    try:
+        for f in starts:
+            if (exc := f.exception()) is not None:
+                raise exc
+        yield [server for server, _ in owned]
+    finally:
+        with ThreadPoolExecutor(len(owned) or 1) as pool:
+            list(pool.map(lambda s: _stop(*s), [(v, d) for v, d in owned if d is not None]))
 
 
 def new_phone(kit: DeviceKit, server: Target, carrier_name: str = "Telekom") -> Phone:

@@ -58,7 +58,9 @@ def _connection(
         with socket.create_connection((host, port)) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             i = 0
-            while time.monotonic() < deadline and (cycle or i < len(share)):
+            # At least one request each, however late this thread started: a figure from no
+            # request at all would be no figure.
+            while (i == 0 or time.monotonic() < deadline) and (cycle or i < len(share)):
                 started = time.perf_counter()
                 sock.sendall(share[i % len(share)])
                 status = _read_answer(sock, buffer)

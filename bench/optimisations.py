@@ -3,7 +3,8 @@
 For each configuration a fresh server runs in its own process with the optimisation undone
 there (``bench/legacy.py`` through an app hook; the client side too where it has a part), and
 the same measurements are taken: the activation and check-in round trips one at a time, and
-activations per second under load (as benchmark 2).
+activations per second under load (as benchmark 2). The servers start side by side and are
+measured one after another.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import partial
 
+from phone_sim.fleet.server import ChildServer
 from phone_sim.protocol.chain_cache import VerifiedChains
 from phone_sim.protocol.clock import STORY_START
 from phone_sim.protocol.identity import FactoryTrust, chain_from_wire
@@ -29,7 +31,7 @@ from . import legacy, throughput
 from .common import (
     BENCH_DATA,
     Latencies,
-    bench_server,
+    bench_servers,
     kits,
     new_phone,
     per_call_us,
@@ -51,48 +53,52 @@ CONFIGS = [
 
 
 def _one(
-    hook: str, library_client: bool, requests_: int, seconds: int
+    server: ChildServer, library_client: bool, requests_: int, seconds: float
 ) -> tuple[float, float, float]:
     devices = kits(requests_)
     if library_client:
         legacy.before_signatures()
     try:
-        with bench_server(hook=hook) as server:
-            http = session()
-            phones = [new_phone(kit, server) for kit in devices]
-            round_trip(phones[0], devices[0], server, http)  # warm-up
-            pairs = list(zip(phones[1:], devices[1:], strict=True))
-            activation = Latencies([round_trip(p, k, server, http) for p, k in pairs], 0.0)
-            for phone, _ in pairs:
-                phone.retry()
-            checkin = Latencies([round_trip(p, k, server, http) for p, k in pairs], 0.0)
-            load, _, _ = throughput.measure(server, seconds)
+        http = session()
+        phones = [new_phone(kit, server) for kit in devices]
+        round_trip(phones[0], devices[0], server, http)  # warm-up
+        pairs = list(zip(phones[1:], devices[1:], strict=True))
+        activation = Latencies([round_trip(p, k, server, http) for p, k in pairs], 0.0)
+        for phone, _ in pairs:
+            phone.retry()
+        checkin = Latencies([round_trip(p, k, server, http) for p, k in pairs], 0.0)
+        signed = throughput.signed_activations(server, throughput.pool_size(seconds))
+        load = throughput.activations_under_load(server, signed, seconds)
     finally:
         legacy.after_signatures()
     return activation.q(0.5), checkin.q(0.5), load["ok"] / load["seconds"]
 
 
-def run(requests_: int = 200, seconds: int = 5) -> dict[str, list[float]]:
+def run(requests_: int = 200, seconds: float = 5, *, calls: int = 500) -> dict[str, list[float]]:
     rows = []
     figures: dict[str, list[float]] = {}
-    for name, hook, library_client in CONFIGS:
-        act, chk, rate = _one(hook, library_client, requests_ + 1, seconds)
+    with bench_servers([(None, hook) for _, hook, _ in CONFIGS]) as servers:
+        measured = [
+            _one(server, library_client, requests_ + 1, seconds)
+            for server, (_, _, library_client) in zip(servers, CONFIGS, strict=True)
+        ]
+    for (name, _, _), (act, chk, rate) in zip(CONFIGS, measured, strict=True):
         figures[name] = [act * 1000, chk * 1000, rate]
         rows.append(
             (name, f"activation p50 {act * 1000:6.2f} ms, check-in p50 {chk * 1000:6.2f} ms, "
                    f"{rate:4.0f} activations/s under load")
         )  # fmt: skip
     report("optimisations: before and after, in one run", rows)
-    figures["stages"] = list(stages().values())
+    figures["stages"] = list(stages(calls).values())
     return figures
 
 
-def _per_call(action: Callable[[], object]) -> float:
-    return per_call_us(action, 500)
-
-
-def stages() -> dict[str, float]:
+def stages(calls: int = 500) -> dict[str, float]:
     """The costs the profile pointed at, in microseconds per call, before and after."""
+
+    def _per_call(action: Callable[[], object]) -> float:
+        return per_call_us(action, calls)
+
     kit = kits(1)[0]
     claims_chain = chain_from_wire(kit.certificates)
     now = dt.datetime.fromtimestamp(STORY_START, tz=dt.UTC)

@@ -21,18 +21,16 @@ from phone_sim.protocol.identity import Factory
 
 from .common import BENCH_DATA, report
 
-FILES_SAMPLE = 300
 
-
-def run(devices: int = 2000) -> dict[str, float]:
+def run(devices: int = 2000, *, files: int = 300) -> dict[str, float]:
     factory_dir = BENCH_DATA / "factory"
     factory = Factory.open(factory_dir)
     per: dict[str, float] = {}
     with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
         started = time.perf_counter()
-        for i in range(FILES_SAMPLE):
+        for i in range(files):
             provision(Path(tmp) / f"p{i}", factory, b"-", rng=random.Random(i))
-        per["per-device files (TUI provisioning)"] = (time.perf_counter() - started) / FILES_SAMPLE
+        per["per-device files (TUI provisioning)"] = (time.perf_counter() - started) / files
         started = time.perf_counter()
         for i in range(devices):
             make_entry(factory, "Redmi Note 9", "MI", 99, i)
@@ -57,7 +55,7 @@ def run(devices: int = 2000) -> dict[str, float]:
         per["read from the identity cache"] = made.seconds / devices
         shutil.rmtree(Path(tmp) / "fleet-cache", ignore_errors=True)
     report(
-        f"provisioning ({devices:,} devices; files: {FILES_SAMPLE})",
+        f"provisioning ({devices:,} devices; files: {files})",
         [
             (how, f"{s * 1e6:.0f} us per device, {s * 10_000:.1f} s for 10,000")
             for how, s in per.items()

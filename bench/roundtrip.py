@@ -15,12 +15,12 @@ from .common import Latencies, bench_server, kits, new_phone, noop_body, report,
 from .noop import NOOP_PATH
 
 
-def run(requests_: int = 1000) -> dict[str, float]:
+def run(requests_: int = 1000, *, warm_ups: int = 50) -> dict[str, float]:
     devices = kits(requests_)
     with bench_server() as server:
         http = session()
         # Warm-up: imports, first connection, code paths.
-        warm = kits(requests_ + 50)[requests_:]
+        warm = kits(requests_ + warm_ups)[requests_:]
         for kit in warm:
             round_trip(new_phone(kit, server), kit, server, http)
         phones = [new_phone(kit, server) for kit in devices]

@@ -25,12 +25,7 @@ from phone_sim.protocol.identity import Factory
 from server_stub.runtime.processes import can_share_port
 
 from .common import BENCH_DATA, report
-from .throughput import (
-    POOL_PER_SECOND,
-    activations_under_load,
-    load_tool,
-    signed_activations,
-)
+from .throughput import activations_under_load, load_tool, pool_size, signed_activations
 
 SERVE = "from server_stub.cli import main; raise SystemExit(main())"
 
@@ -71,11 +66,11 @@ def served(workers: int) -> Iterator[Served]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run(seconds: int = 10) -> dict[str, float]:
+def run(seconds: float = 10) -> dict[str, float]:
     figures: dict[str, float] = {}
     for workers in (1, 2) if can_share_port() else (1,):
         with served(workers) as server:
-            signed = signed_activations(server, POOL_PER_SECOND * seconds)
+            signed = signed_activations(server, pool_size(seconds))
             activation = activations_under_load(server, signed, seconds)
         rate = activation["ok"] / activation["seconds"]
         problems = int(activation["other"] + activation["errors"] + activation.get("ran_out", 0))

@@ -18,11 +18,11 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from phone_sim.fleet.identities import factory_id
+from phone_sim.fleet.server import ChildServer
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
 from server_stub.store.schema import SCHEMA_VERSION
@@ -32,6 +32,7 @@ from .common import (
     NOOP_HOOK,
     Latencies,
     bench_server,
+    bench_servers,
     kits,
     new_phone,
     report,
@@ -45,11 +46,21 @@ BATCH = 50_000
 TAC = "86010505"
 
 
-def _template_store(directory: Path) -> dict[str, tuple[Any, ...]]:
-    """A vendor directory holding one real activation; its rows, to clone."""
-    kit = kits(1, seed=4)[0]
-    with bench_server(store=directory) as server:
-        round_trip(new_phone(kit, server, "Telekom"), kit, server, session())
+def _template_store(kept: Path) -> Path:
+    """A vendor directory holding one real activation (made once, then kept): every seeded
+    store starts as a copy of it."""
+    if not (kept / "ready").exists():
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir(parents=True)
+        kit = kits(1, seed=4)[0]
+        with bench_server(store=kept) as server:
+            round_trip(new_phone(kit, server, "Telekom"), kit, server, session())
+        (kept / "ready").touch()
+    return kept
+
+
+def _template_rows(directory: Path) -> dict[str, tuple[Any, ...]]:
+    """The one activation's rows, to clone."""
     with sqlite3.connect(directory / "vendor.db") as db:
         return {
             table: db.execute(f"SELECT * FROM {table}").fetchone()
@@ -63,9 +74,10 @@ def _swap(text: str, old: list[str], new: list[str]) -> str:
     return text
 
 
-def _seed(directory: Path, devices: int) -> float:
+def _seed(directory: Path, devices: int, template: Path) -> float:
     started = time.perf_counter()
-    rows = _template_store(directory)
+    shutil.copytree(template, directory, ignore=shutil.ignore_patterns("ready"), dirs_exist_ok=True)
+    rows = _template_rows(directory)
     serial0 = rows["devices"][0]
     imeis0 = json.loads(rows["devices"][1])
     old = [serial0, *imeis0]
@@ -111,45 +123,53 @@ def _seed(directory: Path, devices: int) -> float:
 def seeded_store(devices: int) -> tuple[Path, str]:
     """A vendor directory whose store knows ``devices`` devices (made once, then kept)."""
     factory = Factory.open(BENCH_DATA / "factory")
-    kept = BENCH_DATA / "stores" / f"v{SCHEMA_VERSION}-{factory_id(factory)}-{devices}"
+    prefix = BENCH_DATA / "stores" / f"v{SCHEMA_VERSION}-{factory_id(factory)}"
+    kept = prefix.with_name(f"{prefix.name}-{devices}")
     note = "kept from an earlier run"
     if not (kept / "ready").exists():
         shutil.rmtree(kept, ignore_errors=True)
         kept.mkdir(parents=True)
-        note = f"seeded in {_seed(kept, devices):.0f} s"
+        template = _template_store(prefix.with_name(f"{prefix.name}-template"))
+        note = f"seeded in {_seed(kept, devices, template):.0f} s"
         (kept / "ready").touch()
     size = (kept / "vendor.db").stat().st_size / 2**20
     return kept, f"{note}, {size:.0f} MiB"
 
 
-def _measure(kept: list[tuple[Path, str]], requests_: int) -> list[Latencies]:
+def _measure(kept: list[tuple[Path, str]], requests_: int, warm_ups: int) -> list[Latencies]:
     """Activations against each store in turn (A, B, A, B...), so all see the same noise."""
-    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp, ExitStack() as stack:
-        servers = []
+    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+        configs: list[tuple[Path | None, str]] = []
         for i, (directory, hook) in enumerate(kept):
             store = Path(tmp) / f"vendor-{i}"
             shutil.copytree(directory, store)
-            servers.append(stack.enter_context(bench_server(store=store, hook=hook)))
-        devices = kits(requests_ + 50, seed=3)
-        http = session()
-        for server in servers:
-            for kit in devices[requests_:]:  # warm-up
-                round_trip(new_phone(kit, server), kit, server, http)
-        values: list[list[float]] = [[] for _ in servers]
-        started = time.perf_counter()
-        for kit in devices[:requests_]:
-            for server, out in zip(servers, values, strict=True):
-                out.append(round_trip(new_phone(kit, server), kit, server, http))
-        seconds = (time.perf_counter() - started) / len(servers)
-        return [Latencies(v, seconds) for v in values]
+            configs.append((store, hook))
+        with bench_servers(configs) as servers:
+            return _activate_in_turn(servers, requests_, warm_ups)
 
 
-def run(large: int = 1_000_000, requests_: int = 2000) -> dict[str, float]:
+def _activate_in_turn(servers: list[ChildServer], requests_: int, warm_ups: int) -> list[Latencies]:
+    devices = kits(requests_ + warm_ups, seed=3)
+    http = session()
+    for server in servers:
+        for kit in devices[requests_:]:  # warm-up
+            round_trip(new_phone(kit, server), kit, server, http)
+    values: list[list[float]] = [[] for _ in servers]
+    started = time.perf_counter()
+    for kit in devices[:requests_]:
+        for server, out in zip(servers, values, strict=True):
+            out.append(round_trip(new_phone(kit, server), kit, server, http))
+    seconds = (time.perf_counter() - started) / len(servers)
+    return [Latencies(v, seconds) for v in values]
+
+
+def run(large: int = 1_000_000, requests_: int = 2000, *, warm_ups: int = 50) -> dict[str, float]:
     small_dir, small_note = seeded_store(SMALL)
     large_dir, large_note = seeded_store(large)
     small, big, before = _measure(
         [(small_dir, NOOP_HOOK), (large_dir, NOOP_HOOK), (large_dir, BEFORE_CHECKPOINTS)],
         requests_,
+        warm_ups,
     )
     ratio = big.q(0.99) / small.q(0.99)
     report(

@@ -4,7 +4,8 @@
   stops when the boot screen's "Bootloader" line reaches the terminal. The first launch on a new
   data directory also makes the factory, the vendor's key and the phone; later launches open
   them. Each is the median of a few runs; then ``ctrl+q``.
-* Scenarios: ``phone-sim scenario run`` over the whole shipped library, headless, wall time.
+* Scenarios: ``phone-sim scenario run`` over the whole shipped library (or its first few, in a
+  smoke run), headless, wall time.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def first_frame(data: Path) -> float:
     return elapsed
 
 
-def scenario_suite() -> tuple[float, int, str, int]:
-    names = [name for name, _ in listing()]
+def scenario_suite(count: int | None = None) -> tuple[float, int, str, int]:
+    names = [name for name, _ in listing()][:count]
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "phone_sim.cli", "scenario", "run", *names],
@@ -106,12 +107,12 @@ def scenario_suite() -> tuple[float, int, str, int]:
     return seconds, len(names), last, done.returncode
 
 
-def run(*, launches: int = 3) -> dict[str, float]:
+def run(*, launches: int = 3, scenarios: int | None = None) -> dict[str, float]:
     runs = launches
     with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
         fresh = [first_frame(Path(tmp) / f"new-{i}") for i in range(runs)]
         again = [first_frame(Path(tmp) / "new-0") for _ in range(runs)]
-    suite, count, summary, status = scenario_suite()
+    suite, count, summary, status = scenario_suite(scenarios)
     report(
         "5. TUI and scenarios",
         [

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from phone_sim.conformance.cli import add_conformance_command, run_conformance_command
 from phone_sim.device.catalogue import MARKETS, MODELS
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.sims import CARRIERS
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fleet_command(sub)
     add_factory_commands(sub)
     add_serve_command(sub)
+    add_conformance_command(sub)
     return parser
 
 
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_fleet_command(args)
     if args.command == "factory":
         return run_factory_command(args)
+    if args.command == "conformance":
+        return run_conformance_command(args)
     if args.command == "serve":
         from phone_sim.web import run_serve
 
@@ -161,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"phone-sim: {refused}", file=sys.stderr)
         return 2
     # Imported here, as each subcommand's own work is, so that building the parser stays cheap:
-    # every process the fleet spawns imports this module again (docs/PERFORMANCE.md, item 15).
+    # every process the fleet spawns imports this module again
+    # (docs/decisions/lazy-subcommand-imports.md).
     from phone_sim.world.launch import WorldOptions, launch
 
     options = WorldOptions(

@@ -38,6 +38,12 @@ def add_factory_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     issue.add_argument(
         "--factory", type=Path, required=True, help="factory directory (e.g. DATA/factory)"
     )
+    issue.add_argument(
+        "--init-factory",
+        action="store_true",
+        help="create the simulated factory in FACTORY if there is none yet (as "
+        "`vendor-server serve --init-factory` does beside its data directory)",
+    )
     issue.add_argument("--out", type=Path, required=True, help="directory to write into")
     issue.add_argument("--model", default="Redmi Note 9", choices=sorted(MODELS))
     issue.add_argument("--market", default="MI", choices=sorted(MARKETS))
@@ -55,10 +61,12 @@ def run_factory_command(args: argparse.Namespace) -> int:
     from phone_sim.protocol.identity import Factory, chain_to_wire
     from phone_sim.protocol.keys import write_private_key
 
+    if args.init_factory and not (args.factory / "root.pem").exists():
+        Factory.open(args.factory)
     if not (args.factory / "root.pem").is_file():
         print(
             f"phone-sim factory issue: no factory in {args.factory} (root.pem missing); "
-            "`vendor-server serve --init-factory` makes one",
+            "`--init-factory` (or `vendor-server serve --init-factory`) makes one",
             file=sys.stderr,
         )
         return 2

@@ -30,3 +30,10 @@ def vendor_server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorSe
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
     with EmbeddedVendorServer(settings, clock=FixedClock(SEPT_2021)) as server:
         yield server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow run first (pytest-xdist hands tests out in this order): started early
+    they share both cores with the quick ones, instead of ending the run on one
+    (docs/decisions/slow-tests-first-and-worksteal.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

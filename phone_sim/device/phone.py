@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -294,8 +295,10 @@ class Phone:
     # --- activation --------------------------------------------------------------------
 
     def _new_nonce(self) -> str:
-        raw = self._rng.getrandbits(128).to_bytes(16, "big")
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        # Never from the seeded generator: a nonce must be fresh for every request the vendor
+        # ever sees (PROTOCOL.md section 4), and two runs of one seeded scenario against one
+        # server would otherwise send the same nonces (issue #19).
+        return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
     def build_request(self, nonce: str) -> ActivationRequest:
         return activation_request(self.identity, self.slots, self.certificates, nonce)

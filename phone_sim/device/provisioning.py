@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,6 +16,22 @@ from .catalogue import model as lookup_model
 from .errors import UnknownCatalogueEntry
 from .identity import DeviceIdentity
 from .storage import DeviceStorage
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    """Which phone the factory builds: model, market, bootloader, ROM (the default: a Global
+    Redmi Note 9). Worlds, scenario files and the pytest plugin all describe phones with it."""
+
+    model: str = "Redmi Note 9"
+    market: str = "MI"
+    bootloader_unlocked: bool = False
+    custom_rom: bool = False
+
+    def describe(self) -> str:
+        rom = ", custom ROM" if self.custom_rom else ""
+        boot = "unlocked" if self.bootloader_unlocked else "locked"
+        return f"{self.model} ({self.market}), bootloader {boot}{rom}"
 
 
 def new_identity(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # What runs a fleet (the identities, the phones, the embedded server and its FastAPI) is
 # imported by `run_fleet_command`, not here: `phone-sim` builds its parser from this module, and
-# each phone process the fleet spawns imports `phone-sim` again (docs/PERFORMANCE.md, item 15).
+# each phone process the fleet spawns imports `phone-sim` again (docs/decisions/lazy-subcommand-imports.md).
 
 
 def _positive(text: str) -> int:
@@ -164,7 +164,8 @@ def server_workers(asked: int | None, devices: int) -> int:
     """How many processes the embedded server runs: as asked, or what pays off here.
 
     A second process costs about half a second to start and pays off only once the server's
-    one interpreter is busy: from about a thousand devices (docs/PERFORMANCE.md, fleet).
+    one interpreter is busy: from about a thousand devices
+    (docs/decisions/two-server-processes-for-large-fleets.md).
     """
     from server_stub.runtime.processes import can_share_port
 
@@ -178,7 +179,7 @@ DEVICES_PER_PHONE_PROCESS = 500
 def phone_processes(asked: int | None, devices: int, server_url: str | None = None) -> int:
     """How many processes the phones run in: as asked, or (as for the server) what pays off.
 
-    One interpreter drives about 600 round trips a second (docs/PERFORMANCE.md, item 12). A
+    One interpreter drives about 600 round trips a second (docs/decisions/phones-in-several-processes.md). A
     server on another machine leaves this one's cores to the phones, so they take every core
     (a 500-device share each at least); one on this machine, embedded or not, shares them.
     """

@@ -3,9 +3,9 @@
 A fleet device is what :func:`phone_sim.device.provisioning.provision` makes for the TUI's
 phone (identity, P-256 key, factory certificate), but kept in memory: writing four files with
 two fsyncs each per device is what would make 10,000 devices slow, not the cryptography
-(docs/PERFORMANCE.md has the figures). Device ``i`` of a fleet with a given seed is always the
-same serial and IMEIs; the cache keeps its key and certificate too, so a second run with the
-same seed skips the factory altogether:
+(docs/decisions/fleet-identities-in-memory-and-cached.md). Device ``i`` of a fleet with a given
+seed is always the same serial and IMEIs; the cache keeps its key and certificate too, so a
+second run with the same seed skips the factory altogether:
 
     DATA/fleet-cache/<factory id>/<model>-<market>-seed<seed>.jsonl   (0600: it holds keys)
 

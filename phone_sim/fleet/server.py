@@ -26,8 +26,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.protocol.clock import ClockMode, TimeNotControllable, WorldClock
 from phone_sim.protocol.keys import load_vendor_public_key
-from phone_sim.world.clocks import AdminApiSource, ClockSource, RealTimeSource, SharedFileSource
-from server_stub.admin.client import AdminClientError
+from phone_sim.world.clocks import (
+    AdminApiSource,
+    ClockSource,
+    RealTimeSource,
+    SharedFileSource,
+    SignedTimeSource,
+)
+from server_stub.admin.client import AdminClientError, AdminHttpError
 from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import VendorServerError
 from server_stub.runtime.embedded import EmbeddedVendorServer
@@ -100,7 +106,8 @@ class ChildServer:
     """The embedded vendor server in ``workers`` child processes sharing one port and store.
 
     One process is one interpreter lock: past a few hundred requests a second the server's
-    Python, not its cryptography, is the limit (docs/PERFORMANCE.md), so large fleets use two.
+    Python, not its cryptography, is the limit, so large fleets use two
+    (docs/decisions/two-server-processes-for-large-fleets.md).
     The processes are :class:`server_stub.runtime.processes.ServerProcesses`, as ``vendor-server serve
     --workers N`` runs them: the first sets the data directory up before the others start, and
     the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). They share the
@@ -172,30 +179,48 @@ class ThreadServer:
 
 
 class RemoteServer:
+    """A server elsewhere. With its admin token and a simulated clock, its time is read and
+    moved through its admin API; otherwise (no token, or a server that speaks only the
+    protocol) the phones sign with its signed time (``POST /v1/time``), which nobody here
+    moves, or with real time when it gives none."""
+
     def __init__(self, url: str, vendor_key: Path, admin_token: str | None) -> None:
         self.url = url.rstrip("/")
         try:
             self.vendor_key = load_vendor_public_key(vendor_key)
         except (OSError, ValueError) as exc:
             raise FleetServerError(f"{vendor_key}: cannot read the vendor key: {exc}") from exc
-        self.clock_source: ClockSource = RealTimeSource(
-            f"the vendor at {self.url} is not ours to move: no admin token (--admin-token-file)"
-        )
+        why = f"the vendor at {self.url} is not ours to move: no admin token (--admin-token-file)"
+        chosen: ClockSource | None = None
         if admin_token:
             source = AdminApiSource(self.url, admin_token)
             try:
                 self.clock = source.open()
-                self.clock_source = source
+                chosen = source
             except TimeNotControllable as exc:
-                self.clock_source = RealTimeSource(str(exc))
+                why = str(exc)
+            except AdminHttpError as exc:
+                if not (exc.status == 404 and exc.code == "not_found"):
+                    raise FleetServerError(
+                        f"{self.url}: cannot read the server's clock: {exc}"
+                    ) from exc
+                why = f"the vendor at {self.url} has no admin API: its time is not ours to move"
             except AdminClientError as exc:
                 raise FleetServerError(
                     f"{self.url}: cannot read the server's clock: {exc}"
                 ) from exc
-        if isinstance(self.clock_source, RealTimeSource):
-            self.clock = self.clock_source.open()
-        simulated = isinstance(self.clock_source, AdminApiSource)
-        how = "its simulated clock" if simulated else "real time"
+        how = "its simulated clock"
+        if chosen is None:
+            signed = SignedTimeSource(self.url, vendor_key, why)
+            try:
+                self.clock = signed.open()
+                chosen = signed
+                how = f"its signed time ({self.clock.mode.value}, not ours to move)"
+            except TimeNotControllable as exc:
+                chosen = RealTimeSource(f"{why}; {exc}")
+                self.clock = chosen.open()
+                how = "real time"
+        self.clock_source: ClockSource = chosen
         self.description = f"remote, {self.url}, on {how}"
 
     def advance(self, seconds: int) -> bool:

@@ -1,7 +1,7 @@
 """Chains that verified, remembered: a device checking in again is not re-verified from scratch.
 
 Verifying a device chain (two ECDSA signatures and the path policy) is the largest single cost
-of a request after the first (docs/PERFORMANCE.md). What it establishes depends only on the
+of a request after the first (docs/decisions/verified-chain-cache.md). What it establishes depends only on the
 chain's bytes, the trusted root and the time, so a successful result is kept under a digest of
 the exact bytes and reused while the time lies inside every certificate's validity. Failures
 are never kept; there is no revocation in this protocol that a cache could miss. The cache is

@@ -166,6 +166,7 @@ class FactoryTrust:
             if len(path) == 3 and not _constrains_names(self.root):
                 used = path[1].public_bytes(serialization.Encoding.DER)
                 self.anchors.put([used], path[1], validity(path[1:]))
+        _check_device_profile(leaf)
         try:
             ext = leaf.extensions.get_extension_for_oid(DEVICE_CLAIMS_OID)
         except x509.ExtensionNotFound as exc:
@@ -226,12 +227,36 @@ def _constrains_names(certificate: x509.Certificate) -> bool:
 
 def _device_ee_policy() -> ExtensionPolicy:
     # Device certificates name no DNS host, so the WebPKI end-entity policy (which wants a SAN)
-    # is replaced by one that asks for what we actually issue.
+    # is replaced by one that asks for what we actually issue; _check_device_profile checks
+    # the values (PROTOCOL.md section 3.3).
     return (
         ExtensionPolicy.permit_all()
         .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
         .require_present(x509.KeyUsage, Criticality.CRITICAL, None)
+        .require_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
     )
+
+
+def _check_device_profile(leaf: x509.Certificate) -> None:
+    """The device certificate's profile in X.509 terms (PROTOCOL.md section 3.3), beyond the
+    presence and criticality the path validation checked: not a CA, a signing key and nothing
+    else a CA's, and issued for client authentication.
+
+    Raises:
+        CertificateError: naming the extension that is wrong.
+    """
+    constraints = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
+    if constraints.ca:
+        raise CertificateError("device certificate must not be a CA (BasicConstraints cA TRUE)")
+    usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    if not usage.digital_signature or usage.key_cert_sign or usage.crl_sign:
+        raise CertificateError(
+            "device certificate KeyUsage must assert digitalSignature, and not keyCertSign "
+            "or cRLSign"
+        )
+    purposes = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in purposes:
+        raise CertificateError("device certificate ExtendedKeyUsage must include clientAuth")
 
 
 class Factory:

@@ -3,7 +3,7 @@
 The protocol signs exactly two shapes (docs/PROTOCOL.md sections 5 and 7). For those shapes
 the signature base is a few formatted lines, and ``http-message-signatures`` building it
 through its Structured Fields serialiser (twice, when signing) cost five to ten times the
-signature itself (docs/PERFORMANCE.md). So:
+signature itself (docs/decisions/signing-fast-path.md). So:
 
 * signing formats the headers here; ``tests/unit/test_signing_fast_path.py`` proves them byte
   for byte what the library writes;
@@ -108,7 +108,7 @@ def check_times(
     (if any) not more than the skew past."""
     if type(created) is not int:
         raise SignatureError('Signature is missing a required "created" parameter')
-    created_at = dt.datetime.fromtimestamp(created, tz=dt.UTC)
+    created_at = _instant(created, "created")
     if created_at > now + max_skew:
         raise StaleMessage("signature 'created' is in the future")
     # max_age is the whole allowance for age: adding the skew again (as the library does)
@@ -116,6 +116,14 @@ def check_times(
     if max_age is not None and created_at + max_age < now:
         raise StaleMessage("signature 'created' is too old")
     if expires is not None and (
-        type(expires) is not int or dt.datetime.fromtimestamp(expires, tz=dt.UTC) < now - max_skew
+        type(expires) is not int or _instant(expires, "expires") < now - max_skew
     ):
         raise StaleMessage("signature has expired")
+
+
+def _instant(seconds: int, name: str) -> dt.datetime:
+    """``seconds`` as a UTC time; one a calendar cannot hold is no valid signature parameter."""
+    try:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise SignatureError(f"signature parameter {name!r} is not a time: {exc}") from exc

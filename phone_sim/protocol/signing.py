@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import http_sf
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from http_message_signatures import (
     HTTPMessageVerifier,
@@ -44,6 +46,8 @@ VERDICT_LABEL = "vendor"
 #: How far a request's ``created`` may lie from the server's clock, either way.
 MAX_REQUEST_SKEW = dt.timedelta(minutes=5)
 JSON = "application/json"
+#: the Content-Digest member every sender sends and every receiver requires (RFC 9530)
+DIGEST_ALGORITHM = "sha-256"
 
 
 @dataclass
@@ -75,23 +79,22 @@ class SignatureCheck:
     covered: tuple[str, ...]
 
 
-class _ClockedVerifier(HTTPMessageVerifier):
-    """The library's verifier, judging ``created`` against an injected time instead of the wall clock."""
+class _DeferredTimeVerifier(HTTPMessageVerifier):
+    """The library's verifier, with the time checks left to the caller.
 
-    def __init__(self, *, now: dt.datetime, max_skew: dt.timedelta, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._now = now
-        self.max_clock_skew = max_skew
+    The library judges ``created`` and ``expires`` before anything else; here they are only
+    required to be present and integers, and :func:`_verify` judges them against the injected
+    clock once the signature has verified (PROTOCOL.md section 6, check 5 before 5a): the time
+    of a signature that does not verify is anybody's word, and a request both tampered with
+    and old is ``signature_invalid``.
+    """
 
     def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
         params = sig_input.params
-        check_times(
-            params.get("created"),
-            params.get("expires"),
-            now=self._now,
-            max_skew=self.max_clock_skew,
-            max_age=max_age,
-        )
+        if type(params.get("created")) is not int:
+            raise SignatureError('signature is missing a required integer "created" parameter')
+        if "expires" in params and type(params["expires"]) is not int:
+            raise SignatureError('signature parameter "expires" must be an integer')
 
 
 def sign_request(
@@ -227,13 +230,11 @@ def _verify(
     required: tuple[str, ...],
     require_nonce: bool,
     label: str,
-    # Verification always goes through the library: a hand-written fast path was measured
-    # (see docs/PERFORMANCE.md) but a differential test found a message it accepted and the
-    # library refused, and a verifier must never be the lenient one.
+    # Verification always goes through the library: a hand-written fast path was measured but
+    # a differential test found a message it accepted and the library refused, and a verifier
+    # must never be the lenient one (docs/decisions/no-hand-written-signature-verifier.md).
 ) -> SignatureCheck:
-    verifier = _ClockedVerifier(
-        now=now,
-        max_skew=MAX_REQUEST_SKEW,
+    verifier = _DeferredTimeVerifier(
         signature_algorithm=algorithm,
         key_resolver=_ExpectedKey(key_id, public_key),
     )
@@ -258,12 +259,40 @@ def _verify(
     nonce = result.parameters.get("nonce")
     if require_nonce and not isinstance(nonce, str):
         raise SignatureError("signature has no nonce")
+    _require_sha256(result.covered_components)
+    # Only a signature that verified has a time worth judging (module docstring).
+    check_times(
+        result.parameters.get("created"),
+        result.parameters.get("expires"),
+        now=now,
+        max_skew=MAX_REQUEST_SKEW,
+        max_age=max_age,
+    )
     return SignatureCheck(
         key_id=key_id,
         created=int(result.parameters["created"]),
         nonce=nonce if isinstance(nonce, str) else None,
         covered=tuple(k for k in result.covered_components if k != '"@signature-params"'),
     )
+
+
+def _require_sha256(covered: Mapping[str, str]) -> None:
+    """The signed ``Content-Digest`` holds a ``sha-256`` member (PROTOCOL.md section 5).
+
+    The library has already checked every member present against the body and refused
+    algorithms it does not know; a field with ``sha-512`` alone verifies there, but the
+    protocol requires ``sha-256`` of every sender, so every receiver refuses it.
+    """
+    value = covered.get('"content-digest"')
+    try:
+        parsed = http_sf.parse(value.encode(), tltype="dictionary") if value else {}
+    except ValueError as exc:  # the library parsed it already; belt and braces
+        raise SignatureError(f"Content-Digest is not a structured dictionary: {exc}") from exc
+    members = sorted(parsed) if isinstance(parsed, dict) else []
+    if DIGEST_ALGORITHM not in members:
+        raise SignatureError(
+            f"Content-Digest must hold a {DIGEST_ALGORITHM} member, not only {members}"
+        )
 
 
 def _header(headers: dict[str, str], name: str) -> str | None:

@@ -9,7 +9,7 @@ reference.
 The names below are loaded when first used (PEP 562), not when the package is: ``phone-sim``
 imports ``.cli`` to build its parser, and every process the fleet spawns imports ``phone-sim``
 again, so an eager import here would load the driver's whole stack (the embedded vendor server,
-FastAPI) into processes that never run a scenario (docs/PERFORMANCE.md, section 6, item 15).
+FastAPI) into processes that never run a scenario (docs/decisions/lazy-subcommand-imports.md).
 """
 
 from __future__ import annotations

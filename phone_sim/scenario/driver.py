@@ -18,22 +18,23 @@ from typing import Any, Self
 
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.phone import Phone
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.screens import Screen, screen_for
 from phone_sim.device.sims import Network, Sim, network_for
 from phone_sim.device.sims import carrier as find_carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from phone_sim.faults import FaultMode
-from phone_sim.world.phones import PhoneSpec, WorldPhone
+from phone_sim.world.phones import WorldPhone
 from server_stub.runtime.embedded import EmbeddedVendorServer
 
 from .errors import DriverError, ExpectationFailed
 from .expectations import Check, Subject, expect
-from .model import DEFAULT_TIMEOUT, DeviceSpec
+from .model import DEFAULT_TIMEOUT
 from .outcomes import describe_outcomes
 from .world import RemoteServer, ScenarioWorld, Start
 
-__all__ = ["PhoneDriver", "RemoteServer"]
+__all__ = ["PhoneDriver", "RemoteServer", "phone_spec"]
 
 
 class PhoneDriver:
@@ -48,7 +49,7 @@ class PhoneDriver:
         cls,
         data_dir: Path,
         *,
-        device: DeviceSpec | None = None,
+        device: PhoneSpec | None = None,
         policy_text: str | None = None,
         seed: int = 0,
         start: Start | None = None,
@@ -66,7 +67,7 @@ class PhoneDriver:
             server=server,
         )
         try:
-            return world.phone(spec=_spec(device))
+            return world.phone(spec=phone_spec(device))
         except BaseException:
             world.close()
             raise
@@ -331,6 +332,6 @@ class PhoneDriver:
         return self.world.vendor.policy_change(text, file=file, overrides=overrides)
 
 
-def _spec(device: DeviceSpec | None) -> PhoneSpec:
-    device = device or DeviceSpec()
-    return PhoneSpec(device.model, device.market, device.bootloader_unlocked, device.custom_rom)
+def phone_spec(device: PhoneSpec | None) -> PhoneSpec:
+    """What the world's factory builds for a scenario's device (the default phone if None)."""
+    return device or PhoneSpec()

@@ -1,4 +1,5 @@
-"""Errors of the scenario package: a bad file, a step the driver cannot take, a failed check."""
+"""Errors of the scenario package: a bad file, a step the driver cannot take (or that this world
+cannot offer), a failed check."""
 
 from __future__ import annotations
 
@@ -75,6 +76,12 @@ class ScenarioNotFound(ScenarioError):
 
 class DriverError(RuntimeError):
     """The driver could not do what a step asked (the phone refused, the server is down, ...)."""
+
+
+class NotAvailable(DriverError):
+    """What a step or an expectation needs is not in this world, and says why: the vendor's
+    admin API (a server that speaks only the protocol), a clock that can move (a vendor on
+    real time), the embedded server. The runner reports such a step SKIPPED, never FAILED."""
 
 
 class ExpectationFailed(AssertionError):

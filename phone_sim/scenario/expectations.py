@@ -1,7 +1,8 @@
 """What a scenario (or a test) can check about a phone and its vendor, as ``(ok, detail)``.
 
 Each check reads the device model or the vendor's admin API and never changes either, so
-checks may be repeated or reordered freely. Failures say what was found instead. One function
+checks may be repeated or reordered freely. Failures say what was found instead; a check the
+world cannot make (no admin API) raises :class:`~.errors.NotAvailable`, and is skipped. One function
 per expectation key, in :data:`EXPECTATIONS`; :func:`expect` looks the key up.
 """
 
@@ -17,7 +18,7 @@ from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
-from .errors import DriverError
+from .errors import DriverError, NotAvailable
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
 UNKNOWN_TO_VENDOR = "unknown"
@@ -104,9 +105,15 @@ def expect_server_state(s: Subject, state: str) -> Check:
     try:
         got: str = s.admin.device(s.serial).state
     except AdminHttpError as exc:
+        if exc.code == "not_found":  # no such route: the server has no admin API
+            raise NotAvailable(
+                f"needs the vendor's admin API, which it does not have ({exc})"
+            ) from exc
         if exc.code != "device_not_found":
             return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
         got = UNKNOWN_TO_VENDOR
+    except NotAvailable:
+        raise
     except (AdminClientError, DriverError) as exc:
         return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     return Check(got == state, f"the vendor shows the device {got}")
@@ -125,6 +132,14 @@ def expect_audit(s: Subject, want: dict[str, Any]) -> Check:
             for e in s.admin.audit(limit=1000).entries
             if e.serial in (s.serial, None) or e.imei in s.imeis
         ]
+    except AdminHttpError as exc:
+        if exc.code == "not_found":  # no such route: the server has no admin API
+            raise NotAvailable(
+                f"needs the vendor's admin API, which it does not have ({exc})"
+            ) from exc
+        return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
+    except NotAvailable:
+        raise
     except (AdminClientError, DriverError) as exc:
         return Check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     for entry in entries:

@@ -67,6 +67,8 @@ def junit_xml(results: Sequence[ScenarioResult], bad_files: Sequence[ScenarioErr
                     f"step {blocker.step.index} failed" if blocker else "the scenario did not start"
                 )
                 ET.SubElement(case, "skipped", {"message": f"not run: {why}"})
+            elif done.skipped is not None:
+                ET.SubElement(case, "skipped", {"message": done.skipped})
             elif not done.ok:
                 tag, kind = (
                     ("error", "DriverError") if done.error else ("failure", "ExpectationFailed")

@@ -10,26 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phone_sim.device.provisioning import PhoneSpec
+
 from .step_args import StepArgs
 from .steps import StepName
 
 #: real seconds the phone waits for the vendor in a scenario (short, to keep slow faults fast)
 DEFAULT_TIMEOUT = 2.0
+#: the name of a scenario's phone when it has one (``[device]``): the world's first phone's
+FIRST_PHONE = "phone"
 
 
-@dataclass(frozen=True)
-class DeviceSpec:
-    """The phone the factory builds for the scenario."""
-
-    model: str = "Redmi Note 9"
-    market: str = "MI"
-    bootloader_unlocked: bool = False
-    custom_rom: bool = False
-
-    def describe(self) -> str:
-        rom = ", custom ROM" if self.custom_rom else ""
-        boot = "unlocked" if self.bootloader_unlocked else "locked"
-        return f"{self.model} ({self.market}), bootloader {boot}{rom}"
+#: the phone the factory builds for a scenario (one type for worlds, scenarios and tests)
+DeviceSpec = PhoneSpec
 
 
 @dataclass(frozen=True)
@@ -70,6 +63,16 @@ class Step:
     line: int
     expect: tuple[Expectation, ...] = ()
     params: StepArgs = field(default_factory=StepArgs)
+    #: the phone it acts on (or whose expectations it checks); None: the scenario's only phone
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class PhoneEntry:
+    """One phone of the scenario's world: its name and what the factory builds."""
+
+    name: str
+    device: DeviceSpec = field(default_factory=DeviceSpec)
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,19 @@ class Scenario:
     path: Path
     name: str
     description: str
-    device: DeviceSpec = field(default_factory=DeviceSpec)
+    #: the phones of the world, in the file's order (one, ``phone``, for a ``[device]`` file)
+    phones: tuple[PhoneEntry, ...] = (PhoneEntry(FIRST_PHONE),)
     policy: PolicySpec = field(default_factory=PolicySpec)
     seed: int = 0
     start: float | None = None
     timeout: float = DEFAULT_TIMEOUT
     steps: tuple[Step, ...] = ()
+
+    @property
+    def device(self) -> DeviceSpec:
+        """The first phone's device (the only one, in a one-phone scenario)."""
+        return self.phones[0].device
+
+    def phone_of(self, step: Step) -> str:
+        """The name of the phone ``step`` acts on, or whose expectations it checks."""
+        return step.phone or self.phones[0].name

@@ -17,14 +17,14 @@ from typing import Any
 from phone_sim.tomlfile import InvalidFile, Positions, Problem, check, parse
 
 from .errors import ScenarioError, ScenarioProblem
-from .model import DeviceSpec, Expectation, Scenario, Step
+from .model import FIRST_PHONE, DeviceSpec, Expectation, PhoneEntry, Scenario, Step
 from .policy_text import ScenarioPolicies
-from .schema import KIND_OF, ScenarioFile, ScenarioWords, StepFields, kind_of
+from .schema import KIND_OF, DeviceTable, ScenarioFile, ScenarioWords, StepFields, kind_of
 from .step_args import PolicyChangeArgs
 from .steps import STEPS
 
 WORDS = ScenarioWords()
-STEP_KEYS = ("do", "expect")
+STEP_KEYS = ("do", "phone", "expect")
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -46,17 +46,15 @@ def parse_scenario(text: str, *, path: Path) -> Scenario:
         checked = check(ScenarioFile, data, words=WORDS, positions=positions, context=policies)
     except InvalidFile as exc:
         raise _error(path, exc.problems, data) from None
-    device = checked.device
+    if checked.phone is not None:
+        phones = tuple(PhoneEntry(p.name, _device(p)) for p in checked.phone)
+    else:
+        phones = (PhoneEntry(FIRST_PHONE, _device(checked.device or DeviceTable())),)
     return Scenario(
         path=path,
         name=path.stem,
         description=checked.description,
-        device=DeviceSpec(
-            device.model,
-            device.market,
-            device.bootloader == "unlocked" or device.custom_rom,
-            device.custom_rom,
-        ),
+        phones=phones,
         policy=policies.spec,
         seed=checked.seed,
         start=checked.start,
@@ -66,6 +64,11 @@ def parse_scenario(text: str, *, path: Path) -> Scenario:
             for index, (entry, raw) in enumerate(zip(checked.steps, data["steps"], strict=True), 1)
         ),
     )
+
+
+def _device(table: DeviceTable) -> DeviceSpec:
+    unlocked = table.bootloader == "unlocked" or table.custom_rom
+    return DeviceSpec(table.model, table.market, unlocked, table.custom_rom)
 
 
 def _step(index: int, entry: StepFields, raw: Mapping[str, Any], positions: Positions) -> Step:
@@ -80,7 +83,7 @@ def _step(index: int, entry: StepFields, raw: Mapping[str, Any], positions: Posi
         Expectation(key, value, positions.line((*here, "expect", key)) or line)
         for key, value in (raw.get("expect") or {}).items()
     )
-    return Step(index, kind.name, args, line, expect, params=entry)
+    return Step(index, kind.name, args, line, expect, params=entry, phone=entry.phone)
 
 
 def _error(path: Path, problems: Iterable[Problem], data: Mapping[str, Any]) -> ScenarioError:

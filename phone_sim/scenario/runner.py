@@ -3,6 +3,13 @@
 The run stops at the first step that fails, whether its action could not be done or one of its
 expectations did not hold. Output depends only on the scenario: the clock is simulated and
 fixed between steps, randomness is seeded, and nothing printed carries a port or a duration.
+
+What the world cannot offer is SKIPPED, with the reason, never FAILED
+(:class:`~.errors.NotAvailable`): against a server that speaks only the protocol, an
+expectation that reads the vendor's admin API, an operator's step, or ``advance`` on a vendor
+whose time nobody may move. After a skipped step the world is no longer the scenario's, so the
+steps after it are skipped too, saying which step they follow; a scenario whose policy could
+not be installed skips every step.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from typing import Any
 
 from phone_sim.protocol.files import throwaway
 
-from .driver import PhoneDriver, RemoteServer
-from .errors import DriverError
+from .driver import PhoneDriver, RemoteServer, phone_spec
+from .errors import DriverError, NotAvailable
 from .expectations import mask_ports
 from .model import Expectation, Scenario, Step
 from .steps import STEPS, StepName
+from .world import ScenarioWorld
 
 Output = Callable[[str], object]
 
@@ -33,6 +41,8 @@ class CheckResult:
     expectation: Expectation
     ok: bool
     detail: str
+    #: why it was not checked (it needs what this world does not have)
+    skipped: str | None = None
 
     @property
     def label(self) -> str:
@@ -48,6 +58,8 @@ class StepResult:
     checks: tuple[CheckResult, ...] = ()
     #: True when the action itself failed (JUnit "error"); False for a failed expectation
     error: bool = False
+    #: why the step was not done (what it needs is not in this world, or it follows a skip)
+    skipped: str | None = None
 
     @property
     def label(self) -> str:
@@ -88,6 +100,14 @@ class ScenarioResult:
     def output(self) -> str:
         return "\n".join(self.lines) + "\n"
 
+    @property
+    def skipped_steps(self) -> list[StepResult]:
+        return [s for s in self.steps if s.skipped is not None]
+
+    @property
+    def skipped_checks(self) -> int:
+        return sum(1 for s in self.steps for c in s.checks if c.skipped is not None)
+
 
 def _show(value: Any) -> str:
     if isinstance(value, str) and value and all(c.isalnum() or c in "-_:.+" for c in value):
@@ -98,11 +118,13 @@ def _show(value: Any) -> str:
 
 
 def step_label(step: Step) -> str:
-    """``insert_sim slot=1 carrier=Cubacel``, as the output shows a step."""
+    """``insert_sim slot=1 carrier=Cubacel`` (``cuban: insert_sim ...`` naming its phone), as
+    the output shows a step."""
     args = dict(step.args)
     if step.kind == StepName.POLICY_CHANGE:
         args = {k: v for k, v in args.items() if k in ("file", "version")}
-    return " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
+    text = " ".join([step.kind, *(f"{k}={_show(v)}" for k, v in args.items())])
+    return text if step.phone is None else f"{step.phone}: {text}"
 
 
 def perform(driver: PhoneDriver, step: Step) -> str:
@@ -114,6 +136,8 @@ def execute(driver: PhoneDriver, step: Step) -> StepResult:
     """One step: its action, then each of its expectations (all of them, even after a miss)."""
     try:
         detail = perform(driver, step)
+    except NotAvailable as exc:
+        return skip(step, mask_ports(str(exc)))
     except DriverError as exc:
         return StepResult(step, False, mask_ports(str(exc)), error=True)
     except Exception as exc:  # a bug must not take the other scenarios of a run down with it
@@ -122,53 +146,93 @@ def execute(driver: PhoneDriver, step: Step) -> StepResult:
     for expectation in step.expect:
         try:
             ok, found = driver.expect(expectation.key, expectation.value)
+        except NotAvailable as exc:
+            why = mask_ports(str(exc))
+            checks.append(CheckResult(expectation, True, why, skipped=why))
+            continue
         except DriverError as exc:
             ok, found = False, mask_ports(str(exc))
         checks.append(CheckResult(expectation, ok, found))
     return StepResult(step, all(c.ok for c in checks), detail, tuple(checks))
 
 
+def skip(step: Step, why: str) -> StepResult:
+    """``step`` not done, and its expectations not checked, because of ``why``."""
+    checks = tuple(
+        CheckResult(e, True, "step skipped", skipped="step skipped") for e in step.expect
+    )
+    return StepResult(step, True, why, checks, skipped=why)
+
+
+def play(driver: PhoneDriver, step: Step, diverged: str | None) -> StepResult:
+    """``step``, unless the world left the scenario's path earlier (``diverged`` says how)."""
+    return execute(driver, step) if diverged is None else skip(step, diverged)
+
+
+def divergence(world: ScenarioWorld, result: StepResult | None = None) -> str | None:
+    """Why the steps from here cannot run as the scenario means them, or None."""
+    if result is None:
+        skipped = world.policy_skipped
+        return None if skipped is None else "the scenario's policy is not installed (above)"
+    if result.skipped is not None and not result.skipped.startswith("follows step"):
+        return f"follows step {result.step.index} ({result.step.kind}), which was skipped"
+    return None
+
+
 def step_lines(result: StepResult) -> list[str]:
     """The printed lines of one step."""
     step = result.step
     head = f"{step.index:3d}. {result.label}"
-    if result.error:
+    if result.skipped is not None:
+        lines = [f"{head} ... SKIPPED: {result.skipped}"]
+    elif result.error:
         lines = [f"{head} ... FAILED: {result.detail}"]
     elif step.kind == StepName.EXPECT:
         lines = [f"{head}"]
     else:
         lines = [f"{head} ... ok" + (f": {result.detail}" if result.detail else "")]
     for check in result.checks:
+        if result.skipped is not None:
+            continue  # a skipped step's line says why; its expectations were not checked
         verdict = "ok" if check.ok else f"FAILED: {check.detail}"
+        if check.skipped is not None:
+            verdict = f"SKIPPED: {check.skipped}"
         lines.append(f"       {check.label} ... {verdict}")
     return lines
 
 
 def header_lines(
-    scenario: Scenario, driver: PhoneDriver | None, server: RemoteServer | None
+    scenario: Scenario, world: ScenarioWorld | None, server: RemoteServer | None
 ) -> list[str]:
     lines = [f"{scenario.name}: {scenario.description or '(no description)'}"]
     where = "embedded vendor server" if server is None else f"vendor server {server.url}"
-    lines.append(f"     {scenario.device.describe()}; {where}")
+    if len(scenario.phones) == 1:
+        lines.append(f"     {scenario.device.describe()}; {where}")
+    else:
+        lines.append(f"     {len(scenario.phones)} phones on one {where}:")
+        lines += [f"       {p.name}: {p.device.describe()}" for p in scenario.phones]
     start = ""
-    if driver is not None:
-        now = dt.datetime.fromtimestamp(driver.world.now(), tz=dt.UTC)
+    if world is not None:
+        now = dt.datetime.fromtimestamp(world.now(), tz=dt.UTC)
         start = f"; starts {now:%Y-%m-%d %H:%M} UTC"
     version = f" ({scenario.policy.version})" if scenario.policy.version else ""
     lines.append(f"     policy: {scenario.policy.source}{version}; seed {scenario.seed}{start}")
+    if driver is not None and driver.world.policy_skipped is not None:
+        lines.append(f"     SKIPPED: {driver.world.policy_skipped}")
     return lines
 
 
 @contextmanager
-def scenario_driver(
+def scenario_world(
     scenario: Scenario,
     result: ScenarioResult,
     emit: Output,
     *,
     server: RemoteServer | None,
     data_dir: Path | None,
-) -> Iterator[PhoneDriver | None]:
-    """Open the world a run needs and print its header; yields None if it could not be opened.
+) -> Iterator[ScenarioWorld | None]:
+    """Open the world a run needs, with every phone of the scenario (new, off), and print its
+    header; yields None if it could not be opened.
 
     Shared by the headless runner and the one in the app, so both start a scenario alike.
     """
@@ -178,9 +242,8 @@ def scenario_driver(
         throwaway(Path(tmp)),
     ):
         try:
-            driver = PhoneDriver.open(
+            world = ScenarioWorld.open(
                 data_dir or Path(tmp),
-                device=scenario.device,
                 policy_text=scenario.policy.text,
                 seed=scenario.seed,
                 start=scenario.start,
@@ -194,10 +257,24 @@ def scenario_driver(
             emit(f"  FAILED before the first step: {result.setup_error}")
             yield None
             return
-        with driver:
-            for line in header_lines(scenario, driver, server):
+        with world:
+            try:
+                for entry in scenario.phones:
+                    world.phone(entry.name, phone_spec(entry.device))
+            except DriverError as exc:
+                result.setup_error = mask_ports(str(exc))
+            for line in header_lines(scenario, world, server):
                 emit(line)
-            yield driver
+            if result.setup_error is not None:
+                emit(f"  FAILED before the first step: {result.setup_error}")
+                yield None
+                return
+            yield world
+
+
+def driver_for(world: ScenarioWorld, scenario: Scenario, step: Step) -> PhoneDriver:
+    """The driver of the phone ``step`` acts on (or whose expectations it checks)."""
+    return world.drivers[scenario.phone_of(step)]
 
 
 def recording(result: ScenarioResult, out: Output) -> Output:
@@ -226,12 +303,15 @@ def run(
     result = ScenarioResult(scenario)
     emit = recording(result, out)
     started = time.monotonic()
-    with scenario_driver(scenario, result, emit, server=server, data_dir=data_dir) as driver:
-        if driver is None:
+    with scenario_world(scenario, result, emit, server=server, data_dir=data_dir) as world:
+        if world is None:
             result.duration = time.monotonic() - started
             return result
+        diverged = divergence(world)
         for step in scenario.steps:
-            step_result = execute(driver, step)
+            driver = driver_for(world, scenario, step)
+            step_result = play(driver, step, diverged)
+            diverged = diverged or divergence(world, step_result)
             result.steps.append(step_result)
             for line in step_lines(step_result):
                 emit(line)
@@ -245,11 +325,26 @@ def run(
 
 
 def summary_line(result: ScenarioResult) -> str:
-    checks = sum(len(s.checks) for s in result.steps)
+    skipped = result.skipped_steps
+    ran = [s for s in result.steps if s.skipped is None]
+    checks = sum(1 for s in ran for c in s.checks if c.skipped is None)
     if result.passed:
-        return f"  PASSED: {len(result.steps)} steps, {checks} expectations"
+        line = f"  PASSED: {_count(len(ran), 'step')}, {_count(checks, 'expectation')}"
+        parts = [
+            _count(n, noun)
+            for n, noun in ((len(skipped), "step"), (result.skipped_checks, "expectation"))
+            if n
+        ]
+        if parts:
+            why = f" (from step {skipped[0].step.index}: {skipped[0].skipped})" if skipped else ""
+            line += f"; SKIPPED: {', '.join(parts)}{why}"
+        return line
     failed = result.failed_step
     if failed is None:
         return f"  FAILED: {result.setup_error or 'not every step ran'}"
     step = failed.step
     return f"  FAILED at step {step.index} ({step.kind}, line {step.line}): {failed.failure}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -37,7 +37,7 @@ from phone_sim.tomlfile import Closed, Lax, Words, problem, problem_at, unknown
 from phone_sim.tomlfile import Path as KeyPath
 from server_stub.engine.decide import DeviceStateName
 
-from .model import DEFAULT_TIMEOUT
+from .model import DEFAULT_TIMEOUT, FIRST_PHONE
 from .policy_text import ScenarioPolicies
 from .step_args import PolicyChangeArgs, StepArgs
 from .steps import STEPS, StepKind, StepName
@@ -96,6 +96,8 @@ class StepFields(StepArgs):
     """What every step has besides its kind's arguments (listed after them in errors)."""
 
     do: str = ""
+    #: the phone the step acts on (or, for a step on the world, whose expectations it checks)
+    phone: str | None = None
     expect: ExpectTable | None = None
 
 
@@ -228,6 +230,18 @@ class DeviceTable(Closed):
         return self
 
 
+def _phone_name(name: str) -> str:
+    if not name or len(name) > 32 or not all(c.isalnum() or c in "-_" for c in name):
+        raise problem("a phone's name is 1 to 32 letters, digits, - and _")
+    return name
+
+
+class PhoneTable(DeviceTable):
+    """``[[phone]]``: one of several phones in the world, by name, and what the factory builds."""
+
+    name: Annotated[str, AfterValidator(_phone_name)]
+
+
 class ScenarioFile(Closed):
     """A whole scenario file (validated with a :class:`ScenarioPolicies` as context)."""
 
@@ -235,11 +249,42 @@ class ScenarioFile(Closed):
     seed: Annotated[int, PlainValidator(_seed)] = 0
     start: Annotated[float | None, PlainValidator(_start)] = None
     timeout: Annotated[float, PlainValidator(_timeout)] = DEFAULT_TIMEOUT
-    device: DeviceTable = DeviceTable()
+    device: DeviceTable | None = None
+    phone: list[PhoneTable] | None = None
     policy: dict[str, Any] = {}
     steps: Annotated[list[StepEntry], BeforeValidator(_steps)] = Field(
         default=None, validate_default=True
     )
+
+    @model_validator(mode="after")
+    def _phones_named(self) -> Self:
+        """One phone ([device], or none: the default phone) or several ([[phone]], named); a
+        step names its phone whenever there is more than one to choose from."""
+        if self.device is not None and self.phone is not None:
+            raise problem_at(
+                ("phone",), "give [device] for one phone or [[phone]] tables, not both"
+            )
+        names = [p.name for p in self.phone or ()]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise problem_at(("phone", index, "name"), f"two phones are called {name!r}")
+        several = len(names) > 1
+        for index, step in enumerate(self.steps or ()):
+            kind = KIND_OF[type(step)]
+            if step.phone is None:
+                if several and (
+                    not kind.world or step.expect is not None or kind.name is StepName.EXPECT
+                ):
+                    raise problem_at(
+                        ("steps", index, "phone"),
+                        "say which phone: phone = " + " or ".join(repr(n) for n in names),
+                    )
+            elif step.phone not in (names or [FIRST_PHONE]):
+                raise problem_at(
+                    ("steps", index, "phone"),
+                    unknown(step.phone, names or [FIRST_PHONE], "phone"),
+                )
+        return self
 
     @field_validator("policy")
     @classmethod

@@ -75,6 +75,9 @@ class StepKind(Generic[A]):
     summary: str
     args: type[A]
     perform: Callable[[PhoneDriver, A], str]
+    #: the step acts on the world (its time, its vendor), not on one phone; with several
+    #: phones it names a phone only to say whose expectations are checked after it
+    world: bool = False
 
 
 def _insert_sim(driver: PhoneDriver, a: InsertSimArgs) -> str:
@@ -161,24 +164,28 @@ STEPS: dict[StepName, StepKind[Any]] = _registry(
         "let simulated time pass; the phone checks in on the way",
         AdvanceArgs,
         _advance,
+        world=True,
     ),
     StepKind(
         StepName.SERVER_DOWN,
         "stop the vendor server",
         StepArgs,
         lambda d, _: d.server_down(),
+        world=True,
     ),
     StepKind(
         StepName.SERVER_UP,
         "start the vendor server again (same data)",
         StepArgs,
         lambda d, _: d.server_up(),
+        world=True,
     ),
     StepKind(
         StepName.SERVER_FAULT,
         "make the vendor's answers faulty (none turns faults off)",
         FaultArgs,
         _server_fault,
+        world=True,
     ),
     StepKind(
         StepName.OPERATOR_LOCK,
@@ -197,12 +204,14 @@ STEPS: dict[StepName, StepKind[Any]] = _registry(
         "the operator releases every device",
         ReleaseAllArgs,
         lambda d, a: d.operator_release_all(a.reason),
+        world=True,
     ),
     StepKind(
         StepName.POLICY_CHANGE,
         "the operator installs a new policy",
         PolicyChangeArgs,
         lambda d, a: d.policy_change(a.text),
+        world=True,
     ),
-    StepKind(StepName.EXPECT, "only check expectations", StepArgs, lambda d, _: ""),
+    StepKind(StepName.EXPECT, "only check expectations", StepArgs, lambda d, _: "", world=True),
 )

@@ -23,9 +23,11 @@ from phone_sim.scenario.runner import (
     Output,
     ScenarioResult,
     StepResult,
-    execute,
+    divergence,
+    driver_for,
+    play,
     recording,
-    scenario_driver,
+    scenario_world,
     step_lines,
     summary_line,
 )
@@ -95,20 +97,27 @@ async def _run(
     result = ScenarioResult(scenario)
     emit = recording(result, out)
     started = time.monotonic()
-    with scenario_driver(scenario, result, emit, server=server, data_dir=data_dir) as driver:
-        if driver is None:
+    with scenario_world(scenario, result, emit, server=server, data_dir=data_dir) as world:
+        if world is None:
             result.duration = time.monotonic() - started
             return result
         if screenshots is not None:
             # One folder per scenario, so a run of several files keeps every picture.
             screenshots = screenshots / scenario.name
             screenshots.mkdir(parents=True, exist_ok=True)
-        # Scenarios start with the phone off: their first step boots it.
-        app = make_app(driver.world.world, pace=Pace.instant(), power_on=False)
+        # Scenarios start with the phones off: their first steps boot them.
+        app = make_app(world.world, pace=Pace.instant(), power_on=False)
         async with app.run_test(size=SIZE) as pilot:
-            await _settle(app, driver, pilot)
+            await _settle(app, driver_for(world, scenario, scenario.steps[0]), pilot)
+            diverged = divergence(world)
             for index, step in enumerate(scenario.steps, start=1):
-                step_result = execute(driver, step)
+                driver = driver_for(world, scenario, step)
+                if app.current_name != driver.name:
+                    # The step's phone comes into view, as a person switches phones (n).
+                    app.current_name = driver.name
+                    app.sync_screen(switched=True)
+                step_result = play(driver, step, diverged)
+                diverged = diverged or divergence(world, step_result)
                 problem = await _settle(app, driver, pilot)
                 if problem is not None and step_result.ok:
                     step_result = replace(step_result, ok=False, detail=problem)

@@ -11,9 +11,9 @@ from typing import Any
 from phone_sim.faults import FaultMode, FaultProxy
 from phone_sim.world.vendor import EmbeddedVendor
 from phone_sim.world.world import World
-from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
-from .errors import DriverError
+from .errors import DriverError, NotAvailable
 from .expectations import mask_ports
 from .policy_text import derived_version, merge, validated
 
@@ -33,7 +33,8 @@ class VendorDriver:
     def admin(self) -> AdminClient:
         admin = self.world.admin
         if admin is None:
-            raise DriverError("the operator's steps need the admin token (--admin-token-file)")
+            why = self.world.vendor.no_admin or "no admin token (--admin-token-file)"
+            raise NotAvailable(f"needs the vendor's admin API: {mask_ports(why)}")
         return admin
 
     # --- the vendor server ------------------------------------------------------------------
@@ -41,7 +42,7 @@ class VendorDriver:
     def _embedded(self, verb: str) -> EmbeddedVendor:
         vendor = self.world.vendor
         if not self.embedded or not isinstance(vendor, EmbeddedVendor):
-            raise DriverError(f"{verb} needs the embedded server (not --server)")
+            raise NotAvailable(f"{verb} needs the embedded server (not --server)")
         return vendor
 
     def server_down(self) -> str:
@@ -71,10 +72,7 @@ class VendorDriver:
     # --- the operator -----------------------------------------------------------------------
 
     def _operator(self, action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except AdminClientError as exc:
-            raise DriverError(f"the vendor refused: {mask_ports(str(exc))}") from exc
+        return operator_call(action)
 
     def lock(self, ident: str, reason: str, message: str | None = None) -> str:
         """An investigation hold on a device (by serial or IMEI)."""
@@ -110,3 +108,22 @@ class VendorDriver:
         policy = str(text)
         done = self._operator(lambda: self.admin.set_policy(policy))
         return f"policy {done.version} in force (was {done.previous_version})"
+
+
+def operator_call(action: Callable[[], Any]) -> Any:
+    """``action`` on the admin API; a server without one is :class:`NotAvailable`.
+
+    Raises:
+        NotAvailable: the server answers 404 ``not_found`` under ``/admin``: it has no admin API.
+        DriverError: the admin API refused, or could not be reached.
+    """
+    try:
+        return action()
+    except AdminHttpError as exc:
+        if exc.status == 404 and exc.code == "not_found":
+            raise NotAvailable(
+                f"needs the vendor's admin API, which it does not have ({exc})"
+            ) from exc
+        raise DriverError(f"the vendor refused: {mask_ports(str(exc))}") from exc
+    except AdminClientError as exc:
+        raise DriverError(f"the vendor refused: {mask_ports(str(exc))}") from exc

@@ -9,19 +9,26 @@ Three places hold a world's time, and each has one implementation:
   fleet's server processes and its phone processes all read the same file);
 * a server of ours reached through its admin API: :class:`AdminClock`.
 
-A vendor whose time nobody may move keeps :class:`~phone_sim.protocol.clock.RealTime`, whose
-``advance`` is refused at once with the reason. Another process reaches the same time through a
+A vendor whose time nobody here may move keeps its own: :class:`SignedTime` reads it from the
+vendor's signed time answer (``POST /v1/time``, PROTOCOL.md section 2.1), and a vendor without
+one keeps :class:`~phone_sim.protocol.clock.RealTime`; both refuse ``advance`` at once, saying
+why. Another process reaches the same time through a
 :class:`ClockSource` (a small picklable value naming where time lives), never by messages that
 carry times.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import secrets
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import requests
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.protocol.clock import (
     ClockMode,
@@ -29,6 +36,10 @@ from phone_sim.protocol.clock import (
     TimeNotControllable,
     WorldClock,
 )
+from phone_sim.protocol.errors import ProtocolError
+from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
+from phone_sim.protocol.signing import JSON, WireResponse, verify_verdict_response
+from phone_sim.protocol.timesync import TIME_PATH, TimeAnswer, TimeRequest
 from server_stub.admin.client import AdminClient, AdminClientError
 from server_stub.admin.models import ClockView
 from server_stub.datadir.clock import SharedClock
@@ -39,9 +50,13 @@ __all__ = [
     "ClockSource",
     "RealTimeSource",
     "SharedFileSource",
+    "SignedTime",
+    "SignedTimeSource",
     "WorldClock",
 ]
 
+#: real seconds a vendor has to give its signed time
+SIGNED_TIME_TIMEOUT = 10.0
 #: how often an :class:`AdminClock` asks the server again (real seconds), to see moves by others
 REFRESH = 1.0
 
@@ -104,6 +119,74 @@ class AdminClock:
         return self.now()
 
 
+class SignedTime:
+    """A vendor's time as its signed answer to a fresh nonce gives it; nobody here moves it.
+
+    Asked once, then counted on at the answer's speed (a simulated clock standing still, or
+    real time). Only an answer signed by the pinned key and bound to the nonce is taken.
+
+    Raises:
+        TimeNotControllable: the vendor gives no valid signed time (from the constructor).
+    """
+
+    def __init__(self, url: str, vendor_key: ed25519.Ed25519PublicKey, why: str) -> None:
+        self.url = url.rstrip("/")
+        self.why = why
+        answer = _signed_time(self.url, vendor_key)
+        self.mode = answer.mode
+        self.speed = float(answer.speed)
+        self._base, self._read_at = float(answer.now), time.monotonic()
+
+    def now(self) -> float:
+        return self._base + (time.monotonic() - self._read_at) * self.speed
+
+    def advance(self, seconds: float) -> float:
+        raise TimeNotControllable(self.why)
+
+
+def _signed_time(url: str, key: ed25519.Ed25519PublicKey) -> TimeAnswer:
+    request = TimeRequest(nonce=secrets.token_urlsafe(18))
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment between us and the vendor
+    try:
+        response = session.post(
+            url + TIME_PATH,
+            data=request.encode(),
+            headers={"Content-Type": JSON},
+            timeout=SIGNED_TIME_TIMEOUT,
+            allow_redirects=False,
+        )
+        wire = WireResponse(response.status_code, dict(response.headers), response.content)
+        if response.status_code != 200:
+            raise TimeNotControllable(f"{url} gives no signed time (HTTP {response.status_code})")
+        answer = TimeAnswer.decode(wire.body)
+        verify_verdict_response(
+            wire,
+            public_key=key,
+            key_id=vendor_key_id(key),
+            now=dt.datetime.fromtimestamp(answer.now, dt.UTC),
+        )
+    except (requests.RequestException, ProtocolError) as exc:
+        raise TimeNotControllable(f"{url} gives no valid signed time: {exc}") from exc
+    finally:
+        session.close()
+    if answer.nonce != request.nonce:
+        raise TimeNotControllable(f"{url} answered the time of another request")
+    return answer
+
+
+@dataclass(frozen=True)
+class SignedTimeSource:
+    """Time kept by a vendor that nobody here may move, read from its signed answers."""
+
+    url: str
+    vendor_key: Path
+    why: str
+
+    def open(self) -> WorldClock:
+        return SignedTime(self.url, load_vendor_public_key(self.vendor_key), self.why)
+
+
 @dataclass(frozen=True)
 class SharedFileSource:
     """Time kept in a vendor data directory's ``clock.json`` on this machine."""
@@ -135,4 +218,4 @@ class RealTimeSource:
         return RealTime(self.why)
 
 
-ClockSource = SharedFileSource | AdminApiSource | RealTimeSource
+ClockSource = SharedFileSource | AdminApiSource | SignedTimeSource | RealTimeSource

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phone_sim.device.errors import PhoneError
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.protocol.clock import STORY_START
 from server_stub.admin.client import read_token_file
 from server_stub.errors import VendorServerError
 
 from .errors import LaunchError
-from .phones import FIRST_PHONE, PhoneSpec
+from .phones import FIRST_PHONE
 from .vendor import RemoteVendor
 from .world import World, open_world
 

@@ -16,28 +16,13 @@ from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.clock import DeviceClock
 from phone_sim.device.events import VerdictOutcome
 from phone_sim.device.phone import Phone
-from phone_sim.device.provisioning import provision
+from phone_sim.device.provisioning import PhoneSpec, provision
 from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.clock import Clock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 
 #: the name of a world's first phone, whose data directory is ``DATA/phone``
 FIRST_PHONE = "phone"
-
-
-@dataclass(frozen=True)
-class PhoneSpec:
-    """Which phone the factory builds when a phone's data directory has none yet."""
-
-    model: str = "Redmi Note 9"
-    market: str = "MI"
-    bootloader_unlocked: bool = False
-    custom_rom: bool = False
-
-    def describe(self) -> str:
-        rom = ", custom ROM" if self.custom_rom else ""
-        boot = "unlocked" if self.bootloader_unlocked else "locked"
-        return f"{self.model} ({self.market}), bootloader {boot}{rom}"
 
 
 def phone_dir(data_dir: Path, name: str) -> Path:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from phone_sim.protocol.clock import RealTime, TimeNotControllable, WorldClock
 from phone_sim.world.clocks import AdminClock
-from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
@@ -52,8 +52,10 @@ class Vendor:
     vendor_key: Path
     #: the world's clock, which this vendor keeps
     clock: WorldClock
-    #: the operator's side (None: no admin token)
+    #: the operator's side (None: no admin token, or a server without the admin API)
     admin: AdminClient | None
+    #: why there is no operator's side (None: there is one)
+    no_admin: str | None = None
     #: the vendor's clock is this process's own object (phones may read it directly)
     local_clock: bool = False
     #: one line for headers and status lines
@@ -200,6 +202,7 @@ class RemoteVendor(Vendor):
         self.url = url.rstrip("/")
         self.vendor_key = vendor_key
         self.admin = AdminClient(self.url, admin_token) if admin_token else None
+        self.no_admin = None if admin_token else "no admin token (--admin-token-file)"
         self.clock = self._clock()
         how = "real time" if isinstance(self.clock, RealTime) else "its simulated time"
         self.description = f"vendor server {self.url}, on {how}"
@@ -215,6 +218,14 @@ class RemoteVendor(Vendor):
             return AdminClock(self.admin)
         except TimeNotControllable as exc:
             return RealTime(str(exc))
+        except AdminHttpError as exc:
+            if exc.status == 404 and exc.code == "not_found":
+                # A server that speaks only the protocol: there is no operator's side to use.
+                self.admin.close()
+                self.admin = None
+                self.no_admin = f"the vendor at {self.url} has no admin API ({exc})"
+                return RealTime(f"time cannot move: {self.no_admin}")
+            return RealTime(f"the vendor at {self.url} did not open its admin API: {exc}")
         except AdminClientError as exc:
             return RealTime(f"the vendor at {self.url} did not open its admin API: {exc}")
 

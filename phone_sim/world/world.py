@@ -16,18 +16,20 @@ days hold three daily check-ins of every phone, as they would in real time.
 from __future__ import annotations
 
 import random
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from phone_sim.device.events import VerdictOutcome
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.protocol.clock import ClockMode, WorldClock
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
 
-from .phones import FIRST_PHONE, PhoneSpec, WorldPhone, open_phone
+from .phones import FIRST_PHONE, WorldPhone, open_phone
 from .vendor import EmbeddedVendor, Vendor
 
 __all__ = ["World", "open_world"]
@@ -42,11 +44,13 @@ class World:
     vendor: Vendor
     factory: Factory
     phones: dict[str, WorldPhone] = field(default_factory=dict)
-    #: seed of the phones' serials, IMEIs and nonces (None: random)
+    #: seed of the phones' serials and IMEIs (None: random; nonces are always random)
     seed: int | None = None
     #: real seconds a phone waits for the vendor (None: the client's default)
     timeout: float | None = None
     _closed: bool = field(default=False, repr=False)
+    #: this run, for the identities of phones on a vendor elsewhere
+    _run: str = field(default_factory=lambda: secrets.token_hex(6), repr=False)
 
     @property
     def clock(self) -> WorldClock:
@@ -80,8 +84,11 @@ class World:
             raise ValueError(f"a phone's name is letters, digits, - and _: not {name!r}")
         rng = None
         if self.seed is not None:
-            # Each phone its own stream, the same from run to run.
-            rng = random.Random(f"{self.seed}:{name}")  # noqa: S311 - simulated ids
+            # Each phone its own stream, the same from run to run. A vendor elsewhere outlives
+            # the run and may be shared: its phones get serials and IMEIs of their own each
+            # run, or a second run would meet the first one's device and its decision.
+            salt = "" if self.vendor.local_clock else f":{self._run}"
+            rng = random.Random(f"{self.seed}:{name}{salt}")  # noqa: S311 - simulated ids
         world_phone = open_phone(
             name,
             self.data_dir,

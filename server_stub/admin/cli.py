@@ -32,7 +32,7 @@ from server_stub.datadir.admin_token import TOKEN_ENV
 EXIT_OK = 0
 EXIT_FAILED = 1
 #: Where `make serve-vendor` keeps the server's data: the token is looked for here last.
-DEFAULT_TOKEN_FILE = Path(".phone-sim-data/vendor/admin.token")
+DEFAULT_TOKEN_FILE = Path(".phone-sim-data/standalone/vendor/admin.token")  # make serve-vendor's
 _DURATION = re.compile(r"(\d+)([dhms])")
 _UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 

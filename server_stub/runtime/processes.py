@@ -1,8 +1,9 @@
 """Several vendor server processes on one port and one data directory.
 
 One process is one interpreter lock, and past a few hundred requests a second the server's own
-Python is its limit (docs/PERFORMANCE.md). ``vendor-server serve --workers N`` and the fleet's
-embedded server (``phone_sim.fleet.server.ChildServer``) both run N processes this way:
+Python is its limit (docs/decisions/two-server-processes-for-large-fleets.md).
+``vendor-server serve --workers N`` and the fleet's embedded server
+(``phone_sim.fleet.server.ChildServer``) both run N processes this way:
 
 * Each is spawned (not forked: the parent may already run threads, whose locks a fork would
   copy) and runs an :class:`~server_stub.runtime.embedded.EmbeddedVendorServer`. The first starts

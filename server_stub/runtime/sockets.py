@@ -21,7 +21,8 @@ def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.soc
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
     # says TCP. Without it every keep-alive answer (headers and body written separately) met
-    # Nagle and the client's delayed ACK: 40 ms per request (docs/PERFORMANCE.md).
+    # Nagle and the client's delayed ACK: 40 ms per request
+    # (docs/decisions/tcp-nodelay-on-accepted-sockets.md).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # Lets a restarted server reuse a port whose old connections linger in TIME_WAIT.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -3,7 +3,7 @@
 SQLite's automatic checkpoint runs inside whichever commit pushes the WAL past 1,000 pages: that
 request then also copies those pages into the database file and fsyncs it. In a store of a
 million devices the pages are spread over every index, and that request was the slow one in a
-hundred (docs/PERFORMANCE.md, store scale). Here the store turns automatic checkpoints off and a
+hundred (docs/decisions/wal-checkpoints-on-a-thread.md). Here the store turns automatic checkpoints off and a
 daemon thread runs a PASSIVE checkpoint (which never waits for, nor blocks, readers or the
 writer) every ``interval`` seconds on its own connection. Durability does not change: commits
 are durable in the WAL; a checkpoint only moves them into the main file. Closing the store's

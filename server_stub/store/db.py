@@ -11,7 +11,7 @@ with the transactions queued behind it: the last of a burst (the one that finds 
 commits for all of them, with one fsync. No ``transaction()`` block returns before the commit
 that holds it is on disk, so a verdict is never sent before it is durable, exactly as with one
 commit each; a transaction that fails rolls back its own savepoint only. Under load this took
-the fsync out of every request's turn at the lock (docs/PERFORMANCE.md).
+the fsync out of every request's turn at the lock (docs/decisions/group-commit.md).
 
 **Readers see only what is committed.** Reads (the admin API's views, the audit log, the tests'
 row counts) go through read-only connections of their own (:class:`Readers`), each read one
@@ -116,7 +116,7 @@ class Store:
             # Another process may hold the write lock for a moment.
             self._db.execute("PRAGMA busy_timeout = 5000")
             # The default 2 MiB page cache holds little of a million devices' indexes; every
-            # contact then re-reads their pages from the OS (docs/PERFORMANCE.md, store scale).
+            # contact then re-reads their pages from the OS (docs/decisions/sqlite-page-cache-64-mib.md).
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._migrate()
             # FULL, not WAL's usual NORMAL: a verdict the phone already holds must survive a

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from phone_sim.world.phones import PhoneSpec
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.world.world import open_world
+from tests.support.docs_session import blocks  # noqa: F401  (the documented blocks' results)
 from tests.support.one_phone import OnePhoneWorld
 
 

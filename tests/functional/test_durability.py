@@ -81,6 +81,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_killing_the_state_writer_at_any_moment_leaves_the_old_or_the_new_state(
     tmp_path: Path,
 ) -> None:
@@ -169,6 +170,7 @@ def _serve(data: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
     return process, first.rsplit(" ", 1)[1].strip()
 
 
+@pytest.mark.slow
 def test_killing_the_server_during_a_burst_loses_no_verdict_a_client_received(
     tmp_path: Path,
 ) -> None:

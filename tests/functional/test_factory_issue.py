@@ -52,9 +52,10 @@ def _documented_command() -> list[str]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[EmbeddedVendorServer]:
-    """The vendor as ``vendor-server serve --data .phone-sim-data/vendor --init-factory`` lays it
-    out: the factory it trusts beside its data, in ``.phone-sim-data/factory``."""
-    data = tmp_path / ".phone-sim-data"
+    """The vendor as ``make serve-vendor`` lays it out (``vendor-server serve --data
+    .phone-sim-data/standalone/vendor --init-factory``): the factory it trusts beside its data,
+    in ``.phone-sim-data/standalone/factory``."""
+    data = tmp_path / ".phone-sim-data" / "standalone"
     settings = ServerSettings(
         data_dir=data / "vendor", factory_root=data / "factory" / "root.pem", port=0
     )

@@ -77,6 +77,7 @@ def _serving(tmp_path: Path) -> Iterator[ChildServer]:
         server.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [1, 2])
 def test_a_fleet_activates_and_the_embargoed_tenth_is_locked_three_days_later(
     tmp_path: Path, mix_file: Path, processes: int
@@ -152,6 +153,7 @@ def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
     assert "on its simulated clock" in printed
 
 
+@pytest.mark.slow
 def test_phone_processes_keep_step_with_a_running_simulated_clock(
     tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -224,6 +226,7 @@ def test_a_deeply_nested_mix_is_refused_in_one_line_by_the_command(tmp_path: Pat
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not can_share_port(), reason="several server processes need SO_REUSEPORT")
 def test_a_two_process_server_shares_the_fleet_and_keeps_one_consistent_store(
     tmp_path: Path, mix_file: Path
@@ -291,6 +294,7 @@ def test_phones_take_the_cores_a_server_elsewhere_leaves(
     assert fleet_cli.phone_processes(3, devices, url) == 3  # as asked, always
 
 
+@pytest.mark.slow
 def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
     tmp_path: Path, mix_file: Path
 ) -> None:
@@ -314,6 +318,7 @@ def test_phone_processes_show_one_progress_line_and_a_dead_one_is_reported(
             phones.close()
 
 
+@pytest.mark.slow
 def test_a_phone_process_refuses_an_identity_cache_changed_after_the_check(
     tmp_path: Path, mix_file: Path
 ) -> None:
@@ -331,6 +336,7 @@ def test_a_phone_process_refuses_an_identity_cache_changed_after_the_check(
     assert "Traceback" not in str(failed.value)  # a known failure says what, in one line
 
 
+@pytest.mark.slow
 def test_without_a_cache_the_phone_processes_get_their_lines_through_the_pipe(
     tmp_path: Path,
     mix_file: Path,
@@ -356,6 +362,7 @@ def test_without_a_cache_the_phone_processes_get_their_lines_through_the_pipe(
     assert asked == [False]  # the command made the identities; the phone processes built them
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_every_process_of_the_fleet_quietly(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "phone_sim.cli", "--data", str(tmp_path), "fleet"]
     command += ["--devices", "200", "--checkins", "100", "--processes", "2", "--quiet"]

@@ -25,9 +25,13 @@ LOCUSTFILE = ROOT / "bench" / "locustfile.py"
 LOCUST = Path(sys.executable).with_name("locust")
 USERS = 12
 
-pytestmark = pytest.mark.skipif(
-    not LOCUST.exists(), reason="Locust is not installed (pip install -e '.[load]'; make test does)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not LOCUST.exists(),
+        reason="Locust is not installed (pip install -e '.[load]'; make test does)",
+    ),
+    pytest.mark.slow,
+]
 
 
 def _free_port() -> int:

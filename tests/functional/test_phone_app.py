@@ -15,6 +15,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import Activation, DeviceState
 from phone_sim.ui.app import Pace, PhoneApp, make_app
@@ -22,7 +23,6 @@ from phone_sim.ui.screens.dialer_screen import DialerScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
-from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
 from tests.support.mitm import Headers, mitm_proxy
 from tests.support.one_phone import OnePhoneWorld
@@ -104,6 +104,7 @@ async def test_global_redmi_note_9_with_telekom_reaches_home(sim: OnePhoneWorld)
         assert sim.phone.exchanges[-1].signature == "valid"
 
 
+@pytest.mark.slow
 async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -116,6 +117,7 @@ async def test_cubacel_shows_the_lock_screen_with_the_story_message(sim: OnePhon
         assert sim.phone.identity.imeis[0] in details
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("carrier_name", "locked"), [("Volna", True), ("MTS", False)])
 async def test_crimean_operator_locks_while_russian_mts_does_not(
     sim: OnePhoneWorld, carrier_name: str, locked: bool
@@ -130,6 +132,7 @@ async def test_crimean_operator_locks_while_russian_mts_does_not(
         assert sim.phone.slot(1).sim.home.code == ("250-60" if locked else "250-01")
 
 
+@pytest.mark.slow
 async def test_the_lock_survives_a_reboot_and_a_restart(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
@@ -158,6 +161,7 @@ async def test_the_lock_survives_a_reboot_and_a_restart(
         await wait_until(pilot, lambda: text_of(app, "#lock-message") == STORY_MESSAGE)
 
 
+@pytest.mark.slow
 async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -183,6 +187,7 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: OnePh
         assert isinstance(app.screen, LockScreen)
 
 
+@pytest.mark.slow
 async def test_a_german_sim_does_not_lift_a_lock_decided_at_activation(sim: OnePhoneWorld) -> None:
     app = app_for(sim)
     async with app.run_test(size=SIZE) as pilot:
@@ -234,6 +239,7 @@ def _drop_signature(headers: Headers, body: bytes) -> tuple[Headers, bytes]:
         (_drop_signature, "missing"),
     ],
 )
+@pytest.mark.slow
 async def test_a_tampered_verdict_changes_nothing(
     sim: OnePhoneWorld, tamper: Callable[[Headers, bytes], tuple[Headers, bytes]], signature: str
 ) -> None:
@@ -254,6 +260,7 @@ async def test_a_tampered_verdict_changes_nothing(
             assert mitm.seen and mitm.seen[-1][2] == 200  # the server did answer
 
 
+@pytest.mark.slow
 async def test_a_tampered_request_is_refused_by_the_server_and_changes_nothing(
     sim: OnePhoneWorld,
 ) -> None:

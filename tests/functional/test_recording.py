@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from phone_sim.device.state import DeviceState
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import run
@@ -16,6 +18,7 @@ from tests.functional.conftest import wait_until
 from tests.support.one_phone import OnePhoneWorld
 
 
+@pytest.mark.slow
 async def test_a_played_story_exports_and_replays_to_the_same_end(
     sim: OnePhoneWorld, tmp_path: Path
 ) -> None:

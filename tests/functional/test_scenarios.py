@@ -114,6 +114,7 @@ def test_an_action_the_phone_refuses_fails_the_step(tmp_path: Path) -> None:
     assert failed.detail == "the phone refused: cannot power on while setup"
 
 
+@pytest.mark.slow
 def test_the_cli_runs_files_and_names_exits_non_zero_and_writes_junit(
     tmp_path: Path, failing: Path
 ) -> None:
@@ -203,10 +204,14 @@ def test_a_scenario_runs_against_a_server_given_by_url(standalone: RemoteServer)
 
 
 def test_server_down_needs_the_embedded_server(standalone: RemoteServer) -> None:
+    # Skipped, not failed: a server given by URL is not ours to stop (issue #19); the steps
+    # after it are skipped too, since the world is no longer the scenario's.
     result = quiet_run(resolve("server-down-during-setup"), server=standalone)
-    failed = result.failed_step
-    assert failed is not None and failed.step.kind == "server_down"
-    assert "needs the embedded server" in failed.detail
+    assert result.passed and result.failed_step is None, result.output
+    first = result.skipped_steps[0]
+    assert first.step.kind == "server_down"
+    assert first.skipped == "server_down needs the embedded server (not --server)"
+    assert all(s.skipped for s in result.steps[first.step.index :])
 
 
 def test_scenarios_side_by_side_print_what_one_at_a_time_prints(failing: Path) -> None:

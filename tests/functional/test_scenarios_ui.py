@@ -13,6 +13,7 @@ from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.ui_runner import run_ui
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", shipped(), ids=lambda p: p.stem)
 def test_shipped_scenario_passes_in_the_app(path: Path, tmp_path: Path) -> None:
     lines: list[str] = []

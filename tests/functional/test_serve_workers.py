@@ -157,6 +157,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_both_processes_decide_by_the_policy_and_the_time_the_operator_set(
     tmp_path: Path,
 ) -> None:
@@ -232,6 +233,7 @@ def test_both_processes_guard_their_connections(tmp_path: Path) -> None:
     assert {response.status_code for response in spoofed} == {200}
 
 
+@pytest.mark.slow
 def test_concurrent_replacements_one_wins_and_a_running_clock_never_goes_back(
     tmp_path: Path,
 ) -> None:
@@ -268,6 +270,7 @@ def test_concurrent_replacements_one_wins_and_a_running_clock_never_goes_back(
     assert not any(_alive(pid) for pid in server.pids)
 
 
+@pytest.mark.slow
 def test_a_process_that_dies_ends_the_server_with_an_error(tmp_path: Path) -> None:
     server = Serving(tmp_path)
     try:
@@ -297,6 +300,7 @@ def test_a_server_whose_first_process_cannot_start_says_why(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_port_in_use_is_refused_even_by_another_server_sharing_it(tmp_path: Path) -> None:
     # Another `serve --workers` of this user already listens there: SO_REUSEPORT alone would
     # let this one in beside it, to be given half of its connections.

@@ -108,6 +108,7 @@ def _outcome(case: Case, response: Any) -> tuple[str, str, str, int]:
     return (mode, case.method, case.path, response.status_code)
 
 
+@pytest.mark.slow
 def test_unsigned_requests_get_only_declared_answers(server: EmbeddedVendorServer) -> None:
     seen: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
 
@@ -191,6 +192,7 @@ def _as_this_device(case: Case, device: DeviceIdentity) -> None:
         )
 
 
+@pytest.mark.slow
 def test_signed_requests_reach_the_decision_and_get_only_declared_answers(
     server: EmbeddedVendorServer, factory: Factory
 ) -> None:
@@ -223,6 +225,7 @@ def test_signed_requests_reach_the_decision_and_get_only_declared_answers(
     assert len(server.store.verdicts(device.claims.serial)) == verdicts
 
 
+@pytest.mark.slow
 def test_the_admin_api_with_its_token_gets_only_declared_answers(
     server: EmbeddedVendorServer,
 ) -> None:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.docs_session import checkout_like, port_turn
+
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8421
 
@@ -48,16 +50,9 @@ def port_free(port: int) -> bool:
 
 @pytest.fixture
 def user_dir(tmp_path: Path) -> Path:
-    """Where the user stands: the checkout's Makefile and venv, a data directory of their own.
-
-    pyproject.toml is a copy dated before the venv's install stamp, so that make finds the
-    install up to date (it is: this is the venv running the tests) and never reinstalls it.
-    """
-    for name in ("Makefile", ".venv"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    stamp = (ROOT / ".venv" / ".installed").stat().st_mtime
-    os.utime(tmp_path / "pyproject.toml", (stamp - 60, stamp - 60))
+    """Where the user stands: a directory like the checkout (its Makefile, its venv, never
+    reinstalled from here), with a data directory of its own."""
+    checkout_like(tmp_path)
     return tmp_path
 
 
@@ -99,7 +94,10 @@ class Terminal:
 def server(user_dir: Path) -> Iterator[subprocess.Popen[str]]:
     first = readme_commands()[0]
     assert first == "make serve-vendor"
+    turn = port_turn()  # the docs' own blocks serve on this port too
+    turn.__enter__()
     if not port_free(PORT):
+        turn.__exit__(None, None, None)
         pytest.fail(f"port {PORT} is in use: the README's server cannot start (stop what uses it)")
     log = (user_dir / "serve.log").open("w")
     process = subprocess.Popen(
@@ -122,6 +120,7 @@ def server(user_dir: Path) -> Iterator[subprocess.Popen[str]]:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
+        turn.__exit__(None, None, None)
 
 
 def test_the_readme_standalone_path_activates_moves_time_and_opens_the_console(

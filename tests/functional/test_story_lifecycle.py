@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.widgets import DataTable
 
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, make_app
@@ -19,7 +21,6 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
-from phone_sim.world.phones import PhoneSpec
 from tests.functional.conftest import wait_until
 from tests.support.one_phone import OnePhoneWorld
 
@@ -114,6 +115,7 @@ def test_custom_rom_never_locks(make_sim: Callable[..., OnePhoneWorld]) -> None:
     assert sim.phone.state is DeviceState.ACTIVATED and sim.phone.exchanges == []
 
 
+@pytest.mark.slow
 async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
     sim: OnePhoneWorld,
 ) -> None:

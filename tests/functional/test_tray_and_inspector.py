@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from phone_sim.device.sims import Sim, carrier
@@ -18,6 +19,7 @@ from tests.support.one_phone import OnePhoneWorld
 SIZE = (100, 42)
 
 
+@pytest.mark.slow
 async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
@@ -59,6 +61,7 @@ async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWo
         assert "invalid MCC/MNC" in str(tray.query_one("#tray-status").render())
 
 
+@pytest.mark.slow
 async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
@@ -81,6 +84,7 @@ async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePh
         assert sim.phone.state is DeviceState.ACTIVATED
 
 
+@pytest.mark.slow
 async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_harmless(
     sim: OnePhoneWorld,
 ) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, PhoneApp, make_app
@@ -27,7 +28,6 @@ from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
-from phone_sim.world.phones import PhoneSpec
 from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400

@@ -38,6 +38,7 @@ def test_module_does_not_load_textual(module: str) -> None:
     assert result.returncode == 0, f"{module} pulled in textual\n{result.stderr}"
 
 
+@pytest.mark.slow
 def test_the_check_itself_can_fail() -> None:
     code = "import sys, phone_sim.ui.app; sys.exit('textual' in sys.modules)"
     result = subprocess.run(
@@ -69,7 +70,7 @@ def _loaded(modules: str) -> list[str]:
 def test_a_fleet_phone_process_does_not_load_the_server() -> None:
     # A phone process is spawned: it imports the parent's main module (the `phone-sim` script,
     # that is phone_sim.cli) and then the module of its entry point. FastAPI and the rest cost
-    # each process 14 MiB it never uses (docs/PERFORMANCE.md, section 6, item 15).
+    # each process 14 MiB it never uses (docs/decisions/lazy-subcommand-imports.md).
     assert _loaded("phone_sim.cli, phone_sim.fleet.processes") == []
 
 

@@ -295,6 +295,7 @@ def _at(seconds: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
+@pytest.mark.slow
 @settings(max_examples=60)
 @given(body=bodies, nonce=nonces, created=times, skew=skews, path=paths)
 def test_a_signed_request_always_verifies(

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from http_message_signatures import algorithms
 from hypothesis import HealthCheck, settings
@@ -387,3 +388,4 @@ PhoneUnderAttack.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_the_phone_leaves_locked_only_for_a_fresh_valid_signed_release = PhoneUnderAttack.TestCase
+pytestmark = pytest.mark.slow

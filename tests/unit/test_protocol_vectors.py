@@ -39,10 +39,12 @@ from http_message_signatures import (
 from http_message_signatures.digests import ContentDigest
 from http_message_signatures.exceptions import InvalidSignature
 
-from phone_sim.protocol.errors import SignatureError, StaleMessage
+from phone_sim.protocol.clock import ClockMode
+from phone_sim.protocol.errors import ProtocolError, SignatureError, StaleMessage
 from phone_sim.protocol.identity import DEVICE_CLAIMS_OID, FactoryTrust, chain_from_wire
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, Verdict, canonical_json
+from phone_sim.protocol.signing import JSON as JSON_TYPE
 from phone_sim.protocol.signing import (
     MAX_REQUEST_SKEW,
     REQUEST_COMPONENTS,
@@ -54,6 +56,7 @@ from phone_sim.protocol.signing import (
     verify_request,
     verify_verdict_response,
 )
+from phone_sim.protocol.timesync import TIME_PATH, TimeAnswer, TimeRequest
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -415,11 +418,11 @@ REQUEST_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     ),
     "created an hour ago": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME - 3600}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created an hour ahead": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME + 3600}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created removed": (_edit(SI, f";created={FIXED_TIME}", ""), SignatureError),
     "created as a string": (
@@ -439,7 +442,7 @@ REQUEST_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     "unknown parameter": (_edit(SI, f'nonce="{NONCE}"', f'nonce="{NONCE}";foo=1'), SignatureError),
     "expires in the past": (
         _edit(SI, f'nonce="{NONCE}"', f'nonce="{NONCE}";expires={FIXED_TIME - 3600}'),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "content-digest not covered": (_edit(SI, ' "content-digest")', ")"), SignatureError),
     "@target-uri not covered": (_edit(SI, ' "@target-uri"', ""), SignatureError),
@@ -502,7 +505,7 @@ VERDICT_TAMPERING: dict[str, tuple[Callable[[Any], None], type[Exception]]] = {
     ),
     "created a day ahead": (
         _edit(SI, f"created={FIXED_TIME}", f"created={FIXED_TIME + 86400}"),
-        StaleMessage,
+        SignatureError,  # tampered: invalid before stale (PROTOCOL.md 6, 5 before 5a)
     ),
     "created removed": (_edit(SI, f";created={FIXED_TIME}", ""), SignatureError),
     "keyid": (
@@ -822,3 +825,53 @@ def test_a_relabelled_signature_is_refused(which: str, old: str, new: str) -> No
     check = check_request if which == "request" else check_verdict
     with pytest.raises(SignatureError, match="label"):
         check(message)  # type: ignore[arg-type]
+
+
+# --- version 2: the vendor's signed time (PROTOCOL.md section 2.1) --------------------------
+
+TIME_REQUEST_JSON: dict[str, Any] = json.loads((VECTORS / "time_request.json").read_text())
+TIME_ANSWER_JSON: dict[str, Any] = json.loads((VECTORS / "time_answer.json").read_text())
+
+
+def test_committed_time_request_is_canonical_and_decodes() -> None:
+    body = TIME_REQUEST_JSON["body"].encode()
+    request = TimeRequest.decode(body)
+    assert request.encode() == body
+    assert (request.protocol, request.nonce) == (2, "test-vector-time-nonce-2021")
+    assert TIME_REQUEST_JSON["url"].endswith(TIME_PATH)
+
+
+def test_committed_time_answer_verifies_and_decodes() -> None:
+    response = WireResponse(
+        TIME_ANSWER_JSON["status"],
+        dict(TIME_ANSWER_JSON["headers"]),
+        TIME_ANSWER_JSON["body"].encode(),
+    )
+    verify_verdict_response(response, public_key=VENDOR_PUBLIC, key_id=VENDOR_KEY_ID, now=NOW)
+    answer = TimeAnswer.decode(response.body)
+    assert answer.encode() == response.body
+    assert (answer.nonce, answer.now, answer.mode, answer.speed) == (
+        TimeRequest.decode(TIME_REQUEST_JSON["body"].encode()).nonce,
+        FIXED_TIME,
+        ClockMode.SIMULATED,
+        0,
+    )
+
+
+def test_our_signer_reproduces_the_committed_time_answer_byte_for_byte() -> None:
+    answer = TimeAnswer(
+        nonce="test-vector-time-nonce-2021", now=FIXED_TIME, mode=ClockMode.SIMULATED, speed=0
+    )
+    response = WireResponse(200, {"Content-Type": JSON_TYPE}, answer.encode())
+    sign_verdict_response(response, key=VENDOR_KEY, key_id=VENDOR_KEY_ID, created=FIXED_TIME)
+    assert response.body == TIME_ANSWER_JSON["body"].encode()
+    assert response.headers == TIME_ANSWER_JSON["headers"]
+
+
+@pytest.mark.parametrize("index", range(0, 97, 8))
+def test_any_changed_byte_of_the_time_answer_is_refused(index: int) -> None:
+    body = bytearray(TIME_ANSWER_JSON["body"].encode())
+    body[index % len(body)] ^= 0x01
+    response = WireResponse(200, dict(TIME_ANSWER_JSON["headers"]), bytes(body))
+    with pytest.raises(ProtocolError):
+        verify_verdict_response(response, public_key=VENDOR_PUBLIC, key_id=VENDOR_KEY_ID, now=NOW)

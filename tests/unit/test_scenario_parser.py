@@ -84,7 +84,7 @@ def test_the_message_names_file_line_step_and_reason(tmp_path: Path) -> None:
     assert (error.line, error.step_index, error.step_kind) == (8, 2, "insert_sim")
     assert str(error) == (
         f"{tmp_path / 's.toml'}:8: step 2 (insert_sim): unknown key 'slto'; did you mean 'slot'? "
-        "(expected one of: slot, carrier, mcc, mnc, iccid, card, do, expect)"
+        "(expected one of: slot, carrier, mcc, mnc, iccid, card, do, phone, expect)"
     )
 
 

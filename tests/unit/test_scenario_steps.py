@@ -35,7 +35,7 @@ def test_each_kind_takes_closed_strict_arguments(kind: StepKind[StepArgs]) -> No
 def test_each_kind_has_one_step_model_in_files_with_its_arguments_then_do_and_expect() -> None:
     assert sorted(k.name for k in KIND_OF.values()) == sorted(StepName)
     for model, kind in KIND_OF.items():
-        assert list(model.model_fields) == [*kind.args.model_fields, "do", "expect"]
+        assert list(model.model_fields) == [*kind.args.model_fields, "do", "phone", "expect"]
 
 
 def test_the_reference_lists_every_step() -> None:

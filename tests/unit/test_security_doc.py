@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "SECURITY.md"
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py::[^`]+)`")
 
 
+@pytest.mark.slow
 def test_every_test_named_in_security_md_exists() -> None:
     named = set(REFERENCE.findall(DOC.read_text()))
     assert len(named) > 60  # the tables did not silently stop matching the pattern

@@ -1,6 +1,6 @@
 """Expiry is judged on a clock that setting the machine's wall clock cannot wind back.
 
-The phone runs on a :class:`SimulatedClock` (``phone_sim.simulation`` always gives it one): it
+The phone runs on a :class:`SimulatedClock` (a world always gives it one): it
 reads ``time.monotonic`` and only ever moves forward. These tests replace the wall clock
 (``time.time``) and the monotonic clock with fakes to show which one the phone believes.
 """

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # running as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+from phone_sim.protocol.clock import ClockMode  # noqa: E402
 from phone_sim.protocol.identity import (  # noqa: E402
     DeviceClaims,
     Factory,
@@ -57,6 +58,7 @@ from phone_sim.protocol.signing import (  # noqa: E402
     sign_request,
     sign_verdict_response,
 )
+from phone_sim.protocol.timesync import TimeAnswer, TimeRequest  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -95,6 +97,11 @@ ROOT_CERT = "root.pem"
 CHAIN = "device_chain.json"
 REQUEST = "activation_request.json"
 VERDICT = "verdict_response.json"
+TIME_REQUEST = "time_request.json"
+TIME_ANSWER = "time_answer.json"
+#: the time request's nonce (version 2, PROTOCOL.md section 2.1)
+TIME_NONCE = "test-vector-time-nonce-2021"
+TIME_URL = "http://127.0.0.1:8421/v1/time"
 
 
 class RecordingKey(ec.EllipticCurvePrivateKey):
@@ -284,6 +291,26 @@ def signed_verdict(identity: Identity) -> tuple[WireResponse, bytes]:
     return response, base
 
 
+def time_request() -> TimeRequest:
+    return TimeRequest(nonce=TIME_NONCE)
+
+
+def time_answer() -> TimeAnswer:
+    return TimeAnswer(nonce=TIME_NONCE, now=FIXED_TIME, mode=ClockMode.SIMULATED, speed=0)
+
+
+def signed_time_answer(identity: Identity) -> tuple[WireResponse, bytes]:
+    """The vendor's signed time (version 2) and the signature base the signer signed."""
+    response = WireResponse(
+        status_code=200, headers={"Content-Type": JSON}, body=time_answer().encode()
+    )
+    key = RecordingEd25519Key(identity.vendor_key)
+    key_id = vendor_key_id(identity.vendor_key.public_key())
+    sign_verdict_response(response, key=key, key_id=key_id, created=FIXED_TIME)
+    (base,) = key.signed
+    return response, base
+
+
 def vector_files(identity: Identity) -> dict[str, bytes]:
     """Every committed file, as bytes, derived from ``identity``."""
     # The chain must verify at the fixed time, or the vectors would describe a refused request.
@@ -309,6 +336,24 @@ def vector_files(identity: Identity) -> dict[str, bytes]:
             "headers": response.headers,
             "body": response.body.decode(),
             "signature_base": verdict_base.decode(),
+            "verify_at": FIXED_TIME,
+        }
+    )
+    time_response, time_base = signed_time_answer(identity)
+    files[TIME_REQUEST] = _json_file(
+        {
+            "method": "POST",
+            "url": TIME_URL,
+            "headers": {"Content-Type": JSON},
+            "body": time_request().encode().decode(),
+        }
+    )
+    files[TIME_ANSWER] = _json_file(
+        {
+            "status": time_response.status_code,
+            "headers": time_response.headers,
+            "body": time_response.body.decode(),
+            "signature_base": time_base.decode(),
             "verify_at": FIXED_TIME,
         }
     )

@@ -2,7 +2,9 @@
 
 One person can play both sides: activate in Cuba on the phone, open this screen, advance three
 days, watch the lock land, release, watch it lift. Everything here goes through the vendor's
-admin HTTP API (never into the server's internals), in thread workers.
+admin HTTP API (never into the server's internals), in thread workers. A vendor without it (no
+admin token, or a server that speaks only the protocol) gets a console that says so plainly,
+with its controls off: the phone still talks to that vendor, by the protocol.
 """
 
 from __future__ import annotations
@@ -11,17 +13,19 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Static
 
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
-from server_stub.admin.client import AdminClient, AdminClientError
+from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
@@ -77,14 +81,16 @@ class VendorConsoleScreen(Screen[None]):
 
     @dataclass
     class Failed(Message):
-        """An admin call failed; ``text`` says why."""
+        """An admin call failed; ``text`` says why (``no_admin``: the vendor has no admin API)."""
 
         text: str
+        no_admin: bool = False
 
     def __init__(self) -> None:
         super().__init__()
         self._audit_after = 0
         self._policy_version: str | None = None
+        self._poll_timer: Timer | None = None
 
     @property
     def admin(self) -> AdminClient | None:
@@ -122,10 +128,10 @@ class VendorConsoleScreen(Screen[None]):
         for label, width in AUDIT_COLUMNS:
             audit.add_column(label, width=width)
         if self.admin is None:
-            self._status("[red]No admin access: the vendor's admin token is not available.[/red]")
+            self._no_admin(self.app.world.vendor.no_admin)  # type: ignore[attr-defined]
             return
         self.poll()
-        self.set_interval(POLL_SECONDS, self.poll)
+        self._poll_timer = self.set_interval(POLL_SECONDS, self.poll)
         fleet.focus()
 
     # --- data -----------------------------------------------------------------------------
@@ -139,7 +145,11 @@ class VendorConsoleScreen(Screen[None]):
             devices = admin.devices()
             audit = admin.audit(after_id=self._audit_after, limit=200)
             policy = admin.policy() if self._policy_version is None else None
-        except AdminClientError as exc:  # shown on screen, never raised
+        except AdminHttpError as exc:  # shown on screen, never raised
+            no_api = exc.status == 404 and exc.code == "not_found"
+            self.post_message(self.Failed(f"admin API: {exc}", no_admin=no_api))
+            return
+        except AdminClientError as exc:
             self.post_message(self.Failed(f"admin API: {exc}"))
             return
         self.post_message(self.Fetched(devices, audit, policy))
@@ -204,7 +214,25 @@ class VendorConsoleScreen(Screen[None]):
             fleet.remove_row(gone)
 
     def on_vendor_console_screen_failed(self, message: Failed) -> None:
+        if message.no_admin:
+            self._no_admin(f"the vendor has no admin API ({message.text})")
+            return
         self._status(f"[red]{message.text}[/red]")
+
+    def _no_admin(self, why: str | None) -> None:
+        """Say plainly that this console cannot act, and why; turn its controls off."""
+        self.workers.cancel_group(self, "console-poll")
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        reason = why or "no admin token"
+        self._status(f"[red]No admin access[/red] to this vendor: {escape(reason)}.")
+        self.query_one("#policy", Static).update(
+            "The fleet, the policy and the audit trail are the operator's, through the vendor's "
+            "admin API, which this console cannot use. The phone still talks to the vendor "
+            "by the protocol; time moves only as the vendor's does."
+        )
+        for control in self.query("#actions Button, #actions Input"):
+            control.disabled = True
 
     def selected_serial(self) -> str | None:
         fleet = self.query_one("#fleet", DataTable)
@@ -225,6 +253,8 @@ class VendorConsoleScreen(Screen[None]):
     def _act(self, label: str, call: Callable[[AdminClient], object]) -> None:
         admin = self.admin
         if admin is None:
+            why = self.app.world.vendor.no_admin or "no admin token"  # type: ignore[attr-defined]
+            self.post_message(self.Failed(f"{label}: no admin access to this vendor: {why}"))
             return
         try:
             call(admin)
@@ -244,8 +274,17 @@ class VendorConsoleScreen(Screen[None]):
         self._policy_version = None
         self.poll()
 
+    def _without_admin(self) -> bool:
+        """True (and the console says why) when there is no admin API to act through."""
+        if self.admin is not None:
+            return False
+        self._no_admin(self.app.world.vendor.no_admin)  # type: ignore[attr-defined]
+        return True
+
     @on(Button.Pressed, "#lock")
     def action_lock(self) -> None:
+        if self._without_admin():
+            return
         serial = self.selected_serial()
         if serial is None:
             self._status("no device selected")
@@ -256,6 +295,8 @@ class VendorConsoleScreen(Screen[None]):
 
     @on(Button.Pressed, "#release")
     def action_release(self) -> None:
+        if self._without_admin():
+            return
         serial = self.selected_serial()
         if serial is None:
             self._status("no device selected")
@@ -266,6 +307,8 @@ class VendorConsoleScreen(Screen[None]):
 
     @on(Button.Pressed, "#release-all")
     def action_release_all(self) -> None:
+        if self._without_admin():
+            return
         reason = self._reason("RELEASED")
         self.app.recorder.record("operator_release_all", reason=reason)  # type: ignore[attr-defined]
         self._act(f"release all ({reason})", lambda a: a.release_all(reason=reason))

@@ -1,0 +1,42 @@
+"""The README's Layout section matches the tree: every room (package) is listed, and every
+path it names exists. A new folder or a renamed one fails here until the README says so."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def layout() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+
+
+def rooms() -> set[str]:
+    """Every room of the two top packages, as ``phone_sim/world/``, but data-only packages.
+
+    A room's own sub-folders (``ui/screens/``) are the room's business: its docstring says.
+    """
+    found = set()
+    for top in ("phone_sim", "server_stub"):
+        for init in (ROOT / top).glob("*/__init__.py"):
+            folder = init.parent
+            if not any(p.suffix == ".py" and p.name != "__init__.py" for p in folder.iterdir()):
+                continue  # a data-only package (packaged files)
+            found.add(folder.relative_to(ROOT).as_posix() + "/")
+    return found
+
+
+def test_every_room_is_listed() -> None:
+    text = layout()
+    missing = sorted(room for room in rooms() if f"`{room}`" not in text)
+    assert not missing, f"README Layout does not list: {missing}"
+
+
+def test_every_path_the_layout_names_exists() -> None:
+    named = re.findall(r"`((?:phone_sim|server_stub|bench|docs|tests)[\w/.-]*)`", layout())
+    assert named, "the Layout section names no path"
+    missing = [path for path in named if not (ROOT / path).exists()]
+    assert not missing, f"README Layout names paths that do not exist: {missing}"
