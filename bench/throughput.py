@@ -166,7 +166,10 @@ def run(seconds: float = 10, calls: int = 2000) -> dict[str, float]:
                 ("load", tool),
                 ("activations", _rate(act_rate, activation)),
                 ("no-op, same stack", _rate(noop_rate, noop)),
-                ("activation / no-op rate", f"{ratio:.2f} (issue #6's 0.50, replaced by CPU <= 4x)"),
+                (
+                    "activation / no-op rate",
+                    f"{ratio:.2f} (issue #6's 0.50, replaced by CPU <= 4x)",
+                ),
                 (
                     "server CPU per request",
                     f"activation {activation['cpu_us']:.0f} us, no-op {noop['cpu_us']:.0f} us "

@@ -217,8 +217,8 @@ def header_lines(
         start = f"; starts {now:%Y-%m-%d %H:%M} UTC"
     version = f" ({scenario.policy.version})" if scenario.policy.version else ""
     lines.append(f"     policy: {scenario.policy.source}{version}; seed {scenario.seed}{start}")
-    if driver is not None and driver.world.policy_skipped is not None:
-        lines.append(f"     SKIPPED: {driver.world.policy_skipped}")
+    if world is not None and world.policy_skipped is not None:
+        lines.append(f"     SKIPPED: {world.policy_skipped}")
     return lines
 
 
