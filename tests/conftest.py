@@ -11,6 +11,7 @@ from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
+from tests.support.collected import COLLECTED
 from tests.support.signed_client import SEPT_2021
 
 
@@ -30,6 +31,12 @@ def vendor_server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorSe
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
     with EmbeddedVendorServer(settings, clock=FixedClock(SEPT_2021)) as server:
         yield server
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Kept for tests that check names against pytest's own collection
+    (tests/unit/test_security_doc.py): the session's is the same, and costs no second run."""
+    item.config.stash.setdefault(COLLECTED, set()).add(item.nodeid)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
