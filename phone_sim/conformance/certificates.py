@@ -17,9 +17,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
 from phone_sim.protocol.claims import DeviceClaims
+from phone_sim.protocol.identity import device_subject
 
 #: section 3.2
 CLAIMS_OID = ObjectIdentifier("1.3.6.1.4.1.57264.7.1")
@@ -105,18 +106,9 @@ def device_chain(
     extensions = profile(parts, claims_json(claims) if claims_bytes is None else claims_bytes)
     if edit is not None:
         edit(extensions)
-    common_name = f"{claims.model} {claims.serial}"[:64]
     builder = (
         x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim devices"),
-                    x509.NameAttribute(NameOID.SERIAL_NUMBER, claims.serial),
-                    x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                ]
-            )
-        )
+        .subject_name(device_subject(claims))
         .issuer_name(parts.intermediate.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())

@@ -55,6 +55,20 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
+def device_subject(claims: DeviceClaims) -> x509.Name:
+    """The device certificate's subject (PROTOCOL.md section 3.2): organisation, the serial as
+    serialNumber and ``<model> <serial>`` as CN, shortened to X.509's limit."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim devices"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, claims.serial),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, device_common_name(claims.model, claims.serial)
+            ),
+        ]
+    )
+
+
 def _key_usage(*, ca: bool) -> x509.KeyUsage:
     """CAs sign certificates; devices sign requests. Nothing else is allowed either."""
     return x509.KeyUsage(
@@ -325,17 +339,7 @@ class Factory:
         """A DER chain (device certificate, intermediate) certifying ``claims`` for ``public_key``."""
         cert = (
             x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "phone-sim devices"),
-                        x509.NameAttribute(NameOID.SERIAL_NUMBER, claims.serial),
-                        x509.NameAttribute(
-                            NameOID.COMMON_NAME, device_common_name(claims.model, claims.serial)
-                        ),
-                    ]
-                )
-            )
+            .subject_name(device_subject(claims))
             .issuer_name(self.intermediate_cert.subject)
             .public_key(public_key)
             .serial_number(x509.random_serial_number())

@@ -21,7 +21,7 @@ from server_stub.admin.client import read_token_file
 from server_stub.errors import VendorServerError
 
 from .errors import LaunchError
-from .phones import FIRST_PHONE
+from .phones import FIRST_PHONE, known_phones
 from .vendor import RemoteVendor
 from .world import World, open_world
 
@@ -87,7 +87,10 @@ def launch(options: WorldOptions) -> World:
     except (PhoneError, VendorServerError, OSError) as exc:
         raise LaunchError(str(exc)) from exc
     try:
-        for index, name in enumerate(phone_names(options.phones)):
+        names = phone_names(options.phones)
+        # The phones this world made before (added from the app, say) come back with it.
+        names += [n for n in known_phones(data) if n not in names]
+        for index, name in enumerate(names):
             world.add_phone(name, options.spec, new=options.new_phone and index == 0)
     except (PhoneError, OSError, ValueError) as exc:
         world.close()

@@ -9,6 +9,7 @@ client calls in thread workers and hands the answers to the same phone methods.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,21 @@ FIRST_PHONE = "phone"
 def phone_dir(data_dir: Path, name: str) -> Path:
     """Where the phone called ``name`` keeps its data in the world kept in ``data_dir``."""
     return data_dir / FIRST_PHONE if name == FIRST_PHONE else data_dir / "phones" / name
+
+
+def known_phones(data_dir: Path) -> list[str]:
+    """The phones besides the first that the world kept in ``data_dir`` has made (each has an
+    identity), in the order of their names (``phone-2`` before ``phone-10``)."""
+    folder = data_dir / "phones"
+    if not folder.is_dir():
+        return []
+    names = [p.name for p in folder.iterdir() if (p / "identity.json").is_file()]
+    return sorted(
+        names,
+        key=lambda n: [
+            (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", n)
+        ],
+    )
 
 
 @dataclass

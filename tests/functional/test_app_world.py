@@ -106,6 +106,11 @@ async def test_a_phone_joins_from_the_palette_and_comes_into_view(tmp_path: Path
             await wait_until(pilot, lambda: world.phone("phone-2").phone.state.value == "setup")
             await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
             assert (tmp_path / "world" / "phones" / "phone-2" / "identity.json").exists()
+            serial = world.phone("phone-2").phone.identity.serial
+    # Started again, the world has both phones: the one added is not forgotten.
+    with launch(WorldOptions(data=tmp_path / "world", speed=0, seed=6)) as again:
+        assert list(again.phones) == ["phone", "phone-2"]
+        assert again.phone("phone-2").phone.identity.serial == serial
 
 
 async def test_phone_sim_serves_its_vendor_once_the_first_frame_is_up(tmp_path: Path) -> None:

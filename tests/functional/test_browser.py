@@ -151,11 +151,32 @@ def test_boot_cubacel_activation_and_three_days_later_the_lock_in_a_browser(
                     page.wait_for_timeout(80)
                 return mark
 
+            def redrawn(since: int, timeout: float = 30.0) -> None:
+                """Wait until the page has received a frame after ``since``."""
+                deadline = time.monotonic() + timeout
+                while len(terminal.raw) <= since:
+                    if time.monotonic() > deadline:
+                        raise AssertionError("a key drew nothing")
+                    page.wait_for_timeout(50)
+
+            def settle(quiet: float = 0.5, timeout: float = 30.0) -> None:
+                """Wait until no frame has come for ``quiet`` seconds."""
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    seen = len(terminal.raw)
+                    page.wait_for_timeout(quiet * 1000)
+                    if len(terminal.raw) == seen:
+                        return
+                raise AssertionError("the page never stopped drawing")
+
             wait_for("Welcome")  # after the bootloader and the logo
             page.locator(".textual-terminal").click()  # keys reach the app once it has focus
             wait_for("SIM cards", press("Enter"))  # the first language
             wait_for("SIM tray", press("t"))
-            wait_for("Cubacel in slot 1", press(*["ArrowDown"] * 6, "Enter"))
+            settle()  # a loaded machine may still be mounting the tray: an arrow then is lost
+            for _ in range(6):  # Telekom (highlighted) down to Cubacel, each move drawn
+                redrawn(press("ArrowDown"))
+            wait_for("Cubacel in slot 1", press("Enter"))
             press("Escape")
             # An Escape byte waits a moment for what may follow it (an escape sequence):
             # a key pressed at once would arrive as Alt+key.

@@ -8,6 +8,9 @@ memory, serves on loopback with ``http.server``, and its clock is ``now``.
 Each check names the rule it enforces (``"body:size"``, ``"chain:root"``...), in the order of
 section 6; ``tests/support/broken_server.py`` makes servers with one of them broken, for the
 kit's own tests. The methods marked "hook" are where such a server differs.
+
+It is one file of about 650 lines on purpose: it stands for what a third party writes from the
+spec, read top to bottom in section order, and splitting it would make it ours in shape.
 """
 
 from __future__ import annotations

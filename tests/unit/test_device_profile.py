@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from phone_sim.conformance.certificates import key_usage
 from phone_sim.protocol.errors import CertificateError
 from phone_sim.protocol.identity import DEVICE_CLAIMS_OID, EPOCH, DeviceClaims, Factory
 from phone_sim.protocol.imei import make_imei
@@ -28,22 +29,7 @@ Builder = x509.CertificateBuilder
 FACTORY = Factory.create()
 
 
-def _usage(**asserted: bool) -> x509.KeyUsage:
-    names = [
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    ]
-    return x509.KeyUsage(**{name: asserted.get(name, False) for name in names})
-
-
-SIGNING = _usage(digital_signature=True)
+SIGNING = key_usage(digital_signature=True)
 
 
 def _issue(
@@ -101,11 +87,11 @@ def _critical(name: str) -> Callable[..., None]:
 REFUSED = {
     # Accepted before the profile was stated in X.509 terms:
     "a CA certificate": _set("basic", x509.BasicConstraints(ca=True, path_length=None), True),
-    "KeyUsage without digitalSignature": _set("usage", _usage(key_agreement=True), True),
+    "KeyUsage without digitalSignature": _set("usage", key_usage(key_agreement=True), True),
     "KeyUsage with keyCertSign": _set(
-        "usage", _usage(digital_signature=True, key_cert_sign=True), True
+        "usage", key_usage(digital_signature=True, key_cert_sign=True), True
     ),
-    "KeyUsage with cRLSign": _set("usage", _usage(digital_signature=True, crl_sign=True), True),
+    "KeyUsage with cRLSign": _set("usage", key_usage(digital_signature=True, crl_sign=True), True),
     "no ExtendedKeyUsage": _set("purpose", None),
     "ExtendedKeyUsage serverAuth only": _set(
         "purpose", x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
