@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
@@ -13,6 +14,12 @@ from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.collected import COLLECTED
 from tests.support.signed_client import SEPT_2021
+
+# The machine running the suite is shared and often crowded: how fast Hypothesis makes its
+# examples, and how long one takes, say nothing about the code under test. Each property's
+# examples and assertions are unchanged.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture
