@@ -20,54 +20,23 @@ from phone_sim.protocol.errors import VerdictRejected
 from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
 
 from .errors import TransitionRefused
-from .events import ActivationAttempt, EventKind, SlotView, VerdictOutcome
+from .events import ActivationAttempt, EventKind, VerdictOutcome
 from .lock_notices import from_verdict
+from .parts import PhoneParts
 from .reports import activation_request
 from .state import Action, Activation, DeviceState
 from .storage import StoredVerdict
 from .verdicts import verdict_problem
 
 if TYPE_CHECKING:
-    from phone_sim.protocol.messages import Verdict
-
-    from .clock import DeviceClock
     from .exchange import Exchange
-    from .identity import DeviceIdentity
-    from .offline import PhoneWarning
-    from .schedule import CheckinSchedule
-    from .storage import PersistedState
 
 #: the reason a custom ROM's phone gives itself for being activated
 CUSTOM_ROM_REASON = "CUSTOM_ROM"
 
 
-class ActivationMixin:
+class ActivationMixin(PhoneParts):
     """Requests to the vendor and its verdicts; see the module docstring."""
-
-    if TYPE_CHECKING:
-        identity: DeviceIdentity
-        certificates: list[str]
-        state: DeviceState
-        persisted: PersistedState
-        clock: DeviceClock
-        schedule: CheckinSchedule
-        pending: ActivationAttempt | None
-        last_error: str | None
-        exchange_memory: int
-        exchanges: list[Exchange]
-        request_protocol: int
-        _time_wanted: str | None
-
-        @property
-        def slots(self) -> tuple[SlotView, ...]: ...
-        def _require(self, action: Action) -> None: ...
-        def _enter(self, state: DeviceState) -> None: ...
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
-        def _save(self, state: PersistedState) -> None: ...
-        def _set_warning(self, warning: PhoneWarning | None) -> None: ...
-        def _took_verdict(self, verdict: Verdict, attempt: ActivationAttempt) -> None: ...
-        def _version_refused(self, attempt: ActivationAttempt, exchange: Exchange) -> None: ...
-        def tick(self) -> None: ...
 
     def _new_nonce(self) -> str:
         # Never from the seeded generator: a nonce must be fresh for every request the vendor

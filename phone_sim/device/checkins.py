@@ -16,32 +16,15 @@ from .errors import TransitionRefused
 from .events import EventKind
 from .lock_notices import first_warning, vendor_warning
 from .offline import OFFLINE_REASON, PhoneWarning, offline_step
+from .parts import PhoneParts
 from .state import Action, Activation, DeviceState
 
 if TYPE_CHECKING:
-    from .clock import DeviceClock
-    from .events import ActivationAttempt
-    from .identity import DeviceIdentity
-    from .schedule import CheckinSchedule
-    from .storage import PersistedState
+    pass
 
 
-class CheckinMixin:
+class CheckinMixin(PhoneParts):
     """Check-ins and the offline rule; see the module docstring."""
-
-    if TYPE_CHECKING:
-        identity: DeviceIdentity
-        state: DeviceState
-        persisted: PersistedState
-        clock: DeviceClock
-        schedule: CheckinSchedule
-        pending: ActivationAttempt | None
-        warning: PhoneWarning | None
-
-        def _require(self, action: Action) -> None: ...
-        def _enter(self, state: DeviceState) -> None: ...
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
-        def _save(self, state: PersistedState) -> None: ...
 
     @property
     def next_checkin_at(self) -> float | None:

@@ -7,9 +7,8 @@ SIM on a network.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .events import CallResult, EventKind, SlotView
+from .events import CallResult, EventKind
+from .parts import PhoneParts
 from .state import Action, DeviceState
 
 #: emergency numbers with or without a SIM
@@ -18,19 +17,8 @@ EMERGENCY_ALWAYS = frozenset({"112", "911"})
 EMERGENCY_WITHOUT_SIM = frozenset({"000", "08", "110", "118", "119", "999"})
 
 
-class DialerMixin:
+class DialerMixin(PhoneParts):
     """Calls; see the module docstring."""
-
-    if TYPE_CHECKING:
-        state: DeviceState
-        active_call: str | None
-
-        @property
-        def has_sim(self) -> bool: ...
-        @property
-        def slots(self) -> tuple[SlotView, ...]: ...
-        def _require(self, action: Action) -> None: ...
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
 
     def is_emergency_number(self, number: str) -> bool:
         return number in EMERGENCY_ALWAYS or (not self.has_sim and number in EMERGENCY_WITHOUT_SIM)

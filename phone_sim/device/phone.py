@@ -4,7 +4,7 @@ This module holds the phone's state, its power and setup steps and what drivers 
 other concern is a mixin in a module of its own: the SIM tray (``tray.py``), requests to the
 vendor and its verdicts (``activation.py``), the vendor's signed time (``time_sync.py``),
 check-ins and the offline rule (``checkins.py``), the account and unblock code
-(``recovery.py``), calls (``dialer.py``).
+(``recovery.py``), calls (``dialer.py``); ``parts.py`` declares what they use of one another.
 
 Pure Python and synchronous. Drivers (the TUI, scenarios, tests) call its methods; network
 round trips happen outside it: ``begin_activation`` builds the request, the driver sends it

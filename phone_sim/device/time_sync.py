@@ -13,35 +13,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .events import EventKind, TimeAttempt, VerdictOutcome
+from .parts import PhoneParts
 from .state import RADIO_ON, DeviceState
 
 if TYPE_CHECKING:
-    from .clock import DeviceClock
-    from .events import ActivationAttempt
     from .exchange import Exchange
-    from .identity import DeviceIdentity
-    from .schedule import CheckinSchedule
-    from .storage import PersistedState
 
 
-class TimeSyncMixin:
+class TimeSyncMixin(PhoneParts):
     """The vendor's signed time; see the module docstring."""
-
-    if TYPE_CHECKING:
-        identity: DeviceIdentity
-        state: DeviceState
-        persisted: PersistedState
-        clock: DeviceClock
-        schedule: CheckinSchedule
-        pending: ActivationAttempt | None
-        time_pending: TimeAttempt | None
-        _time_wanted: str | None
-
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
-        def _save(self, state: PersistedState) -> None: ...
-        def _new_nonce(self) -> str: ...
-        def _remember(self, exchange: Exchange) -> None: ...
-        def retry(self) -> None: ...
 
     def time_sync_due(self) -> str | None:
         """Why the phone should ask the vendor's signed time now, or None.
