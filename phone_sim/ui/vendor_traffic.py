@@ -22,35 +22,14 @@ from phone_sim.device.exchange import Exchange
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.ui.messages import TimeAnswered, VendorAnswered
+from phone_sim.ui.parts import AppParts
 
 if TYPE_CHECKING:
-    from textual.app import App
-
-    from phone_sim.device.phone import Phone
-    from phone_sim.ui.recorder import Recorder
     from phone_sim.world.phones import WorldPhone
-    from phone_sim.world.world import World
-
-    _AppBase = App[None]
-else:
-    _AppBase = object
 
 
-class VendorTraffic(_AppBase):
+class VendorTraffic(AppParts):
     """Vendor round trips in thread workers; see the module docstring."""
-
-    if TYPE_CHECKING:
-        world: World
-        current_name: str
-        recorder: Recorder
-
-        @property
-        def current(self) -> WorldPhone: ...
-        @property
-        def phone(self) -> Phone: ...
-        def _records(self, world_phone: WorldPhone) -> bool: ...
-        def sync_screen(self, *, switched: bool = False) -> None: ...
-        def tick(self) -> None: ...
 
     def request_activation(self) -> None:
         """Ask the vendor now: activation from setup; a check-in when activated or locked."""

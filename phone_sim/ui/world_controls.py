@@ -9,49 +9,19 @@ user does to the first phone is recorded as scenario steps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from phone_sim.device.errors import PhoneError
 from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import TimeNotControllable
+from phone_sim.ui.parts import AppParts
 from phone_sim.ui.screens.confirm_screen import ConfirmScreen
 from phone_sim.ui.screens.inspector_screen import InspectorScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 
-if TYPE_CHECKING:
-    from textual.app import App
 
-    from phone_sim.device.phone import Phone
-    from phone_sim.ui.recorder import Recorder
-    from phone_sim.ui.recovery_actions import RecoveryActions
-    from phone_sim.world.phones import WorldPhone
-    from phone_sim.world.world import World
-
-    _AppBase = App[None]
-else:
-    _AppBase = object
-
-
-class WorldControls(_AppBase):
+class WorldControls(AppParts):
     """The world's controls; see the module docstring."""
-
-    if TYPE_CHECKING:
-        world: World
-        current_name: str
-        fast_forward_to: float | None
-        recorder: Recorder
-        recovery: RecoveryActions
-
-        @property
-        def current(self) -> WorldPhone: ...
-        @property
-        def phone(self) -> Phone: ...
-        def _records(self, world_phone: WorldPhone) -> bool: ...
-        def _watch(self, world_phone: WorldPhone) -> None: ...
-        def sync_screen(self, *, switched: bool = False) -> None: ...
-        def tick(self) -> None: ...
 
     def action_sim_tray(self) -> None:
         if not isinstance(self.screen, SimTrayScreen):
