@@ -1,6 +1,6 @@
 """``python -m bench [NAME...]``: run the benchmarks (all by default) and print their figures.
 
-Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations.
+Names: provisioning, roundtrip, throughput, serve, store, fleet, tui, optimisations, worlds.
 ``--quick`` runs smaller sizes, ``--smoke`` the smallest (the figures in docs/PERFORMANCE.md are
 from full runs). Nothing here is a test: the targets are printed beside the figures, never
 asserted.
@@ -41,6 +41,8 @@ class Sizes:
     scenarios: int | None
     optimisation_round_trips: int
     optimisation_seconds: float
+    #: pytest tests of the Cubacel story in one run (benchmark ``worlds``)
+    world_tests: int
 
 
 #: the figures in docs/PERFORMANCE.md; a quicker look; the smallest run that exercises every
@@ -52,19 +54,19 @@ SIZES = {
         provisioning=10_000, provisioning_files=300, round_trips=1000, warm_ups=50,
         load_seconds=10, in_process_calls=2000, store_devices=1_000_000, store_requests=2000,
         fleet_devices=10_000, tui_launches=3, scenarios=None,
-        optimisation_round_trips=200, optimisation_seconds=5,
+        optimisation_round_trips=200, optimisation_seconds=5, world_tests=100,
     ),
     "quick": Sizes(
         provisioning=500, provisioning_files=300, round_trips=200, warm_ups=50,
         load_seconds=3, in_process_calls=2000, store_devices=20_000, store_requests=300,
         fleet_devices=1000, tui_launches=1, scenarios=None,
-        optimisation_round_trips=100, optimisation_seconds=2,
+        optimisation_round_trips=100, optimisation_seconds=2, world_tests=30,
     ),
     "smoke": Sizes(
         provisioning=50, provisioning_files=10, round_trips=20, warm_ups=0,
         load_seconds=0.25, in_process_calls=100, store_devices=2000, store_requests=30,
         fleet_devices=20, tui_launches=1, scenarios=1,
-        optimisation_round_trips=10, optimisation_seconds=0.1,
+        optimisation_round_trips=10, optimisation_seconds=0.1, world_tests=3,
     ),
 }  # fmt: skip
 
@@ -133,6 +135,7 @@ def _benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, An
             size.optimisation_seconds,
             calls=size.in_process_calls // 4,
         ),
+        "worlds": lambda: load("worlds").run(size.world_tests),
     }
 
 

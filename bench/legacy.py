@@ -86,12 +86,12 @@ def before_group_commit() -> None:
     store_module.MAX_BATCH = 1  # every transaction commits (and fsyncs) on its own
 
 
-def before_checkpoints(app: Any) -> None:
+def before_checkpoints(server: Any) -> None:
     """SQLite's automatic checkpoints, inside whichever request fills the WAL."""
-    store = app.state.context.store
+    store = server.context.store
     store._checkpointer.close()
     store._db.execute("PRAGMA wal_autocheckpoint = 1000")
 
 
-def before_chain_cache(app: Any) -> None:
-    app.state.context.trust.verified.size = 0
+def before_chain_cache(server: Any) -> None:
+    server.context.trust.verified.size = 0

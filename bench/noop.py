@@ -9,14 +9,19 @@ the activation's own work leaves.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Response
+from typing import TYPE_CHECKING
+
+from fastapi import Response
+
+if TYPE_CHECKING:
+    from server_stub.runtime.embedded import EmbeddedVendorServer
 
 NOOP_PATH = "/bench/noop"
 _ANSWER = b'{"ok":true}'
 
 
-def install(app: FastAPI) -> None:
-    @app.post(NOOP_PATH, include_in_schema=False)
+def install(server: EmbeddedVendorServer) -> None:
+    @server.app.post(NOOP_PATH, include_in_schema=False)
     def noop() -> Response:
         return Response(content=_ANSWER, media_type="application/json")
 
@@ -24,55 +29,55 @@ def install(app: FastAPI) -> None:
 # --- app hooks that also undo optimisations in the server's process (bench/optimisations.py) --
 
 
-def install_before_all(app: FastAPI) -> None:
+def install_before_all(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
+    install(server)
     legacy.before_signatures()
     legacy.before_nodelay()
     legacy.before_stack()
     legacy.before_group_commit()
-    legacy.before_checkpoints(app)
-    legacy.before_chain_cache(app)
+    legacy.before_checkpoints(server)
+    legacy.before_chain_cache(server)
 
 
-def install_before_nodelay(app: FastAPI) -> None:
+def install_before_nodelay(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
+    install(server)
     legacy.before_nodelay()
 
 
-def install_before_signatures(app: FastAPI) -> None:
+def install_before_signatures(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
+    install(server)
     legacy.before_signatures()
 
 
-def install_before_stack(app: FastAPI) -> None:
+def install_before_stack(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
+    install(server)
     legacy.before_stack()
 
 
-def install_before_group_commit(app: FastAPI) -> None:
+def install_before_group_commit(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
+    install(server)
     legacy.before_group_commit()
 
 
-def install_before_chain_cache(app: FastAPI) -> None:
+def install_before_chain_cache(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
-    legacy.before_chain_cache(app)
+    install(server)
+    legacy.before_chain_cache(server)
 
 
-def install_before_checkpoints(app: FastAPI) -> None:
+def install_before_checkpoints(server: EmbeddedVendorServer) -> None:
     from . import legacy
 
-    install(app)
-    legacy.before_checkpoints(app)
+    install(server)
+    legacy.before_checkpoints(server)

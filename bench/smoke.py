@@ -22,6 +22,7 @@ PARTS = (
     "fleet",
     "tui",
     "optimisations",
+    "worlds",
 )
 #: the before/after rows of ``optimisations``: "before", "after" and one per optimisation undone
 OPTIMISATION_ROWS = 7
@@ -94,6 +95,11 @@ def _optimisations(f: dict[str, Any], two_workers: bool) -> list[str]:
     return out
 
 
+def _worlds(f: dict[str, Any], two_workers: bool) -> list[str]:
+    names = ["story_cpu_ms_per_test", "fixture_setup_teardown_ms", "fsync_ms"]
+    return _positive("worlds", f, names)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], bool], list[str]]] = {
     "provisioning": _provisioning,
     "roundtrip": _roundtrip,
@@ -103,6 +109,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], bool], list[str]]] = {
     "fleet": _fleet,
     "tui": _tui,
     "optimisations": _optimisations,
+    "worlds": _worlds,
 }
 
 

@@ -185,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         speed=args.speed,
         start=args.start,
         seed=args.seed,
+        # The app starts the embedded server after its first frame (PhoneApp.on_mount).
+        serve_later=True,
     )
     try:
         world = launch(options)

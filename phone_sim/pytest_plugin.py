@@ -17,6 +17,10 @@ Installed with phone-sim, so any test can ask for::
 
 ``start`` takes Unix seconds, a ``datetime`` or an ISO 8601 string; anything else is refused at
 the call. Heavy imports happen inside the fixtures, so that loading the plugin costs nothing.
+
+A test's worlds live in its ``tmp_path`` and go with it: the fixtures mark it throwaway
+(``phone_sim.protocol.files.throwaway``), so setting a world up writes its files without fsyncs;
+the vendor's commits of contacts stay durable (``docs/decisions/throwaway-worlds-skip-fsync.md``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from phone_sim.protocol.files import throwaway
 
 if TYPE_CHECKING:
     from phone_sim.scenario.driver import PhoneDriver, RemoteServer
@@ -57,7 +63,7 @@ def vendor_server(tmp_path: Path) -> Iterator[EmbeddedVendorServer]:
         clock_start=STORY_START,
         clock_speed=0,
     )
-    with EmbeddedVendorServer(settings) as server:
+    with throwaway(tmp_path), EmbeddedVendorServer(settings) as server:
         yield server
 
 
@@ -77,7 +83,7 @@ def world(tmp_path: Path) -> Iterator[ScenarioWorld]:
     """A world of this test's own: an embedded vendor on simulated time, phones on demand."""
     from phone_sim.scenario.world import ScenarioWorld
 
-    with ScenarioWorld.open(tmp_path / "world") as opened:
+    with throwaway(tmp_path), ScenarioWorld.open(tmp_path / "world") as opened:
         yield opened
 
 
@@ -116,9 +122,10 @@ def make_phone(tmp_path: Path) -> Iterator[Callable[..., PhoneDriver]]:
         drivers.append(driver)
         return driver
 
-    yield make
-    for driver in drivers:
-        driver.close()
+    with throwaway(tmp_path):
+        yield make
+        for driver in drivers:
+            driver.close()
 
 
 @pytest.fixture

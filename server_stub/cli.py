@@ -204,7 +204,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    context = server.app.state.context
+    context = server.context
     _banner(server.url, server.vendor_public_key_path, context.policy.version, server.admin_token)
     _clock_line(server.clock)
     sys.stdout.flush()

@@ -6,12 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
+from tests.support.collected import COLLECTED
 from tests.support.signed_client import SEPT_2021
+
+# The machine running the suite is shared and often crowded: how fast Hypothesis makes its
+# examples, and how long one takes, say nothing about the code under test. Each property's
+# examples and assertions are unchanged.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture
@@ -30,6 +38,12 @@ def vendor_server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorSe
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
     with EmbeddedVendorServer(settings, clock=FixedClock(SEPT_2021)) as server:
         yield server
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Kept for tests that check names against pytest's own collection
+    (tests/unit/test_security_doc.py): the session's is the same, and costs no second run."""
+    item.config.stash.setdefault(COLLECTED, set()).add(item.nodeid)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,9 +1,48 @@
-"""Crash-safe file writes, used for device state, keys and the server's secrets."""
+"""Crash-safe file writes, used for device state, keys and the server's secrets; throwaway
+directories.
+
+A **throwaway** directory (:func:`throwaway`) is one whose contents are deleted when the run that
+made it ends: a test's world, a headless scenario's. Nothing in it has to survive a crash of the
+machine, which would end that run anyway, so :func:`atomic_write` skips its two fsyncs there
+(the file is still replaced atomically, never torn), and so does the vendor store's set-up; the
+store's commits of contacts stay durable, as everywhere
+(``docs/decisions/throwaway-worlds-skip-fsync.md``).
+"""
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+_throwaway: dict[str, int] = {}  # absolute path with a trailing separator: how many hold it
+_throwaway_lock = threading.Lock()
+
+
+@contextmanager
+def throwaway(root: Path) -> Iterator[Path]:
+    """Within the block, everything under ``root`` is throwaway (see above)."""
+    key = os.path.join(os.path.abspath(root), "")
+    with _throwaway_lock:
+        _throwaway[key] = _throwaway.get(key, 0) + 1
+    try:
+        yield root
+    finally:
+        with _throwaway_lock:
+            if _throwaway[key] == 1:
+                del _throwaway[key]
+            else:
+                _throwaway[key] -= 1
+
+
+def is_throwaway(path: Path) -> bool:
+    """Whether ``path`` lies in a directory that :func:`throwaway` holds now."""
+    if not _throwaway:
+        return False
+    absolute = os.path.abspath(path)
+    return any(absolute.startswith(root) for root in list(_throwaway))
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = True) -> None:
@@ -11,8 +50,10 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = 
 
     Temp file in the same directory, fsync, rename over the target, fsync the directory (so the
     rename itself is durable). The file is created with ``mode`` from its first byte.
-    ``durable=False`` skips both fsyncs: still never torn, but a crash may keep the old file.
+    ``durable=False`` skips both fsyncs: still never torn, but a crash may keep the old file;
+    so does a path in a throwaway directory.
     """
+    durable = durable and not is_throwaway(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 DEFAULT_FACTORY = Path(".phone-sim-data/factory")
 UI_RUNNER = "phone_sim.scenario.ui_runner"
 
+#: headless scenarios run at once by one ``scenario run`` (each in a world of its own)
+SIDE_BY_SIDE = 4
+
 
 def add_scenario_commands(sub: Any) -> None:
     """Add ``scenario run`` and ``scenario list`` to the ``phone-sim`` subcommands."""
@@ -115,6 +118,32 @@ def _ui_runner() -> Callable[..., Any] | None:
     return run_ui
 
 
+def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> list[ScenarioResult]:
+    """Run headless scenarios ``SIDE_BY_SIDE`` at a time, each in a world of its own (its own
+    embedded server), and print each one's lines in the order given, as soon as those before
+    it are printed: the output is the one-at-a-time run's. A scenario that waits in real time
+    (a slow server, a phone's timeout) no longer holds up the others
+    (``docs/decisions/scenarios-side-by-side.md``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .runner import run
+
+    def run_quietly(scenario: Scenario) -> ScenarioResult:
+        return run(scenario, out=lambda _line: None)
+
+    results: list[ScenarioResult] = []
+    with ThreadPoolExecutor(SIDE_BY_SIDE, thread_name_prefix="scenario") as pool:
+        futures = [pool.submit(run_quietly, scenario) for scenario in scenarios]
+        for index, future in enumerate(futures):
+            if index:
+                out("")
+            result = future.result()
+            for line in result.lines:
+                out(line)
+            results.append(result)
+    return results
+
+
 def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
     from .junit import write_junit
     from .runner import run
@@ -153,12 +182,17 @@ def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
             return run(s, server=server, out=out)
 
     results: list[ScenarioResult] = []
-    for index, scenario in enumerate(scenarios):
-        if index:
-            out("")
-        results.append(execute(scenario))
-        if args.fail_fast and not results[-1].passed:
-            break
+    # Side by side only on embedded servers: scenarios sharing one --server would meet each
+    # other's policy changes and bulk releases.
+    if server is None and not args.ui and not args.fail_fast and len(scenarios) > 1:
+        results = _side_by_side(scenarios, out)
+    else:
+        for index, scenario in enumerate(scenarios):
+            if index:
+                out("")
+            results.append(execute(scenario))
+            if args.fail_fast and not results[-1].passed:
+                break
     failed = [r.scenario.name for r in results if not r.passed]
     if len(scenarios) > 1:
         skipped = len(scenarios) - len(results)

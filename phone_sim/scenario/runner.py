@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phone_sim.protocol.files import throwaway
+
 from .driver import PhoneDriver, RemoteServer, phone_spec
 from .errors import DriverError, NotAvailable
 from .expectations import mask_ports
@@ -235,7 +237,11 @@ def scenario_world(
 
     Shared by the headless runner and the one in the app, so both start a scenario alike.
     """
-    with tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="phone-sim-scenario-") as tmp,
+        # Removed when the run ends: its files need no fsync (phone_sim.protocol.files).
+        throwaway(Path(tmp)),
+    ):
         try:
             world = ScenarioWorld.open(
                 data_dir or Path(tmp),

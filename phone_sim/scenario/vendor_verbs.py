@@ -23,8 +23,9 @@ from .policy_text import derived_version, merge, validated
 class VendorDriver:
     """The vendor of one world, as steps and tests drive it."""
 
-    def __init__(self, world: World, proxy: FaultProxy, *, embedded: bool) -> None:
+    def __init__(self, world: World, proxy: Callable[[], FaultProxy], *, embedded: bool) -> None:
         self.world = world
+        #: the world's fault proxy, put between the phones and the vendor when first asked for
         self.proxy = proxy
         #: True when the driver runs the vendor server (it can stop and start it)
         self.embedded = embedded
@@ -50,6 +51,7 @@ class VendorDriver:
         vendor = self._embedded("server_down")
         if self._down:
             raise DriverError("the vendor server is already down")
+        self.proxy()  # phones keep one address while the server is down and when it is up again
         vendor.stop()
         self._down = True
         return "vendor server stopped"
@@ -58,13 +60,13 @@ class VendorDriver:
         vendor = self._embedded("server_up")
         if not self._down:
             raise DriverError("the vendor server is not down")
-        self.proxy.upstream = vendor.start()
+        self.proxy().upstream = vendor.start()
         self._down = False
         return "vendor server started (same data)"
 
     def server_fault(self, mode: FaultMode | str, seconds: float = 0) -> str:
         mode = FaultMode(mode)
-        self.proxy.set_fault(mode, seconds)
+        self.proxy().set_fault(mode, seconds)
         if mode is FaultMode.NONE:
             return "answers untouched"
         return f"answers {mode.value}" + (f" by {seconds:g} s" if mode is FaultMode.SLOW else "")

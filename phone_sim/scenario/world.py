@@ -1,7 +1,8 @@
 """A world as scenarios and tests drive it: the world, a fault proxy, a driver per phone.
 
 :class:`ScenarioWorld` opens a :class:`~phone_sim.world.World` on simulated time (an embedded
-vendor, or a server given by URL: :class:`RemoteServer`) and routes every phone through one
+vendor, or a server given by URL: :class:`RemoteServer`). From the first fault or the first
+time the server goes down, it routes every phone through one
 :class:`~phone_sim.faults.FaultProxy`, so faults can be switched per step and the embedded
 server can be restarted behind the same URL. Each phone gets a
 :class:`~phone_sim.scenario.driver.PhoneDriver` (``world.phone("alice")``); the vendor's verbs
@@ -84,14 +85,29 @@ def start_seconds(start: Start | None) -> float | None:
 class ScenarioWorld:
     """One world for a scenario or a test; close it (or use ``with``) to stop what it started."""
 
-    def __init__(self, world: World, proxy: FaultProxy, *, embedded: bool) -> None:
+    def __init__(self, world: World, *, embedded: bool) -> None:
         self.world = world
-        self.proxy = proxy
         self.embedded = embedded
-        self.vendor = VendorDriver(world, proxy, embedded=embedded)
+        self._proxy: FaultProxy | None = None
+        self.vendor = VendorDriver(world, lambda: self.proxy, embedded=embedded)
         self.drivers: dict[str, PhoneDriver] = {}
         #: why the scenario's policy could not be installed (a server without the admin API)
         self.policy_skipped: str | None = None
+
+    @property
+    def proxy(self) -> FaultProxy:
+        """The fault proxy: started the first time it is asked for (a fault, the server going
+        down), and from then on between every phone of the world and the vendor.
+
+        Until then phones talk to the vendor directly, over one kept-alive connection each: the
+        proxy's own HTTP server, a thread and a new upstream connection per request cost a
+        world without faults more than its exchanges did
+        (``docs/decisions/fault-proxy-only-when-asked.md``).
+        """
+        if self._proxy is None:
+            self._proxy = FaultProxy(self.world.vendor.url).start()
+            self.world.point_phones_at(self._proxy.url)
+        return self._proxy
 
     @classmethod
     def open(
@@ -143,8 +159,7 @@ class ScenarioWorld:
                 )
         except (PhoneError, OSError, VendorServerError) as exc:
             raise DriverError(f"cannot set up the world: {mask_ports(str(exc))}") from exc
-        proxy = FaultProxy(world.vendor.url).start()
-        opened = cls(world, proxy, embedded=server is None)
+        opened = cls(world, embedded=server is None)
         if server is not None and policy_text is not None:
             try:
                 opened.vendor.policy_change(policy_text)
@@ -189,7 +204,8 @@ class ScenarioWorld:
                 world_phone = self.world.add_phone(name, spec, new=True)
             except (PhoneError, OSError, ValueError) as exc:
                 raise DriverError(f"cannot make phone {name!r}: {mask_ports(str(exc))}") from exc
-            world_phone.client.base_url = self.proxy.url
+            if self._proxy is not None:
+                world_phone.client.base_url = self._proxy.url
             driver = PhoneDriver(self, world_phone)
             self.drivers[name] = driver
         return driver
@@ -225,7 +241,8 @@ class ScenarioWorld:
     # --- life -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.proxy.close()
+        if self._proxy is not None:
+            self._proxy.close()
         self.world.close()
 
     def __enter__(self) -> Self:

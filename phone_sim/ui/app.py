@@ -165,6 +165,21 @@ class PhoneApp(WorldControls, VendorTraffic, App[None]):
             self._watch(world_phone)
         self.sync_screen()
         self.set_interval(self.pace.tick, self.tick)
+        # A vendor opened to serve later (phone-sim's own) loads its stack once the first frame
+        # is on the screen (docs/decisions/tui-first-frame-before-the-server.md).
+        self.call_after_refresh(self._serve_vendor)
+
+    def _serve_vendor(self) -> None:
+        def serve() -> None:
+            try:
+                self.world.vendor.serve()
+            except Exception as exc:  # the server's own files: shown, not a traceback
+                message = f"phone-sim: the vendor server did not start: {exc}"
+                self.call_from_thread(self.exit, return_code=2, message=message)
+
+        self.run_worker(
+            serve, thread=True, name="vendor-serve", group="vendor", exit_on_error=False
+        )
 
     def _watch(self, world_phone: WorldPhone) -> None:
         name = world_phone.name

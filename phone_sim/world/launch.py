@@ -46,6 +46,9 @@ class WorldOptions:
     speed: int | None = None
     start: float | None = None
     seed: int | None = None
+    #: the embedded vendor serves once ``world.vendor.serve()`` is called (the TUI: after its
+    #: first frame); its port is taken at once
+    serve_later: bool = False
 
     @property
     def spec(self) -> PhoneSpec:
@@ -97,6 +100,7 @@ def launch(options: WorldOptions) -> World:
                 start=options.start if options.start is not None else _legacy_start(data),
                 speed=options.speed,
                 seed=options.seed,
+                serve_later=options.serve_later,
             )
         else:
             world = _join(options)

@@ -17,16 +17,28 @@ what a world's clock comes from:
 from __future__ import annotations
 
 import dataclasses
+import socket
+import threading
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phone_sim.protocol.clock import RealTime, TimeNotControllable, WorldClock
 from phone_sim.world.clocks import AdminClock
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
+from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
+from server_stub.datadir.vendor_key import load_or_create_vendor_key
 from server_stub.errors import SettingsError
-from server_stub.runtime.embedded import EmbeddedVendorServer
+from server_stub.runtime.sockets import bind_socket, socket_url
+from server_stub.store.db import Store
+
+if TYPE_CHECKING:
+    from server_stub.runtime.embedded import EmbeddedVendorServer
+
+#: connections a vendor opened to serve later queues until it serves
+LISTEN_BACKLOG = 128
 
 __all__ = ["AttachedVendor", "EmbeddedVendor", "RemoteVendor", "Vendor"]
 
@@ -49,6 +61,9 @@ class Vendor:
     #: one line for headers and status lines
     description: str
 
+    def serve(self) -> None:
+        """Start serving, for a vendor opened to serve later; every other serves already."""
+
     def close(self) -> None:
         """Stop what this world started and let go of connections."""
 
@@ -58,29 +73,76 @@ class EmbeddedVendor(Vendor):
 
     It can be stopped and started again behind the same data (a scenario's ``server_down`` and
     ``server_up``); the world's clock stays the same object throughout.
+
+    ``serve=False`` opens the vendor's data (its store, the world's clock, its key and token)
+    and takes its port, but leaves the server's stack (FastAPI, uvicorn) unloaded until
+    :meth:`serve`: the TUI draws its first frame first, and a phone's request that comes
+    sooner waits in the socket's queue (``docs/decisions/tui-first-frame-before-the-server.md``).
     """
 
     local_clock = True
 
-    def __init__(self, settings: ServerSettings) -> None:
+    def __init__(self, settings: ServerSettings, *, serve: bool = True) -> None:
         self.settings = settings
-        self.server = EmbeddedVendorServer(settings).start()
-        self.clock = self.server.clock
-        self.url = self.server.url
-        self.vendor_key = self.server.vendor_public_key_path
-        self.admin = AdminClient(self.url, self.server.admin_token.value)
         self.description = "embedded vendor server"
+        self.server: EmbeddedVendorServer | None = None
+        #: the store while the world, not a server, holds it (opened to serve later)
+        self.store: Store | None = None
+        self._socket: socket.socket | None = None
+        self._serve_lock = threading.Lock()
+        if serve:
+            from server_stub.runtime.embedded import EmbeddedVendorServer
+
+            server = self.server = EmbeddedVendorServer(settings).start()
+            self.clock = server.clock
+            self.url = server.url
+            self.admin = AdminClient(self.url, server.admin_token.value)
+        else:
+            self._open_to_serve_later()
+        self.vendor_key = settings.vendor_public_key_path
+
+    def _open_to_serve_later(self) -> None:
+        settings = self.settings
+        store = Store(settings.db_path)
+        try:
+            self.clock = settings.open_clock(store.latest_time())
+            load_or_create_vendor_key(settings.vendor_key_path, settings.vendor_public_key_path)
+            token = load_or_create_admin_token(settings.admin_token_path)
+            sock = bind_socket(settings.host, settings.port)
+            sock.listen(LISTEN_BACKLOG)
+        except BaseException:
+            store.close()
+            raise
+        self.store, self._socket = store, sock
+        self.url = socket_url(sock)
+        self.admin = AdminClient(self.url, token.value)
+
+    def serve(self) -> None:
+        """Serve on the port taken at opening (a vendor opened with ``serve=False``)."""
+        with self._serve_lock:
+            if self.server is not None or self._socket is None:
+                return
+            from server_stub.runtime.embedded import EmbeddedVendorServer
+
+            sock, self._socket = self._socket, None
+            self.server = EmbeddedVendorServer(
+                self.settings, clock=self.clock, store=self.store, sock=sock
+            ).start()
 
     @property
     def running(self) -> bool:
-        return self.server.running
+        return self.server is not None and self.server.running
 
     def stop(self) -> None:
         """The server goes down (its data and the world's time go on); phones meet a closed port."""
-        self.server.stop(pause_clock=False)
+        if self.server is not None:
+            self.server.stop(pause_clock=False)
+        self._close_store()
 
     def start(self) -> str:
         """Serve again from the same data, with the policy and the clock as they are now."""
+        from server_stub.runtime.embedded import EmbeddedVendorServer
+
         # The policy in force is in the data directory now; installing the start-up one
         # again would undo an operator's policy change. The clock is reopened where it stands.
         settings = dataclasses.replace(
@@ -93,10 +155,21 @@ class EmbeddedVendor(Vendor):
         self.admin = AdminClient(self.url, self.server.admin_token.value)
         return self.url
 
+    def _close_store(self) -> None:
+        if self._socket is not None:  # opened to serve later, and never served
+            self._socket.close()
+            self._socket = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
     def close(self) -> None:
         if self.admin is not None:
             self.admin.close()
-        self.server.stop()
+        with self._serve_lock:
+            if self.server is not None:
+                self.server.stop()
+            self._close_store()
         if isinstance(self.clock, SharedClock):
             # Time stands while no server runs: the world resumes here when it is opened again.
             with suppress(OSError, SettingsError):

@@ -208,6 +208,7 @@ def open_world(
     factory_dir: Path | None = None,
     seed: int | None = None,
     timeout: float | None = None,
+    serve_later: bool = False,
 ) -> World:
     """Open (creating on first use) the world kept in ``data_dir``, with no phone yet.
 
@@ -215,6 +216,8 @@ def open_world(
     time (``start``, ``speed``: see :func:`embedded_settings`); ``policy_path`` is installed as
     its policy at start. ``factory_dir``: the factory phones are made by (default
     ``DATA/factory``; for a vendor elsewhere, the factory that vendor trusts is copied there).
+    ``serve_later``: the embedded vendor takes its port now and serves from ``vendor.serve()``
+    (:class:`~phone_sim.world.vendor.EmbeddedVendor`).
 
     Raises:
         ClockHistoryError: ``start`` lies before the history the directory holds.
@@ -228,6 +231,7 @@ def open_world(
     factory = Factory.open(local_factory)
     if vendor is None:
         vendor = EmbeddedVendor(
-            embedded_settings(data_dir, start=start, speed=speed, policy_path=policy_path)
+            embedded_settings(data_dir, start=start, speed=speed, policy_path=policy_path),
+            serve=not serve_later,
         )
     return World(data_dir=data_dir, vendor=vendor, factory=factory, seed=seed, timeout=timeout)

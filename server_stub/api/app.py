@@ -1,9 +1,15 @@
-"""The app factory used by the CLI, the embedded server and the tests."""
+"""The vendor app and the world it answers for.
+
+:func:`build_app` makes the app (routes, middleware, error answers, documentation) and
+:func:`shared_app` is this process's one; :func:`open_context` opens a world's vendor (keys,
+token, clock, policy over a store). The two meet in the server that runs them
+(``server_stub.runtime.embedded``), which hands each request its world through the ASGI lifespan
+state (``docs/decisions/one-app-per-process.md``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import functools
 from typing import Any
 
 from cryptography.x509 import load_pem_x509_certificate
@@ -45,17 +51,16 @@ _EVERY_ROUTE_ERRORS = {
 }
 
 
-def create_app(
-    settings: ServerSettings, *, clock: WorldClock | None = None, store: Store | None = None
-) -> FastAPI:
-    """Build the vendor server.
+def open_context(
+    settings: ServerSettings, *, store: Store, clock: WorldClock | None = None
+) -> ServerContext:
+    """Open the world a server answers for: its keys, token, clock and policy, over ``store``.
 
     Args:
         settings: where the state lives and which policy and factory root to use.
+        store: the open store (the caller closes it).
         clock: the server's time; by default the world's clock kept in the data directory
             (``settings.open_clock``: resumed where it was, never before the store's history).
-        store: an open store to use (the caller closes it); by default the app opens
-            ``settings.db_path`` and closes it at shutdown.
 
     Raises:
         SettingsError: the factory root is missing or unreadable, or the clock file is.
@@ -68,17 +73,10 @@ def create_app(
         settings.vendor_key_path, settings.vendor_public_key_path
     )
     admin_token = load_or_create_admin_token(settings.admin_token_path)
-    owned = store is None
-    store = store or Store(settings.db_path)
-    try:
-        clock = clock or settings.open_clock(store.latest_time())
-        policy = policy_at_start(settings, store, clock)
-    except BaseException:
-        if owned:
-            store.close()
-        raise
+    clock = clock or settings.open_clock(store.latest_time())
+    policy = policy_at_start(settings, store, clock)
     keeper = SharedPolicyKeeper if settings.shared else PolicyKeeper
-    context = ServerContext(
+    return ServerContext(
         settings=settings,
         clock=clock,
         store=store,
@@ -88,22 +86,34 @@ def create_app(
         admin_token=admin_token,
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            context.store.close()
 
+@functools.cache
+def shared_app() -> FastAPI:
+    """This process's vendor app, built the first time it is asked for.
+
+    Every embedded server of the process serves it, each with its own world: FastAPI (0.165)
+    resolves an app's routes on its first request, 20 ms of CPU, which a new app per world paid
+    every time (``docs/decisions/one-app-per-process.md``).
+    """
+    return build_app()
+
+
+def build_app() -> FastAPI:
+    """The vendor server's routes, middleware, error answers and documentation: a new app.
+
+    It holds no world. A request's world (:class:`ServerContext`) is the ASGI lifespan state
+    that the server running the app gives it (``request.state.context``; Starlette copies the
+    lifespan state into every request's scope): the same app can serve several worlds, each on
+    a server of its own.
+    """
     app = FastAPI(
         title="phone-sim vendor server",
         version="1",
         summary="Simulated vendor activation service (signed requests, signed verdicts).",
-        lifespan=lifespan,
         # No redirect is ever answered, least of all before the admin token is checked:
         # ``/admin/devices/`` is the admin fallback's (401 first), anything else a 404.
         redirect_slashes=False,
     )
-    app.state.context = context
     app.add_middleware(
         BodyLimitMiddleware,
         limit=MAX_BODY_BYTES,

@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from server_stub.admin.ops import Operator
-from server_stub.api.deps import Context, get_context
+from server_stub.api.deps import Context, context_of
 from server_stub.errors import AdminForbidden, AdminUnauthorized
 
 # auto_error=False: a missing header is our own 401 JSON error, not FastAPI's 403.
@@ -62,7 +62,7 @@ Admin = Annotated[Operator, Depends(admin_operator)]
 async def authenticate_admin(request: Request) -> Operator:
     """:func:`admin_operator` outside FastAPI's dependencies: for the error handlers, which
     authenticate an admin path before saying it has no such route or method."""
-    return admin_operator(request, get_context(request), await _bearer(request))
+    return admin_operator(request, context_of(request), await _bearer(request))
 
 
 def is_admin_path(path: str) -> bool:

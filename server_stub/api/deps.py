@@ -20,9 +20,9 @@ in this order (each failure is a named protocol error with its status):
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from phone_sim.protocol.errors import (
     CertificateError,
@@ -36,36 +36,51 @@ from server_stub.engine.contacts import AuthenticatedDevice
 from server_stub.engine.context import ServerContext
 
 
-def get_context(request: Request) -> ServerContext:
-    context = request.app.state.context
+def context_of(request: Request) -> ServerContext:
+    """The world this request is for: the lifespan state its server gave the app
+    (``server_stub.api.app``)."""
+    context = request.state.context
     assert isinstance(context, ServerContext)
     return context
+
+
+async def get_context(request: Request) -> ServerContext:
+    # async: FastAPI runs a sync dependency in the thread pool, a trip there and back for a
+    # dictionary lookup (docs/decisions/one-thread-pool-trip-per-device-request.md).
+    return context_of(request)
 
 
 Context = Annotated[ServerContext, Depends(get_context)]
 
 
-async def wire_request(
-    request: Request,
-    # Declared for the OpenAPI schema only; optional so that absence is our 401, not a 400.
-    signature_input: Annotated[str | None, Header(alias="Signature-Input")] = None,
-    signature: Annotated[str | None, Header(alias="Signature")] = None,
-    content_digest: Annotated[str | None, Header(alias="Content-Digest")] = None,
-) -> WireRequest:
+#: The signature's three headers, documented in the OpenAPI schema of the device routes; the
+#: routes read them from the request themselves (:func:`signed_request`), not as FastAPI
+#: parameters, which pydantic would validate one by one for every request
+#: (``docs/decisions/device-routes-read-their-own-headers.md``). Optional, so that absence is
+#: our 401, not a 400.
+SIGNED_HEADERS_DOC: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": name},
+    }
+    for name in ("Signature-Input", "Signature", "Content-Digest")
+]
+
+
+async def signed_request(request: Request) -> WireRequest:
     """The request as signed: method, URL as addressed (Host header included), headers, body."""
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:  # the middleware already refused it; belt and braces
         raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
-    if signature_input is None or signature is None:
-        raise SignatureError("request is not signed: Signature-Input and Signature are required")
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         # Repeated fields are combined as HTTP allows, so a second Signature line cannot hide.
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    if "signature-input" not in headers or "signature" not in headers:
+        raise SignatureError("request is not signed: Signature-Input and Signature are required")
     return WireRequest(method=request.method, url=str(request.url), headers=headers, body=body)
-
-
-Wire = Annotated[WireRequest, Depends(wire_request)]
 
 
 _R = TypeVar("_R", bound=ActivationRequest)

@@ -218,6 +218,8 @@ class SharedClock(SimulatedClock):
                 boot=self._boot if running else None,
                 speed=speed,
             )
+            if record == current:
+                return  # e.g. pausing a clock that stands: nothing to write
             generation = self._file.replace(record.encode(), durable=False)
             with self._lock:
                 self._record, self._generation = record, generation

@@ -7,6 +7,7 @@ The file's shape and rules are the models of :mod:`.schema`; reading goes throug
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -45,11 +46,21 @@ def load_policy(path: Path | None = None) -> Policy:
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
     """The policy in ``text``; ``source`` names it in problems (a file name, "policy").
 
+    A :class:`Policy` is frozen and depends on the text alone, so the last few texts parsed
+    are kept: every world of a test run starts on the same packaged policy, whose parsing and
+    validation cost each world about 5 ms of CPU (``docs/decisions/policy-parsed-once-per-text.md``).
+    A text that does not validate is parsed again each time, its problems naming ``source``.
+
     Raises:
         PolicyError: every problem of the text; ``problems`` holds them one by one.
     """
     try:
-        policy_file, _ = load(PolicyFile, text, words=WORDS)
+        return _parsed(text)
     except InvalidFile as exc:
         raise PolicyError("\n".join(exc.lines(source)), problems=exc.problems) from None
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str) -> Policy:
+    policy_file, _ = load(PolicyFile, text, words=WORDS)
     return policy_file.policy()

@@ -1,27 +1,33 @@
-"""The vendor server on a background thread: for the phone's ``make run`` and for tests.
+"""The vendor server in this process, in the background: for the phone's ``make run``, worlds and
+tests.
 
-Uvicorn serves a socket bound here, before the thread starts, so the port (ephemeral when
+Uvicorn serves a socket bound here, before the server starts, so the port (ephemeral when
 ``settings.port`` is 0) is known at once and a port already in use fails in the caller's thread.
+Every embedded server of a process is served by one event loop on one thread
+(``runtime.host``): starting one takes about a millisecond and stopping one does not wait for
+uvicorn's polling (``docs/decisions/one-loop-for-embedded-servers.md``).
 """
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from phone_sim.protocol.clock import WorldClock
-from server_stub.api.app import create_app
+from server_stub.api.app import open_context, shared_app
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
+from server_stub.engine.context import ServerContext
 from server_stub.errors import SettingsError, VendorServerError
 from server_stub.runtime.connections import (
     MAX_HEADER_BYTES,
@@ -30,52 +36,41 @@ from server_stub.runtime.connections import (
     connection_cap,
     guarded_protocol,
 )
+from server_stub.runtime.host import HostedServer, ServerHost
+
+# bind_socket re-exported: bench/legacy.py puts the socket of before issue #6 in its place.
+from server_stub.runtime.sockets import bind_socket as bind_socket
+from server_stub.runtime.sockets import socket_url
 from server_stub.store.db import Store
 
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 3.0
 
 
+_logging_configured = False
+
+
+def uvicorn_logging() -> dict[str, Any] | None:
+    """uvicorn's default logging configuration the first time in this process, then None."""
+    global _logging_configured
+    if _logging_configured:
+        return None
+    _logging_configured = True
+    return LOGGING_CONFIG
+
+
 class EmbeddedServerError(VendorServerError):
     """The embedded server could not start or stop in time."""
 
 
-def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening-ready TCP socket on ``host``:``port`` (0 = any free port).
-
-    ``reuse_port``: let other processes bind the same port with it too, so that several server
-    processes share one address and the kernel spreads connections over them (SO_REUSEPORT).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
-    # says TCP. Without it every keep-alive answer (headers and body written separately) met
-    # Nagle and the client's delayed ACK: 40 ms per request
-    # (docs/decisions/tcp-nodelay-on-accepted-sockets.md).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    # Lets a restarted server reuse a port whose old connections linger in TIME_WAIT.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
-
-
-def socket_url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    if host in ("0.0.0.0", "::"):  # noqa: S104 -- reporting a wildcard bind, not binding one
-        host = "127.0.0.1" if sock.family == socket.AF_INET else "::1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 class EmbeddedVendorServer:
-    """A real uvicorn server with the vendor app, on a daemon thread.
+    """A real uvicorn server with the vendor app, served by this process's server host.
 
     ``http_parser``: uvicorn's, "auto" (httptools when installed, else h11) unless a test asks.
+    ``app``: the app to serve (default: this process's one, ``shared_app``); each request finds
+    this server's world in its state (``server_stub.api.app``). ``store``: an open store to
+    serve (the caller closes it; by default the server opens and closes its own); ``sock``: a
+    socket bound already (``runtime.sockets``), which the server then serves and closes.
     Connections are guarded (deadline, cap, JSON framing errors): ``runtime.connections``.
 
     Usage::
@@ -92,22 +87,34 @@ class EmbeddedVendorServer:
         log_level: str = "warning",
         reuse_port: bool = False,
         http_parser: HttpParser = "auto",
+        app: FastAPI | None = None,
+        store: Store | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         self.settings = settings
         self.log_level = log_level
         self.reuse_port = reuse_port
         self.http_parser = http_parser
-        self.store = Store(settings.db_path)
+        self._owns_store = store is None
+        self.store = Store(settings.db_path) if store is None else store
         try:
-            self.app: FastAPI = create_app(settings, clock=clock, store=self.store)
+            #: the world this server answers for (keys, token, clock, policy, store)
+            self.context: ServerContext = open_context(settings, clock=clock, store=self.store)
         except BaseException:
-            self.store.close()
+            if self._owns_store:
+                self.store.close()
+            if sock is not None:
+                sock.close()
             raise
+        #: the app it serves: this process's one (server_stub.api.app.shared_app)
+        self.app: FastAPI = app if app is not None else shared_app()
         #: the world's time as this server keeps it (its data directory's, unless one was given)
-        self.clock: WorldClock = self.app.state.context.clock
+        self.clock: WorldClock = self.context.clock
         self._owns_clock = clock is None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HostedServer | None = None
+        self._serving: Future[None] | None = None
+        #: bound (and perhaps listening) already: ``runtime.sockets``
+        self._bound = sock
         self._socket: socket.socket | None = None
         self._stopped = False
         self._url: str | None = None
@@ -126,14 +133,13 @@ class EmbeddedVendorServer:
 
     @property
     def running(self) -> bool:
-        """Whether the server's thread still serves (it was started and has not ended)."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether the server still serves (it was started and has not ended)."""
+        return self._serving is not None and not self._serving.done()
 
     @property
     def admin_token(self) -> AdminToken:
         """The operator's bearer token (``created`` is True on the start that made it)."""
-        token: AdminToken = self.app.state.context.admin_token
-        return token
+        return self.context.admin_token
 
     @property
     def vendor_public_key_path(self) -> Path:
@@ -142,11 +148,13 @@ class EmbeddedVendorServer:
 
     def start(self) -> Self:
         """Serve until :meth:`stop`; a stopped server cannot be started again."""
-        if self._thread is not None:
+        if self._serving is not None:
             return self
         if self._stopped:
             raise EmbeddedServerError("a stopped server cannot be started again")
-        sock = bind_socket(self.settings.host, self.settings.port, reuse_port=self.reuse_port)
+        sock = self._bound or bind_socket(
+            self.settings.host, self.settings.port, reuse_port=self.reuse_port
+        )
         limits = ConnectionLimits(
             request_timeout=self.settings.request_timeout,
             max_connections=connection_cap(self.settings.max_connections),
@@ -154,6 +162,9 @@ class EmbeddedVendorServer:
         config = uvicorn.Config(
             self.app,
             log_level=self.log_level,
+            # uvicorn's logging set-up (dictConfig, 3 ms) once per process; every later server
+            # finds its loggers configured and sets only their level.
+            log_config=uvicorn_logging(),
             # Keep-alive connections must not hold up stop().
             timeout_graceful_shutdown=1,
             # The client is the socket's peer, never what an X-Forwarded-For says: the admin
@@ -163,18 +174,14 @@ class EmbeddedVendorServer:
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             ws="none",  # no WebSocket routes: an Upgrade is served as plain HTTP
         )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="vendor-server", daemon=True
-        )
-        self._server, self._thread, self._socket = server, thread, sock
-        thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise EmbeddedServerError("the embedded vendor server did not start")
-            time.sleep(0.01)
+        host = ServerHost.shared()
+        server = HostedServer(config, host, state={"context": self.context})
+        self._server, self._socket = server, sock
+        self._serving = host.submit(server.serve_hosted([sock]))
+        if not server.ready.wait(START_TIMEOUT) or not server.started:
+            error = server.startup_error
+            self.stop()
+            raise EmbeddedServerError("the embedded vendor server did not start") from error
         self._url = socket_url(sock)
         return self
 
@@ -185,19 +192,26 @@ class EmbeddedVendorServer:
         server starts on the directory again, unless ``pause_clock`` is False (a world whose
         server only goes down for a while keeps its time running).
         """
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(STOP_TIMEOUT)
-            if self._thread.is_alive():
-                self._server.force_exit = True
-                self._thread.join(STOP_TIMEOUT)
-        if self._socket is not None:
-            # uvicorn closes the socket it served; this covers a server that never started.
-            self._socket.close()
-        self._server, self._thread, self._socket, self._url = None, None, None, None
+        if self._server is not None and self._serving is not None:
+            self._server.exit()
+            try:
+                self._serving.result(STOP_TIMEOUT)
+            except FutureTimeout:
+                self._server.exit(force=True)
+                with suppress(FutureTimeout, Exception):
+                    self._serving.result(STOP_TIMEOUT)
+            except Exception:  # noqa: S110 -- a failed start was reported by start()
+                pass
+        for sock in (self._socket, self._bound):
+            if sock is not None:
+                # uvicorn closes the socket it served; this covers a server that never started.
+                sock.close()
+        self._server, self._serving, self._socket, self._url = None, None, None, None
+        self._bound = None
         if not self._stopped:
             self._stopped = True
-            self.store.close()
+            if self._owns_store:
+                self.store.close()
             if pause_clock and self._owns_clock and isinstance(self.clock, SharedClock):
                 # Time stands while no server runs: the next start resumes it here.
                 with suppress(OSError, SettingsError):

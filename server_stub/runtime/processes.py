@@ -123,18 +123,20 @@ class Stopped:
     usage: ProcessUsage
 
 
-def _apply_hook(app: Any, hook: str | None) -> None:
-    """``module:function`` called with the app before it serves (the benchmarks' no-op route)."""
+def _apply_hook(server: Any, hook: str | None) -> None:
+    """``module:function`` called with the server (its ``app`` and ``context``) before it serves
+    (the benchmarks' no-op route); the app is this process's own."""
     if hook is not None:
         module, _, name = hook.partition(":")
         install: Callable[[Any], object] = getattr(importlib.import_module(module), name)
-        install(app)
+        install(server)
 
 
 def _serve(conn: Connection, job: _Job) -> None:
     """One server process: serve until told to stop (or until the parent is gone)."""
     # Imported here: the parent, which only watches, needs neither uvicorn nor FastAPI.
-    from server_stub.runtime.embedded import EmbeddedVendorServer, bind_socket
+    from server_stub.runtime.embedded import EmbeddedVendorServer
+    from server_stub.runtime.sockets import bind_socket
 
     for signum in _PARENT_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
@@ -146,7 +148,7 @@ def _serve(conn: Connection, job: _Job) -> None:
         conn.send(Failed(_reason(exc)))
         return
     try:
-        _apply_hook(server.app, job.app_hook)
+        _apply_hook(server, job.app_hook)
         if job.number == 1 and job.reuse_port and settings.port != 0:
             # With SO_REUSEPORT the port could be shared with another server of this user
             # already on it, which would then get half of the connections: refuse a port in
@@ -161,7 +163,7 @@ def _serve(conn: Connection, job: _Job) -> None:
         server.stop()
         conn.send(Failed(_reason(exc)))
         return
-    version = server.app.state.context.policy.version
+    version = server.context.policy.version
     conn.send(
         Ready(Started(server.url, server.vendor_public_key_path, version, server.admin_token))
     )

@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from phone_sim.protocol.files import is_throwaway
 from server_stub.errors import StoreError
 from server_stub.store.checkpoint import Checkpointer
 from server_stub.store.lock import ProcessWriteLock
@@ -114,11 +115,12 @@ class Store:
             # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which
             # takes the write lock up front instead of failing half-way on an upgrade.
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # A throwaway directory's store (a test's world) sets itself up without fsyncs:
+            # the switch to WAL and the schema (docs/decisions/throwaway-worlds-skip-fsync.md).
+            self._throwaway = is_throwaway(path)
+            if self._throwaway:
+                self._db.execute("PRAGMA synchronous = OFF")
             self._db.execute("PRAGMA journal_mode = WAL")
-            # FULL, not WAL's usual NORMAL: a verdict the phone already holds must survive a
-            # power cut, or the server could reissue its sequence number or forget its nonce
-            # and accept a replay. Contacts are rare, so the extra fsync is cheap.
-            self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA foreign_keys = ON")
             # Another process may hold the write lock for a moment.
             self._db.execute("PRAGMA busy_timeout = 5000")
@@ -126,6 +128,11 @@ class Store:
             # contact then re-reads their pages from the OS (docs/decisions/sqlite-page-cache-64-mib.md).
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._migrate()
+            # FULL, not WAL's usual NORMAL: a verdict the phone already holds must survive a
+            # power cut, or the server could reissue its sequence number or forget its nonce
+            # and accept a replay. Contacts are rare, so the extra fsync is cheap. (In a
+            # throwaway directory too: contacts commit as they do everywhere.)
+            self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
             self._checkpointer = Checkpointer(path)
             self._readers = Readers(path)
@@ -153,6 +160,10 @@ class Store:
         with self._lock:
             if self._batch is not None:  # left open for a transaction that will now fail
                 self._settle(self._batch, now=True)
+            if self._throwaway:
+                # The last connection's closing checkpoint need not reach the disk either.
+                with suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA synchronous = OFF")
             self._db.close()
         self._process_lock.close()
 

@@ -75,7 +75,7 @@ def _request_from(host: str) -> Request:
 
 
 def test_non_loopback_clients_are_refused_unless_allowed(server: EmbeddedVendorServer) -> None:
-    context = server.app.state.context
+    context = server.context
     with pytest.raises(AdminForbidden, match="--admin-remote"):
         admin_operator(_request_from("203.0.113.9"), context, None)
     # ... before the token is even looked at; loopback in every spelling is let through to it.

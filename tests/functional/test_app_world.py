@@ -106,3 +106,19 @@ async def test_a_phone_joins_from_the_palette_and_comes_into_view(tmp_path: Path
             await wait_until(pilot, lambda: world.phone("phone-2").phone.state.value == "setup")
             await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
             assert (tmp_path / "world" / "phones" / "phone-2" / "identity.json").exists()
+
+
+async def test_phone_sim_serves_its_vendor_once_the_first_frame_is_up(tmp_path: Path) -> None:
+    # docs/decisions/tui-first-frame-before-the-server.md: the world takes its port at launch,
+    # the app starts the server after its first frame, and the story goes on as before.
+    world = launch(WorldOptions(data=tmp_path / "world", speed=0, serve_later=True))
+    assert not world.vendor.running
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: world.vendor.running)
+            phone = world.phone().phone
+            await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
+            phone.insert_sim(1, Sim.of(carrier("Telekom")))
+            app.request_activation()
+            await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)

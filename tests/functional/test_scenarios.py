@@ -214,3 +214,26 @@ def test_server_down_needs_the_embedded_server(standalone: RemoteServer) -> None
     assert first.step.kind == "server_down"
     assert first.skipped == "server_down needs the embedded server (not --server)"
     assert all(s.skipped for s in result.steps[first.step.index :])
+
+
+def test_scenarios_side_by_side_print_what_one_at_a_time_prints(failing: Path) -> None:
+    # docs/decisions/scenarios-side-by-side.md: several at once, output in the order given.
+    names = ["server-down-during-setup", str(failing), "activated-in-germany", "offline-lock"]
+    together = phone_sim("scenario", "run", *names)
+    assert together.returncode == 1
+    # One at a time, as `scenario run NAME` prints one (the runner's lines, in this process).
+    one_by_one = []
+    for name in names:
+        lines: list[str] = []
+        run(load_scenario(resolve(name)), out=lines.append)
+        one_by_one.append("\n".join(lines).strip())
+    expected = "\n\n".join(one_by_one)
+    summary = f"\n\n{len(names)} scenarios: 3 passed, 1 failed"
+    assert _untimed(together.stdout.strip()) == _untimed(expected + summary)
+
+
+def _untimed(text: str) -> str:
+    """The output without its durations and ports, which differ from run to run."""
+    import re
+
+    return re.sub(r"\d+(\.\d+)? ?(ms|s)\b", "N", text)

@@ -252,7 +252,7 @@ def _from(host: str) -> Request:
 def test_a_non_loopback_admin_client_is_refused_unless_configured(
     vendor_server: EmbeddedVendorServer,
 ) -> None:
-    context = vendor_server.app.state.context
+    context = vendor_server.context
     for host in ("203.0.113.9", "10.0.0.2", "::ffff:198.51.100.1", "2001:db8::1", None):
         request = _from(host) if host else Request({"type": "http", "headers": [], "method": "GET"})
         with pytest.raises(AdminForbidden):

@@ -1,4 +1,4 @@
-"""A setup screen whose Mount is handled after its widgets are gone (it was switched away, or
+"""A setup (or boot) screen whose Mount is handled after its widgets are gone (it was switched away, or
 the app shut down first) does nothing, instead of failing the app with ``NoMatches: '#retry'``.
 
 Seen under load in ``test_app_world.py::test_a_phone_joins_from_the_palette_and_comes_into_view``:
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state
@@ -24,3 +25,16 @@ async def test_a_setup_screen_torn_down_before_its_mount_is_handled_does_not_cra
         assert isinstance(screen, SetupScreen)
         await screen.query_one("#phone").remove()
         screen.on_mount()  # its Mount arriving after its widgets went
+
+
+async def test_a_boot_screen_torn_down_before_its_mount_is_handled_does_not_crash(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    # The same race on the boot screen ('#logo'), seen by a newcomer's test run under load.
+    app, sim = open_state("boot", make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES["boot"].reach(pilot, sim)
+        screen = app.screen
+        assert isinstance(screen, BootScreen)
+        await screen.query_one("#phone").remove()
+        screen.on_mount()

@@ -86,6 +86,10 @@ class Soak:
         self._lock = threading.Lock()
         self.until = time.monotonic() + SOAK_SECONDS
 
+    def honest_answered(self) -> int:
+        with self._lock:
+            return sum(self.answered["honest"].values())
+
     def record(self, kind: str, status: int, content_type: str | None = "application/json") -> None:
         with self._lock:
             self.answered[kind][status] += 1
@@ -261,9 +265,21 @@ def _status(status: int) -> str:
     return {0: "closed", -1: "still open"}.get(status, str(status))
 
 
+#: honest exchanges the soak makes at least, mixed with the hostile ones: on a crowded machine
+#: every kind of traffic goes on past SOAK_SECONDS until there are this many (an error, or a
+#: minute more, ends it anyway)
+MIN_HONEST = 101
+
+
+def _going_on(soak: Soak) -> bool:
+    now = time.monotonic()
+    enough = soak.honest_answered() >= MIN_HONEST
+    return now < soak.until or (not enough and now < soak.until + 60)
+
+
 def _run(soak: Soak, name: str, action: Callable[[random.Random], None], errors: list[str]) -> None:
     rng = random.Random(name)
-    while time.monotonic() < soak.until:
+    while _going_on(soak):
         try:
             action(rng)
         except Exception as exc:  # reported below: the soak goes on
@@ -344,5 +360,5 @@ def test_hostile_inputs_mixed_with_honest_traffic(tmp_path: Path, factory: Facto
     for kind, statuses in soak.answered.items():
         assert statuses, f"no {kind} request was made"
         assert set(statuses) <= EXPECTED[kind], (kind, statuses)
-    assert soak.honest_verified == honest > 100
+    assert soak.honest_verified == honest >= MIN_HONEST
     assert peak_mib < MEMORY_BOUND_MIB

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,6 +18,7 @@ from phone_sim.protocol.identity import Factory
 from phone_sim.scenario.driver import PhoneDriver
 from phone_sim.scenario.errors import DriverError
 from phone_sim.scenario.world import RemoteServer, ScenarioWorld
+from phone_sim.world.world import open_world
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.mitm import Headers, mitm_proxy
@@ -197,3 +200,68 @@ def test_a_replayed_time_answer_is_refused(
         attempt = phone.phone.begin_time_sync()
         outcome = phone.phone.complete_time_sync(attempt, old)  # the same answer again
         assert not outcome.accepted and "nonce" in outcome.detail
+
+
+def test_phones_meet_the_fault_proxy_only_once_a_fault_asks_for_it(tmp_path: Path) -> None:
+    # docs/decisions/fault-proxy-only-when-asked.md: until then they talk to the vendor.
+    with ScenarioWorld.open(tmp_path / "w") as world:
+        phone = world.phone()
+        activate(phone, "Telekom")
+        assert phone.world_phone.client.base_url == world.world.vendor.url
+        world.vendor.server_fault("drop")
+        assert phone.world_phone.client.base_url == world.proxy.url
+        later = world.phone("later")
+        assert later.world_phone.client.base_url == world.proxy.url  # phones added after too
+        phone.check_in()
+        assert "unreachable" in (phone.last_error or "")
+        world.vendor.server_fault("none")
+        phone.check_in()
+        assert phone.last_error is None
+
+
+def test_the_server_down_and_up_behind_one_address(tmp_path: Path) -> None:
+    with ScenarioWorld.open(tmp_path / "w") as world:
+        phone = world.phone()
+        activate(phone, "Telekom")
+        before = world.world.vendor.url
+        world.vendor.server_down()
+        address = phone.world_phone.client.base_url
+        assert address == world.proxy.url != before
+        phone.check_in()
+        assert "unreachable" in (phone.last_error or "")
+        world.vendor.server_up()
+        assert phone.world_phone.client.base_url == address
+        phone.check_in()
+        assert phone.last_error is None
+
+
+def test_a_world_opened_to_serve_later_queues_a_request_until_it_serves(tmp_path: Path) -> None:
+    world = open_world(tmp_path / "w", serve_later=True)
+    try:
+        assert not world.vendor.running
+        url = urlsplit(world.vendor.url)
+        with socket.create_connection((url.hostname, url.port), timeout=10) as early:
+            # Connected and sent before the server's stack is loaded: the port queues it.
+            early.sendall(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            world.vendor.serve()
+            assert world.vendor.running
+            answer = b""
+            while chunk := early.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200")
+    finally:
+        world.close()
+    assert not world.vendor.running
+
+
+def test_a_world_closed_before_it_served_lets_go_of_its_port_and_store(tmp_path: Path) -> None:
+    world = open_world(tmp_path / "w", serve_later=True)
+    url = urlsplit(world.vendor.url)
+    world.close()
+    with pytest.raises(OSError):
+        socket.create_connection((url.hostname, url.port), timeout=5).close()
+    again = open_world(tmp_path / "w")  # the store and the clock open again at once
+    try:
+        assert again.vendor.running
+    finally:
+        again.close()

@@ -42,6 +42,10 @@ def complete() -> dict[str, Any]:
             **{f"row {i}": [3.6, 3.3, 627.0] for i in range(7)},
             "stages": [267.0, 51.0, 259.0, 256.0, 155.0, 2.0],
         },
+        "worlds": {
+            "story_ms_per_test": 40.1, "story_cpu_ms_per_test": 30.2, "story_call_ms": 12.0,
+            "fixture_setup_teardown_ms": 9.5, "fsync_ms": 0.4,
+        },
     }  # fmt: skip
 
 
@@ -79,6 +83,8 @@ def _broken(part: str, name: str, value: object) -> dict[str, Any]:
         ("optimisations", "row 4", [3.6, 3.3], "optimisations: row 4: 2 figures, not 3"),
         ("optimisations", "row 6", None, "optimisations: 6 rows, not 7"),
         ("optimisations", "stages", [], "optimisations: no figure 'stage 1'"),
+        ("worlds", "fixture_setup_teardown_ms", None, "worlds: no figure 'fixture_setup_"),
+        ("worlds", "story_cpu_ms_per_test", -2.0, "worlds: story_cpu_ms_per_test is -2.0"),
     ],
 )
 def test_each_shortfall_is_named(part: str, name: str, value: object, expected: str) -> None:

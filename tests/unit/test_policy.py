@@ -18,6 +18,7 @@ from server_stub.policy import (
     Network,
     Policy,
     SimData,
+    default_policy_text,
     embargo_hits,
     load_default_policy,
     load_policy,
@@ -375,3 +376,14 @@ def test_the_operator_guide_example_policy_is_valid() -> None:
     assert policy.offline is not None and policy.region_lock is not None
     assert policy.lock_screen is not None and policy.lock_warning is not None
     assert policy.enforcement.sim_swap_lifts_lock is True
+
+
+def test_a_text_parsed_again_is_the_same_policy_and_a_bad_one_names_each_source() -> None:
+    # docs/decisions/policy-parsed-once-per-text.md: kept per text, problems per source.
+    text = default_policy_text()
+    assert parse_policy(text, source="a.toml") is parse_policy(text, source="b.toml")
+    bad = text.replace('version = "', 'version = 7 #"', 1)
+    for source in ("first.toml", "second.toml"):
+        with pytest.raises(PolicyError) as raised:
+            parse_policy(bad, source=source)
+        assert source in str(raised.value)

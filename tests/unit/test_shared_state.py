@@ -16,12 +16,13 @@ import pytest
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.ops import Operator
 from server_stub.admin.policy import replace_policy
-from server_stub.api.app import create_app
+from server_stub.api.app import open_context
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
 from server_stub.datadir.shared import SharedFile
 from server_stub.engine.context import ServerContext
 from server_stub.errors import PolicyVersionConflict
+from server_stub.store.db import Store
 from tests.support.policies import DAY, delay, policy_text
 from tests.support.signed_client import SEPT_2021
 
@@ -114,9 +115,7 @@ def _contexts(tmp_path: Path, count: int) -> list[ServerContext]:
     settings = ServerSettings(data_dir=tmp_path / "vendor", port=0, shared=True)
     contexts = []
     for _ in range(count):
-        context = create_app(settings).state.context
-        assert isinstance(context, ServerContext)
-        contexts.append(context)
+        contexts.append(open_context(settings, store=Store(settings.db_path)))
     return contexts
 
 
@@ -169,3 +168,13 @@ def test_a_policy_that_does_not_parse_is_not_installed_from_the_file(
         assert "not installed, the policy in force stays" in caplog.text
     finally:
         context.store.close()
+
+
+def test_pausing_a_clock_that_stands_writes_nothing(tmp_path: Path) -> None:
+    clock = SharedClock.create(tmp_path / "clock.json", start=1_000.0, speed=0)
+    clock.pause()
+    written = (tmp_path / "clock.json").stat().st_mtime_ns, clock._file.generation()
+    clock.pause()  # a world's server and the world itself both pause it when they close
+    assert ((tmp_path / "clock.json").stat().st_mtime_ns, clock._file.generation()) == written
+    clock.advance(60)
+    assert clock._file.generation() == written[1] + 1

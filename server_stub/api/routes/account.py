@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from phone_sim.protocol.account import AccountRequest
@@ -19,7 +19,7 @@ from phone_sim.protocol.device_secret import DeviceSecret
 from phone_sim.protocol.errors import ReplayedNonce
 from phone_sim.protocol.messages import ErrorBody, Verdict
 from phone_sim.protocol.signing import JSON, WireRequest
-from server_stub.api.deps import Context, Wire, authenticate
+from server_stub.api.deps import SIGNED_HEADERS_DOC, authenticate, context_of, signed_request
 from server_stub.engine import accounts
 from server_stub.engine.contacts import answer_contact
 from server_stub.engine.context import ServerContext
@@ -50,6 +50,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 _RAW_BODY: dict[str, Any] = {
+    "parameters": SIGNED_HEADERS_DOC,
     "requestBody": {
         "required": True,
         "content": {JSON: {"schema": {"$ref": "#/components/schemas/AccountRequest"}}},
@@ -79,5 +80,6 @@ def _account(wire: WireRequest, context: ServerContext) -> Response:
     responses=_RESPONSES,
     openapi_extra=_RAW_BODY,
 )
-async def account(wire: Wire, context: Context) -> Response:
-    return await run_in_threadpool(_account, wire, context)
+async def account(request: Request) -> Response:
+    wire = await signed_request(request)
+    return await run_in_threadpool(_account, wire, context_of(request))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH, ContactKind
 from phone_sim.protocol.messages import ErrorBody, Verdict
 from phone_sim.protocol.signing import JSON, WireRequest
-from server_stub.api.deps import Context, Wire, authenticate
+from server_stub.api.deps import SIGNED_HEADERS_DOC, authenticate, context_of, signed_request
 from server_stub.engine.contacts import answer_contact
 from server_stub.engine.context import ServerContext
 
@@ -35,10 +35,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 # The body is read raw (its digest is signed), so its schema is declared here for the docs.
 _RAW_BODY: dict[str, Any] = {
+    "parameters": SIGNED_HEADERS_DOC,
     "requestBody": {
         "required": True,
         "content": {JSON: {"schema": {"$ref": "#/components/schemas/ActivationRequest"}}},
-    }
+    },
 }
 
 
@@ -47,10 +48,12 @@ def _contact(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Re
     return Response(content=answer.body, status_code=answer.status_code, headers=answer.headers)
 
 
-async def _answer(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
+async def _answer(request: Request, kind: ContactKind) -> Response:
+    wire = await signed_request(request)
     # Authentication, decision, storage and signing are one piece of blocking work (CPU, then a
-    # durable commit): one trip to the thread pool for all of it, not one per dependency.
-    return await run_in_threadpool(_contact, wire, context, kind)
+    # durable commit): one trip to the thread pool for all of it, not one per dependency
+    # (docs/decisions/one-thread-pool-trip-per-device-request.md).
+    return await run_in_threadpool(_contact, wire, context_of(request), kind)
 
 
 @router.post(
@@ -60,8 +63,8 @@ async def _answer(wire: WireRequest, context: ServerContext, kind: ContactKind) 
     responses=_RESPONSES,
     openapi_extra=_RAW_BODY,
 )
-async def activate(wire: Wire, context: Context) -> Response:
-    return await _answer(wire, context, ContactKind.ACTIVATION)
+async def activate(request: Request) -> Response:
+    return await _answer(request, ContactKind.ACTIVATION)
 
 
 @router.post(
@@ -73,5 +76,5 @@ async def activate(wire: Wire, context: Context) -> Response:
     responses=_RESPONSES,
     openapi_extra=_RAW_BODY,
 )
-async def checkin(wire: Wire, context: Context) -> Response:
-    return await _answer(wire, context, ContactKind.CHECKIN)
+async def checkin(request: Request) -> Response:
+    return await _answer(request, ContactKind.CHECKIN)

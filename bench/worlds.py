@@ -1,0 +1,165 @@
+"""Benchmark 6: what a world costs a test suite (issue #17).
+
+* **The Cubacel story as a pytest test**, through the plugin's ``phone`` fixture (boot, SIM,
+  activate, three days on, locked), ``count`` times in one pytest run; the same run with ``count``
+  empty tests beside it, so that what pytest itself costs (start-up, collection, plugins) is
+  taken off: the figure is the difference per test.
+* **A one-phone test's fixture set-up plus teardown**: ``count`` tests that only look at the
+  ``phone`` fixture's screen; pytest's own durations of their set-up and teardown phases.
+* **fsync on this disk, now**: the floor under every durable commit, which on a shared virtual
+  disk moves by ten times from one hour to the next (the story's contacts still commit durably).
+
+Each pytest run is a process of its own, as a user runs it; it reports its own CPU time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from .common import BENCH_DATA, report
+
+STORY = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_cubacel_story(phone, n):
+    phone.boot()
+    phone.insert_sim(1, carrier="Cubacel")
+    phone.activate()
+    assert phone.screen == "home"
+    phone.advance(days=3)
+    phone.check(screen="lock", verdict_reason="EMBARGOED_TERRITORY")
+"""
+
+FIXTURE = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_one_phone(phone, n):
+    assert phone.screen == "off"
+"""
+
+EMPTY = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range({count}))
+def test_nothing(n):
+    pass
+"""
+
+#: a conftest that writes pytest's own duration of every phase of every test, and the CPU time
+#: its process has used by the end (its own measure: the benchmark's parts may run side by side
+#: on threads, whose children's times the parent cannot tell apart)
+DURATIONS = """
+import json
+import resource
+
+PHASES = []
+
+
+def pytest_runtest_logreport(report):
+    PHASES.append([report.nodeid, report.when, report.duration, report.outcome])
+
+
+def pytest_sessionfinish(session):
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    with open("durations.json", "w") as f:
+        json.dump({"phases": PHASES, "cpu": cpu}, f)
+"""
+
+
+def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
+    """Wall and CPU seconds of one pytest run of ``module``, and its phases."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", module],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"pytest {module} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    written = json.loads((folder / "durations.json").read_text())
+    return wall, float(written["cpu"]), written["phases"]
+
+
+def fsync_ms(samples: int = 30) -> float:
+    """The median of ``samples`` fsyncs of a small file beside the benchmark's data."""
+    times = []
+    fd, name = tempfile.mkstemp(dir=BENCH_DATA)
+    try:
+        for _ in range(samples):
+            os.write(fd, b"x" * 256)
+            started = time.perf_counter()
+            os.fsync(fd)
+            times.append(time.perf_counter() - started)
+    finally:
+        os.close(fd)
+        os.unlink(name)
+    return statistics.median(times) * 1000
+
+
+def run(count: int = 100) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
+        folder = Path(tmp)
+        (folder / "pytest.ini").write_text(
+            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        )
+        (folder / "conftest.py").write_text(DURATIONS)
+        for name, body in (("story", STORY), ("fixture", FIXTURE), ("empty", EMPTY)):
+            (folder / f"test_{name}.py").write_text(textwrap.dedent(body.format(count=count)))
+        first_empty = _pytest(folder, "test_empty.py")
+        story_wall, story_cpu, phases = _pytest(folder, "test_story.py")
+        _, _, fixture = _pytest(folder, "test_fixture.py")
+        # pytest's own cost moves with the machine: the cheaper of two runs, before and after
+        # (a smoke run, a few tests, only checks that the part runs: one is enough there)
+        second_empty = _pytest(folder, "test_empty.py") if count >= 10 else first_empty
+        empty_wall, empty_cpu, _ = min(first_empty, second_empty)
+    disk = fsync_ms()
+    per_test = (story_wall - empty_wall) / count
+    cpu_per_test = (story_cpu - empty_cpu) / count
+    # The first test also pays the imports of the server's stack: the others are the figure.
+    setups = {str(p[0]): float(p[2]) for p in fixture if p[1] == "setup"}
+    teardowns = {str(p[0]): float(p[2]) for p in fixture if p[1] == "teardown"}
+    pairs = [setups[n] + teardowns[n] for n in list(setups)[1:] if n in teardowns]
+    fixture_ms = statistics.median(pairs) * 1000 if pairs else float("nan")
+    calls = [float(p[2]) for p in phases if p[1] == "call"][1:]
+    call_ms = statistics.median(calls) * 1000 if calls else float("nan")
+    story = (
+        f"{per_test * 1000:.1f} ms wall per test, {cpu_per_test * 1000:.1f} ms CPU "
+        f"(in a run of {count}; target <= 50 ms)"
+    )
+    own = f"{story_wall:.2f} s for the stories, {empty_wall:.2f} s for as many empty tests"
+    report(
+        "6. tests: a world per test, through the pytest plugin",
+        [
+            ("the Cubacel story as a test", story),
+            ("  pytest's own run", own),
+            ("  the story's own steps", f"median {call_ms:.1f} ms (pytest's call phase)"),
+            ("phone fixture set-up + teardown", f"median {fixture_ms:.1f} ms (target <= 30 ms)"),
+            ("fsync on this disk now", f"median {disk:.2f} ms (the floor of each durable commit)"),
+        ],
+    )
+    return {
+        "story_ms_per_test": per_test * 1000,
+        "story_cpu_ms_per_test": cpu_per_test * 1000,
+        "story_call_ms": call_ms,
+        "fixture_setup_teardown_ms": fixture_ms,
+        "fsync_ms": disk,
+    }

@@ -1,0 +1,90 @@
+"""Embedded servers of one process share one event loop and one app, each with its own world.
+
+``server_stub.runtime.host`` and ``server_stub.api.app.shared_app``
+(docs/decisions/one-loop-for-embedded-servers.md, docs/decisions/one-app-per-process.md): what a
+test's world needs of them is that nothing crosses from one server to another, that each still
+is a real HTTP server on its own loopback port, and that stopping one stops only that one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.identity import Factory
+from server_stub.admin.client import AdminClient
+from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
+from server_stub.runtime.sockets import bind_socket
+from tests.support.signed_client import SEPT_2021, sim
+from tests.support.vendor import TELEKOM, Phones, TestPhone, vendor_server
+
+DAY = 86_400
+
+
+def _clock_of(server: EmbeddedVendorServer) -> float:
+    with AdminClient(server.url, server.admin_token.value) as admin:
+        return admin.clock().now
+
+
+def test_two_servers_share_the_app_and_keep_their_worlds_apart(tmp_path: Path) -> None:
+    factory = Factory.open(tmp_path / "factory")
+    first_clock, second_clock = FixedClock(SEPT_2021), FixedClock(SEPT_2021 + 30 * DAY)
+    with (
+        vendor_server(tmp_path, clock=first_clock, data="first") as first,
+        vendor_server(tmp_path, clock=second_clock, data="second") as second,
+    ):
+        assert first.app is second.app  # one app for the process
+        assert first.url != second.url  # each its own socket
+        # Each request finds its own server's world: time, keys and records.
+        assert _clock_of(first) == SEPT_2021
+        assert _clock_of(second) == SEPT_2021 + 30 * DAY
+        assert first.context.vendor_key.key_id != second.context.vendor_key.key_id
+        phone = Phones(factory, first)()
+        phone.activate(sim(TELEKOM))  # the verdict verifies with the first server's key
+        assert first.store.device(phone.serial) is not None
+        assert second.store.device(phone.serial) is None
+        stranger = TestPhone(second, phone.identity)
+        stranger.activate(sim(TELEKOM))  # the same device is new to the second world
+        assert second.store.device(phone.serial) is not None
+
+
+def test_stopping_one_server_leaves_the_other_serving(tmp_path: Path) -> None:
+    Factory.open(tmp_path / "factory")
+    with vendor_server(tmp_path, data="kept") as kept:
+        stopped = EmbeddedVendorServer(
+            ServerSettings(data_dir=tmp_path / "stopped", port=0), clock=FixedClock(SEPT_2021)
+        ).start()
+        url = stopped.url
+        kept_alive = requests.Session()
+        assert kept_alive.get(url + "/v1/health", timeout=5).status_code == 200
+        stopped.stop()
+        assert not stopped.running
+        # The kept-alive connection was closed with the server, and the port takes no other.
+        with pytest.raises(requests.ConnectionError):
+            kept_alive.get(url + "/v1/health", timeout=5)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/v1/health", timeout=5)
+        assert requests.get(kept.url + "/v1/health", timeout=5).status_code == 200
+        assert kept.running
+
+
+def test_a_server_that_cannot_listen_fails_alone(tmp_path: Path) -> None:
+    Factory.open(tmp_path / "factory")
+    with vendor_server(tmp_path, data="serving") as serving:
+        taken = bind_socket("127.0.0.1", 0)
+        taken.listen()
+        try:
+            port = taken.getsockname()[1]
+            clash = EmbeddedVendorServer(
+                ServerSettings(data_dir=tmp_path / "clash", port=port), clock=FixedClock(SEPT_2021)
+            )
+            with pytest.raises((OSError, EmbeddedServerError)):
+                clash.start()
+            clash.stop()
+        finally:
+            taken.close()
+        assert requests.get(serving.url + "/v1/health", timeout=5).status_code == 200
