@@ -54,7 +54,7 @@ _RAW_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {JSON: {"schema": {"$ref": "#/components/schemas/AccountRequest"}}},
-    }
+    },
 }
 
 
