@@ -19,13 +19,9 @@ verdicts the phone accepted; the code is checked on the phone, by the phone's ke
 from __future__ import annotations
 
 import hmac
-import random
 import re
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
-
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from phone_sim.protocol.account import (
     ACCOUNT_LOCKED_REASON,
@@ -51,15 +47,12 @@ from .account import AccountState
 from .errors import PhoneError, TransitionRefused
 from .events import AccountIntent, ActivationAttempt, EventKind
 from .exchange import Exchange
+from .parts import PhoneParts
 from .state import Action, Activation, DeviceState
 from .unblock import UNBLOCKED_MESSAGE, UNBLOCKED_REASON, UnblockOutcome, UnblockState
 
 if TYPE_CHECKING:
-    from phone_sim.protocol.messages import ActivationRequest
-
-    from .clock import DeviceClock
-    from .identity import DeviceIdentity
-    from .storage import DeviceStorage, PersistedState
+    pass
 
 _ACTIONS = {
     AccountAction.SIGN_IN: Action.SIGN_IN,
@@ -72,32 +65,11 @@ class AccountInputError(PhoneError):
     """An account name or password the phone will not send (the message says why)."""
 
 
-class RecoveryMixin:
+class RecoveryMixin(PhoneParts):
     """The account and the unblock code; see the module docstring."""
 
     #: the protocol version the phone asks in (1 after a version 1 vendor refused version 2)
     request_protocol: int = PROTOCOL_V2
-
-    if TYPE_CHECKING:
-        state: DeviceState
-        identity: DeviceIdentity
-        persisted: PersistedState
-        storage: DeviceStorage | None
-        clock: DeviceClock
-        pending: ActivationAttempt | None
-        last_error: str | None
-        account: AccountState
-        unblock: UnblockState
-        _rng: random.Random
-        _device_key: Callable[[], ec.EllipticCurvePrivateKey] | None
-
-        def _require(self, action: Action) -> None: ...
-        def _enter(self, state: DeviceState) -> None: ...
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
-        def _save(self, state: PersistedState) -> None: ...
-        def _new_nonce(self) -> str: ...
-        def build_request(self, nonce: str) -> ActivationRequest: ...
-        def _want_checkin(self, reason: str) -> None: ...
 
     # --- what the screens read -----------------------------------------------------------
 

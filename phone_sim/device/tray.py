@@ -10,29 +10,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import SlotError
-from .events import EventKind, SlotView
+from .events import EventKind
+from .parts import PhoneParts
 from .sims import Network, Sim
 from .tray_file import SlotContents
 
 if TYPE_CHECKING:
-    from .storage import DeviceStorage
+    pass
 
 #: the phone's SIM slots
 SLOTS = (1, 2)
 
 
-class SimTrayMixin:
+class SimTrayMixin(PhoneParts):
     """The SIM tray's actions; see the module docstring."""
-
-    if TYPE_CHECKING:
-        storage: DeviceStorage | None
-        airplane: bool
-        _sims: dict[int, Sim | None]
-        _roaming_on: dict[int, Network | None]
-
-        def slot(self, slot: int) -> SlotView: ...
-        def _emit(self, kind: EventKind, detail: str) -> None: ...
-        def _want_checkin(self, reason: str) -> None: ...
 
     def _check_slot(self, slot: int) -> None:
         if slot not in SLOTS:

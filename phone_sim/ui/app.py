@@ -7,36 +7,37 @@ step per tick, so a fast-forward holds every check-in it passes, of every phone.
 
 The SIM tray, the vendor console, time and switching phones are the world's controls: they work
 on every screen. The phone's own lock screen has no way out of itself.
+
+This module holds the app's life cycle, which screen shows the phone in view
+(``sync_screen``) and the world's heartbeat (``tick``); the rest lives by concern beside it:
+the world's controls (``world_controls.py``), vendor round trips in thread workers
+(``vendor_traffic.py``), the command palette's entries (``palette.py``), the Mi Account and the
+unblock code (``recovery_actions.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
-from phone_sim.device.errors import PhoneError
-from phone_sim.device.events import EventKind, TimeAttempt
-from phone_sim.device.exchange import Exchange
-from phone_sim.device.phone import ActivationAttempt, Phone, PhoneEvent
+from phone_sim.device.events import EventKind
+from phone_sim.device.phone import Phone, PhoneEvent
 from phone_sim.device.screens import Screen as PhoneFace
 from phone_sim.device.screens import screen_for
 from phone_sim.device.state import Activation, DeviceState
 from phone_sim.protocol.clock import TimeNotControllable
-from phone_sim.protocol.contact import ContactKind
-from phone_sim.ui.messages import PhoneChanged, TimeAnswered, VendorAnswered
+from phone_sim.ui.messages import PhoneChanged
+from phone_sim.ui.palette import world_commands
 from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.recovery_actions import RecoveryActions
 from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
-from phone_sim.ui.screens.confirm_screen import ConfirmScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.inspector_screen import InspectorScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
@@ -44,6 +45,8 @@ from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.ui.vendor_traffic import VendorTraffic
+from phone_sim.ui.world_controls import WorldControls
 from phone_sim.world.phones import WorldPhone
 from phone_sim.world.world import World
 
@@ -74,7 +77,7 @@ class Pace:
         return cls(0.01, 0.01, 0.01, 0.01, 0.02)
 
 
-class PhoneApp(App[None]):
+class PhoneApp(WorldControls, VendorTraffic, App[None]):
     TITLE = "phone-sim"
     CSS_PATH = "app.tcss"
     # Short descriptions: the footer must hold a screen's own keys and these at 80 columns
@@ -284,229 +287,7 @@ class PhoneApp(App[None]):
             return True
         return False
 
-    def request_activation(self) -> None:
-        """Ask the vendor now: activation from setup; a check-in when activated or locked."""
-        phone = self.phone
-        if self._records(self.current):
-            self.recorder.record("activate" if phone.state is DeviceState.SETUP else "check_in")
-        if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
-            phone.retry()
-            self.tick()
-            return
-        self._start(self.current, phone.begin_activation)
-
-    def _start(self, world_phone: WorldPhone, begin: Callable[[], ActivationAttempt]) -> None:
-        try:
-            attempt = begin()
-        except PhoneError as exc:
-            self.notify(str(exc), severity="warning")
-            return
-        self.sync_screen()
-        self.run_worker(
-            partial(self._send, world_phone, attempt),
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-            group=f"vendor:{world_phone.name}",
-        )
-
-    def _ask_time(self, world_phone: WorldPhone) -> None:
-        attempt = world_phone.phone.begin_time_sync()
-        self.run_worker(
-            partial(self._send_time, world_phone, attempt),
-            thread=True,
-            exclusive=True,
-            exit_on_error=False,
-            group=f"time:{world_phone.name}",
-        )
-
-    def _send(self, world_phone: WorldPhone, attempt: ActivationAttempt) -> None:
-        # Runs in a thread: network only, no widgets; the result goes back as a message.
-        exchange = world_phone.client.send(attempt)
-        self.post_message(VendorAnswered(world_phone.name, attempt, exchange))
-
-    def _send_time(self, world_phone: WorldPhone, attempt: TimeAttempt) -> None:
-        exchange = world_phone.client.ask_time(attempt)
-        self.post_message(TimeAnswered(world_phone.name, attempt, exchange))
-
-    def on_vendor_answered(self, message: VendorAnswered) -> None:
-        world_phone = self.world.phones[message.name]
-        phone = world_phone.phone
-        outcome = phone.complete_activation(message.attempt, message.exchange)
-        if not outcome.accepted and message.name == self.current_name:
-            self.notify(phone.last_error or outcome.detail, severity="error", timeout=6)
-        if (
-            not outcome.accepted
-            and phone.state is DeviceState.SETUP
-            and phone.request_protocol < message.attempt.request.protocol
-        ):
-            # A version 1 vendor refused version 2: setup asks again, in version 1.
-            self._start(world_phone, phone.begin_activation)
-        self.sync_screen()
-
-    def on_time_answered(self, message: TimeAnswered) -> None:
-        phone = self.world.phones[message.name].phone
-        outcome = phone.complete_time_sync(message.attempt, message.exchange)
-        if not outcome.accepted:
-            self.notify(
-                f"{message.name}: the vendor's time was refused: {outcome.detail}",
-                severity="error",
-                timeout=6,
-            )
-        self.sync_screen()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # The client turns I/O failures into exchanges; this catches anything else, so a bug
-        # shows as a clear on-screen error instead of a traceback or a phone stuck "checking".
-        group = event.worker.group
-        if event.state is not WorkerState.ERROR or ":" not in group:
-            return
-        kind, _, name = group.partition(":")
-        world_phone = self.world.phones.get(name)
-        if world_phone is None:
-            return
-        error = event.worker.error
-        detail = f"{type(error).__name__}: {error}"
-        phone = world_phone.phone
-        if kind == "vendor" and phone.pending is not None:
-            attempt = phone.pending
-            failed = Exchange(
-                kind=attempt.kind,
-                url=world_phone.client.base_url,
-                request_headers={},
-                request_body=attempt.request.encode(),
-                sent_at=attempt.started_at,
-                error_code="client_error",
-                error=detail,
-            )
-            self.post_message(VendorAnswered(name, attempt, failed))
-        elif kind == "time" and phone.time_pending is not None:
-            time_attempt = phone.time_pending
-            failed = Exchange(
-                kind=ContactKind.TIME,
-                url=world_phone.client.base_url,
-                request_headers={},
-                request_body=b"",
-                sent_at=time_attempt.started_at,
-                error_code="client_error",
-                error=detail,
-            )
-            self.post_message(TimeAnswered(name, time_attempt, failed))
-
-    # --- the world's controls --------------------------------------------------------------
-
-    def action_sim_tray(self) -> None:
-        if not isinstance(self.screen, SimTrayScreen):
-            self.push_screen(SimTrayScreen())
-
-    def action_vendor_console(self) -> None:
-        if not isinstance(self.screen, VendorConsoleScreen):
-            self.push_screen(VendorConsoleScreen(), callback=lambda _: self.sync_screen())
-
-    def action_inspector(self) -> None:
-        if not isinstance(self.screen, InspectorScreen):
-            self.push_screen(InspectorScreen())
-
-    def action_next_phone(self) -> None:
-        """Bring the next phone of the world into view (the status bar names it)."""
-        names = list(self.world.phones)
-        if len(names) < 2:
-            self.notify("This world has one phone: add one from the command palette", timeout=4)
-            return
-        self.current_name = names[(names.index(self.current_name) + 1) % len(names)]
-        self.sync_screen(switched=True)
-        self.notify(f"Now showing {self.current.label}", timeout=2)
-
-    def action_add_phone(self) -> None:
-        """A new phone from the factory joins the world, and comes into view."""
-        taken = set(self.world.phones)
-        name = next(f"phone-{n}" for n in range(2, len(taken) + 3) if f"phone-{n}" not in taken)
-        try:
-            world_phone = self.world.add_phone(name, new=True)
-        except (PhoneError, OSError, ValueError) as exc:
-            self.notify(f"No new phone: {exc}", severity="error")
-            return
-        self._watch(world_phone)
-        self.current_name = name
-        self.sync_screen(switched=True)
-        self.notify(f"{world_phone.label} joined the world", timeout=3)
-
-    def action_advance(self, seconds: float) -> None:
-        """Let the world's time pass; every phone checks in on the way as in real time."""
-        if not self.world.can_advance:
-            try:
-                self.world.clock.advance(seconds)
-            except TimeNotControllable as exc:
-                self.notify(str(exc), title="Time cannot move", severity="warning", timeout=10)
-            return
-        self.recorder.advanced(seconds)
-        start = max(self.fast_forward_to or 0.0, self.world.clock.now())
-        self.fast_forward_to = start + seconds
-        self.notify(f"Advancing {seconds / 86400:g} days…", timeout=2)
-        self.tick()
-
-    def action_account(self) -> None:
-        """Mi Account: sign in or out (the home screen's ``m``)."""
-        self.recovery.open_account()
-
-    def action_toggle_keys(self) -> None:
-        """Show or hide the keys panel: every key the screen offers, with what it does."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
-
-    def action_factory_reset(self) -> None:
-        """Ask first: a factory reset erases the phone's data."""
-        self.push_screen(
-            ConfirmScreen(
-                "Factory reset?",
-                "This erases the phone's data: its activation, language and settings. "
-                "The vendor keeps its record of this phone.",
-                confirm="Erase",
-            ),
-            callback=self._factory_reset_confirmed,
-        )
-
-    def _factory_reset_confirmed(self, confirmed: bool | None) -> None:
-        if not confirmed:
-            self.notify("Factory reset cancelled", timeout=2)
-            return
-        if self._records(self.current):
-            self.recorder.record("factory_reset")
-        try:
-            self.phone.factory_reset()
-        except PhoneError as exc:
-            self.notify(str(exc), severity="warning")
-
-    def action_reboot(self) -> None:
-        if self._records(self.current):
-            self.recorder.record("reboot")
-        try:
-            self.phone.reboot()
-        except PhoneError as exc:
-            self.notify(str(exc), severity="warning")
-
-    def action_power(self) -> None:
-        phone = self.phone
-        record = self._records(self.current)
-        if phone.state is DeviceState.OFF:
-            if record:
-                self.recorder.record("boot")
-            phone.power_on()
-        else:
-            if record:
-                self.recorder.record("power_off")
-            phone.power_off()
-
-    def action_save_scenario(self) -> None:
-        """Write what was played so far as a scenario file that replays to the same end."""
-        first = next(iter(self.world))
-        state = first.phone.state
-        path = self.recorder.save(
-            self.world.data_dir / "recordings", state=state.value, screen=screen_for(state)
-        )
-        self.notify(f"Scenario saved: {path}", timeout=8)
+    # --- screenshots and the command palette ------------------------------------------------
 
     def deliver_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
@@ -520,48 +301,7 @@ class PhoneApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("SIM tray", "Insert, remove or swap SIM cards", self.action_sim_tray)
-        yield SystemCommand(
-            "Protocol inspector", "Requests, verdicts, signature checks", self.action_inspector
-        )
-        # Also where ``v`` is a letter typed (setup's "This device is locked" has its inputs).
-        yield SystemCommand(
-            "Vendor console", "The vendor's fleet, locks, codes, audit", self.action_vendor_console
-        )
-        yield SystemCommand(
-            "Add a phone", "A new phone from the factory joins this world", self.action_add_phone
-        )
-        if len(self.world.phones) > 1:
-            yield SystemCommand(
-                "Next phone", "Show the next phone of this world", self.action_next_phone
-            )
-        yield SystemCommand(
-            "Reboot phone", "Power-cycle; a locked phone stays locked", self.action_reboot
-        )
-        yield SystemCommand("Power on/off", "Hold the power button", self.action_power)
-        for label, seconds in (
-            ("1 hour", 3600),
-            ("1 day", 86400),
-            ("3 days", 259200),
-            ("7 days", 604800),
-        ):
-            yield SystemCommand(
-                f"Advance time {label}",
-                "The world's time passes; every phone's check-ins happen on the way",
-                partial(self.action_advance, seconds),
-            )
-        yield SystemCommand(
-            "Save scenario", "Export what was played as a scenario file", self.action_save_scenario
-        )
-        yield SystemCommand(
-            "Factory reset",
-            "Erase the phone (the vendor keeps its record)",
-            self.action_factory_reset,
-        )
-        if self.phone.state in (DeviceState.LOCKED, DeviceState.ACTIVATED, DeviceState.SETUP):
-            yield SystemCommand(
-                "Ask the vendor again", "Send a fresh signed request", self.request_activation
-            )
+        yield from world_commands(self)
         yield from self.recovery.commands()
 
 

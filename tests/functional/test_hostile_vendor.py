@@ -9,7 +9,8 @@ refusing everything. The last tests put a man in the middle (``tests/support/mit
 scenarios' fault proxy (``phone_sim.faults``) in front of the real vendor server.
 
 The model-level versions of the verdict checks are in ``tests/unit/test_phone_model.py``; the
-corrupt-then-verify sweeps of every byte are in ``tests/unit/test_protocol_vectors.py``.
+corrupt-then-verify sweeps of every byte are in
+``tests/unit/test_protocol_vectors_tampering.py``.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from phone_sim.protocol.canonical import (
 )
 from phone_sim.protocol.errors import MalformedMessage
 from phone_sim.protocol.messages import ActivationRequest, Verdict
-from tests.unit.test_protocol_messages import _request, activation_requests, verdicts
+from tests.support.messages import activation_requests, sample_request, verdicts
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -154,7 +154,7 @@ def _check_refusals(cls: type[ActivationRequest] | type[Verdict], raw: bytes) ->
 
 
 def test_a_request_in_any_other_form_than_canonical_utf8_is_refused() -> None:
-    _check_refusals(ActivationRequest, _request().encode())
+    _check_refusals(ActivationRequest, sample_request().encode())
 
 
 def test_a_verdict_in_any_other_form_than_canonical_utf8_is_refused() -> None:
@@ -180,7 +180,7 @@ def test_strict_reading_names_what_is_wrong(raw: bytes, says: str) -> None:
 
 
 def test_a_duplicate_key_is_refused_even_where_both_values_agree() -> None:
-    raw = _request().encode()
+    raw = sample_request().encode()
     doubled = raw.replace(b'"protocol":1', b'"protocol":1,"protocol":1', 1)
     assert doubled != raw
     with pytest.raises(MalformedMessage, match="duplicate key 'protocol'"):
@@ -188,7 +188,7 @@ def test_a_duplicate_key_is_refused_even_where_both_values_agree() -> None:
 
 
 def test_a_lone_surrogate_is_refused() -> None:
-    raw = _request().encode().replace(b'"firmware":"', b'"firmware":"\\ud800', 1)
+    raw = sample_request().encode().replace(b'"firmware":"', b'"firmware":"\\ud800', 1)
     with pytest.raises(MalformedMessage, match="unicode string"):  # the schema's refusal
         ActivationRequest.decode(raw)
     # and the canonical check's, for any value: no UTF-8 form, so no canonical form

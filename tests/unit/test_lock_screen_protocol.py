@@ -30,7 +30,7 @@ from phone_sim.protocol.errors import MalformedMessage, SignatureError
 from phone_sim.protocol.lock_screen import LockWarning
 from phone_sim.protocol.messages import V2_VERDICT_FIELDS, ActivationRequest, Verdict
 from phone_sim.protocol.signing import WireRequest, WireResponse
-from tests.unit.test_protocol_vectors import (
+from tests.support.vectors import (
     FIXED_TIME,
     SERIAL,
     VECTORS,

@@ -1,4 +1,8 @@
-"""Protocol messages: canonical encoding, closed strict schemas, IMEI and MCC/MNC rules, limits."""
+"""Protocol messages: canonical encoding, closed strict schemas, limits, error codes.
+
+The messages drawn and sampled here come from ``tests/support/messages.py``; IMEI and
+MCC/MNC rules: ``test_protocol_identifiers.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from phone_sim.protocol.errors import (
     CertificateError,
@@ -20,81 +23,18 @@ from phone_sim.protocol.errors import (
     VerdictRejected,
 )
 from phone_sim.protocol.imei import (
-    is_valid_imei,
-    is_valid_mcc,
-    is_valid_mnc,
-    luhn_check_digit,
     make_imei,
 )
 from phone_sim.protocol.messages import (
     MAX_BODY_BYTES,
     ActivationRequest,
-    DeviceReport,
     ErrorBody,
     SimReport,
     Verdict,
     VerdictStatus,
     canonical_json,
 )
-
-# --- strategies --------------------------------------------------------------------------------
-
-# Lone surrogates cannot be encoded as UTF-8, so no wire message can carry them.
-_text = st.characters(codec="utf-8")
-imeis = st.builds(make_imei, st.from_regex(r"[0-9]{8}", fullmatch=True), st.integers(0, 999_999))
-mccs = st.from_regex(r"[2-7][0-9]{2}", fullmatch=True)
-mncs = st.from_regex(r"[0-9]{2,3}", fullmatch=True)
-nonces = st.from_regex(r"[A-Za-z0-9_-]{16,64}", fullmatch=True)
-
-
-@st.composite
-def sim_reports(draw: st.DrawFn, slot: int) -> SimReport:
-    serving = draw(st.none() | st.tuples(mccs, mncs))
-    return SimReport(
-        slot=slot,
-        iccid=draw(st.from_regex(r"89[0-9]{16,18}", fullmatch=True)),
-        home_mcc=draw(mccs),
-        home_mnc=draw(mncs),
-        serving_mcc=None if serving is None else serving[0],
-        serving_mnc=None if serving is None else serving[1],
-        roaming=draw(st.booleans()),
-    )
-
-
-@st.composite
-def activation_requests(draw: st.DrawFn) -> ActivationRequest:
-    slots = draw(st.sampled_from([(), (1,), (2,), (1, 2), (2, 1)]))
-    return ActivationRequest(
-        device=DeviceReport(
-            serial=draw(st.from_regex(r"[A-Za-z0-9]{4,32}", fullmatch=True)),
-            imeis=draw(st.lists(imeis, min_size=1, max_size=2)),
-            model=draw(st.text(_text, min_size=1, max_size=64)),
-            market=draw(st.from_regex(r"[A-Z]{2}", fullmatch=True)),
-            firmware=draw(st.text(_text, min_size=1, max_size=64)),
-            bootloader_unlocked=draw(st.booleans()),
-        ),
-        sims=[draw(sim_reports(slot)) for slot in slots],
-        nonce=draw(nonces),
-        certificates=draw(
-            st.lists(st.text("ABCDEFabcdef0123456789+/=", max_size=200), min_size=1, max_size=3)
-        ),
-    )
-
-
-verdicts = st.builds(
-    Verdict,
-    device_serial=st.text(_text, min_size=1, max_size=32),
-    imei=imeis,
-    status=st.sampled_from(VerdictStatus),
-    reason=st.from_regex(r"[A-Z][A-Z0-9_]{1,63}", fullmatch=True),
-    message=st.text(_text, max_size=1000),
-    nonce=nonces,
-    issued_at=st.integers(0, 2**40),
-    expires_at=st.integers(0, 2**40),
-    sequence=st.integers(1, 2**53 - 1),  # the I-JSON range (PROTOCOL.md section 1)
-    policy_version=st.text(_text, max_size=64),
-    next_checkin_after=st.none() | st.integers(60, 10**9),
-)
+from tests.support.messages import activation_requests, sample_request, sample_verdict, verdicts
 
 
 def _is_canonical(raw: bytes) -> bool:
@@ -135,7 +75,7 @@ def test_canonical_json_is_sorted_compact_utf8() -> None:
 
 def test_verdict_status_decodes_from_its_wire_value() -> None:
     # Regression: strict mode once refused the string "locked" and no verdict could be decoded.
-    body = json.loads(_verdict().encode())
+    body = json.loads(sample_verdict().encode())
     for wire, status in [("activated", VerdictStatus.ACTIVATED), ("locked", VerdictStatus.LOCKED)]:
         body["status"] = wire
         assert Verdict.decode(canonical_json(body)).status is status
@@ -148,40 +88,8 @@ def test_verdict_status_decodes_from_its_wire_value() -> None:
 # --- closed and strict schemas -----------------------------------------------------------------
 
 
-def _request() -> ActivationRequest:
-    return ActivationRequest(
-        device=DeviceReport(
-            serial="RN10P2109000001",
-            imeis=[make_imei("86753104", 1)],
-            model="Redmi Note 10 Pro",
-            market="MI",
-            firmware="V12.5.1.0.RKFMIXM",
-        ),
-        sims=[
-            SimReport(slot=1, iccid="8953010000000000011", home_mcc="368", home_mnc="01"),
-        ],
-        nonce="abcdefghijklmnop",
-        certificates=["AAAA"],
-    )
-
-
-def _verdict() -> Verdict:
-    return Verdict(
-        device_serial="RN10P2109000001",
-        imei=make_imei("86753104", 1),
-        status=VerdictStatus.ACTIVATED,
-        reason="OK",
-        message="",
-        nonce="abcdefghijklmnop",
-        issued_at=1630497600,
-        expires_at=1631102400,
-        sequence=1,
-        policy_version="2021-09-01",
-    )
-
-
 def _request_dict() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_request().encode())
+    data: dict[str, Any] = json.loads(sample_request().encode())
     return data
 
 
@@ -202,7 +110,7 @@ def test_unknown_fields_are_refused(where: str) -> None:
 
 
 def test_unknown_verdict_and_error_fields_are_refused() -> None:
-    body = json.loads(_verdict().encode())
+    body = json.loads(sample_verdict().encode())
     body["unlock_code"] = "1234"
     with pytest.raises(MalformedMessage, match="unlock_code"):
         Verdict.decode(canonical_json(body))
@@ -283,7 +191,7 @@ def test_request_fields_are_strictly_typed_and_constrained(path: str, value: obj
     ],
 )
 def test_verdict_fields_are_strictly_typed_and_constrained(field: str, value: object) -> None:
-    body = json.loads(_verdict().encode())
+    body = json.loads(sample_verdict().encode())
     body[field] = value
     with pytest.raises(MalformedMessage, match=field):
         Verdict.decode(canonical_json(body))
@@ -362,7 +270,7 @@ def test_oversized_body_is_payload_too_large() -> None:
 def test_a_body_at_the_limit_is_read() -> None:
     # No canonical request reaches 16 KiB (every field is bounded), so padding makes it one
     # that is read (not refused for its size) and then refused as not canonical.
-    raw = _request().encode()
+    raw = sample_request().encode()
     padded = raw[:-1] + b" " * (MAX_BODY_BYTES - len(raw)) + b"}"
     assert len(padded) == MAX_BODY_BYTES
     with pytest.raises(MalformedMessage, match="not canonical"):
@@ -412,93 +320,3 @@ def test_signature_errors_share_a_base() -> None:
     assert issubclass(StaleMessage, SignatureError)
     assert issubclass(ReplayedNonce, SignatureError)
     assert SignatureError("x", code="custom").code == "custom"
-
-
-# --- IMEI, MCC, MNC ----------------------------------------------------------------------------
-
-
-def test_known_imei() -> None:
-    # The worked example from the Luhn/IMEI literature.
-    assert luhn_check_digit("49015420323751") == 8
-    assert is_valid_imei("490154203237518")
-    assert not is_valid_imei("490154203237519")
-
-
-@given(st.from_regex(r"[0-9]{8}", fullmatch=True), st.integers(0, 999_999))
-def test_make_imei_is_always_valid(tac: str, serial: int) -> None:
-    imei = make_imei(tac, serial)
-    assert len(imei) == 15
-    assert imei.startswith(tac)
-    assert is_valid_imei(imei)
-
-
-@given(
-    st.from_regex(r"[0-9]{8}", fullmatch=True),
-    st.integers(0, 999_999),
-    st.integers(0, 14),
-    st.integers(1, 9),
-)
-def test_any_single_digit_change_breaks_the_imei(
-    tac: str, serial: int, position: int, delta: int
-) -> None:
-    imei = make_imei(tac, serial)
-    digit = str((int(imei[position]) + delta) % 10)
-    assert not is_valid_imei(imei[:position] + digit + imei[position + 1 :])
-
-
-def test_every_single_digit_change_of_one_imei_is_caught() -> None:
-    imei = make_imei("86753104", 1)
-    for position in range(15):
-        for digit in "0123456789":
-            changed = imei[:position] + digit + imei[position + 1 :]
-            assert is_valid_imei(changed) == (changed == imei)
-
-
-@pytest.mark.parametrize(
-    "imei",
-    [
-        None,
-        490154203237518,
-        "49015420323751",
-        "4901542032375180",
-        "49015420323751a",
-        "٤٩٠١٥٤٢٠٣٢٣٧٥١٨",  # Arabic-Indic digits: isdigit() but not ASCII
-        " 90154203237518",
-    ],
-)
-def test_invalid_imeis(imei: object) -> None:
-    assert not is_valid_imei(imei)
-
-
-@pytest.mark.parametrize(("tac", "serial"), [("1234567", 1), ("123456789", 1), ("1234567a", 1)])
-def test_make_imei_refuses_bad_tac(tac: str, serial: int) -> None:
-    with pytest.raises(ValueError, match="TAC"):
-        make_imei(tac, serial)
-
-
-@pytest.mark.parametrize("serial", [-1, 1_000_000])
-def test_make_imei_refuses_bad_serial(serial: int) -> None:
-    with pytest.raises(ValueError, match="serial"):
-        make_imei("86753104", serial)
-
-
-@pytest.mark.parametrize("mcc", ["262", "368", "432", "460", "250", "310", "405", "200", "799"])
-def test_valid_mccs(mcc: str) -> None:
-    assert is_valid_mcc(mcc)
-
-
-@pytest.mark.parametrize(
-    "mcc", ["068", "199", "800", "999", "36", "3680", "36a", 368, None, " 368"]
-)
-def test_invalid_mccs(mcc: object) -> None:
-    assert not is_valid_mcc(mcc)
-
-
-@pytest.mark.parametrize("mnc", ["01", "00", "32", "872", "192", "999"])
-def test_valid_mncs(mnc: str) -> None:
-    assert is_valid_mnc(mnc)
-
-
-@pytest.mark.parametrize("mnc", ["1", "1234", "a1", "", 1, None, "01\n"])
-def test_invalid_mncs(mnc: object) -> None:
-    assert not is_valid_mnc(mnc)

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -44,23 +41,12 @@ from phone_sim.protocol.signing import (
     verify_request,
     verify_verdict_response,
 )
+from tests.support.vectors import load_vector_module
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"phone_sim_vectors_{name}", VECTORS / f"{name}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
-    if spec.name not in sys.modules:
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-gen2 = _load("generate_v2")
+gen2 = load_vector_module("generate_v2")
 
 
 def read(name: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ Every input is fixed: the time (2021-09-01T12:00:00Z), the nonce, the device and
 Ed25519 is deterministic by design; the device's ECDSA signature is made with RFC 6979
 deterministic nonces (any valid ECDSA signature over the same base verifies equally), so both
 signatures are reproduced byte for byte. The signature bases are the exact bytes that
-``phone_sim.protocol.signing`` handed to the key, captured by ``RecordingKey``.
+``phone_sim.protocol.signing`` handed to the key, captured by ``RecordingKey``
+(``recording_keys.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -59,6 +59,7 @@ from phone_sim.protocol.signing import (  # noqa: E402
     sign_verdict_response,
 )
 from phone_sim.protocol.timesync import TimeAnswer, TimeRequest  # noqa: E402
+from tests.vectors.recording_keys import RecordingEd25519Key, RecordingKey  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -102,87 +103,6 @@ TIME_ANSWER = "time_answer.json"
 #: the time request's nonce (version 2, PROTOCOL.md section 2.1)
 TIME_NONCE = "test-vector-time-nonce-2021"
 TIME_URL = "http://127.0.0.1:8421/v1/time"
-
-
-class RecordingKey(ec.EllipticCurvePrivateKey):
-    """A P-256 key that signs with RFC 6979 deterministic nonces and remembers what it signed.
-
-    The signature library only sees an ``EllipticCurvePrivateKey``; the bytes it passes to
-    ``sign`` are the RFC 9421 signature base.
-    """
-
-    def __init__(self, key: ec.EllipticCurvePrivateKey) -> None:
-        self._key = key
-        self.signed: list[bytes] = []
-
-    def sign(self, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
-        assert isinstance(signature_algorithm, ec.ECDSA)
-        self.signed.append(bytes(data))
-        deterministic = ec.ECDSA(signature_algorithm.algorithm, deterministic_signing=True)
-        return self._key.sign(data, deterministic)
-
-    def exchange(self, algorithm: ec.ECDH, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
-        return self._key.exchange(algorithm, peer_public_key)
-
-    def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._key.public_key()
-
-    @property
-    def curve(self) -> ec.EllipticCurve:
-        return self._key.curve
-
-    @property
-    def key_size(self) -> int:
-        return self._key.key_size
-
-    def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
-        return self._key.private_numbers()
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        return self._key.private_bytes(encoding, format, encryption_algorithm)
-
-    def __copy__(self) -> RecordingKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> RecordingKey:
-        return self
-
-
-class RecordingEd25519Key(ed25519.Ed25519PrivateKey):
-    """An Ed25519 key that remembers what it signed (Ed25519 is deterministic already)."""
-
-    def __init__(self, key: ed25519.Ed25519PrivateKey) -> None:
-        self._key = key
-        self.signed: list[bytes] = []
-
-    def sign(self, data: Any) -> bytes:
-        self.signed.append(bytes(data))
-        return self._key.sign(data)
-
-    def public_key(self) -> ed25519.Ed25519PublicKey:
-        return self._key.public_key()
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        return self._key.private_bytes(encoding, format, encryption_algorithm)
-
-    def private_bytes_raw(self) -> bytes:
-        return self._key.private_bytes_raw()
-
-    def __copy__(self) -> RecordingEd25519Key:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> RecordingEd25519Key:
-        return self
 
 
 @dataclass(frozen=True)
