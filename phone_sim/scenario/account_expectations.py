@@ -7,19 +7,15 @@ the vendor's admin API and changes neither, as every check does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server_stub.admin.client import AdminClientError
 
 from .errors import DriverError
-
-if TYPE_CHECKING:
-    from .expectations import Check, Subject
+from .subject import Check, Subject, mask_ports
 
 
 def _check(ok: bool, detail: str) -> Check:
-    from .expectations import Check
-
     return Check(ok, detail)
 
 
@@ -41,8 +37,6 @@ def expect_server_account(s: Subject, state: str) -> Check:
     try:
         account = s.admin.device(s.serial).account
     except (AdminClientError, DriverError) as exc:
-        from .expectations import mask_ports
-
         return _check(False, f"the vendor cannot say: {mask_ports(str(exc))}")
     got = "none" if account is None else ("locked" if account.locked else "bound")
     where = "" if account is None else f" ({account.name})"

@@ -19,8 +19,8 @@ from phone_sim.protocol.account import AccountAction
 from phone_sim.world.phones import WorldPhone
 
 from .errors import DriverError
-from .expectations import Check
 from .outcomes import describe_outcomes
+from .subject import Check
 
 if TYPE_CHECKING:
     from .world import ScenarioWorld

@@ -8,58 +8,24 @@ per expectation key, in :data:`EXPECTATIONS`; :func:`expect` looks the key up.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from phone_sim.device.offline import WarningKind
-from phone_sim.device.phone import Phone
 from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.device.status import status_text
-from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
+from server_stub.admin.client import AdminClientError, AdminHttpError
 from server_stub.admin.models import AuditEntry
 
 from .account_expectations import ACCOUNT_EXPECTATIONS
 from .errors import DriverError, NotAvailable
+from .subject import Check as Check  # re-exported: callers import the checks' types from here
+from .subject import Subject as Subject
+from .subject import mask_ports as mask_ports
 
 #: ``server_state`` of a device the vendor has no record of (a custom ROM never asked)
 UNKNOWN_TO_VENDOR = "unknown"
-_PORT = re.compile(r"((?:127\.0\.0\.1|localhost|\[::1\]):)\d+|(port=)\d+")
-
-
-def mask_ports(text: str) -> str:
-    """``text`` without ephemeral port numbers, so that output is the same from run to run."""
-    return _PORT.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
-
-
-class Check(NamedTuple):
-    ok: bool
-    detail: str
-
-
-class Subject:
-    """What the checks read: a phone, and (maybe) its vendor's admin API."""
-
-    def __init__(self, phone: Phone, admin: Callable[[], AdminClient]) -> None:
-        self.phone = phone
-        self._admin = admin
-
-    @property
-    def admin(self) -> AdminClient:
-        return self._admin()
-
-    @property
-    def serial(self) -> str:
-        return self.phone.identity.serial
-
-    @property
-    def imeis(self) -> tuple[str, ...]:
-        return self.phone.identity.imeis
-
-    def where(self) -> str:
-        reason = f", reason {self.phone.lock_reason}" if self.phone.lock_reason else ""
-        return f"state {self.phone.state.value}{reason}"
 
 
 def expect_state(s: Subject, state: DeviceState | str) -> Check:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from phone_sim.device.events import VerdictOutcome
 from phone_sim.device.phone import Phone
 
-from .expectations import mask_ports
+from .subject import mask_ports
 
 #: errors whose message carries the HTTP library's details (host, port, timeout): keep the gist
 _TERSE = frozenset({"timeout", "unreachable", "truncated"})

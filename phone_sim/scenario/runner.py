@@ -28,9 +28,9 @@ from phone_sim.protocol.files import throwaway
 
 from .driver import PhoneDriver, RemoteServer, phone_spec
 from .errors import DriverError, NotAvailable
-from .expectations import mask_ports
 from .model import Expectation, Scenario, Step
 from .steps import STEPS, StepName
+from .subject import mask_ports
 from .world import ScenarioWorld
 
 Output = Callable[[str], object]

@@ -16,8 +16,8 @@ from phone_sim.world.world import World
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 
 from .errors import DriverError, NotAvailable
-from .expectations import mask_ports
 from .policy_text import derived_version, merge, validated
+from .subject import mask_ports
 
 
 class VendorDriver:

@@ -28,9 +28,9 @@ from server_stub.errors import VendorServerError
 from server_stub.runtime.embedded import EmbeddedVendorServer
 
 from .errors import DriverError, NotAvailable
-from .expectations import mask_ports
 from .model import DEFAULT_TIMEOUT
 from .outcomes import describe_outcomes
+from .subject import mask_ports
 from .vendor_verbs import VendorDriver
 
 if TYPE_CHECKING:
