@@ -45,6 +45,12 @@ class PhoneScreen(Screen[None]):
     def compose_face(self) -> ComposeResult:
         yield from ()
 
+    @property
+    def torn_down(self) -> bool:
+        """Its widgets are gone: switched away, or the app shutting down, before its Mount was
+        handled (seen under load). A Mount handler then has nothing to set up."""
+        return not self.query("#phone")
+
     def refresh_face(self) -> None:
         """Called when the phone changed; re-render what depends on it."""
         for bar in self.query(StatusBar):

@@ -39,9 +39,7 @@ class BootScreen(PhoneScreen):
             yield Static("", id="detail")
 
     def on_mount(self) -> None:
-        if not self.query("#logo"):
-            # Switched away, or the app shutting down, before its Mount was handled: its
-            # widgets are gone and there is nothing to show (as SetupScreen.on_mount).
+        if self.torn_down:
             return
         self.ready = True
         self._show_bootloader()

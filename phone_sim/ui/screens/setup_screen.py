@@ -79,9 +79,7 @@ class SetupScreen(PhoneScreen):
                 yield AccountLockPanel(id="account-lock")
 
     def on_mount(self) -> None:
-        if not self.query("#retry"):
-            # Switched away, or the app shutting down, before its Mount was handled: its widgets
-            # are gone and there is nothing to set up (as PhoneScreen.refresh_face).
+        if self.torn_down:
             return
         self.ready = True
         self.query_one("#retry").display = False
