@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual.errors import NoWidget
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
@@ -44,6 +45,17 @@ def action(name: str) -> str:
     return name.removeprefix("app.").removeprefix("screen.")
 
 
+def laid_out(screen: Screen[object]) -> bool:
+    """The screen's last layout has placed its footer keys (a query finds a widget as soon as it
+    is mounted, a layout later: CI once asked where a key was in between)."""
+    try:
+        for key in screen.query(FooterKey):
+            screen.find_widget(key)
+    except NoWidget:
+        return False
+    return True
+
+
 def visible_part(screen: Screen[object], widget: Widget) -> tuple[Region, Region]:
     geometry = screen.find_widget(widget)
     return geometry.region, geometry.region.intersection(geometry.clip)
@@ -58,6 +70,7 @@ async def test_every_control_and_key_is_reachable_at_80x24(
         await STATES[name].reach(pilot, sim)
         if name != "palette":  # the command palette has no footer of its own
             await wait_until(pilot, lambda: bool(app.screen.query(FooterKey)))
+        await wait_until(pilot, lambda: laid_out(app.screen))
         await pilot.pause(0.2)
         screen = app.screen
         whole = Region(0, 0, *SMALL)
