@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerCancelled
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
@@ -193,6 +194,20 @@ async def _to_confirm_reset(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
 
 
+async def _one_more_poll(pilot: Pilot[None]) -> None:
+    """One more live poll of the console, answered and drawn: nothing a poll brings is still on
+    its way (its answer is a message the screen handles after the worker ends)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, VendorConsoleScreen)
+    while True:
+        try:
+            await screen.poll().wait()
+            break
+        except WorkerCancelled:
+            continue  # the timer's own poll took its place (polls are exclusive): poll again
+    await pilot.pause()
+
+
 async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_lock(pilot, sim)
     await pilot.press("v")  # the vendor console, the locked phone in its fleet
@@ -205,7 +220,7 @@ async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
         lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in str(policy.render()),
     )
     fleet.move_cursor(row=0)
-    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
+    await _one_more_poll(pilot)
 
 
 async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
@@ -216,7 +231,7 @@ async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     audit = pilot.app.screen.query_one("#audit", DataTable)
     await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)
     fleet.move_cursor(row=0)
-    await pilot.pause(1.2)  # one more live poll: nothing it brings may still be on its way
+    await _one_more_poll(pilot)
 
 
 async def _to_off(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
