@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from tests.support.signed_client import SEPT_2021
 # examples and assertions are unchanged.
 settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
+
+# A suite started in the background of a script (`make test &`) inherits Ctrl-C ignored, and so
+# would every program the tests start: the tests that press Ctrl-C on a server or a fleet would
+# wait for an end that cannot come. The suite's processes take Ctrl-C back, as a terminal gives it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
