@@ -309,27 +309,33 @@ class VendorConsoleScreen(Screen[None]):
 
     @on(Button.Pressed, "#lock")
     def action_lock(self) -> None:
-        if self._without_admin():
-            return
-        serial = self.selected_serial()
-        if serial is None:
-            self._status("no device selected")
-            return
-        reason = self._reason("investigation")
-        self._record("operator_lock", serial, reason=reason)
-        self._act(f"lock {serial} ({reason})", lambda a: a.lock(serial, reason=reason))
+        self._on_selected(
+            "operator_lock", "lock", "investigation", lambda a, s, r: a.lock(s, reason=r)
+        )
 
     @on(Button.Pressed, "#release")
     def action_release(self) -> None:
+        self._on_selected(
+            "operator_release", "release", "RELEASED", lambda a, s, r: a.release(s, reason=r)
+        )
+
+    def _on_selected(
+        self,
+        recorded: str,
+        verb: str,
+        default_reason: str,
+        call: Callable[[AdminClient, str, str], object],
+    ) -> None:
+        """Lock or release the selected phone, with the reason typed (or ``default_reason``)."""
         if self._without_admin():
             return
         serial = self.selected_serial()
         if serial is None:
             self._status("no device selected")
             return
-        reason = self._reason("RELEASED")
-        self._record("operator_release", serial, reason=reason)
-        self._act(f"release {serial} ({reason})", lambda a: a.release(serial, reason=reason))
+        reason = self._reason(default_reason)
+        self._record(recorded, serial, reason=reason)
+        self._act(f"{verb} {serial} ({reason})", lambda a: call(a, serial, reason))
 
     @on(Button.Pressed, "#release-all")
     def action_release_all(self) -> None:
