@@ -8,8 +8,10 @@ is a real HTTP server on its own loopback port, and that stopping one stops only
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import anyio
 import pytest
 import requests
 
@@ -18,6 +20,7 @@ from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
+from server_stub.runtime.host import ServerHost
 from server_stub.runtime.sockets import bind_socket
 from tests.support.signed_client import SEPT_2021, sim
 from tests.support.vendor import TELEKOM, Phones, TestPhone, vendor_server
@@ -88,3 +91,17 @@ def test_a_server_that_cannot_listen_fails_alone(tmp_path: Path) -> None:
         finally:
             taken.close()
         assert requests.get(serving.url + "/v1/health", timeout=5).status_code == 200
+
+
+def test_worker_threads_outlive_the_requests_that_started_them() -> None:
+    """Blocking work of one request after another reuses the loop's worker thread: under
+    ``run_forever`` anyio tied each thread to the request task that started it, so every
+    request made a thread and ended it (docs/decisions/worker-threads-outlive-requests.md)."""
+    host = ServerHost.shared()
+
+    async def worker() -> threading.Thread:  # as a route's run_in_threadpool, in its own task
+        return await anyio.to_thread.run_sync(threading.current_thread)
+
+    threads = [host.submit(worker()).result(timeout=30) for _ in range(10)]
+    # One thread, or two if another server of this process took the idle one meanwhile.
+    assert len(set(threads)) <= 2, f"{len(set(threads))} threads for 10 requests one at a time"
