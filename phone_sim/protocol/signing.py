@@ -239,15 +239,21 @@ def _verify(
         key_resolver=_ExpectedKey(key_id, public_key),
     )
     try:
-        (result,) = verifier.verify(
-            message, max_age=max_age, require_components=required, body=message.body
-        )
+        # The required components are checked below, on the verified result, rather than by
+        # the library's require_components: it parses them and every covered component again
+        # from their string form, each time (docs/decisions/activation-cpu-accounting.md).
+        (result,) = verifier.verify(message, max_age=max_age, body=message.body)
     except SignatureError:
         raise
     except (HTTPMessageSignaturesException, ValueError, TypeError) as exc:
         if isinstance(exc.__cause__, SignatureError):
             raise exc.__cause__ from None  # ours, from the key resolver: already says why
         raise SignatureError(f"signature does not verify: {exc}") from exc
+    # A covered component is keyed by its serialised identifier: a bare name covers only
+    # itself ("@method"), never a form with parameters ("@method";x), as in the library's check.
+    missing = [name for name in required if f'"{name}"' not in result.covered_components]
+    if missing:
+        raise SignatureError(f"signature does not cover {', '.join(missing)}")
     if result.label != label:
         # Labels are not signed, but a device signature presented as the vendor's (or the
         # reverse) is a confusion the protocol names and refuses.

@@ -65,7 +65,16 @@ class ServerHost:
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(ready.set)
-        self.loop.run_forever()
+        # Until the process ends (a daemon thread), in a task of its own rather than
+        # run_forever: anyio ties its worker threads to the loop's root task, which it knows by
+        # run_until_complete's callback. Under run_forever it found none and tied each thread
+        # to the request that started it, so the thread ended with that request and the next
+        # one started a new thread (docs/decisions/worker-threads-outlive-requests.md).
+        self.loop.run_until_complete(self._root())
+
+    @staticmethod
+    async def _root() -> None:
+        await asyncio.Event().wait()
 
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
         """Run ``coroutine`` on the host's loop; its result (or exception) in the future."""

@@ -8,16 +8,23 @@ is a real HTTP server on its own loopback port, and that stopping one stops only
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import anyio
 import pytest
 import requests
+from fastapi.routing import APIRoute
 
 from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH
 from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
+from server_stub.api.routes import contact
+from server_stub.api.routes.contact import DeviceRoute
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
+from server_stub.runtime.host import ServerHost
 from server_stub.runtime.sockets import bind_socket
 from tests.support.signed_client import SEPT_2021, sim
 from tests.support.vendor import TELEKOM, Phones, TestPhone, vendor_server
@@ -88,3 +95,33 @@ def test_a_server_that_cannot_listen_fails_alone(tmp_path: Path) -> None:
         finally:
             taken.close()
         assert requests.get(serving.url + "/v1/health", timeout=5).status_code == 200
+
+
+def test_worker_threads_outlive_the_requests_that_started_them() -> None:
+    """Blocking work of one request after another reuses the loop's worker thread: under
+    ``run_forever`` anyio tied each thread to the request task that started it, so every
+    request made a thread and ended it (docs/decisions/worker-threads-outlive-requests.md)."""
+    host = ServerHost.shared()
+
+    async def worker() -> threading.Thread:  # as a route's run_in_threadpool, in its own task
+        return await anyio.to_thread.run_sync(threading.current_thread)
+
+    threads = [host.submit(worker()).result(timeout=30) for _ in range(10)]
+    # One thread, or two if another server of this process took the idle one meanwhile.
+    assert len(set(threads)) <= 2, f"{len(set(threads))} threads for 10 requests one at a time"
+
+
+def test_device_routes_call_their_endpoint_without_fastapis_request_handler() -> None:
+    """The activation and check-in routes are documented by FastAPI but called as plain
+    endpoints: FastAPI's per-request handler (dependencies, query string, cookies) is work
+    they do not need (docs/decisions/activation-cpu-accounting.md); their schema is checked by
+    ``test_server_schema``."""
+    routes = {
+        route.path: route
+        for route in contact.router.routes  # what the app serves: the router itself
+        if isinstance(route, APIRoute) and route.path in (ACTIVATION_PATH, CHECKIN_PATH)
+    }
+    assert set(routes) == {ACTIVATION_PATH, CHECKIN_PATH}
+    for route in routes.values():
+        assert isinstance(route, DeviceRoute)
+        assert route.get_route_handler() is route.endpoint
