@@ -8,9 +8,13 @@ DEV_STAMP := $(VENV)/.installed-dev
 # The versions every install here uses (pyproject.toml keeps ranges, for users): a new release
 # changes a run only through `make lock` (docs/decisions/pinned-versions-for-test-runs.md).
 CONSTRAINTS := constraints.txt
-# uv installs the environment: 7-8 s where pip took 33 s (docs/decisions/uv-installs-the-venv.md).
-# UV_NATIVE_TLS: the system's certificates, as pip uses them.
-PIP := UV_NATIVE_TLS=1 $(BIN)/uv pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS)
+# uv installs the environment: 19 s where pip took 33 s (docs/decisions/uv-installs-the-venv.md).
+# UV_NATIVE_TLS: the system's certificates, as pip uses them; --compile-bytecode: the .pyc files
+# pip writes at install, without which every process compiles what it imports, every time.
+PIP := UV_NATIVE_TLS=1 $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c $(CONSTRAINTS)
+# A machine that sets PYTHONDONTWRITEBYTECODE makes every process of a run compile the project's
+# modules and pytest rewrite every test module again (docs/decisions/bytecode-caches-for-runs.md).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test check lint typecheck imports pytest bench serve-vendor test-snapshot-update lock clean
 
