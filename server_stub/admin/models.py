@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from phone_sim.protocol.messages import SimReport, VerdictStatus
-from server_stub.engine.decide import DeviceStateName
+from server_stub.engine.states import DeviceStateName
 
 #: Every state a device can be shown in, in lifecycle order (see docs/OPERATOR.md).
 DEVICE_STATES: tuple[DeviceStateName, ...] = get_args(DeviceStateName)
