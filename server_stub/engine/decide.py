@@ -40,6 +40,7 @@ from server_stub.policy.matching import by_slot
 #: Verdicts refuse a next_checkin_after under a minute.
 MIN_CHECKIN = 60
 
+
 @dataclass(frozen=True)
 class Outcome:
     """The decision at one contact, why, and the memory to keep afterwards."""
