@@ -22,11 +22,15 @@ ReasonText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Answers build their validators on first use, not at import: the admin client loads with
+    # the TUI, before its first frame (docs/decisions/tui-first-frame-imports.md).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _Request(_Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # Built at once: FastAPI reads request bodies through them, and a deferred one makes it
+    # warn about the alias it gives the body (pydantic's UnsupportedFieldAttributeWarning).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=False)
 
 
 # --- requests ---------------------------------------------------------------------------------
