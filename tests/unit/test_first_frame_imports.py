@@ -27,6 +27,8 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "server_stub.engine.decide",  # the vendor's engine and policy, loaded by the server
     "server_stub.policy",
     "fastapi",
+    "requests",  # a phone's first exchange (phone_sim/client/transport.py), the console's first call
+    "urllib3",
     "phone_sim.ui.screens.vendor_console_screen",  # screens pushed later (ui/screens/later.py)
     "phone_sim.ui.screens.unblock_code_screen",
     "phone_sim.ui.screens.sim_tray_screen",
@@ -80,14 +82,18 @@ def test_the_first_frame_loads_only_what_it_shows() -> None:
 
 def test_the_import_check_can_fail() -> None:
     # What `scenario run` and the console load, the check sees.
-    modules = "phone_sim.scenario.parser, phone_sim.ui.screens.vendor_console_screen"
+    modules = (
+        "phone_sim.scenario.parser, phone_sim.ui.screens.vendor_console_screen, "
+        "phone_sim.client.transport"
+    )
     found = set(loaded_by(modules, NOT_BEFORE_THE_FIRST_FRAME))
     assert found >= {
         "phone_sim.scenario.model",
         "phone_sim.tomlfile",
-        "server_stub.engine.decide",
+        "server_stub.policy",
         "phone_sim.ui.screens.vendor_console_screen",
         "phone_sim.ui.screens.unblock_code_screen",
+        "requests",
     }
 
 
