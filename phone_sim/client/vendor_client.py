@@ -1,8 +1,9 @@
-"""Talks to the vendor server with ``requests``.
+"""Talks to the vendor server with ``requests`` (through :mod:`.transport`, loaded at the first
+exchange).
 
 Every request is signed (RFC 9421) through a ``requests`` auth object; every answer is read with
 a size bound (:mod:`.reading`) by one deadline for the whole exchange (:mod:`.deadline`) and its
-vendor signature checked against the key pinned in the firmware. Redirects are never followed: a
+vendor signature checked here against the key pinned in the firmware. Redirects are never followed: a
 3xx is an error to show, and its body is not read. Failures of any kind come back as an
 :class:`Exchange` with an error code, never as an exception, so the UI and scenarios can show
 them.
@@ -11,11 +12,10 @@ them.
 from __future__ import annotations
 
 import datetime as dt
-import time
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import requests
-import urllib3
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.device.exchange import Exchange
@@ -25,54 +25,15 @@ from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.keys import vendor_key_id
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ErrorBody, Verdict
-from phone_sim.protocol.signing import (
-    JSON,
-    WireRequest,
-    WireResponse,
-    sign_request,
-    verify_verdict_response,
-)
+from phone_sim.protocol.signing import WireResponse, verify_verdict_response
 from phone_sim.protocol.timesync import TimeAnswer, TimeRequest
 
-from . import deadline
-from .reading import (
-    ACCEPT_ENCODING,
-    BadEncoding,
-    TooLarge,
-    TooSlow,
-    Truncated,
-    read_bounded,
-)
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_TIMEOUT = 10.0
 #: the "now" a time answer's signature is checked at: any ``created`` is in its past
 ANY_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
-class DeviceSignatureAuth(requests.auth.AuthBase):
-    """Signs each prepared request with the device key, at the phone's clock, with a given nonce."""
-
-    def __init__(
-        self, key: ec.EllipticCurvePrivateKey, key_id: str, clock: Clock, nonce: str
-    ) -> None:
-        self.key = key
-        self.key_id = key_id
-        self.clock = clock
-        self.nonce = nonce
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = request.body or b""
-        wire = WireRequest(
-            method=str(request.method),
-            url=str(request.url),
-            headers=dict(request.headers),
-            body=body.encode() if isinstance(body, str) else bytes(body),
-        )
-        sign_request(
-            wire, key=self.key, key_id=self.key_id, created=int(self.clock.now()), nonce=self.nonce
-        )
-        request.headers.update(wire.headers)
-        return request
 
 
 @dataclass
@@ -84,21 +45,20 @@ class VendorClient:
     clock: Clock
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = MAX_BODY_BYTES
+    #: the HTTP session (default: one of the client's own, made at its first exchange)
     session: requests.Session | None = None
+    _session_ready: bool = field(default=False, init=False, repr=False, compare=False)
+    _session_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.vendor_key_id = vendor_key_id(self.vendor_key)
-        if self.session is None:
-            self.session = requests.Session()
-            # The phone talks to its vendor directly; proxy settings of the host are not its own.
-            self.session.trust_env = False
-        deadline.install(self.session)
 
     def send(self, attempt: ActivationAttempt) -> Exchange:
         """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
-        auth = DeviceSignatureAuth(self.device_key, self.device_serial, self.clock, attempt.nonce)
-        return self._post(attempt.kind, attempt.request.encode(), Verdict, auth)
+        return self._post(attempt.kind, attempt.request.encode(), Verdict, attempt.nonce)
 
     def ask_time(self, attempt: TimeAttempt) -> Exchange:
         """Ask the vendor's signed time (PROTOCOL.md 2.1). Never raises for I/O."""
@@ -110,110 +70,35 @@ class VendorClient:
         kind: ContactKind,
         body: bytes,
         answer: type[Verdict] | type[TimeAnswer],
-        auth: requests.auth.AuthBase | None = None,
+        nonce: str | None = None,
     ) -> Exchange:
-        url = self.base_url + kind.path
-        prepared = requests.Request(
-            "POST",
-            url,
-            data=body,
-            headers={"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": ACCEPT_ENCODING},
-            auth=auth,
-        ).prepare()
-        sent_at = self.clock.now()
-        base = Exchange(
-            kind=kind,
-            url=url,
-            request_headers=dict(prepared.headers),
-            request_body=body,
-            sent_at=sent_at,
-        )
-        started = time.monotonic()
-        flight = deadline.begin(started + self.timeout)
-        try:
-            return self._exchange(prepared, base, started, flight, answer)
-        finally:
-            deadline.end(flight)
+        """The exchange over HTTP (signed with ``nonce`` when given), then its answer judged."""
+        # The HTTP half (requests, urllib3, the deadline) loads at a phone's first exchange, not
+        # with the client: a first frame has no exchange (docs/decisions/tui-first-frame-imports.md).
+        from . import transport
 
-    def _exchange(
-        self,
-        prepared: requests.PreparedRequest,
-        base: Exchange,
-        started: float,
-        flight: deadline.Flight,
-        answer: type[Verdict] | type[TimeAnswer],
-    ) -> Exchange:
-        assert self.session is not None
-        late = f"vendor server did not finish its answer in {self.timeout:g} s"
-        # Cut by the deadline before its status line and headers were whole.
-        no_answer = f"vendor server did not answer in time (nothing whole in {self.timeout:g} s)"
-        try:
-            # The adapter, not ``Session.send``: even with ``allow_redirects=False`` the session
-            # reads a 3xx body whole (and inflates it) to prepare the redirect it will not take.
-            adapter = self.session.get_adapter(prepared.url or "")
-            response = adapter.send(
-                prepared, stream=True, timeout=self.timeout, verify=True, cert=None, proxies={}
+        with self._session_lock:
+            if self.session is None:
+                self.session = transport.new_session()
+            elif not self._session_ready:
+                transport.install_deadline(self.session)
+            self._session_ready = True
+        auth = None
+        if nonce is not None:
+            auth = transport.DeviceSignatureAuth(
+                self.device_key, self.device_serial, self.clock, nonce
             )
-        except requests.Timeout as exc:
-            return _failed(
-                base, started, "timeout", f"vendor server did not answer in time ({exc})"
-            )
-        except requests.RequestException as exc:
-            if flight.expired:
-                return _failed(base, started, "timeout", no_answer)
-            return _failed(
-                base, started, "unreachable", f"vendor server unreachable ({type(exc).__name__})"
-            )
-        status = response.status_code
-        try:
-            if flight.expired:  # cut at the deadline mid-headers: the head may be partial
-                return _failed(base, started, "timeout", no_answer)
-            if response.is_redirect or 300 <= status < 400:
-                # Never followed, and its body never read: a redirect is not a verdict.
-                where = response.headers.get("Location")
-                return _failed(
-                    base,
-                    started,
-                    "redirect_refused",
-                    f"vendor server answered HTTP {status}"
-                    + (f" to {where[:200]}" if where else "")
-                    + "; the phone does not follow redirects",
-                    status=status,
-                    headers=dict(response.headers),
-                )
-            raw = read_bounded(
-                response.raw,
-                response.headers.get("Content-Encoding"),
-                limit=self.max_response_bytes,
-                deadline=flight.deadline,
-            )
-        except TooLarge:
-            return _failed(
-                base,
-                started,
-                "response_too_large",
-                f"answer larger than {self.max_response_bytes} bytes",
-                status=status,
-            )
-        except BadEncoding as exc:
-            return _failed(base, started, "encoding_refused", str(exc), status=status)
-        except (TooSlow, requests.Timeout, urllib3.exceptions.TimeoutError):
-            return _failed(base, started, "timeout", late, status=status)
-        except (Truncated, requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            if flight.expired:
-                return _failed(base, started, "timeout", late, status=status)
-            return _failed(base, started, "truncated", f"answer cut short ({type(exc).__name__})")
-        finally:
-            response.close()
-        wire = WireResponse(status, dict(response.headers), raw)
-        answered = replace(
-            base,
-            status=status,
-            response_headers=wire.headers,
-            response_body=raw,
-            elapsed=time.monotonic() - started,
+        exchange, wire = transport.post(
+            self.session,
+            self.base_url + kind.path,
+            body,
+            kind=kind,
+            clock=self.clock,
+            timeout=self.timeout,
+            max_response_bytes=self.max_response_bytes,
+            auth=auth,
         )
-        return self._judge(answered, wire, answer)
+        return exchange if wire is None else self._judge(exchange, wire, answer)
 
     def _judge(
         self,
@@ -272,22 +157,3 @@ def _error(wire: WireResponse) -> tuple[str | None, str]:
 
 def _with(exchange: Exchange, code: str, message: str, *, signature: str) -> Exchange:
     return replace(exchange, error_code=code, error=message, signature=signature)
-
-
-def _failed(
-    base: Exchange,
-    started: float,
-    code: str,
-    message: str,
-    *,
-    status: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> Exchange:
-    return replace(
-        base,
-        status=status,
-        response_headers=headers or {},
-        error_code=code,
-        error=message,
-        elapsed=time.monotonic() - started,
-    )

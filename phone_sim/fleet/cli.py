@@ -24,14 +24,15 @@ from phone_sim.device.catalogue import MARKETS, MODELS
 from server_stub.datadir.admin_token import TOKEN_ENV
 
 from .errors import FleetError
-from .mix import SimMix, load_mix, parse_mix, story_mix
 
 if TYPE_CHECKING:
+    from .mix import SimMix
     from .server import FleetServer
 
-# What runs a fleet (the identities, the phones, the embedded server and its FastAPI) is
-# imported by `run_fleet_command`, not here: `phone-sim` builds its parser from this module, and
-# each phone process the fleet spawns imports `phone-sim` again (docs/decisions/lazy-subcommand-imports.md).
+# What runs a fleet (the mix's pydantic models, the identities, the phones, the embedded server
+# and its FastAPI) is imported by `run_fleet_command`, not here: `phone-sim` builds its parser
+# from this module, and each phone process the fleet spawns imports `phone-sim` again
+# (docs/decisions/lazy-subcommand-imports.md, docs/decisions/tui-first-frame-imports.md).
 
 
 def _positive(text: str) -> int:
@@ -119,6 +120,8 @@ def add_fleet_command(sub: Any) -> None:
 
 
 def _mix(args: argparse.Namespace) -> SimMix:
+    from .mix import load_mix, parse_mix, story_mix
+
     mix = load_mix(args.mix) if args.mix is not None else story_mix()
     if args.model is None and args.market is None:
         return mix

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from phone_sim.tomlfile import Problem
+if TYPE_CHECKING:  # only named: importing it loads pydantic, which `phone-sim`'s parser avoids
+    from phone_sim.tomlfile import Problem
 
 
 class FleetError(Exception):

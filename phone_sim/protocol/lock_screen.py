@@ -54,7 +54,8 @@ class LockWarning(BaseModel):
     """A lock is due at ``lock_at``: a dismissible notice from ``notice_at``, then a reminder
     that stays from ``reminder_at`` until the lock or a release."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # built on first use, like the messages' (docs/decisions/tui-first-frame-imports.md)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     lock_at: int = Field(
         ge=0, description="Unix seconds: the vendor locks the phone at its first contact from then"

@@ -69,7 +69,9 @@ Nonce = Annotated[str, Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # Validators are built on first use, not at import (subclasses inherit it): a phone's first
+    # frame needs the classes, not their validators (docs/decisions/tui-first-frame-imports.md).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class SimReport(_Closed):

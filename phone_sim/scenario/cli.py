@@ -16,17 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from server_stub.datadir.admin_token import TOKEN_ENV
 
-from .errors import ScenarioError
-from .library import library_dir, listing, resolve
-from .model import Scenario
-from .parser import load_scenario
-
 if TYPE_CHECKING:
     from .driver import RemoteServer
+    from .model import Scenario
     from .runner import ScenarioResult
 
-# The runner, the driver and JUnit are imported where a run needs them: `phone-sim` builds its
-# parser from this module, and every process the fleet spawns imports `phone-sim` again.
+# The library, the parser (pydantic models), the runner, the driver and JUnit are imported where
+# a command needs them: `phone-sim` builds its parser from this module, every process the fleet
+# spawns imports `phone-sim` again, and the TUI's first frame waits for the parser
+# (docs/decisions/lazy-subcommand-imports.md, docs/decisions/tui-first-frame-imports.md).
 
 #: where `make serve-vendor` keeps the factory whose root the server trusts
 DEFAULT_FACTORY = Path(".phone-sim-data/factory")
@@ -67,6 +65,8 @@ def add_scenario_commands(sub: Any) -> None:
 
 def run_scenario_command(args: argparse.Namespace, out: Callable[[str], object] = print) -> int:
     if args.scenario_command == "list":
+        from .library import library_dir, listing
+
         rows = listing()
         width = max((len(name) for name, _ in rows), default=0)
         for name, description in rows:
@@ -145,7 +145,10 @@ def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> li
 
 
 def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
+    from .errors import ScenarioError
     from .junit import write_junit
+    from .library import resolve
+    from .parser import load_scenario
     from .runner import run
 
     if args.screenshots is not None and not args.ui:

@@ -35,7 +35,7 @@ from phone_sim.device.screens import ScreenName
 from phone_sim.device.state import DeviceState
 from phone_sim.tomlfile import Closed, Lax, Words, problem, problem_at, unknown
 from phone_sim.tomlfile import Path as KeyPath
-from server_stub.engine.decide import DeviceStateName
+from server_stub.engine.states import DeviceStateName
 
 from .model import DEFAULT_TIMEOUT, FIRST_PHONE
 from .policy_text import ScenarioPolicies

@@ -36,15 +36,13 @@ from phone_sim.ui.messages import PhoneChanged
 from phone_sim.ui.palette import world_commands
 from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.recovery_actions import RecoveryActions
-from phone_sim.ui.screens.base import PhoneScreen
+from phone_sim.ui.screens.base import PhoneScreen, ShowsPhone
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
-from phone_sim.ui.screens.inspector_screen import InspectorScreen
+from phone_sim.ui.screens.later import VENDOR_CONSOLE
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.off_screen import OffScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
-from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
-from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from phone_sim.ui.vendor_traffic import VendorTraffic
 from phone_sim.ui.world_controls import WorldControls
 from phone_sim.world.phones import WorldPhone
@@ -221,14 +219,14 @@ class PhoneApp(WorldControls, VendorTraffic, App[None]):
         """
         if not self.screen_stack:
             return  # the app is shutting down; a late answer has nothing to show
-        if isinstance(self.screen, VendorConsoleScreen) and not switched:
+        if VENDOR_CONSOLE.holds(self.screen) and not switched:
             return  # the operator is at the console; the phone catches up when it closes
         wanted = SCREEN_CLASSES[screen_for(self.phone.state)]
         # Compare with the face last installed, not the stack: a switch in progress must not
         # be started twice (the first new screen would be torn down while it mounts).
         if isinstance(self._face, wanted) and not switched:
             for screen in self.screen_stack[1:]:
-                if isinstance(screen, PhoneScreen | SimTrayScreen | InspectorScreen):
+                if isinstance(screen, ShowsPhone):
                     # a screen mid-switch has no widgets to update; it renders on mount
                     with suppress(NoMatches):
                         screen.refresh_face()

@@ -19,7 +19,7 @@ from phone_sim.device.errors import PhoneError
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.account import AccountAction
 from phone_sim.ui.recorder import WITHHELD
-from phone_sim.ui.screens.account_screen import AccountScreen
+from phone_sim.ui.screens.later import ACCOUNT
 
 if TYPE_CHECKING:
     from phone_sim.ui.app import PhoneApp
@@ -82,7 +82,7 @@ class RecoveryActions:
             return
         signed_in = phone.account.hint is not None
         self.app.push_screen(
-            AccountScreen(AccountAction.SIGN_OUT if signed_in else AccountAction.SIGN_IN)
+            ACCOUNT()(AccountAction.SIGN_OUT if signed_in else AccountAction.SIGN_IN)
         )
 
     def commands(self) -> Iterable[SystemCommand]:

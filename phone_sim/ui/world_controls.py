@@ -14,26 +14,23 @@ from phone_sim.device.screens import screen_for
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import TimeNotControllable
 from phone_sim.ui.parts import AppParts
-from phone_sim.ui.screens.confirm_screen import ConfirmScreen
-from phone_sim.ui.screens.inspector_screen import InspectorScreen
-from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
-from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.ui.screens.later import CONFIRM, INSPECTOR, SIM_TRAY, VENDOR_CONSOLE
 
 
 class WorldControls(AppParts):
     """The world's controls; see the module docstring."""
 
     def action_sim_tray(self) -> None:
-        if not isinstance(self.screen, SimTrayScreen):
-            self.push_screen(SimTrayScreen())
+        if not SIM_TRAY.holds(self.screen):
+            self.push_screen(SIM_TRAY()())
 
     def action_vendor_console(self) -> None:
-        if not isinstance(self.screen, VendorConsoleScreen):
-            self.push_screen(VendorConsoleScreen(), callback=lambda _: self.sync_screen())
+        if not VENDOR_CONSOLE.holds(self.screen):
+            self.push_screen(VENDOR_CONSOLE()(), callback=lambda _: self.sync_screen())
 
     def action_inspector(self) -> None:
-        if not isinstance(self.screen, InspectorScreen):
-            self.push_screen(InspectorScreen())
+        if not INSPECTOR.holds(self.screen):
+            self.push_screen(INSPECTOR()())
 
     def action_next_phone(self) -> None:
         """Bring the next phone of the world into view (the status bar names it)."""
@@ -87,7 +84,7 @@ class WorldControls(AppParts):
     def action_factory_reset(self) -> None:
         """Ask first: a factory reset erases the phone's data."""
         self.push_screen(
-            ConfirmScreen(
+            CONFIRM()(
                 "Factory reset?",
                 "This erases the phone's data: its activation, language and settings. "
                 "The vendor keeps its record of this phone.",

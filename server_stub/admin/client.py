@@ -18,10 +18,9 @@ import ipaddress
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
-import requests
 from pydantic import BaseModel, ValidationError
 
 from server_stub.admin.models import (
@@ -38,6 +37,9 @@ from server_stub.admin.models import (
 from server_stub.datadir.admin_token import TOKEN_ENV
 from server_stub.datadir.settings import DEFAULT_HOST, DEFAULT_PORT
 from server_stub.errors import VendorServerError
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 DEFAULT_TIMEOUT = 10.0
@@ -92,10 +94,20 @@ class AdminClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._token = token
-        self._http = session or requests.Session()
-        if session is None and _is_loopback_url(self.base_url):
-            # A proxy from the environment must not sit between us and a local server.
-            self._http.trust_env = False
+        #: made at the first call: a client made with the TUI's world must not load ``requests``
+        #: before the first frame (docs/decisions/tui-first-frame-imports.md)
+        self._session = session
+
+    @property
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            if _is_loopback_url(self.base_url):
+                # A proxy from the environment must not sit between us and a local server.
+                self._session.trust_env = False
+        return self._session
 
     # --- devices ---------------------------------------------------------------------------
 
@@ -159,7 +171,8 @@ class AdminClient:
     # --- plumbing --------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._http.close()
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> Self:
         return self
@@ -173,6 +186,8 @@ class AdminClient:
         self.close()
 
     def _call(self, method: str, path: str, model: type[_M], **kwargs: Any) -> _M:
+        import requests  # loaded by self._http below already
+
         headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
         try:
             response = self._http.request(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from phone_sim.protocol.messages import SimReport, VerdictStatus
-from server_stub.engine.decide import DeviceStateName
+from server_stub.engine.states import DeviceStateName
 
 #: Every state a device can be shown in, in lifecycle order (see docs/OPERATOR.md).
 DEVICE_STATES: tuple[DeviceStateName, ...] = get_args(DeviceStateName)
@@ -22,11 +22,15 @@ ReasonText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Answers build their validators on first use, not at import: the admin client loads with
+    # the TUI, before its first frame (docs/decisions/tui-first-frame-imports.md).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _Request(_Model):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # Built at once: FastAPI reads request bodies through them, and a deferred one makes it
+    # warn about the alias it gives the body (pydantic's UnsupportedFieldAttributeWarning).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=False)
 
 
 # --- requests ---------------------------------------------------------------------------------

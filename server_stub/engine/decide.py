@@ -29,17 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from phone_sim.protocol.messages import SimReport, VerdictStatus
 from server_stub.engine.memory import DeviceMemory, Flag, Hold, Release, Source
+from server_stub.engine.states import DeviceStateName
 from server_stub.policy import Network, Policy, Reason, SimData, embargo_hits, region_violation
 from server_stub.policy.matching import by_slot
 
 #: Verdicts refuse a next_checkin_after under a minute.
 MIN_CHECKIN = 60
-
-DeviceStateName = Literal["never-seen", "activated", "flagged", "locked", "held", "released"]
 
 
 @dataclass(frozen=True)

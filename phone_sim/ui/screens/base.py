@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -16,6 +16,15 @@ from phone_sim.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from phone_sim.ui.app import PhoneApp
+
+
+@runtime_checkable
+class ShowsPhone(Protocol):
+    """A screen drawn from the phone in view (a face, the SIM tray, the inspector): the app
+    refreshes each one on the stack when the phone changes. A protocol, so that the app need
+    not import the screens a first frame does not show (``later.py``)."""
+
+    def refresh_face(self) -> None: ...
 
 
 class PhoneScreen(Screen[None]):
