@@ -38,3 +38,20 @@ async def test_a_boot_screen_torn_down_before_its_mount_is_handled_does_not_cras
         assert isinstance(screen, BootScreen)
         await screen.query_one("#phone").remove()
         screen.on_mount()
+
+
+async def test_a_setup_screen_being_removed_when_its_mount_is_handled_does_not_crash(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    # Textual removes a screen's widgets leaves first: its Mount can come when '#retry' has gone
+    # and '#phone' has not yet (the palette's second phone under load, again after the fix above).
+    app, sim = open_state("setup-welcome", make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES["setup-welcome"].reach(pilot, sim)
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        removal = screen.remove()  # the whole screen on its way out, as a switch or an exit does
+        await screen.query_one("#retry").remove()  # a leaf gone first
+        assert screen.query("#phone")
+        screen.on_mount()
+        await removal

@@ -56,9 +56,13 @@ class PhoneScreen(Screen[None]):
 
     @property
     def torn_down(self) -> bool:
-        """Its widgets are gone: switched away, or the app shutting down, before its Mount was
-        handled (seen under load). A Mount handler then has nothing to set up."""
-        return not self.query("#phone")
+        """Its widgets are going or gone: switched away, or the app shutting down, before its
+        Mount was handled (seen under load). A Mount handler then has nothing to set up.
+
+        Textual marks a screen and all its widgets as pruned at once, then removes them leaves
+        first: a Mount in between finds ``#phone`` and not what is inside it.
+        """
+        return self._pruning or not self.query("#phone")
 
     def refresh_face(self) -> None:
         """Called when the phone changed; re-render what depends on it."""
