@@ -64,8 +64,17 @@ class ServerHost:
 
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(ready.set)
-        self.loop.run_forever()
+        # One task the loop runs until the process ends, not ``run_forever``: anyio ties its
+        # worker threads to the loop's root task, the one ``run_until_complete`` runs. Without
+        # one it takes each request's own task as the root, and a worker thread was started
+        # for every request and stopped when its answer was sent
+        # (docs/decisions/worker-threads-kept-between-requests.md).
+        self.loop.run_until_complete(self._serve_forever(ready))
+
+    @staticmethod
+    async def _serve_forever(ready: threading.Event) -> None:
+        ready.set()
+        await asyncio.Event().wait()  # never set: the loop lives as long as the process
 
     def submit(self, coroutine: Coroutine[Any, Any, T]) -> Future[T]:
         """Run ``coroutine`` on the host's loop; its result (or exception) in the future."""

@@ -8,8 +8,10 @@ is a real HTTP server on its own loopback port, and that stopping one stops only
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 import requests
 
@@ -18,6 +20,7 @@ from phone_sim.protocol.identity import Factory
 from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
+from server_stub.runtime.host import ServerHost
 from server_stub.runtime.sockets import bind_socket
 from tests.support.signed_client import SEPT_2021, sim
 from tests.support.vendor import TELEKOM, Phones, TestPhone, vendor_server
@@ -88,3 +91,20 @@ def test_a_server_that_cannot_listen_fails_alone(tmp_path: Path) -> None:
         finally:
             taken.close()
         assert requests.get(serving.url + "/v1/health", timeout=5).status_code == 200
+
+
+def test_worker_threads_outlive_the_request_that_started_them(tmp_path: Path) -> None:
+    # docs/decisions/worker-threads-kept-between-requests.md: a request's blocking work goes to
+    # anyio's worker threads, which belong to the loop, not to the request (its task) that
+    # happened to start one; each request used to start a thread and stop it at its answer.
+    Factory.open(tmp_path / "factory")
+    with vendor_server(tmp_path):
+        host = ServerHost.shared()
+
+        async def worker() -> threading.Thread:  # as a route's run_in_threadpool, in a task
+            return await anyio.to_thread.run_sync(threading.current_thread)
+
+        first = host.submit(worker()).result(5)
+        second = host.submit(worker()).result(5)
+        assert first is second
+        assert first.is_alive()
