@@ -84,9 +84,22 @@ def pytest_sessionfinish(session):
 
 def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
     """Wall and CPU seconds of one pytest run of ``module``, and its phases."""
+    # A base directory of the run's own: pytest's default one is shared by every run of this
+    # user, and a run ends by deleting the oldest of them, whoever's it is (a full suite's: a
+    # second or more), which would land at random on the stories or on the empty tests.
+    basetemp = (folder / f"basetemp-{Path(module).stem}").resolve()
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", module],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--basetemp={basetemp}",
+            module,
+        ],
         cwd=folder,
         capture_output=True,
         text=True,

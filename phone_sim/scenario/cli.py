@@ -118,6 +118,27 @@ def _ui_runner() -> Callable[..., Any] | None:
     return run_ui
 
 
+def real_time_wait(scenario: Scenario) -> float:
+    """The real seconds ``scenario`` is known to wait: a slow server holds an answer back for
+    its ``seconds``, and the phone waits at most its timeout for it. An estimate for the order
+    in which scenarios start (a scenario's other steps take milliseconds)."""
+    from phone_sim.faults import FaultMode
+
+    from .step_args import FaultArgs
+
+    return sum(
+        min(step.params.seconds or 0.0, scenario.timeout)
+        for step in scenario.steps
+        if isinstance(step.params, FaultArgs) and step.params.mode is FaultMode.SLOW
+    )
+
+
+def start_order(scenarios: list[Scenario]) -> list[int]:
+    """The indexes of ``scenarios`` in the order they start side by side: those that wait
+    longest in real time first, the others as given."""
+    return sorted(range(len(scenarios)), key=lambda index: -real_time_wait(scenarios[index]))
+
+
 def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> list[ScenarioResult]:
     """Run headless scenarios ``SIDE_BY_SIDE`` at a time, each in a world of its own (its own
     embedded server), and print each one's lines in the order given, as soon as those before
@@ -133,7 +154,12 @@ def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> li
 
     results: list[ScenarioResult] = []
     with ThreadPoolExecutor(SIDE_BY_SIDE, thread_name_prefix="scenario") as pool:
-        futures = [pool.submit(run_quietly, scenario) for scenario in scenarios]
+        # Those that wait in real time start first, so that their waits pass while the others
+        # run (docs/decisions/waiting-scenarios-first.md); the output keeps the given order.
+        started = {
+            index: pool.submit(run_quietly, scenarios[index]) for index in start_order(scenarios)
+        }
+        futures = [started[index] for index in range(len(scenarios))]
         for index, future in enumerate(futures):
             if index:
                 out("")

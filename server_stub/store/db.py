@@ -251,6 +251,8 @@ class Store:
             batch.error = exc
             with suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
+        else:
+            self._checkpointer.committed()
         finally:
             self._process_lock.release()
             batch.committed.set()

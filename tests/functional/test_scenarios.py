@@ -217,8 +217,10 @@ def test_server_down_needs_the_embedded_server(standalone: RemoteServer) -> None
 
 
 def test_scenarios_side_by_side_print_what_one_at_a_time_prints(failing: Path) -> None:
-    # docs/decisions/scenarios-side-by-side.md: several at once, output in the order given.
-    names = ["server-down-during-setup", str(failing), "activated-in-germany", "offline-lock"]
+    # docs/decisions/scenarios-side-by-side.md: several at once, output in the order given,
+    # though the one that waits in real time, given last, starts first
+    # (docs/decisions/waiting-scenarios-first.md).
+    names = ["activated-in-germany", str(failing), "offline-lock", "server-down-during-setup"]
     together = phone_sim("scenario", "run", *names)
     assert together.returncode == 1
     # One at a time, as `scenario run NAME` prints one (the runner's lines, in this process).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import anyio
+import anyio.to_thread
 import pytest
 import requests
 from fastapi.routing import APIRoute

@@ -338,3 +338,36 @@ def test_a_bad_file_among_good_ones_runs_nothing(
     err = capsys.readouterr().err
     assert f"{bad}:11: step 3 (reboot): unknown key 'slot'" in err
     assert "nothing was run" in err
+
+
+def test_scenarios_that_wait_in_real_time_start_first(tmp_path: Path) -> None:
+    # docs/decisions/waiting-scenarios-first.md: a slow server's wait (at most the phone's
+    # timeout) passes while the other scenarios run, instead of after them.
+    slow = write(
+        tmp_path,
+        GOOD_STEPS
+        + """
+        [[steps]]
+        do = "server_fault"
+        mode = "slow"
+        seconds = 5
+        """,
+        name="slow.toml",
+    )
+    briefly = write(
+        tmp_path,
+        "timeout = 0.5\n"
+        + GOOD_STEPS
+        + """
+        [[steps]]
+        do = "server_fault"
+        mode = "slow"
+        seconds = 0.3
+        """,
+        name="briefly.toml",
+    )
+    plain = write(tmp_path, GOOD_STEPS, name="plain.toml")
+    scenarios = [load_scenario(p) for p in (plain, briefly, plain, slow)]
+    # The phone gives up at its timeout (2 s by default), so that is all the slow one waits.
+    assert [scenario_cli.real_time_wait(s) for s in scenarios] == [0, 0.3, 0, 2.0]
+    assert scenario_cli.start_order(scenarios) == [3, 1, 0, 2]

@@ -16,6 +16,7 @@ from server_stub.engine.decide import evaluate
 from server_stub.engine.memory import DeviceMemory, Source
 from server_stub.errors import StoreError
 from server_stub.policy import load_default_policy
+from server_stub.store.checkpoint import START_AFTER
 from server_stub.store.db import SCHEMA_VERSION, AuditRecord, DeviceRow, PendingHold, Store, Tx
 from server_stub.store.schema import V1
 
@@ -88,6 +89,35 @@ def test_wal_mode_and_full_sync_are_on(store: Store) -> None:
     assert store.pragma("synchronous") == 2  # FULL
     assert (store.path.parent / "vendor.db-wal").exists()
     assert store.pragma("user_version") == SCHEMA_VERSION == 4
+
+
+def _checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "wal-checkpoint"]
+
+
+def test_the_checkpointer_starts_after_some_commits_and_stops_with_the_store(
+    tmp_path: Path,
+) -> None:
+    # docs/decisions/checkpointer-starts-after-some-commits.md: a test's world (a few commits)
+    # starts no thread and opens no connection for it; a store that keeps committing has one.
+    before = _checkpoint_threads()
+    with Store(tmp_path / "vendor.db") as store:
+        for n in range(START_AFTER - 1):
+            with store.transaction() as tx:
+                tx.reserve_nonce(f"nonce-{n:012d}", at=AT, expires_at=AT + 3600)
+        assert _checkpoint_threads() == before
+        with store.transaction() as tx:
+            tx.reserve_nonce("nonce-the-last-one", at=AT, expires_at=AT + 3600)
+        started = [t for t in _checkpoint_threads() if t not in before]
+        assert len(started) == 1 and started[0].is_alive()
+    assert not started[0].is_alive()
+    # Closing checkpointed every commit into the database file, as SQLite's close does.
+    assert not (tmp_path / "vendor.db-wal").exists()
+    db = sqlite3.connect(tmp_path / "vendor.db")
+    try:
+        assert db.execute("SELECT count(*) FROM nonces").fetchone() == (START_AFTER,)
+    finally:
+        db.close()
 
 
 def test_a_contact_is_written_in_one_transaction(store: Store) -> None:
