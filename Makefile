@@ -57,12 +57,15 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-## Two workers, one per core; tests marked slow are handed out first (tests/conftest.py) and a
-## worker that runs out takes half of what another still has queued (worksteal), so the run
-## does not end on one core with the other idle (docs/decisions/slow-tests-first-and-worksteal.md).
+## WORKERS test processes (two per core: a test that waits on a server, a subprocess or the
+## app leaves its core to another; docs/decisions/two-test-workers-per-core.md); tests marked
+## slow are handed out first (tests/conftest.py) and a worker that runs out takes half of what
+## another still has queued (worksteal), so the run does not end with a core idle
+## (docs/decisions/slow-tests-first-and-worksteal.md).
 ## The ten slowest are printed at the end: a test that grows slow shows there.
+WORKERS ?= 4
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n 2 --dist worksteal -q --durations=10
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal -q --durations=10
 
 ## Benchmarks (figures, not tests; docs/PERFORMANCE.md). BENCH="roundtrip store" picks some;
 ## BENCH_ARGS="--quick" is a first look, "--smoke" only checks that every part runs. wrk (apt-get install wrk) is used when present.
