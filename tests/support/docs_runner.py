@@ -16,6 +16,7 @@ text as a file, run by ``.venv/bin/python``), ``skip``.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import pty
@@ -214,7 +215,10 @@ class Served:
 
 
 def run_python(text: str, origin: str, pytest: bool) -> str:
-    name = re.sub(r"\W", "_", origin.lower()).strip("_")
+    # The text's hash in the name: two texts written to one name within a second looked the
+    # same to Python's bytecode cache (and pytest's), which ran the first one again.
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    name = re.sub(r"\W", "_", origin.lower()).strip("_") + f"_{digest}"
     path = Path(f"test_{name}.py" if pytest else f"{name}.py")
     path.write_text(text, encoding="utf-8")
     command = [".venv/bin/python", *(["-m", "pytest", "-q", "-p", "no:cacheprovider"] * pytest)]
