@@ -18,8 +18,11 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 def planned(target: str) -> str:
     """The last command ``make -n`` would run for ``target`` (nothing is run)."""
     # -o: take the install stamps as up to date, so the plan is the target's own command.
+    # --no-print-directory: under `make pytest` this make is a sub-make, which would otherwise
+    # end its output with "Leaving directory".
+    command = ["make", "--no-print-directory", "-n", "-o", ".venv/.installed"]
     out = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "-o", ".venv/.installed-dev", target],
+        [*command, "-o", ".venv/.installed-dev", target],
         cwd=ROOT,
         capture_output=True,
         text=True,
