@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,23 +30,6 @@ from tests.support.vendor import (
 )
 
 ACTIVATED, LOCKED = VerdictStatus.ACTIVATED, VerdictStatus.LOCKED
-
-
-@pytest.fixture
-def server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorServer]:
-    with vendor_server(tmp_path) as s:
-        yield s
-
-
-@pytest.fixture
-def phones(factory: Factory, server: EmbeddedVendorServer) -> Phones:
-    return Phones(factory, server)
-
-
-@pytest.fixture
-def admin(server: EmbeddedVendorServer) -> Iterator[AdminClient]:
-    with admin_client(server) as client:
-        yield client
 
 
 # --- holds and releases -----------------------------------------------------------------------

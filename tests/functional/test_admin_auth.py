@@ -41,12 +41,6 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded
         yield s
 
 
-@pytest.fixture
-def server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorServer]:
-    with vendor_server(tmp_path) as s:
-        yield s
-
-
 @pytest.mark.parametrize(
     ("method", "path", "body"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p, _ in ADMIN_ROUTES]
 )

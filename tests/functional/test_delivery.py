@@ -4,7 +4,6 @@ pending until the phone's next contact carries it, then delivered at that time; 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,23 +24,6 @@ from tests.support.vendor import (
     now,
     vendor_server,
 )
-
-
-@pytest.fixture
-def server(tmp_path: Path, factory: Factory) -> Iterator[EmbeddedVendorServer]:
-    with vendor_server(tmp_path) as s:
-        yield s
-
-
-@pytest.fixture
-def phones(factory: Factory, server: EmbeddedVendorServer) -> Phones:
-    return Phones(factory, server)
-
-
-@pytest.fixture
-def admin(server: EmbeddedVendorServer) -> Iterator[AdminClient]:
-    with admin_client(server) as client:
-        yield client
 
 
 def cli(server: EmbeddedVendorServer, capsys: pytest.CaptureFixture[str], *args: str) -> str:
