@@ -7,22 +7,32 @@ the second phone's setup screen got its Mount as the app was closing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
+from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state
 
 
+@asynccontextmanager
+async def shown(
+    name: str, kind: type[PhoneScreen], make_sim: Callable[..., OnePhoneWorld]
+) -> AsyncIterator[PhoneScreen]:
+    """The app at ``name`` (tests/support/ui_states.py), its screen a ``kind``."""
+    app, sim = open_state(name, make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES[name].reach(pilot, sim)
+        assert isinstance(app.screen, kind)
+        yield app.screen
+
+
 async def test_a_setup_screen_torn_down_before_its_mount_is_handled_does_not_crash(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("setup-welcome", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["setup-welcome"].reach(pilot, sim)
-        screen = app.screen
-        assert isinstance(screen, SetupScreen)
+    async with shown("setup-welcome", SetupScreen, make_sim) as screen:
         await screen.query_one("#phone").remove()
         screen.on_mount()  # its Mount arriving after its widgets went
 
@@ -31,11 +41,7 @@ async def test_a_boot_screen_torn_down_before_its_mount_is_handled_does_not_cras
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
     # The same race on the boot screen ('#logo'), seen by a newcomer's test run under load.
-    app, sim = open_state("boot", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["boot"].reach(pilot, sim)
-        screen = app.screen
-        assert isinstance(screen, BootScreen)
+    async with shown("boot", BootScreen, make_sim) as screen:
         await screen.query_one("#phone").remove()
         screen.on_mount()
 
@@ -45,11 +51,7 @@ async def test_a_setup_screen_being_removed_when_its_mount_is_handled_does_not_c
 ) -> None:
     # Textual removes a screen's widgets leaves first: its Mount can come when '#retry' has gone
     # and '#phone' has not yet (the palette's second phone under load, again after the fix above).
-    app, sim = open_state("setup-welcome", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["setup-welcome"].reach(pilot, sim)
-        screen = app.screen
-        assert isinstance(screen, SetupScreen)
+    async with shown("setup-welcome", SetupScreen, make_sim) as screen:
         removal = screen.remove()  # the whole screen on its way out, as a switch or an exit does
         await screen.query_one("#retry").remove()  # a leaf gone first
         assert screen.query("#phone")
