@@ -86,10 +86,11 @@ def test_a_master_and_two_workers_drive_the_device_model_against_a_real_server(
     assert int(stats["/v1/activation"]["Request Count"]) == USERS
     assert int(stats["/v1/checkin"]["Request Count"]) > 0
     assert int(stats["Aggregated"]["Failure Count"]) == 0, log[-3000:]
-    # The server saw exactly those devices, and answered (and audited) every request. A user
-    # stopped at the end of the run may have had one request on the way, which the server
-    # answered and audited and locust no longer counted (seen once under load): at most one
-    # a user.
+    # The server saw exactly those devices, and answered (and audited) every request locust
+    # counted, each with one verdict. The server may have answered more than locust counted:
+    # a user stopped at the end of the run may have had one on the way, and under load the
+    # master can end before a worker's last stats report reaches it (seen: 30 counted, 50
+    # audited, load 7), so the upper bound is the server's own: one verdict per audited contact.
     assert counts["devices"] == USERS
     requests = int(stats["Aggregated"]["Request Count"])
-    assert requests <= counts["audit"] <= requests + USERS
+    assert requests <= counts["audit"] == counts["verdicts"]
