@@ -16,7 +16,7 @@ PIP := UV_NATIVE_TLS=1 $(BIN)/uv pip install --quiet --compile-bytecode --python
 # modules and pytest rewrite every test module again (docs/decisions/bytecode-caches-for-runs.md).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test check lint typecheck imports pytest bench serve-vendor test-snapshot-update lock clean
+.PHONY: run test test-slow test-all check lint typecheck imports pytest bench serve-vendor test-snapshot-update lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,10 @@ run: $(STAMP)
 serve-vendor: $(STAMP)
 	$(BIN)/vendor-server serve --host 127.0.0.1 --port 8421 --data $(DATA)/standalone/vendor --init-factory --clock simulated
 
-## Everything CI checks. The static checks run beside the tests: they fill the moments the
-## tests leave a core idle (their output a line at a time, never mixed within a line).
+## What every change must pass, in about two minutes: the static checks beside every test not
+## marked slow. CI runs it and then `make test-slow` (docs/decisions/slow-tests-run-in-ci.md).
+## The static checks fill the moments the tests leave a core idle (their output a line at a
+## time, never mixed within a line).
 test: check
 
 check: $(DEV_STAMP)
@@ -58,14 +60,23 @@ imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
 ## WORKERS test processes (two per core: a test that waits on a server, a subprocess or the
-## app leaves its core to another; docs/decisions/two-test-workers-per-core.md); tests marked
-## slow are handed out first (tests/conftest.py) and a worker that runs out takes half of what
-## another still has queued (worksteal), so the run does not end with a core idle
-## (docs/decisions/slow-tests-first-and-worksteal.md).
-## The ten slowest are printed at the end: a test that grows slow shows there.
+## app leaves its core to another; docs/decisions/two-test-workers-per-core.md); a worker that
+## runs out takes half of what another still has queued (worksteal), so the run does not end
+## with a core idle (docs/decisions/slow-tests-first-and-worksteal.md). The ten slowest are
+## printed at the end, and so is any test not marked slow that took more than its share of CPU
+## (tests/support/cpu_budget.py): a test that grows slow shows there.
 WORKERS ?= 4
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist worksteal -q --durations=10
 pytest: $(DEV_STAMP)
-	$(BIN)/pytest -n $(WORKERS) --dist worksteal -q --durations=10
+	$(PYTEST) -m "not slow"
+
+## The tests marked slow: the app playing every shipped scenario, the benchmarks' smoke run,
+## every documented command, a real browser, killed servers, fleets of processes, the soak.
+test-slow: $(DEV_STAMP)
+	$(PYTEST) -m slow
+
+## Every test: what CI runs.
+test-all: test test-slow
 
 ## Benchmarks (figures, not tests; docs/PERFORMANCE.md). BENCH="roundtrip store" picks some;
 ## BENCH_ARGS="--quick" is a first look, "--smoke" only checks that every part runs. wrk (apt-get install wrk) is used when present.

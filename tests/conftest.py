@@ -18,7 +18,8 @@ from tests.support.signed_client import SEPT_2021
 
 # A vendor server of a test's own, its phones and its admin client, as `server`, `phones` and
 # `admin` (a module that defines its own fixture of one of these names keeps its own).
-pytest_plugins = ["tests.support.admin_fixtures"]
+# Each test not marked slow that took more than its share of CPU is named at the end of a run.
+pytest_plugins = ["tests.support.admin_fixtures", "tests.support.cpu_budget"]
 
 # The machine running the suite is shared and often crowded: how fast Hypothesis makes its
 # examples, and how long one takes, say nothing about the code under test. Each property's

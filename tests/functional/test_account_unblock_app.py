@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
@@ -35,6 +36,7 @@ async def focused(pilot: Pilot[None]) -> None:
     )
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 async def test_the_code_goes_from_the_console_to_the_lock_screen(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
@@ -155,6 +157,7 @@ async def test_from_this_device_is_locked_the_palette_opens_the_console_that_cle
     assert not sim.phone.account_locked and sim.phone.state is DeviceState.ACTIVATED
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 async def test_the_mi_account_dialog_signs_in_and_the_console_unbinds(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:

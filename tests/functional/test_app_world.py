@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
@@ -30,6 +31,7 @@ def status(app: object) -> str:
     return str(bars.first().render()) if bars else ""
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
     tmp_path: Path,
 ) -> None:

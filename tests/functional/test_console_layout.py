@@ -32,6 +32,7 @@ async def test_console_after_the_lock_screen_shows_its_fleet_and_a_normal_lock_b
         assert fleet.get_row_at(0)[3] == "locked"
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 @pytest.mark.parametrize("size", [(80, 24), (100, 32), (200, 50)])
 async def test_every_fleet_column_can_be_scrolled_into_view(
     size: tuple[int, int], make_sim: Callable[..., OnePhoneWorld]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
@@ -90,6 +91,7 @@ async def test_the_lock_screen_shows_no_contact_line_when_the_vendor_gives_none(
         assert not app.screen.query_one("#lock-contact", Static).display
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 async def test_the_console_shows_a_hold_pending_then_delivered(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:

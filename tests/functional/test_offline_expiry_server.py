@@ -8,6 +8,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from phone_sim.scenario.library import resolve
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import ScenarioResult, run
@@ -138,6 +140,7 @@ def test_without_an_offline_rule_an_expired_verdict_keeps_the_phone_and_warns(
     assert result.passed, result.output
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 def test_six_months_without_the_vendor(tmp_path: Path) -> None:
     # About a thousand failed check-ins (each a real connection refused), the back-off at its
     # six-hour ceiling; then the vendor is back and the phone's next retry reaches it.

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from phone_sim.protocol.clock import STORY_START
@@ -57,6 +58,7 @@ def serve_once(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, env=os.environ)
 
 
+@pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 def test_a_restart_resumes_the_time_and_refuses_a_start_before_its_history(
     tmp_path: Path,
 ) -> None:
