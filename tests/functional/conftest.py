@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.world.world import open_world
 from tests.support.docs_session import blocks  # noqa: F401  (the documented blocks' results)
 from tests.support.one_phone import OnePhoneWorld
+from tests.support.waits import on_screen, wait_until  # noqa: F401  (the tests' waits)
 
 
 @pytest.fixture
@@ -45,26 +44,3 @@ def make_sim(tmp_path: Path) -> Iterator[Callable[..., OnePhoneWorld]]:
 @pytest.fixture
 def sim(make_sim: Callable[..., OnePhoneWorld]) -> OnePhoneWorld:
     return make_sim()
-
-
-async def wait_until(
-    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    """Let the app run until ``predicate`` holds; fail with a clear message if it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            app = pilot.app
-            world = getattr(app, "world", None)
-            detail = ""
-            if world is not None:
-                phone = app.phone  # type: ignore[attr-defined]
-                detail = (
-                    f"; phone {phone.state.value}, pending {phone.pending is not None}, "
-                    f"fast-forward to {getattr(app, 'fast_forward_to', None)}, "
-                    f"clock {world.clock.now()}, next check-in {phone.next_checkin_at}, "
-                    f"last error {phone.last_error}"
-                )
-            raise AssertionError(f"timed out; screen is {type(app.screen).__name__}{detail}")
-        await pilot.pause(0.02)

@@ -19,7 +19,7 @@ from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from phone_sim.ui.widgets.status_bar import StatusBar
 from phone_sim.world.launch import WorldOptions, launch
-from tests.functional.conftest import wait_until
+from tests.functional.conftest import on_screen, wait_until
 
 SIZE = (120, 40)
 DAY = 86_400
@@ -80,7 +80,7 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
 
             # The tray opens over the lock screen, and closing it returns to the lock screen.
             await pilot.press("t")
-            await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+            await on_screen(pilot, SimTrayScreen)
             await pilot.press("escape")
             await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
 

@@ -21,7 +21,7 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
-from tests.functional.conftest import wait_until
+from tests.functional.conftest import on_screen, wait_until
 from tests.support.one_phone import OnePhoneWorld
 
 DAY = 86400
@@ -134,7 +134,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await pilot.press("enter")
         # 2. t (SIM tray), Cubacel with the arrows and Enter, Esc to close.
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await on_screen(pilot, SimTrayScreen)
         await focused()
         await pilot.press(*["down"] * 6, "enter")
         await wait_until(pilot, lambda: sim.phone.slot(1).sim is not None)
@@ -182,7 +182,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
         await focused()
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await on_screen(pilot, SimTrayScreen)
         await focused()
         await pilot.press("enter")  # Telekom, the first carrier, replaces Cubacel in slot 1
         await wait_until(pilot, lambda: sim.phone.slot(1).sim.label == "Telekom")  # type: ignore[union-attr]

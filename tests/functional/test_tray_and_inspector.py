@@ -13,7 +13,7 @@ from phone_sim.ui.screens.inspector_screen import InspectorScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
-from tests.functional.conftest import wait_until
+from tests.functional.conftest import on_screen, wait_until
 from tests.support.one_phone import OnePhoneWorld
 
 SIZE = (100, 42)
@@ -25,7 +25,7 @@ async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWo
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await on_screen(pilot, SimTrayScreen)
         # carrier list has focus; the 7th entry is Cubacel; Enter inserts into slot 1
         await pilot.press(*["down"] * 6, "enter")
         assert sim.phone.slot(1).sim is not None and sim.phone.slot(1).sim.label == "Cubacel"
@@ -51,7 +51,7 @@ async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWo
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await on_screen(pilot, SimTrayScreen)
         tray = app.screen
         tray.query_one("#mcc", Input).value = "12"
         tray.query_one("#mnc", Input).value = "1"
@@ -67,7 +67,7 @@ async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePh
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, SimTrayScreen))
+        await on_screen(pilot, SimTrayScreen)
         await pilot.press("enter", "escape")  # Telekom, the first carrier
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))

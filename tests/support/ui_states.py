@@ -7,7 +7,6 @@ care how the phone got there), makes the app, and ``reach`` presses the keys tha
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +33,7 @@ from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from server_stub.policy import default_policy_text
 from tests.support.one_phone import OnePhoneWorld
+from tests.support.waits import focused_on_screen, wait_until
 
 DAY = 86400
 #: a boot that stays on its first picture for the length of a test
@@ -44,28 +44,9 @@ DEAD_SERVER = "http://127.0.0.1:9"
 Step = Callable[[Pilot[None], OnePhoneWorld], Awaitable[None]]
 
 
-async def wait_until(
-    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 10.0
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out; screen is {type(pilot.app.screen).__name__}")
-        await pilot.pause(0.02)
-
-
 def is_screen(kind: type) -> Callable[[Pilot[None]], bool]:
     return lambda pilot: (
         isinstance(pilot.app.screen, kind) and getattr(pilot.app.screen, "ready", True)
-    )
-
-
-async def _focused_on_screen(pilot: Pilot[None]) -> None:
-    # Keys go to the focused widget's screen: wait until the new screen has taken focus.
-    await wait_until(
-        pilot,
-        lambda: pilot.app.focused is not None and pilot.app.focused.screen is pilot.app.screen,
     )
 
 
@@ -128,7 +109,7 @@ def _held(sim: OnePhoneWorld) -> None:
 
 async def _to_setup(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(SetupScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
 
 
 async def _to_sims(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
@@ -151,12 +132,12 @@ async def _to_failed_activation(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
 
 async def _to_home(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(HomeScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
 
 
 async def _to_lock(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(LockScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
 
 
 async def _to_dialer(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
@@ -259,7 +240,7 @@ def _account_locked(sim: OnePhoneWorld) -> None:
 
 async def _to_account_locked(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await wait_until(pilot, lambda: is_screen(SetupScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
     await pilot.press(*ACCOUNT, "enter", *"wrong-password", "enter")  # a wrong password first
     await wait_until(pilot, lambda: "password_wrong" in (sim.phone.last_error or ""))
     await pilot.pause(0.1)
@@ -269,7 +250,7 @@ async def _to_sign_in(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_home(pilot, sim)
     await pilot.press("m")  # Mi Account
     await wait_until(pilot, lambda: is_screen(AccountScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
     await pilot.press(*ACCOUNT)
 
 
@@ -285,7 +266,7 @@ async def _to_console_code(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_console(pilot, sim)
     await pilot.press("c")  # Unblock code for the selected phone
     await wait_until(pilot, lambda: is_screen(UnblockCodeScreen)(pilot))
-    await _focused_on_screen(pilot)
+    await focused_on_screen(pilot)
     challenge = sim.phone.unblock_challenge
     assert challenge is not None
     await pilot.press(*challenge, "enter")
