@@ -88,6 +88,10 @@ def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
     # user, and a run ends by deleting the oldest of them, whoever's it is (a full suite's: a
     # second or more), which would land at random on the stories or on the empty tests.
     basetemp = (folder / f"basetemp-{Path(module).stem}").resolve()
+    # Our plugin alone, as a suite that uses it has it, not every pytest plugin the dev tools
+    # installed here (Hypothesis, Schemathesis, Playwright...): loading those cost each run
+    # 1.1 s of CPU that no test pays (docs/decisions/bench-worlds-load-our-plugin-alone.md).
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     started = time.perf_counter()
     done = subprocess.run(
         [
@@ -95,6 +99,8 @@ def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
             "-m",
             "pytest",
             "-q",
+            "-p",
+            "phone_sim.pytest_plugin",
             "-p",
             "no:cacheprovider",
             f"--basetemp={basetemp}",
@@ -104,6 +110,7 @@ def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -131,9 +138,7 @@ def fsync_ms(samples: int = 30) -> float:
 def run(count: int = 100) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
         folder = Path(tmp)
-        (folder / "pytest.ini").write_text(
-            "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        )
+        (folder / "pytest.ini").write_text("[pytest]\n")
         (folder / "conftest.py").write_text(DURATIONS)
         for name, body in (("story", STORY), ("fixture", FIXTURE), ("empty", EMPTY)):
             (folder / f"test_{name}.py").write_text(textwrap.dedent(body.format(count=count)))
