@@ -128,7 +128,7 @@ class _Guard:
                     503, "server_busy", "the server is answering as many requests as it can"
                 )
                 return
-            oldest._expire()
+            oldest._expire(evicted=True)
         self._watch()
 
     def _received(self) -> bool:
@@ -152,8 +152,8 @@ class _Guard:
             self._deadline = None
         self.registry.waiting.pop(self, None)
 
-    def _expire(self) -> None:
-        """The deadline passed, or a newcomer needs the place: end this connection."""
+    def _expire(self, *, evicted: bool = False) -> None:
+        """The deadline passed, or (``evicted``) a newcomer needs the place: end this connection."""
         self._disarm()
         if self.transport.is_closing():
             return
@@ -164,8 +164,14 @@ class _Guard:
             cycle.disconnected = True
             cycle.message_event.set()
         if self._started and not answering:
-            timeout = self.registry.limits.request_timeout
-            self._answer(408, "request_timeout", f"the request did not arrive within {timeout:g} s")
+            limits = self.registry.limits
+            why = (
+                f"the server was at its cap of {limits.max_connections} connections and this "
+                "one had waited longest for its request"
+                if evicted
+                else f"it did not arrive within {limits.request_timeout:g} s"
+            )
+            self._answer(408, "request_timeout", f"the request was not complete: {why}")
         else:
             self.transport.close()
 

@@ -48,11 +48,13 @@ def _embedded(tmp_path: Path, **settings: object) -> EmbeddedVendorServer:
     )
 
 
-def _assert_408(data: bytes) -> None:
+def _assert_408(data: bytes, why: str = "did not arrive within") -> None:
     answer = parse(data)
     assert answer is not None and answer.status == 408, data
     assert answer.headers["content-type"] == "application/json"
-    assert answer.json()["error"]["code"] == "request_timeout"
+    error = answer.json()["error"]
+    assert error["code"] == "request_timeout"
+    assert why in error["message"], error  # which of the two: its deadline, or the cap
 
 
 @contextmanager
@@ -130,10 +132,11 @@ def test_over_the_cap_a_newcomer_takes_the_place_of_the_longest_stalled(
             time.sleep(0.05)  # an order of arrival
         health = session().get(server.url + "/v1/health", timeout=5)
         assert health.status_code == 200
-        # The first to stall made room (408: its request had begun); the others still wait.
+        # The first to stall made room (408: its request had begun, and the message says why it
+        # was cut long before its 30 s); the others still wait.
         data, closed = ended(stalled[0], timeout=2)
         assert closed
-        _assert_408(data)
+        _assert_408(data, why="cap of 4 connections and this one had waited longest")
         for sock in stalled[2:]:
             sock.settimeout(0.2)
             with pytest.raises(TimeoutError):
