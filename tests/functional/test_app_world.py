@@ -63,9 +63,15 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
                 DeviceState.ACTIVATED,
                 DeviceState.ACTIVATED,
             ]
-            for phone in phones:  # every phone made its daily check-ins on the way
-                assert phone.next_checkin_at is not None
-                assert phone.next_checkin_at > world.clock.now()
+            # Every phone made its daily check-ins on the way; the ones due at the very end may
+            # still be on the wire when the lock screen shows (seen at load 20).
+            await wait_until(
+                pilot,
+                lambda: all(
+                    p.next_checkin_at is not None and p.next_checkin_at > world.clock.now()
+                    for p in phones
+                ),
+            )
 
             # The lock screen keeps its phone: escape does not leave it.
             await pilot.press("escape")

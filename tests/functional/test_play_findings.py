@@ -23,7 +23,8 @@ from phone_sim.world.launch import WorldOptions, launch
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state, wait_until
+from tests.support.ui_states import STATES, open_state
+from tests.support.waits import on_screen, wait_until
 
 SMALL = (80, 24)
 
@@ -69,7 +70,7 @@ async def test_the_inspector_says_what_a_time_exchange_asked_and_got(tmp_path: P
         with world:
             async with app.run_test(size=SMALL) as pilot:
                 await wait_until(pilot, lambda: any(ex.time for ex in phone.exchanges))
-                await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+                await on_screen(pilot, SetupScreen)
                 await pilot.press("i")
                 await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
                 index = next(i for i, ex in enumerate(phone.exchanges) if ex.time)

@@ -24,7 +24,7 @@ async def test_a_played_story_exports_and_replays_to_the_same_end(
 ) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(100, 42)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         await pilot.press(*["down"] * 6, "enter", "escape")  # Cubacel in slot 1

@@ -12,7 +12,7 @@ from phone_sim.device.sims import Sim, carrier
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import wait_until
+from tests.support.waits import on_screen, wait_until
 
 
 def test_sims_and_roaming_survive_a_restart(make_sim: Callable[..., OnePhoneWorld]) -> None:
@@ -89,7 +89,7 @@ async def test_the_app_shows_the_kept_sims_after_a_restart(
     sim = make_sim()
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         await pilot.press("t")  # SIM tray; the carriers list has the focus
         await pilot.press(*["down"] * 6, "enter")  # Cubacel, the 7th carrier
         await wait_until(pilot, lambda: sim.phone.slot(1).sim is not None)

@@ -23,7 +23,7 @@ SIZE = (100, 42)
 async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         # carrier list has focus; the 7th entry is Cubacel; Enter inserts into slot 1
@@ -49,7 +49,7 @@ async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWo
 async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         tray = app.screen
@@ -65,7 +65,7 @@ async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWo
 async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         await pilot.press("enter", "escape")  # Telekom, the first carrier
@@ -90,7 +90,7 @@ async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_
 ) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await on_screen(pilot, SetupScreen)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"SIM tray", "Protocol inspector", "Reboot phone"} <= set(titles)
         sim.phone.insert_sim(1, Sim.of(carrier("Sudani")))
