@@ -227,8 +227,12 @@ class Store:
                 self._db.execute("RELEASE tx")
                 self._batch_size += 1
             except BaseException:
-                self._db.execute("ROLLBACK TO tx")
-                self._db.execute("RELEASE tx")
+                try:
+                    self._db.execute("ROLLBACK TO tx")
+                    self._db.execute("RELEASE tx")
+                except BaseException as undo:
+                    # Not undone: its statements may be in the batch, which must not commit.
+                    batch.error = undo
                 raise
             finally:
                 self._settle(batch)
@@ -242,10 +246,13 @@ class Store:
         """Commit ``batch`` unless a transaction queued behind it will (lock held)."""
         with self._queue_lock:
             queued = self._queued
-        if queued and self._batch_size < MAX_BATCH and not now:
+        doomed = batch.error is not None  # a transaction in it could not be undone
+        if queued and self._batch_size < MAX_BATCH and not now and not doomed:
             return  # the next one in will carry the batch on, and commit it in the end
         self._batch = None
         try:
+            if batch.error is not None:  # doomed: roll the whole batch back
+                raise batch.error
             self._db.execute("COMMIT")
         except BaseException as exc:
             batch.error = exc

@@ -223,3 +223,41 @@ def test_two_stores_on_one_file_take_turns_at_writing_through_the_lock_file(
     first.close()
     second.close()
     assert len(_committed_nonces(tmp_path / "vendor.db")) == 1 + 8 * 25
+
+
+class UndoFails:
+    """The writing connection, whose ROLLBACK TO (undoing one transaction) fails once."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.failed = False
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "ROLLBACK TO tx" and not self.failed:
+            self.failed = True
+            raise sqlite3.OperationalError("disk I/O error (injected)")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def test_a_transaction_that_cannot_be_undone_is_never_committed(tmp_path: Path) -> None:
+    """Its half-written statements must not be committed while its caller is told it failed:
+    the batch is rolled back whole, and the store works on (found by helper contact-loop)."""
+    store = Store(tmp_path / "vendor.db")
+    with store.transaction() as tx:
+        tx.reserve_nonce("nonce-used-aaaaaaaaaa", at=AT, expires_at=AT + 3600)
+    spy = UndoFails(store._db)
+    store._db = spy  # type: ignore[assignment]
+    with pytest.raises(ReplayedNonce), store.transaction() as tx:
+        tx.reserve_nonce("nonce-half-bbbbbbbbbb", at=AT, expires_at=AT + 3600)
+        tx.reserve_nonce("nonce-used-aaaaaaaaaa", at=AT, expires_at=AT + 3600)
+    assert spy.failed
+    with store.transaction() as tx:
+        tx.reserve_nonce("nonce-later-ccccccccc", at=AT, expires_at=AT + 3600)
+    store.close()
+    assert _committed_nonces(tmp_path / "vendor.db") == {
+        "nonce-used-aaaaaaaaaa",
+        "nonce-later-ccccccccc",
+    }
