@@ -102,7 +102,7 @@ def test_a_stop_with_an_idle_connection_open_does_not_wait_for_a_poll(
     url = server.url
     kept_alive = requests.Session()
     assert kept_alive.get(url + "/v1/health", timeout=5).status_code == 200
-    monkeypatch.setattr(host.asyncio, "sleep", sleep)
+    monkeypatch.setattr(asyncio, "sleep", sleep)  # what host.py calls
     server.stop()
     assert not server.running
     assert waits and host._DRAIN_POLL not in waits  # it looked, and never polled
