@@ -7,6 +7,7 @@ Otherwise each scenario runs on a new phone and the exit status is 1 if any fail
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -63,7 +64,11 @@ def add_scenario_commands(sub: Any) -> None:
     actions.add_parser("list", help="the shipped scenarios, one line each")
 
 
-def run_scenario_command(args: argparse.Namespace, out: Callable[[str], object] = print) -> int:
+def run_scenario_command(
+    args: argparse.Namespace, out: Callable[[str], object] = print, *, own_process: bool = False
+) -> int:
+    """``scenario list`` or ``scenario run``; ``own_process``: this process is the command's own
+    (``phone_sim.cli.entry``), and ``run`` may freeze the collector's heap."""
     if args.scenario_command == "list":
         from .library import library_dir, listing
 
@@ -73,7 +78,7 @@ def run_scenario_command(args: argparse.Namespace, out: Callable[[str], object] 
             out(f"{name:<{width}}  {description.splitlines()[0] if description else ''}")
         out(f"({len(rows)} scenarios in {library_dir()})")
         return 0
-    return _run(args, out)
+    return _run(args, out, own_process=own_process)
 
 
 def _error(message: str) -> int:
@@ -170,7 +175,9 @@ def _side_by_side(scenarios: list[Scenario], out: Callable[[str], object]) -> li
     return results
 
 
-def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
+def _run(
+    args: argparse.Namespace, out: Callable[[str], object], *, own_process: bool = False
+) -> int:
     from .errors import ScenarioError
     from .junit import write_junit
     from .library import resolve
@@ -197,6 +204,11 @@ def _run(args: argparse.Namespace, out: Callable[[str], object]) -> int:
         if args.junit is not None:
             write_junit(args.junit, [], bad)
         return 2
+    if own_process:
+        # Everything imported so far (the server's stack, our models, the parsed scenarios)
+        # lives until the process ends: out of every later collection, which each walked its
+        # 90,000 objects again (docs/decisions/gc-freeze-in-our-own-processes.md).
+        gc.freeze()
     if args.ui:
         run_ui = _ui_runner()
         if run_ui is None:

@@ -41,6 +41,7 @@ from typing import Any, Self
 
 from phone_sim.protocol.files import is_throwaway
 from server_stub.errors import StoreError
+from server_stub.store import template
 from server_stub.store.checkpoint import Checkpointer
 from server_stub.store.lock import ProcessWriteLock
 from server_stub.store.readers import Readers
@@ -111,6 +112,10 @@ class Store:
             self._process_lock = ProcessWriteLock(path)
         except OSError as exc:
             raise StoreError(f"{path}: cannot open the database's lock file: {exc}") from exc
+        # A new file starts as the empty database at the schema's version, made once per
+        # process (docs/decisions/new-stores-from-a-template.md): _migrate finds it current.
+        #: this store made its file (empty) when it opened
+        self.created = template.create(path)
         try:
             # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE, which
             # takes the write lock up front instead of failing half-way on an upgrade.

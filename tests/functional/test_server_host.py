@@ -8,8 +8,10 @@ is a real HTTP server on its own loopback port, and that stopping one stops only
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import pytest
@@ -23,6 +25,7 @@ from server_stub.admin.client import AdminClient
 from server_stub.api.routes import contact
 from server_stub.api.routes.contact import DeviceRoute
 from server_stub.datadir.settings import ServerSettings
+from server_stub.runtime import host
 from server_stub.runtime.embedded import EmbeddedServerError, EmbeddedVendorServer
 from server_stub.runtime.host import ServerHost
 from server_stub.runtime.sockets import bind_socket
@@ -77,6 +80,34 @@ def test_stopping_one_server_leaves_the_other_serving(tmp_path: Path) -> None:
             requests.get(url + "/v1/health", timeout=5)
         assert requests.get(kept.url + "/v1/health", timeout=5).status_code == 200
         assert kept.running
+
+
+def test_a_stop_with_an_idle_connection_open_does_not_wait_for_a_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test's world stops its server with its phone's kept-alive connection open and idle:
+    # that connection is gone one turn of the loop after the stop closes it, so the stop must
+    # not sleep its 2 ms poll for it (docs/decisions/cubacel-story-accounting.md).
+    Factory.open(tmp_path / "factory")
+    waits: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, *args: Any) -> Any:
+        waits.append(delay)
+        return await real_sleep(delay, *args)
+
+    server = EmbeddedVendorServer(
+        ServerSettings(data_dir=tmp_path / "vendor", port=0), clock=FixedClock(SEPT_2021)
+    ).start()
+    url = server.url
+    kept_alive = requests.Session()
+    assert kept_alive.get(url + "/v1/health", timeout=5).status_code == 200
+    monkeypatch.setattr(asyncio, "sleep", sleep)  # what host.py calls
+    server.stop()
+    assert not server.running
+    assert waits and host._DRAIN_POLL not in waits  # it looked, and never polled
+    with pytest.raises(requests.ConnectionError):
+        kept_alive.get(url + "/v1/health", timeout=5)
 
 
 def test_a_server_that_cannot_listen_fails_alone(tmp_path: Path) -> None:
