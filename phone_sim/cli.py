@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -195,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from phone_sim.ui.app import make_app  # Textual loads only for the UI
 
+    # What is loaded now (Textual, the world, its phones) lives as long as the process: moved
+    # out of the collector's sight, the full collections that the first frame's allocations
+    # set off no longer walk it again (docs/decisions/tui-first-frame-imports.md). Only this
+    # process, ours, does so; tests and other hosts of the app do not.
+    gc.freeze()
     with world:
         make_app(world).run()
     return 0
