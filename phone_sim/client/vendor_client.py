@@ -24,12 +24,14 @@ from phone_sim.protocol.clock import Clock, utc
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import ProtocolError
 from phone_sim.protocol.keys import vendor_key_id
-from phone_sim.protocol.messages import MAX_BODY_BYTES, ErrorBody, Verdict
-from phone_sim.protocol.signing import WireResponse, verify_verdict_response
-from phone_sim.protocol.timesync import TimeAnswer, TimeRequest
+from phone_sim.protocol.versions import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     import requests
+
+    from phone_sim.protocol.messages import Verdict
+    from phone_sim.protocol.signing import WireResponse
+    from phone_sim.protocol.timesync import TimeAnswer
 
 DEFAULT_TIMEOUT = 10.0
 #: the "now" a time answer's signature is checked at: any ``created`` is in its past
@@ -56,12 +58,20 @@ class VendorClient:
         self.base_url = self.base_url.rstrip("/")
         self.vendor_key_id = vendor_key_id(self.vendor_key)
 
+    # The wire models (pydantic), the signature check and the HTTP half all load at a phone's
+    # first exchange, not with the client: a first frame has no exchange
+    # (docs/decisions/tui-first-frame-imports.md).
+
     def send(self, attempt: ActivationAttempt) -> Exchange:
         """POST the attempt's request and judge the answer's signature. Never raises for I/O."""
+        from phone_sim.protocol.messages import Verdict
+
         return self._post(attempt.kind, attempt.request.encode(), Verdict, attempt.nonce)
 
     def ask_time(self, attempt: TimeAttempt) -> Exchange:
         """Ask the vendor's signed time (PROTOCOL.md 2.1). Never raises for I/O."""
+        from phone_sim.protocol.timesync import TimeAnswer, TimeRequest
+
         body = TimeRequest(nonce=attempt.nonce).encode()
         return self._post(ContactKind.TIME, body, TimeAnswer)
 
@@ -73,8 +83,6 @@ class VendorClient:
         nonce: str | None = None,
     ) -> Exchange:
         """The exchange over HTTP (signed with ``nonce`` when given), then its answer judged."""
-        # The HTTP half (requests, urllib3, the deadline) loads at a phone's first exchange, not
-        # with the client: a first frame has no exchange (docs/decisions/tui-first-frame-imports.md).
         from . import transport
 
         with self._session_lock:
@@ -104,8 +112,15 @@ class VendorClient:
         self,
         exchange: Exchange,
         wire: WireResponse,
-        answer: type[Verdict] | type[TimeAnswer] = Verdict,
+        answer: type[Verdict] | type[TimeAnswer] | None = None,
     ) -> Exchange:
+        """What ``wire`` says, as an exchange: ``answer`` (default :class:`Verdict`) decoded from
+        it if its vendor signature is valid, else the error."""
+        from phone_sim.protocol.messages import Verdict
+        from phone_sim.protocol.signing import verify_verdict_response
+
+        if answer is None:
+            answer = Verdict
         if wire.status_code != 200:
             code, text = _error(wire)
             return replace(
@@ -148,6 +163,8 @@ class VendorClient:
 
 def _error(wire: WireResponse) -> tuple[str | None, str]:
     """The server's error code (None if its body is not an error body) and a line to show."""
+    from phone_sim.protocol.messages import ErrorBody
+
     try:
         detail = ErrorBody.model_validate_json(wire.body).error
     except ValueError:

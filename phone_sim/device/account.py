@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from phone_sim.protocol.messages import AccountStatus
+if TYPE_CHECKING:
+    from phone_sim.protocol.messages import AccountStatus
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,19 @@ from typing import TYPE_CHECKING
 
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.errors import VerdictRejected
-from phone_sim.protocol.messages import ActivationRequest, VerdictStatus
+from phone_sim.protocol.versions import VerdictStatus
 
 from .errors import TransitionRefused
 from .events import ActivationAttempt, EventKind, VerdictOutcome
 from .lock_notices import from_verdict
 from .parts import PhoneParts
-from .reports import activation_request
 from .state import Action, Activation, DeviceState
 from .storage import StoredVerdict
 from .verdicts import verdict_problem
 
 if TYPE_CHECKING:
+    from phone_sim.protocol.messages import ActivationRequest
+
     from .exchange import Exchange
 
 #: the reason a custom ROM's phone gives itself for being activated
@@ -45,6 +46,10 @@ class ActivationMixin(PhoneParts):
         return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
     def build_request(self, nonce: str) -> ActivationRequest:
+        # The wire models (pydantic) load with the first request, not with the phone: a first
+        # frame sends none (docs/decisions/tui-first-frame-imports.md).
+        from .reports import activation_request
+
         return activation_request(
             self.identity, self.slots, self.certificates, nonce, protocol=self.request_protocol
         )

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from phone_sim.protocol.account import AccountAction
 from phone_sim.protocol.contact import ContactKind
-from phone_sim.protocol.messages import ActivationRequest, Verdict
 
 from .sims import Network, Sim
+
+if TYPE_CHECKING:
+    # The wire models, which events carry as the client made them: named here, never loaded
+    # here (docs/decisions/tui-first-frame-imports.md)
+    from phone_sim.protocol.messages import ActivationRequest, Verdict
 
 
 class EventKind(StrEnum):

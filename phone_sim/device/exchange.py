@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from phone_sim.protocol.contact import ContactKind
-from phone_sim.protocol.messages import Verdict
-from phone_sim.protocol.timesync import TimeAnswer
+
+if TYPE_CHECKING:
+    # decoded by the client (phone_sim/client/answers.py); the device only reads them
+    from phone_sim.protocol.messages import Verdict
+    from phone_sim.protocol.timesync import TimeAnswer
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from phone_sim.protocol.identity import DeviceClaims
+from phone_sim.protocol.claims import DeviceClaims
 
 from .catalogue import market as lookup_market
 from .catalogue import model as lookup_model

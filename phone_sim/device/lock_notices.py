@@ -17,12 +17,13 @@ fall together, or when the vendor's lock has no date), since that is what will h
 
 from __future__ import annotations
 
-from typing import Any
-
-from phone_sim.protocol.messages import Verdict
+from typing import TYPE_CHECKING, Any
 
 from .offline import PhoneWarning, WarningKind
 from .storage import PersistedState
+
+if TYPE_CHECKING:
+    from phone_sim.protocol.messages import Verdict
 
 
 def vendor_warning(persisted: PersistedState, now: float) -> PhoneWarning | None:

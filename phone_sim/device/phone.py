@@ -24,7 +24,7 @@ from dataclasses import replace
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from phone_sim.protocol.clock import Clock
-from phone_sim.protocol.messages import PROTOCOL_V2
+from phone_sim.protocol.versions import PROTOCOL_V2
 
 from .account import AccountState
 from .activation import ActivationMixin

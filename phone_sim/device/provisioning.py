@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from phone_sim.protocol.identity import Factory, chain_to_wire
 from phone_sim.protocol.imei import make_imei
 
 from .catalogue import market as lookup_market
@@ -16,6 +16,11 @@ from .catalogue import model as lookup_model
 from .errors import UnknownCatalogueEntry
 from .identity import DeviceIdentity
 from .storage import DeviceStorage
+
+if TYPE_CHECKING:
+    # x509 and the chain verifier load when a phone is made, not when one is opened
+    # (docs/decisions/tui-first-frame-imports.md)
+    from phone_sim.protocol.identity import Factory
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ def provision(
         custom_rom=custom_rom,
         rng=rng,
     )
+    from phone_sim.protocol.identity import chain_to_wire
+
     key = ec.generate_private_key(ec.SECP256R1())
     chain = factory.issue(identity.claims, key.public_key())
     storage = DeviceStorage(directory)

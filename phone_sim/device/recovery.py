@@ -27,8 +27,6 @@ from phone_sim.protocol.account import (
     ACCOUNT_LOCKED_REASON,
     ACCOUNT_NAME_PATTERN,
     AccountAction,
-    AccountBody,
-    AccountRequest,
     normalise_account,
     password_problem,
 )
@@ -41,7 +39,7 @@ from phone_sim.protocol.device_secret import (
     seal_password,
     unblock_code,
 )
-from phone_sim.protocol.messages import PROTOCOL_V2, Verdict
+from phone_sim.protocol.versions import PROTOCOL_V2
 
 from .account import AccountState
 from .errors import PhoneError, TransitionRefused
@@ -52,7 +50,7 @@ from .state import Action, Activation, DeviceState
 from .unblock import UNBLOCKED_MESSAGE, UNBLOCKED_REASON, UnblockOutcome, UnblockState
 
 if TYPE_CHECKING:
-    pass
+    from phone_sim.protocol.messages import Verdict
 
 _ACTIONS = {
     AccountAction.SIGN_IN: Action.SIGN_IN,
@@ -135,6 +133,9 @@ class RecoveryMixin(PhoneParts):
             self._secret(agreement), password, action=action.value, account=account, nonce=nonce
         )
         base = self.build_request(nonce)
+        # loaded with the request, as build_request's models are
+        from phone_sim.protocol.account_request import AccountBody, AccountRequest
+
         request = AccountRequest(
             **{k: v for k, v in base.model_dump().items() if k != "protocol"},
             account=AccountBody(

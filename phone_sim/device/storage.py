@@ -11,13 +11,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol.files import atomic_write
 from phone_sim.protocol.keys import load_private_key, load_vendor_public_key, write_private_key
-from phone_sim.protocol.lock_screen import LockWarning
 
 from .account import AccountState
 from .errors import CorruptStateError
@@ -25,6 +24,9 @@ from .identity import DeviceIdentity
 from .state import Activation
 from .tray_file import Tray, decode_tray, encode_tray
 from .unblock import UnblockState
+
+if TYPE_CHECKING:
+    from phone_sim.protocol.lock_screen import LockWarning
 
 _T = TypeVar("_T")
 STATE_VERSION = 1
@@ -146,6 +148,11 @@ def _optional_str(value: object, name: str) -> str | None:
 def _lock_warning(value: object) -> LockWarning | None:
     if value is None:
         return None
+    # The wire model reads it, as it read the verdict that brought it: one set of rules. Its
+    # pydantic loads only for a state that holds a warning, which few vendors send (the packaged
+    # policy sends none), not for every launch (docs/decisions/tui-first-frame-imports.md).
+    from phone_sim.protocol.lock_screen import LockWarning
+
     try:
         return LockWarning.model_validate(value)
     except ValueError as exc:  # pydantic's ValidationError is one

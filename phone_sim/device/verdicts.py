@@ -6,10 +6,13 @@ for the request in flight, after everything accepted before, and is still valid.
 
 from __future__ import annotations
 
-from phone_sim.protocol.messages import Verdict
+from typing import TYPE_CHECKING
 
 from .identity import DeviceIdentity
 from .storage import PersistedState
+
+if TYPE_CHECKING:
+    from phone_sim.protocol.messages import Verdict
 
 #: a verdict issued this far in the phone's future is refused (clocks disagree too much)
 MAX_FUTURE_SKEW = 300

@@ -1,20 +1,20 @@
 """Version 2: a device signs in to an account, signs out, or lifts the account lock.
 
-PROTOCOL.md section 13.2. ``POST /v1/account`` takes an :class:`AccountRequest`: everything an
-activation request holds (so the server authenticates it the same way and answers with a
-verdict decided as at a check-in) plus ``account``: the action, the account's name and its
-password, sealed under the device's password key (:mod:`.device_secret`). The errors a
-password can meet are named here; every one is an ``ErrorBody`` like section 9's.
+PROTOCOL.md section 13.2. ``POST /v1/account`` takes an
+:class:`~.account_request.AccountRequest`: everything an activation request holds (so the server
+authenticates it the same way and answers with a verdict decided as at a check-in) plus
+``account``: the action, the account's name and its password, sealed under the device's password
+key (:mod:`.device_secret`). The account's names and rules are here, and the errors a password
+can meet (every one an ``ErrorBody`` like section 9's); the request's pydantic models are in
+``account_request.py``, so that naming an action loads no model
+(docs/decisions/tui-first-frame-imports.md).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
-
 from .errors import ProtocolError
-from .messages import PROTOCOL_V2, ActivationRequest, _Closed, _decode
 
 #: an account's name: what the user signs in with (an e-mail address or a Mi Account ID)
 ACCOUNT_NAME_PATTERN = r"^[a-z0-9][a-z0-9._%+@-]{2,63}$"
@@ -32,33 +32,6 @@ class AccountAction(StrEnum):
     SIGN_OUT = "sign_out"
     #: lift the account lock a factory reset put on the device (Find Device)
     UNLOCK = "unlock"
-
-
-class AccountBody(_Closed):
-    """What the device asks of the account, with the password sealed."""
-
-    action: AccountAction = Field(strict=False)
-    name: str = Field(pattern=ACCOUNT_NAME_PATTERN, description="the account, lower case")
-    password: str = Field(
-        min_length=24,
-        max_length=1024,
-        pattern=r"^[A-Za-z0-9+/]+={0,2}$",
-        description="AES-256-GCM of the password under the device's password key, base64",
-    )
-    find_device: bool = Field(
-        default=True, description="sign_in: turn Find Device on (a reset then locks the device)"
-    )
-
-
-class AccountRequest(ActivationRequest):
-    """Body of ``POST /v1/account``: an activation request (protocol 2) and ``account``."""
-
-    protocol: int = Field(default=PROTOCOL_V2, ge=PROTOCOL_V2, le=PROTOCOL_V2)
-    account: AccountBody
-
-    @classmethod
-    def decode(cls, raw: bytes) -> AccountRequest:
-        return _decode(cls, raw)
 
 
 def normalise_account(name: str) -> str:

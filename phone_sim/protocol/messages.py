@@ -8,7 +8,6 @@ server's OpenAPI schema, so the documentation cannot drift from the code.
 from __future__ import annotations
 
 import base64
-from enum import StrEnum
 from typing import Annotated, Self, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -25,16 +24,11 @@ from .canonical import canonical_json, parse_json, require_canonical
 from .errors import MalformedMessage, PayloadTooLarge
 from .imei import is_valid_imei, is_valid_mcc, is_valid_mnc
 from .lock_screen import ContactEmail, ContactPhone, LockWarning
-
-PROTOCOL_VERSION = 1
-#: the newest version of the messages this code reads and writes (PROTOCOL.md section 12)
-LATEST_PROTOCOL = 2
-#: the version whose requests may ask for, and whose verdicts may carry, version 2's fields
-#: (contact details and warnings, section 7.2; an account and the key agreement behind unblock
-#: codes, section 13)
-PROTOCOL_V2 = LATEST_PROTOCOL
-#: Largest request or verdict body either side reads, in bytes.
-MAX_BODY_BYTES = 16 * 1024
+from .versions import LATEST_PROTOCOL as LATEST_PROTOCOL
+from .versions import MAX_BODY_BYTES as MAX_BODY_BYTES
+from .versions import PROTOCOL_V2 as PROTOCOL_V2
+from .versions import PROTOCOL_VERSION as PROTOCOL_VERSION
+from .versions import VerdictStatus as VerdictStatus
 
 
 def _imei(value: str) -> str:
@@ -138,11 +132,6 @@ class ActivationRequest(_Closed):
     @classmethod
     def decode(cls, raw: bytes) -> ActivationRequest:
         return _decode(cls, raw)
-
-
-class VerdictStatus(StrEnum):
-    ACTIVATED = "activated"
-    LOCKED = "locked"
 
 
 class AccountStatus(_Closed):

@@ -36,6 +36,7 @@ from .profile import (
     signature_base,
     signature_params,
 )
+from .versions import MAX_REQUEST_SKEW as MAX_REQUEST_SKEW
 
 REQUEST_ALGORITHM: type[HTTPSignatureAlgorithm] = algorithms.ECDSA_P256_SHA256
 VERDICT_ALGORITHM: type[HTTPSignatureAlgorithm] = algorithms.ED25519
@@ -43,8 +44,6 @@ REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 VERDICT_COMPONENTS = ("@status", "content-type", "content-digest")
 REQUEST_LABEL = "device"
 VERDICT_LABEL = "vendor"
-#: How far a request's ``created`` may lie from the server's clock, either way.
-MAX_REQUEST_SKEW = dt.timedelta(minutes=5)
 JSON = "application/json"
 #: the Content-Digest member every sender sends and every receiver requires (RFC 9530)
 DIGEST_ALGORITHM = "sha-256"

@@ -18,7 +18,6 @@ from phone_sim.device.errors import PhoneError
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.clock import STORY_START
-from server_stub.admin.client import read_token_file
 from server_stub.errors import VendorServerError
 
 from .errors import LaunchError
@@ -143,6 +142,8 @@ def _join(options: WorldOptions) -> World:
         token_file = data / "vendor" / "admin.token"
     token = None
     if token_file is not None:
+        from server_stub.admin.client import read_token_file
+
         try:
             token = read_token_file(token_file)
         except VendorServerError as exc:

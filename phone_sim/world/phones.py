@@ -9,8 +9,10 @@ client calls in thread workers and hands the answers to the same phone methods.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.clock import DeviceClock
@@ -20,7 +22,9 @@ from phone_sim.device.provisioning import PhoneSpec, provision
 from phone_sim.device.storage import DeviceStorage
 from phone_sim.protocol.account import AccountAction
 from phone_sim.protocol.clock import Clock, SimulatedClock
-from phone_sim.protocol.identity import Factory
+
+if TYPE_CHECKING:
+    from phone_sim.protocol.identity import Factory
 
 #: the name of a world's first phone, whose data directory is ``DATA/phone``
 FIRST_PHONE = "phone"
@@ -99,7 +103,7 @@ def open_phone(
     name: str,
     data_dir: Path,
     *,
-    factory: Factory,
+    factory: Callable[[], Factory],
     url: str,
     vendor_key: Path,
     clock: Clock,
@@ -109,8 +113,9 @@ def open_phone(
     rng: random.Random | None = None,
     timeout: float | None = None,
 ) -> WorldPhone:
-    """The phone called ``name`` in ``data_dir`` (made by ``factory`` if there is none, or if
-    ``new``), talking to the vendor at ``url`` and pinning ``vendor_key``.
+    """The phone called ``name`` in ``data_dir`` (made by ``factory()`` if there is none, or if
+    ``new``), talking to the vendor at ``url`` and pinning ``vendor_key``. The factory is asked
+    for only then: opening a phone needs no certificate machinery.
 
     ``shared_clock``: ``clock`` is the world's own clock object (the vendor is in this
     process). Otherwise the phone runs a clock of its own from ``clock``'s reading and sets it
@@ -121,7 +126,7 @@ def open_phone(
         spec = spec or PhoneSpec()
         storage = provision(
             storage.directory,
-            factory,
+            factory(),
             vendor_key.read_bytes(),
             model_name=spec.model,
             market_code=spec.market,

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phone_sim.protocol.clock import RealTime, TimeNotControllable, WorldClock
-from phone_sim.world.clocks import AdminClock
-from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
 from server_stub.datadir.admin_token import load_or_create_admin_token
 from server_stub.datadir.clock import SharedClock
 from server_stub.datadir.settings import ServerSettings
@@ -35,6 +33,7 @@ from server_stub.runtime.sockets import bind_socket, socket_url
 from server_stub.store.db import Store
 
 if TYPE_CHECKING:
+    from server_stub.admin.client import AdminClient
     from server_stub.runtime.embedded import EmbeddedVendorServer
 
 #: connections a vendor opened to serve later queues until it serves
@@ -52,14 +51,46 @@ class Vendor:
     vendor_key: Path
     #: the world's clock, which this vendor keeps
     clock: WorldClock
-    #: the operator's side (None: no admin token, or a server without the admin API)
-    admin: AdminClient | None
     #: why there is no operator's side (None: there is one)
     no_admin: str | None = None
     #: the vendor's clock is this process's own object (phones may read it directly)
     local_clock: bool = False
     #: one line for headers and status lines
     description: str
+
+    #: the operator's client, once made (see :attr:`admin`)
+    _admin: AdminClient | None = None
+    #: the admin token :attr:`admin` makes its client with (None: it is made already, or never)
+    _admin_token: str | None = None
+    #: one lock for every vendor of the process: a client is made once, rarely contended
+    _admin_lock = threading.Lock()
+
+    @property
+    def admin(self) -> AdminClient | None:
+        """The operator's side (None: no admin token, or a server without the admin API).
+
+        Made at its first use (the vendor console, a scenario's vendor step, moving a remote
+        vendor's time), not with the vendor: the admin client and its answer models are no part
+        of a first frame (docs/decisions/tui-first-frame-imports.md).
+        """
+        with self._admin_lock:
+            if self._admin is None and self._admin_token is not None:
+                from server_stub.admin.client import AdminClient
+
+                self._admin = AdminClient(self.url, self._admin_token)
+                self._admin_token = None
+            return self._admin
+
+    def _admin_with(self, token: str | None) -> None:
+        """The operator's side is this token's, at :attr:`url` (made at its first use); the
+        client of an earlier token, if made, is closed."""
+        with self._admin_lock:
+            if self._admin is not None:
+                self._admin.close()
+            self._admin, self._admin_token = None, token
+
+    def _close_admin(self) -> None:
+        self._admin_with(None)
 
     def serve(self) -> None:
         """Start serving, for a vendor opened to serve later; every other serves already."""
@@ -96,7 +127,7 @@ class EmbeddedVendor(Vendor):
             server = self.server = EmbeddedVendorServer(settings).start()
             self.clock = server.clock
             self.url = server.url
-            self.admin = AdminClient(self.url, server.admin_token.value)
+            self._admin_with(server.admin_token.value)
         else:
             self._open_to_serve_later()
         self.vendor_key = settings.vendor_public_key_path
@@ -115,7 +146,7 @@ class EmbeddedVendor(Vendor):
             raise
         self.store, self._socket = store, sock
         self.url = socket_url(sock)
-        self.admin = AdminClient(self.url, token.value)
+        self._admin_with(token.value)
 
     def serve(self) -> None:
         """Serve on the port taken at opening (a vendor opened with ``serve=False``)."""
@@ -150,9 +181,7 @@ class EmbeddedVendor(Vendor):
         )
         self.server = EmbeddedVendorServer(settings, clock=self.clock).start()
         self.url = self.server.url
-        if self.admin is not None:
-            self.admin.close()
-        self.admin = AdminClient(self.url, self.server.admin_token.value)
+        self._admin_with(self.server.admin_token.value)
         return self.url
 
     def _close_store(self) -> None:
@@ -164,8 +193,7 @@ class EmbeddedVendor(Vendor):
             self.store = None
 
     def close(self) -> None:
-        if self.admin is not None:
-            self.admin.close()
+        self._close_admin()
         with self._serve_lock:
             if self.server is not None:
                 self.server.stop()
@@ -187,12 +215,11 @@ class AttachedVendor(Vendor):
         self.clock = server.clock
         self.url = server.url
         self.vendor_key = server.vendor_public_key_path
-        self.admin = AdminClient(self.url, server.admin_token.value)
+        self._admin_with(server.admin_token.value)
         self.description = f"vendor server {self.url} (in this process)"
 
     def close(self) -> None:
-        if self.admin is not None:
-            self.admin.close()
+        self._close_admin()
 
 
 class RemoteVendor(Vendor):
@@ -201,28 +228,32 @@ class RemoteVendor(Vendor):
     def __init__(self, url: str, vendor_key: Path, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.vendor_key = vendor_key
-        self.admin = AdminClient(self.url, admin_token) if admin_token else None
+        self._admin_with(admin_token or None)
         self.no_admin = None if admin_token else "no admin token (--admin-token-file)"
         self.clock = self._clock()
         how = "real time" if isinstance(self.clock, RealTime) else "its simulated time"
         self.description = f"vendor server {self.url}, on {how}"
 
     def _clock(self) -> WorldClock:
-        if self.admin is None:
+        from server_stub.admin.client import AdminClientError, AdminHttpError
+
+        from .clocks import AdminClock
+
+        admin = self.admin
+        if admin is None:
             return RealTime(
                 f"moving time needs the operator's admin token of the vendor at {self.url} "
                 "(--admin-token-file, or a --data directory holding vendor/admin.token); "
                 "without it the world keeps the vendor's own time"
             )
         try:
-            return AdminClock(self.admin)
+            return AdminClock(admin)
         except TimeNotControllable as exc:
             return RealTime(str(exc))
         except AdminHttpError as exc:
             if exc.status == 404 and exc.code == "not_found":
                 # A server that speaks only the protocol: there is no operator's side to use.
-                self.admin.close()
-                self.admin = None
+                self._close_admin()
                 self.no_admin = f"the vendor at {self.url} has no admin API ({exc})"
                 return RealTime(f"time cannot move: {self.no_admin}")
             return RealTime(f"the vendor at {self.url} did not open its admin API: {exc}")
@@ -230,5 +261,4 @@ class RemoteVendor(Vendor):
             return RealTime(f"the vendor at {self.url} did not open its admin API: {exc}")
 
     def close(self) -> None:
-        if self.admin is not None:
-            self.admin.close()
+        self._close_admin()

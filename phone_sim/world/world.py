@@ -20,17 +20,21 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from phone_sim.device.events import VerdictOutcome
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.protocol.clock import ClockMode, WorldClock
-from phone_sim.protocol.identity import Factory
-from server_stub.admin.client import AdminClient
 from server_stub.datadir.settings import ServerSettings
 
 from .phones import FIRST_PHONE, WorldPhone, open_phone
 from .vendor import EmbeddedVendor, Vendor
+
+if TYPE_CHECKING:
+    from phone_sim.protocol.identity import Factory
+    from server_stub.admin.client import AdminClient
 
 __all__ = ["World", "open_world"]
 
@@ -42,7 +46,8 @@ MAX_DUE = 10
 class World:
     data_dir: Path
     vendor: Vendor
-    factory: Factory
+    #: the factory CA phones are made by (``DATA/factory``): see :attr:`factory`
+    factory_dir: Path
     phones: dict[str, WorldPhone] = field(default_factory=dict)
     #: seed of the phones' serials and IMEIs (None: random; nonces are always random)
     seed: int | None = None
@@ -51,6 +56,15 @@ class World:
     _closed: bool = field(default=False, repr=False)
     #: this run, for the identities of phones on a vendor elsewhere
     _run: str = field(default_factory=lambda: secrets.token_hex(6), repr=False)
+
+    @cached_property
+    def factory(self) -> Factory:
+        """The factory, read when a phone is first made: opening phones that exist needs no
+        certificate machinery (x509 and the chain verifier load here), and a first frame makes
+        no phone (docs/decisions/tui-first-frame-imports.md)."""
+        from phone_sim.protocol.identity import Factory
+
+        return Factory.open(self.factory_dir)
 
     @property
     def clock(self) -> WorldClock:
@@ -92,7 +106,7 @@ class World:
         world_phone = open_phone(
             name,
             self.data_dir,
-            factory=self.factory,
+            factory=lambda: self.factory,
             url=self.vendor.url,
             vendor_key=self.vendor.vendor_key,
             clock=self.clock,
@@ -228,10 +242,21 @@ def open_world(
     elsewhere = factory_dir is not None and factory_dir.resolve() != local_factory.resolve()
     if elsewhere and factory_dir is not None and not local_factory.exists():
         shutil.copytree(factory_dir, local_factory)
-    factory = Factory.open(local_factory)
+    made = None
+    if not (local_factory / "root.pem").exists():
+        # A new world's factory is made with it, before its vendor, which trusts the factory's
+        # root from its first start. An existing one is read when a phone is first made.
+        from phone_sim.protocol.identity import Factory
+
+        made = Factory.open(local_factory)
     if vendor is None:
         vendor = EmbeddedVendor(
             embedded_settings(data_dir, start=start, speed=speed, policy_path=policy_path),
             serve=not serve_later,
         )
-    return World(data_dir=data_dir, vendor=vendor, factory=factory, seed=seed, timeout=timeout)
+    world = World(
+        data_dir=data_dir, vendor=vendor, factory_dir=local_factory, seed=seed, timeout=timeout
+    )
+    if made is not None:
+        world.__dict__["factory"] = made  # the cached property, already known
+    return world

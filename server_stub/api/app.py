@@ -16,7 +16,7 @@ from cryptography.x509 import load_pem_x509_certificate
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from phone_sim.protocol.account import AccountRequest
+from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.clock import WorldClock
 from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody

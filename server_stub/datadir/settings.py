@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phone_sim.protocol.clock import ClockMode, RealTime
-from phone_sim.protocol.signing import MAX_REQUEST_SKEW
+from phone_sim.protocol.versions import MAX_REQUEST_SKEW
 from server_stub.datadir.clock import SharedClock, open_server_clock, read_clock_record
 from server_stub.errors import SettingsError
 

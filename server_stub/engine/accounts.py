@@ -30,11 +30,11 @@ from phone_sim.protocol.account import (
     ACCOUNT_LOCKED_REASON,
     AccountAction,
     AccountError,
-    AccountRequest,
     TooManyAttempts,
     mask_account,
     password_problem,
 )
+from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.device_secret import DeviceSecret, open_password
 from phone_sim.protocol.errors import MalformedMessage

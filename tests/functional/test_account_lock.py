@@ -16,7 +16,8 @@ import pytest
 from phone_sim.device.events import ActivationAttempt
 from phone_sim.device.state import DeviceState
 from phone_sim.faults import Answer, FaultProxy
-from phone_sim.protocol.account import AccountAction, AccountBody, AccountRequest
+from phone_sim.protocol.account import AccountAction
+from phone_sim.protocol.account_request import AccountBody, AccountRequest
 from phone_sim.protocol.contact import ACCOUNT_PATH, ContactKind
 from phone_sim.protocol.device_secret import DeviceSecret, seal_password
 from phone_sim.protocol.messages import Verdict

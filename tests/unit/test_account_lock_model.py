@@ -14,7 +14,8 @@ from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import Phone
 from phone_sim.device.recovery import AccountInputError
 from phone_sim.device.state import Activation, DeviceState
-from phone_sim.protocol.account import AccountAction, AccountRequest
+from phone_sim.protocol.account import AccountAction
+from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.protocol.device_secret import (
     DeviceSecret,

@@ -5,13 +5,22 @@ and imports the app (``phone_sim.ui.app``) before it draws. None of that may pul
 subcommand, the vendor's engine or a screen not yet shown needs; and the protocol's pydantic
 models build their validators on first use, not at import. Each check runs in a fresh
 interpreter, as a launch does.
+
+Opening the world and drawing the first frame may not load them either: the device model reads
+the protocol's wire models (pydantic) only once a request or verdict exists, the world reads its
+factory (``cryptography.x509``) only to make a phone, the vendor makes its admin client only
+when the console first calls, and the phone's client loads the signature check at its first
+exchange. The last test runs the app to its first frame on an existing data directory, as
+``phone-sim`` does, and looks.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -35,6 +44,23 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "phone_sim.ui.screens.inspector_screen",
     "phone_sim.ui.screens.confirm_screen",
     "phone_sim.ui.screens.account_screen",
+    # the wire models (pydantic) load with a phone's first request or verdict, and a stored
+    # lock warning with the state that holds one (phone_sim/device/*, protocol/versions.py)
+    "pydantic",
+    "phone_sim.protocol.messages",
+    "phone_sim.protocol.lock_screen",
+    "phone_sim.protocol.account_request",
+    "phone_sim.protocol.timesync",
+    # the factory's certificates, read when a phone is made (World.factory)
+    "cryptography.x509",
+    "phone_sim.protocol.identity",
+    # the admin client and its answer models, made at the console's first call (Vendor.admin)
+    "server_stub.admin.client",
+    "server_stub.admin.models",
+    "phone_sim.world.clocks",
+    # the signature check, at a phone's first exchange (VendorClient._judge)
+    "phone_sim.protocol.signing",
+    "http_message_signatures",
 )
 
 #: pydantic models a first frame imports but does not validate with
@@ -46,10 +72,11 @@ DEFERRED = (
 )
 
 
-def _run(code: str) -> object:
+def _run(code: str, *args: str, env: dict[str, str] | None = None) -> object:
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env
     )
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
@@ -117,3 +144,77 @@ def test_a_deferred_model_validates_as_strictly_once_built() -> None:
     for wrong in ({"lock_at": "200"}, {"extra": 1}, {"notice_at": 300}):
         with pytest.raises(ValidationError):
             LockWarning.model_validate({**fields, **wrong})
+
+
+#: `phone-sim --data DATA` (``phone_sim.cli.main``, Textual's headless driver) up to its first
+#: frame, in a fresh interpreter: what is loaded then, whether the heap is frozen, and what is
+#: loaded once the console, a new phone and a request have asked for what the frame did without
+FIRST_FRAME = """
+import gc, json, sys
+from phone_sim.ui.screens.boot_screen import BootScreen
+from phone_sim.world.vendor import EmbeddedVendor
+
+candidates = json.loads(sys.argv[2])
+seen = {}
+# The embedded server starts after the first frame (a worker the app starts once it has drawn,
+# docs/decisions/tui-first-frame-before-the-server.md) and loads its own stack: not looked at.
+EmbeddedVendor.serve = lambda self: None
+show = BootScreen._show_bootloader
+
+def shown(screen):
+    show(screen)  # the first frame's "Bootloader" line
+    seen["first_frame"] = [m for m in candidates if m in sys.modules]
+    seen["frozen"] = gc.get_freeze_count()
+    world = screen.app.world
+    assert world.admin is not None  # the vendor console's first call
+    world.factory  # the factory, as for a new phone
+    world.phone().phone.build_request("n" * 22)  # a phone's first request
+    seen["after"] = [m for m in candidates if m in sys.modules]
+    screen.app.exit()
+
+BootScreen._show_bootloader = shown
+from phone_sim.cli import main
+
+assert main(["--data", sys.argv[1]]) == 0
+print(json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def first_frame_loads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the first frame on an existing data directory had loaded, and what came after."""
+    from phone_sim.world.launch import WorldOptions, launch
+
+    data = tmp_path_factory.mktemp("first-frame") / "data"
+    launch(WorldOptions(data=data)).close()  # the directory exists: its factory, vendor, phone
+    headless = {**os.environ, "TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver"}
+    found = _run(FIRST_FRAME, str(data), json.dumps(NOT_BEFORE_THE_FIRST_FRAME), env=headless)
+    assert isinstance(found, dict)
+    return found
+
+
+def test_the_first_frame_on_an_existing_data_directory_loads_only_what_it_shows(
+    first_frame_loads: dict[str, Any],
+) -> None:
+    assert first_frame_loads["first_frame"] == []
+
+
+def test_phone_sim_freezes_what_it_loaded_before_its_first_frame(
+    first_frame_loads: dict[str, Any],
+) -> None:
+    # the process's own heap, out of the collector's sight (phone_sim/cli.py)
+    assert first_frame_loads["frozen"] > 10_000
+
+
+def test_the_first_frame_check_sees_what_comes_later(
+    first_frame_loads: dict[str, Any],
+) -> None:
+    # The console's admin client, the factory of a new phone and a first request load what the
+    # first frame did without, in the same interpreter: the check above can fail.
+    assert set(first_frame_loads["after"]) >= {
+        "pydantic",
+        "phone_sim.protocol.messages",
+        "cryptography.x509",
+        "server_stub.admin.client",
+        "server_stub.admin.models",
+    }

@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from phone_sim.protocol.account import AccountRequest
+from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.canonical import canonical_json
 from phone_sim.protocol.device_secret import (
     DeviceSecret,

@@ -39,9 +39,8 @@ from phone_sim.protocol.account import (  # noqa: E402
     ACCOUNT_LOCK_MESSAGE,
     ACCOUNT_LOCKED_REASON,
     AccountAction,
-    AccountBody,
-    AccountRequest,
 )
+from phone_sim.protocol.account_request import AccountBody, AccountRequest  # noqa: E402
 from phone_sim.protocol.device_secret import (  # noqa: E402
     DeviceSecret,
     UnblockPurpose,

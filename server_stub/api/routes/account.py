@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from phone_sim.protocol.account import AccountRequest
+from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.contact import ACCOUNT_PATH, ContactKind
 from phone_sim.protocol.device_secret import DeviceSecret
 from phone_sim.protocol.errors import ReplayedNonce
