@@ -205,9 +205,10 @@ def main(argv: list[str] | None = None, *, own_process: bool = False) -> int:
 
     # What is loaded now (Textual, the world, its phones) lives as long as the process: moved
     # out of the collector's sight, the full collections that the first frame's allocations
-    # set off no longer walk it again (docs/decisions/tui-first-frame-imports.md). Only this
-    # process, ours, does so; tests and other hosts of the app do not.
-    gc.freeze()
+    # set off no longer walk it again (docs/decisions/tui-first-frame-imports.md). Only in a
+    # process of its own; tests and other hosts of the app keep their collector as it is.
+    if own_process:
+        gc.freeze()
     with world:
         make_app(world).run()
     return 0

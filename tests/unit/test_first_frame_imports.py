@@ -175,7 +175,7 @@ def shown(screen):
 BootScreen._show_bootloader = shown
 from phone_sim.cli import main
 
-assert main(["--data", sys.argv[1]]) == 0
+assert main(["--data", sys.argv[1]], own_process=True) == 0  # as `phone-sim` runs it
 print(json.dumps(seen))
 """
 
