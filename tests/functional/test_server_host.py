@@ -62,15 +62,21 @@ def test_two_servers_share_the_app_and_keep_their_worlds_apart(tmp_path: Path) -
         assert second.store.device(phone.serial) is not None
 
 
+def _serving_one_idle_connection(data: Path) -> tuple[EmbeddedVendorServer, requests.Session]:
+    """A started server and a session whose kept-alive connection to it is open and idle."""
+    server = EmbeddedVendorServer(
+        ServerSettings(data_dir=data, port=0), clock=FixedClock(SEPT_2021)
+    ).start()
+    kept_alive = requests.Session()
+    assert kept_alive.get(server.url + "/v1/health", timeout=5).status_code == 200
+    return server, kept_alive
+
+
 def test_stopping_one_server_leaves_the_other_serving(tmp_path: Path) -> None:
     Factory.open(tmp_path / "factory")
     with vendor_server(tmp_path, data="kept") as kept:
-        stopped = EmbeddedVendorServer(
-            ServerSettings(data_dir=tmp_path / "stopped", port=0), clock=FixedClock(SEPT_2021)
-        ).start()
+        stopped, kept_alive = _serving_one_idle_connection(tmp_path / "stopped")
         url = stopped.url
-        kept_alive = requests.Session()
-        assert kept_alive.get(url + "/v1/health", timeout=5).status_code == 200
         stopped.stop()
         assert not stopped.running
         # The kept-alive connection was closed with the server, and the port takes no other.
@@ -96,12 +102,8 @@ def test_a_stop_with_an_idle_connection_open_does_not_wait_for_a_poll(
         waits.append(delay)
         return await real_sleep(delay, *args)
 
-    server = EmbeddedVendorServer(
-        ServerSettings(data_dir=tmp_path / "vendor", port=0), clock=FixedClock(SEPT_2021)
-    ).start()
+    server, kept_alive = _serving_one_idle_connection(tmp_path / "vendor")
     url = server.url
-    kept_alive = requests.Session()
-    assert kept_alive.get(url + "/v1/health", timeout=5).status_code == 200
     monkeypatch.setattr(asyncio, "sleep", sleep)  # what host.py calls
     server.stop()
     assert not server.running
