@@ -251,12 +251,12 @@ class Store:
         """Commit ``batch`` unless a transaction queued behind it will (lock held)."""
         with self._queue_lock:
             queued = self._queued
-        doomed = batch.error is not None  # a transaction in it could not be undone
-        if queued and self._batch_size < MAX_BATCH and not now and not doomed:
+        # A batch holding a transaction that could not be undone (``error`` set) ends now.
+        if queued and self._batch_size < MAX_BATCH and not now and batch.error is None:
             return  # the next one in will carry the batch on, and commit it in the end
         self._batch = None
         try:
-            if batch.error is not None:  # doomed: roll the whole batch back
+            if batch.error is not None:  # rolled back whole, never committed
                 raise batch.error
             self._db.execute("COMMIT")
         except BaseException as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList
 
 from phone_sim.device.state import DeviceState
@@ -25,15 +24,9 @@ from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.functional.conftest import wait_until
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import ACCOUNT, PASSWORD, _account_locked, _activated, _locked
+from tests.support.waits import focused_on_screen
 
 SIZE = (100, 42)
-
-
-async def focused(pilot: Pilot[None]) -> None:
-    await wait_until(
-        pilot,
-        lambda: pilot.app.focused is not None and pilot.app.focused.screen is pilot.app.screen,
-    )
 
 
 @pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
@@ -47,14 +40,14 @@ async def test_the_code_goes_from_the_console_to_the_lock_screen(
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(pilot, lambda: fleet.row_count == 1)
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, UnblockCodeScreen))
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press(*challenge[:4], "space", *challenge[4:], "enter")
         await wait_until(pilot, lambda: app.recovery.console_code is not None)
         code = app.recovery.console_code
@@ -63,7 +56,7 @@ async def test_the_code_goes_from_the_console_to_the_lock_screen(
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         await pilot.press("escape")  # the console
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press("c")  # into the code box
         await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "unblock-code")
         await pilot.press(*code, "enter")
@@ -86,7 +79,7 @@ async def test_a_wrong_code_on_the_lock_screen_says_how_many_attempts_are_left(
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press("c")  # into the code box
         await pilot.press(*"00000000", "enter")
         status = app.screen.query_one("#unblock-status")
@@ -104,7 +97,7 @@ async def test_setup_stops_at_this_device_is_locked_until_the_password(
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
-        await focused(pilot)
+        await focused_on_screen(pilot)
         screen = app.screen
         assert isinstance(screen, SetupScreen) and screen.step == "account"
         assert "a***@example.com" in str(screen.query_one("#account-text").render())
@@ -130,7 +123,7 @@ async def test_from_this_device_is_locked_the_palette_opens_the_console_that_cle
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press("ctrl+p")
         await pilot.press(*"vendor console")
         options = app.screen.query_one(OptionList)
@@ -166,10 +159,10 @@ async def test_the_mi_account_dialog_signs_in_and_the_console_unbinds(
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press("m")
         await wait_until(pilot, lambda: isinstance(app.screen, AccountScreen))
-        await focused(pilot)
+        await focused_on_screen(pilot)
         await pilot.press(*ACCOUNT, "enter")
         await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "dialog-password")
         await pilot.press(*PASSWORD, "enter")

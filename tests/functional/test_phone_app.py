@@ -41,12 +41,7 @@ def app_for(sim: OnePhoneWorld) -> PhoneApp:
 
 async def walk_through_setup(pilot: Pilot[None], sim: OnePhoneWorld, *sims: str) -> None:
     """Boot to setup, insert ``sims`` (carrier names) and press through the wizard."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SetupScreen))
-    # Keys go to the focused widget: wait until the language list has the focus.
-    await wait_until(
-        pilot,
-        lambda: pilot.app.focused is not None and pilot.app.focused.screen is pilot.app.screen,
-    )
+    await on_screen(pilot, SetupScreen)  # keys go to the focused widget: the language list
     for slot, name in enumerate(sims, start=1):
         sim.phone.insert_sim(slot, Sim.of(carrier(name), card=slot))
     await pilot.press("enter")  # language: the first one

@@ -23,6 +23,7 @@ from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.functional.conftest import on_screen, wait_until
 from tests.support.one_phone import OnePhoneWorld
+from tests.support.waits import focused_on_screen
 
 DAY = 86400
 HOUR = 3600
@@ -122,30 +123,24 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
     """README "The story, played in the TUI", each step as the keys a person presses."""
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(80, 24)) as pilot:
-
-        async def focused() -> None:
-            await wait_until(
-                pilot, lambda: app.focused is not None and app.focused.screen is app.screen
-            )
-
         # 1. The phone boots; at Welcome press Enter.
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("enter")
         # 2. t (SIM tray), Cubacel with the arrows and Enter, Esc to close.
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press(*["down"] * 6, "enter")
         await wait_until(pilot, lambda: sim.phone.slot(1).sim is not None)
         assert sim.phone.slot(1).sim.label == "Cubacel"  # type: ignore[union-attr]
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
-        await focused()
+        await focused_on_screen(pilot)
         # 3. Enter through SIM cards and Mobile network: the vendor activates the phone.
         await pilot.press("enter", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        await focused()
+        await focused_on_screen(pilot)
         # 4. v: the console shows the phone flagged, territory Cuba, a lock due date.
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
@@ -168,22 +163,22 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         # 6. Esc: the lock screen. e and 112 call; r reboots into it; a German SIM does not help.
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, DialerScreen))
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("1", "1", "2", "enter")
         assert sim.phone.active_call == "112"
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("r")
         await wait_until(pilot, lambda: sim.phone.state is DeviceState.LOCKED)
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("enter")  # Telekom, the first carrier, replaces Cubacel in slot 1
         await wait_until(pilot, lambda: sim.phone.slot(1).sim.label == "Telekom")  # type: ignore[union-attr]
         await pilot.press("escape")
@@ -191,7 +186,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
         assert sim.phone.state is DeviceState.LOCKED
         # 7. v, the phone selected, u: released; nothing reaches the phone by itself.
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
@@ -203,7 +198,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         # 8. Esc, then ctrl+r (Retry): the release reaches the phone, home with the notice.
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused()
+        await focused_on_screen(pilot)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert sim.phone.lock_reason == "RELEASED"
