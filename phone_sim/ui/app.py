@@ -91,6 +91,9 @@ class PhoneApp(WorldControls, VendorTraffic, App[None]):
         Binding("f1", "toggle_keys", "Keys"),
         Binding("ctrl+s", "save_scenario", "Save scenario", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # As the keys come, not after the keys queued behind them (phone_sim/ui/widgets/fields.py).
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(

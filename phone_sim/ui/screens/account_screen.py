@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from phone_sim.protocol.account import MAX_PASSWORD, AccountAction
+from phone_sim.ui.widgets.fields import NextFieldInput
 from phone_sim.ui.widgets.footer import PhoneFooter
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class AccountScreen(ModalScreen[None]):
         with Vertical(id="account-dialog"):
             if signing_in:
                 yield Static("[b]Sign in to your Mi Account[/b]", id="account-dialog-title")
-                yield Input(
+                yield NextFieldInput(
                     placeholder="Mi Account (e-mail or ID)", id="dialog-name", max_length=64
                 )
             else:
@@ -65,10 +66,6 @@ class AccountScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         first = "#dialog-name" if self.action is AccountAction.SIGN_IN else "#dialog-password"
         self.query_one(first).focus()
-
-    @on(Input.Submitted, "#dialog-name")
-    def _to_password(self) -> None:
-        self.query_one("#dialog-password").focus()
 
     @on(Button.Pressed, "#dialog-cancel")
     def _cancel(self) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Static
 
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.account import MAX_PASSWORD, AccountAction
+from phone_sim.ui.widgets.fields import NextFieldInput
 
 if TYPE_CHECKING:
     from phone_sim.ui.app import PhoneApp
@@ -43,7 +44,7 @@ class AccountLockPanel(VerticalScroll):
         yield Static("", id="account-text")
         # Above the boxes, so that a refusal is seen without scrolling at 80x24.
         yield Static("", id="account-status")
-        yield Input(
+        yield NextFieldInput(
             placeholder="Mi Account (e-mail or ID)",
             id="account-name",
             max_length=64,
@@ -78,10 +79,6 @@ class AccountLockPanel(VerticalScroll):
             status.update(
                 "[dim]Forgot the password? The seller or support can remove the lock.[/dim]"
             )
-
-    @on(Input.Submitted, "#account-name")
-    def _to_password(self) -> None:
-        self.query_one("#account-password").focus()
 
     @on(Input.Submitted, "#account-password")
     @on(Button.Pressed, "#account-unlock")
