@@ -14,6 +14,7 @@ from typing import Any
 
 from http_message_signatures import HTTPMessageSigner, MappingKeyResolver
 
+import phone_sim.protocol.profile as profile
 import phone_sim.protocol.signing as signing
 import server_stub.runtime.embedded as embedded
 import server_stub.store.db as store_module
@@ -62,14 +63,21 @@ _SAVED: dict[str, Any] = {}
 
 
 def before_signatures() -> None:
-    """Sign through the library only (this process); verification always does."""
+    """Sign and verify through the library only (this process)."""
     _SAVED.setdefault("sign", signing._sign)
+    _SAVED.setdefault("read", profile.read_canonical)
     signing._sign = _library_sign
+    profile.read_canonical = _never_canonical
 
 
 def after_signatures() -> None:
     if _SAVED:
         signing._sign = _SAVED["sign"]
+        profile.read_canonical = _SAVED["read"]
+
+
+def _never_canonical(*_args: object, **_kwargs: object) -> None:
+    """Every message to the library (docs/decisions/canonical-form-verified-directly.md)."""
 
 
 def before_nodelay() -> None:

@@ -8,6 +8,11 @@
   ``phone`` fixture's screen; pytest's own durations of their set-up and teardown phases.
 * **fsync on this disk, now**: the floor under every durable commit, which on a shared virtual
   disk moves by ten times from one hour to the next (the story's contacts still commit durably).
+* **The same stories with pytest's temporary directory in memory** (``/dev/shm`` when it is a
+  tmpfs; not in a smoke run): each world is about thirty new files, and on ext4 a new file's
+  inode is found past every inode freed in the last seconds, by us or by anyone on the disk
+  (``recently_deleted``): half of a run's CPU on a busy disk, and the reason the figure moved
+  from 33 to 73 ms between runs (docs/decisions/story-files-on-ext4.md).
 
 Each pytest run is a process of its own, as a user runs it; it reports its own CPU time.
 """
@@ -82,12 +87,16 @@ def pytest_sessionfinish(session):
 """
 
 
-def _pytest(folder: Path, module: str) -> tuple[float, float, list[list[Any]]]:
-    """Wall and CPU seconds of one pytest run of ``module``, and its phases."""
+def _pytest(
+    folder: Path, module: str, temp_root: Path | None = None
+) -> tuple[float, float, list[list[Any]]]:
+    """Wall and CPU seconds of one pytest run of ``module``, and its phases.
+
+    ``temp_root``: where pytest's temporary directories go (by default beside the module)."""
     # A base directory of the run's own: pytest's default one is shared by every run of this
     # user, and a run ends by deleting the oldest of them, whoever's it is (a full suite's: a
     # second or more), which would land at random on the stories or on the empty tests.
-    basetemp = (folder / f"basetemp-{Path(module).stem}").resolve()
+    basetemp = ((temp_root or folder) / f"basetemp-{Path(module).stem}").resolve()
     # Our plugin alone, as a suite that uses it has it, not every pytest plugin the dev tools
     # installed here (Hypothesis, Schemathesis, Playwright...): loading those cost each run
     # 1.1 s of CPU that no test pays (docs/decisions/bench-worlds-load-our-plugin-alone.md).
@@ -135,6 +144,27 @@ def fsync_ms(samples: int = 30) -> float:
     return statistics.median(times) * 1000
 
 
+def memory_filesystem() -> Path | None:
+    """``/dev/shm`` if it is a tmpfs (Linux), else None."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    shm = any(line.split()[1:3] == ["/dev/shm", "tmpfs"] for line in mounts if line.strip())
+    return Path("/dev/shm") if shm and os.access("/dev/shm", os.W_OK) else None
+
+
+def _in_memory(folder: Path, count: int, empty_wall: float) -> float | None:
+    """Wall ms per story with pytest's temporary directories on a tmpfs, or None."""
+    shm = memory_filesystem()
+    if shm is None or count < 10:  # not in a smoke run: its figures are not read
+        return None
+    with tempfile.TemporaryDirectory(dir=shm, prefix="phone-sim-bench-") as tmp:
+        wall, _, _ = _pytest(folder, "test_story.py", Path(tmp))
+        empty, _, _ = _pytest(folder, "test_empty.py", Path(tmp))
+    return (wall - min(empty, empty_wall)) / count * 1000
+
+
 def run(count: int = 100) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=BENCH_DATA) as tmp:
         folder = Path(tmp)
@@ -149,6 +179,7 @@ def run(count: int = 100) -> dict[str, float]:
         # (a smoke run, a few tests, only checks that the part runs: one is enough there)
         second_empty = _pytest(folder, "test_empty.py") if count >= 10 else first_empty
         empty_wall, empty_cpu, _ = min(first_empty, second_empty)
+        in_memory = _in_memory(folder, count, empty_wall)
     disk = fsync_ms()
     per_test = (story_wall - empty_wall) / count
     cpu_per_test = (story_cpu - empty_cpu) / count
@@ -170,6 +201,12 @@ def run(count: int = 100) -> dict[str, float]:
             ("the Cubacel story as a test", story),
             ("  pytest's own run", own),
             ("  the story's own steps", f"median {call_ms:.1f} ms (pytest's call phase)"),
+            (
+                "  pytest's temporary directory in memory",
+                "not run (smoke run, or no tmpfs at /dev/shm)"
+                if in_memory is None
+                else f"{in_memory:.1f} ms wall per test (the same stories, /dev/shm)",
+            ),
             ("phone fixture set-up + teardown", f"median {fixture_ms:.1f} ms (target <= 30 ms)"),
             ("fsync on this disk now", f"median {disk:.2f} ms (the floor of each durable commit)"),
         ],
@@ -180,4 +217,4 @@ def run(count: int = 100) -> dict[str, float]:
         "story_call_ms": call_ms,
         "fixture_setup_teardown_ms": fixture_ms,
         "fsync_ms": disk,
-    }
+    } | ({} if in_memory is None else {"story_ms_per_test_in_memory": in_memory})

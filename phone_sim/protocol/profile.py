@@ -7,15 +7,22 @@ signature itself (docs/decisions/signing-fast-path.md). So:
 
 * signing formats the headers here; ``tests/unit/test_signing_fast_path.py`` proves them byte
   for byte what the library writes;
-* verifying is the library's (``signing._verify``); ``check_times`` is the one rule it applies
-  differently (the age allowance, see below), so the verifier calls it instead of the library's.
+* verifying a message in exactly the form our signers write (:func:`read_canonical`) is done
+  here too, and accepts only what the library accepts; anything else, and every refusal, is the
+  library's (``signing._verify``; docs/decisions/canonical-form-verified-directly.md);
+* ``check_times`` is the one rule applied differently from the library (the age allowance, see
+  below), so the verifier calls it instead of the library's.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
+import functools
 import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -27,8 +34,6 @@ from http_message_signatures.resolvers import HTTPSignatureComponentResolver
 from .errors import SignatureError, StaleMessage
 
 _RESOLVER: Any = HTTPSignatureComponentResolver
-_B64 = r"[A-Za-z0-9+/]*={0,2}"
-_PARAM_CHARS = r"[A-Za-z0-9._-]+"
 
 
 def sf_string(value: str) -> str:
@@ -127,3 +132,113 @@ def _instant(seconds: int, name: str) -> dt.datetime:
         return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise SignatureError(f"signature parameter {name!r} is not a time: {exc}") from exc
+
+
+# --- reading the canonical form -------------------------------------------------------------
+
+#: a key id or nonce the canonical form carries: no character an sf-string escapes
+_TOKEN = r"[A-Za-z0-9._:-]{1,200}"  # noqa: S105 - a pattern, not a password
+#: an uppercase method, as the library requires
+_METHOD = re.compile(r"[A-Z]{1,20}")
+#: an absolute URL with a path and no query, user, fragment, escape or IPv6 literal: the
+#: library's ``@target-uri`` of such a URL is the URL itself (``resolvers.get_target_uri``)
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[A-Za-z0-9._~/-]*")
+#: a field value the library's normalisation leaves as it is: printable ASCII, no surrounding
+#: space (``structures.normalize_header_value`` strips spaces and tabs, unfolds CRLF)
+_FIELD = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+_BYTES = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One of the protocol's two signature shapes, as our signers write it."""
+
+    label: str
+    components: tuple[str, ...]
+    algorithm: type[HTTPSignatureAlgorithm]
+    with_nonce: bool
+
+    @functools.cached_property
+    def signature_input(self) -> re.Pattern[str]:
+        listed = " ".join(f'"{re.escape(name)}"' for name in self.components)
+        nonce = f';nonce="(?P<nonce>{_TOKEN})"' if self.with_nonce else ""
+        return re.compile(
+            rf"{self.label}=(?P<params>\({listed}\);created=(?P<created>0|[1-9][0-9]{{0,14}})"
+            rf';keyid="(?P<keyid>{_TOKEN})";alg="{re.escape(self.algorithm.algorithm_id)}"{nonce})'
+        )
+
+
+def read_canonical(
+    message: Any, shape: Shape, *, public_key: Any, key_id: str
+) -> tuple[int, str | None] | None:
+    """``(created, nonce)`` of a message in exactly the form our signers write, signed by
+    ``public_key`` as ``key_id`` over its body; ``None`` for any other message.
+
+    ``None`` decides nothing: the caller then asks the library, which refuses or accepts with
+    its own reasons. What this accepts, the library accepts with the same result:
+    ``tests/unit/test_canonical_verification.py`` checks both on honest, mutated and
+    hand-picked hostile messages. Times are the caller's to judge (``check_times``).
+    """
+    if hasattr(message, "status_code") != ("@status" in shape.components):
+        return None  # the library tells requests from responses by this attribute
+    if getattr(message, "request", None) is not None:
+        return None  # a response's request is checked by the library
+    fields: dict[str, str] = {}
+    for name, value in message.headers.items():
+        lower = name.lower() if type(name) is str else None
+        if lower is None or type(value) is not str or lower in fields:
+            return None  # the library combines repeated fields; read those there
+        fields[lower] = value
+    body = message.body
+    params = shape.signature_input.fullmatch(fields.get("signature-input", ""))
+    if type(body) is not bytes or params is None or params["keyid"] != key_id:
+        return None
+    if fields.get("content-digest") != digest_field(body):
+        return None
+    signature = _canonical_bytes(fields.get("signature", ""), shape.label)
+    if signature is None:
+        return None
+    lines = []
+    for name in shape.components:
+        value = _canonical_value(message, fields, name)
+        if value is None:
+            return None
+        lines.append(f'"{name}": {value}')
+    lines.append(f'"@signature-params": {params["params"]}')
+    try:
+        shape.algorithm(public_key=public_key).verify(
+            signature=signature, message="\n".join(lines).encode()
+        )
+    except Exception:  # any failure is the library's to judge and name
+        return None
+    return int(params["created"]), params["nonce"] if shape.with_nonce else None
+
+
+def _canonical_bytes(field_value: str, label: str) -> bytes | None:
+    """The byte sequence of ``label=:...:`` in canonical base64, or None."""
+    prefix = f"{label}=:"
+    encoded = field_value[len(prefix) : -1]
+    if not (field_value.startswith(prefix) and field_value.endswith(":")):
+        return None
+    if not _BYTES.fullmatch(encoded):
+        return None
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if base64.b64encode(raw).decode() == encoded else None
+
+
+def _canonical_value(message: Any, fields: dict[str, str], name: str) -> str | None:
+    """A covered component's value where the library would give the same, else None."""
+    if name == "@method":
+        method = getattr(message, "method", None)
+        return method if type(method) is str and _METHOD.fullmatch(method) else None
+    if name == "@target-uri":
+        url = getattr(message, "url", None)
+        return url if type(url) is str and _URL.fullmatch(url) else None
+    if name == "@status":
+        status = getattr(message, "status_code", None)
+        return str(status) if type(status) is int and 100 <= status <= 999 else None
+    value = fields.get(name)
+    return value if value is not None and _FIELD.fullmatch(value) else None

@@ -28,8 +28,10 @@ from http_message_signatures import (
 )
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
 
+from . import profile
 from .errors import SignatureError
 from .profile import (
+    Shape,
     check_times,
     digest_field,
     raw_signature,
@@ -44,6 +46,8 @@ REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 VERDICT_COMPONENTS = ("@status", "content-type", "content-digest")
 REQUEST_LABEL = "device"
 VERDICT_LABEL = "vendor"
+REQUEST_SHAPE = Shape(REQUEST_LABEL, REQUEST_COMPONENTS, REQUEST_ALGORITHM, with_nonce=True)
+VERDICT_SHAPE = Shape(VERDICT_LABEL, VERDICT_COMPONENTS, VERDICT_ALGORITHM, with_nonce=False)
 JSON = "application/json"
 #: the Content-Digest member every sender sends and every receiver requires (RFC 9530)
 DIGEST_ALGORITHM = "sha-256"
@@ -185,9 +189,7 @@ def verify_request(
         key_id=key_id,
         now=now,
         max_age=max_age,
-        required=REQUEST_COMPONENTS,
-        require_nonce=True,
-        label=REQUEST_LABEL,
+        shape=REQUEST_SHAPE,
     )
 
 
@@ -212,9 +214,7 @@ def verify_verdict_response(
         key_id=key_id,
         now=now,
         max_age=None,
-        required=VERDICT_COMPONENTS,
-        require_nonce=False,
-        label=VERDICT_LABEL,
+        shape=VERDICT_SHAPE,
     )
 
 
@@ -226,13 +226,31 @@ def _verify(
     key_id: str,
     now: dt.datetime,
     max_age: dt.timedelta | None,
-    required: tuple[str, ...],
-    require_nonce: bool,
-    label: str,
-    # Verification always goes through the library: a hand-written fast path was measured but
-    # a differential test found a message it accepted and the library refused, and a verifier
-    # must never be the lenient one (docs/decisions/no-hand-written-signature-verifier.md).
+    shape: Shape,
+    canonical_first: bool = True,
 ) -> SignatureCheck:
+    """Verify ``message``: in our signers' exact form directly, otherwise through the library.
+
+    The direct reading accepts only what the library accepts, with the same result; every
+    refusal is the library's, with its reasons
+    (docs/decisions/canonical-form-verified-directly.md). ``canonical_first=False`` asks the
+    library alone (the differential test compares the two).
+    """
+    if canonical_first:
+        read = profile.read_canonical(message, shape, public_key=public_key, key_id=key_id)
+        if read is not None:
+            try:
+                check_times(read[0], None, now=now, max_skew=MAX_REQUEST_SKEW, max_age=max_age)
+            except SignatureError:
+                pass  # judged again below, and refused with the library's reading
+            else:
+                return SignatureCheck(
+                    key_id=key_id,
+                    created=read[0],
+                    nonce=read[1],
+                    covered=tuple(f'"{name}"' for name in shape.components),
+                )
+    required, require_nonce, label = shape.components, shape.with_nonce, shape.label
     verifier = _DeferredTimeVerifier(
         signature_algorithm=algorithm,
         key_resolver=_ExpectedKey(key_id, public_key),
