@@ -15,16 +15,16 @@ from textual.widgets import DataTable, OptionList
 
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.app import Pace, make_app
-from phone_sim.ui.screens.account_screen import AccountScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.functional.conftest import wait_until
+from tests.support.navigate import open_account_dialog
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import ACCOUNT, PASSWORD, _account_locked, _activated, _locked
-from tests.support.waits import focused_on_screen
+from tests.support.waits import focused_on_screen, on_screen
 
 SIZE = (100, 42)
 
@@ -39,8 +39,7 @@ async def test_the_code_goes_from_the_console_to_the_lock_screen(
     assert challenge is not None
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, LockScreen)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
@@ -78,8 +77,7 @@ async def test_a_wrong_code_on_the_lock_screen_says_how_many_attempts_are_left(
     _locked(sim)
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, LockScreen)
         await pilot.press("c")  # into the code box
         await pilot.press(*"00000000", "enter")
         status = app.screen.query_one("#unblock-status")
@@ -96,8 +94,7 @@ async def test_setup_stops_at_this_device_is_locked_until_the_password(
     _account_locked(sim)
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, SetupScreen)
         screen = app.screen
         assert isinstance(screen, SetupScreen) and screen.step == "account"
         assert "a***@example.com" in str(screen.query_one("#account-text").render())
@@ -122,8 +119,7 @@ async def test_from_this_device_is_locked_the_palette_opens_the_console_that_cle
     _account_locked(sim)
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, SetupScreen)
         await pilot.press("ctrl+p")
         await pilot.press(*"vendor console")
         options = app.screen.query_one(OptionList)
@@ -158,11 +154,7 @@ async def test_the_mi_account_dialog_signs_in_and_the_console_unbinds(
     _activated(sim, "Telekom")
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
-        await pilot.press("m")
-        await wait_until(pilot, lambda: isinstance(app.screen, AccountScreen))
-        await focused_on_screen(pilot)
+        await open_account_dialog(pilot)
         await pilot.press(*ACCOUNT, "enter")
         await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "dialog-password")
         await pilot.press(*PASSWORD, "enter")

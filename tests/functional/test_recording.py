@@ -14,7 +14,8 @@ from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
-from tests.functional.conftest import on_screen, wait_until
+from tests.functional.conftest import wait_until
+from tests.support.navigate import press_from
 from tests.support.one_phone import OnePhoneWorld
 
 
@@ -24,9 +25,7 @@ async def test_a_played_story_exports_and_replays_to_the_same_end(
 ) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=(100, 42)) as pilot:
-        await on_screen(pilot, SetupScreen)
-        await pilot.press("t")
-        await on_screen(pilot, SimTrayScreen)
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
         await pilot.press(*["down"] * 6, "enter", "escape")  # Cubacel in slot 1
         await pilot.press("enter", "enter", "enter")  # through setup: activation
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)

@@ -139,8 +139,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await focused_on_screen(pilot)
         # 3. Enter through SIM cards and Mobile network: the vendor activates the phone.
         await pilot.press("enter", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, HomeScreen)
         # 4. v: the console shows the phone flagged, territory Cuba, a lock due date.
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
@@ -162,8 +161,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         )
         # 6. Esc: the lock screen. e and 112 call; r reboots into it; a German SIM does not help.
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, LockScreen)
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, DialerScreen))
         await focused_on_screen(pilot)
@@ -174,8 +172,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await focused_on_screen(pilot)
         await pilot.press("r")
         await wait_until(pilot, lambda: sim.phone.state is DeviceState.LOCKED)
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, LockScreen)
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         await focused_on_screen(pilot)
@@ -197,8 +194,7 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         assert sim.phone.state is DeviceState.LOCKED
         # 8. Esc, then ctrl+r (Retry): the release reaches the phone, home with the notice.
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, LockScreen)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         assert sim.phone.lock_reason == "RELEASED"

@@ -14,6 +14,7 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from tests.functional.conftest import on_screen, wait_until
+from tests.support.navigate import press_from
 from tests.support.one_phone import OnePhoneWorld
 
 SIZE = (100, 42)
@@ -23,9 +24,7 @@ SIZE = (100, 42)
 async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, SetupScreen)
-        await pilot.press("t")
-        await on_screen(pilot, SimTrayScreen)
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
         # carrier list has focus; the 7th entry is Cubacel; Enter inserts into slot 1
         await pilot.press(*["down"] * 6, "enter")
         assert sim.phone.slot(1).sim is not None and sim.phone.slot(1).sim.label == "Cubacel"
@@ -49,9 +48,7 @@ async def test_tray_inserts_swaps_removes_and_takes_custom_codes(sim: OnePhoneWo
 async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, SetupScreen)
-        await pilot.press("t")
-        await on_screen(pilot, SimTrayScreen)
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
         tray = app.screen
         tray.query_one("#mcc", Input).value = "12"
         tray.query_one("#mnc", Input).value = "1"
@@ -65,9 +62,7 @@ async def test_tray_rejects_a_bad_custom_code_and_keeps_the_slot(sim: OnePhoneWo
 async def test_inspector_lists_each_exchange_with_its_signature_check(sim: OnePhoneWorld) -> None:
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, SetupScreen)
-        await pilot.press("t")
-        await on_screen(pilot, SimTrayScreen)
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
         await pilot.press("enter", "escape")  # Telekom, the first carrier
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))

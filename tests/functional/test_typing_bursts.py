@@ -16,14 +16,14 @@ from textual.app import App
 from textual.widgets import Input
 
 from phone_sim.ui.app import Pace, make_app
-from phone_sim.ui.screens.account_screen import AccountScreen
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from tests.functional.conftest import wait_until
+from tests.support.navigate import open_account_dialog, press_from
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import ACCOUNT, PASSWORD, _account_locked, _activated
-from tests.support.waits import focused_on_screen, on_screen
+from tests.support.waits import on_screen
 
 SIZE = (100, 42)
 CHARACTERS = {"tab": "\t", "enter": "\r", "shift+tab": None}
@@ -42,10 +42,7 @@ async def test_a_burst_with_tab_fills_the_account_dialog_field_by_field(
     _activated(sim, "Telekom")
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
-        await pilot.press("m")
-        await on_screen(pilot, AccountScreen)
+        await open_account_dialog(pilot)
         dialog = app.screen
         burst(app, *ACCOUNT, "tab", *PASSWORD, "shift+tab")
         name = dialog.query_one("#dialog-name", Input)
@@ -61,8 +58,7 @@ async def test_a_burst_with_enter_moves_from_the_name_to_the_password_at_once(
     _account_locked(sim)
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen.ready)
-        await focused_on_screen(pilot)
+        await on_screen(pilot, SetupScreen)
         burst(app, *ACCOUNT, "enter", *PASSWORD, "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
     assert sim.phone.account.signed_in == ACCOUNT and not sim.phone.account_locked
@@ -74,9 +70,7 @@ async def test_a_burst_fills_the_custom_sim_fields_in_turn(
     sim = make_sim()
     app = make_app(sim.world, pace=Pace.instant())
     async with app.run_test(size=SIZE) as pilot:
-        await on_screen(pilot, SetupScreen)
-        await pilot.press("t")
-        await on_screen(pilot, SimTrayScreen)
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
         tray = app.screen
         tray.query_one("#mcc", Input).focus()
         await wait_until(pilot, lambda: getattr(app.focused, "id", None) == "mcc")

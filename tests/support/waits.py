@@ -47,6 +47,10 @@ async def focused_on_screen(pilot: Pilot[None]) -> None:
 
 
 async def on_screen(pilot: Pilot[None], kind: type[Screen[object]]) -> None:
-    """Wait until a ``kind`` screen is in view, mounted and focused: ready for keys."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, kind))
+    """Wait until a ``kind`` screen is in view, mounted, done with its first drawing (its
+    ``ready``, for the screens that have one) and focused: ready for keys."""
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, kind) and getattr(pilot.app.screen, "ready", True),
+    )
     await focused_on_screen(pilot)
