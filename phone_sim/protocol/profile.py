@@ -157,6 +157,9 @@ class Shape:
     components: tuple[str, ...]
     algorithm: type[HTTPSignatureAlgorithm]
     with_nonce: bool
+    #: the one class read directly, exactly: a subclass may add attributes the library reads
+    #: (``request``, ``status_code``, ``request_target``), or that raise when read
+    message_type: type[Any]
 
     @functools.cached_property
     def signature_input(self) -> re.Pattern[str]:
@@ -179,6 +182,8 @@ def read_canonical(
     ``tests/unit/test_canonical_verification.py`` checks both on honest, mutated and
     hand-picked hostile messages. Times are the caller's to judge (``check_times``).
     """
+    if type(message) is not shape.message_type:
+        return None  # another class of message is the library's (Shape.message_type)
     if hasattr(message, "status_code") != ("@status" in shape.components):
         return None  # the library tells requests from responses by this attribute
     if getattr(message, "request", None) is not None:

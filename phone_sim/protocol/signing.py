@@ -46,8 +46,6 @@ REQUEST_COMPONENTS = ("@method", "@target-uri", "content-digest")
 VERDICT_COMPONENTS = ("@status", "content-type", "content-digest")
 REQUEST_LABEL = "device"
 VERDICT_LABEL = "vendor"
-REQUEST_SHAPE = Shape(REQUEST_LABEL, REQUEST_COMPONENTS, REQUEST_ALGORITHM, with_nonce=True)
-VERDICT_SHAPE = Shape(VERDICT_LABEL, VERDICT_COMPONENTS, VERDICT_ALGORITHM, with_nonce=False)
 JSON = "application/json"
 #: the Content-Digest member every sender sends and every receiver requires (RFC 9530)
 DIGEST_ALGORITHM = "sha-256"
@@ -70,6 +68,18 @@ class WireResponse:
     status_code: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+
+
+REQUEST_SHAPE = Shape(
+    REQUEST_LABEL, REQUEST_COMPONENTS, REQUEST_ALGORITHM, with_nonce=True, message_type=WireRequest
+)
+VERDICT_SHAPE = Shape(
+    VERDICT_LABEL,
+    VERDICT_COMPONENTS,
+    VERDICT_ALGORITHM,
+    with_nonce=False,
+    message_type=WireResponse,
+)
 
 
 @dataclass(frozen=True)

@@ -328,6 +328,40 @@ def test_a_request_that_looks_like_a_response_is_the_librarys() -> None:
     assert direct == library and not isinstance(library, signing.SignatureCheck)
 
 
+class _RequestWithRaisingRequest(WireRequest):
+    @property
+    def request(self) -> WireRequest:
+        raise RuntimeError("this attribute cannot be read")
+
+
+class _ResponseWithRaisingRequest(WireResponse):
+    @property
+    def request(self) -> WireRequest:
+        raise RuntimeError("this attribute cannot be read")
+
+
+@pytest.mark.parametrize("verdict", [False, True])
+def test_a_message_class_of_another_kind_is_the_librarys(verdict: bool) -> None:
+    """Only our own two classes are read directly: the library reads a request's ``request``
+    never and a response's with ``hasattr``, so an attribute that raises on reading made the
+    direct reading raise where the library accepted the request or refused the response."""
+    message: WireRequest | WireResponse
+    if verdict:
+        signed = _signed_verdict()
+        message = _ResponseWithRaisingRequest(signed.status_code, signed.headers, signed.body)
+    else:
+        request = _signed_request()
+        message = _RequestWithRaisingRequest(
+            request.method, request.url, request.headers, request.body
+        )
+    key_id = "vendor-0123456789abcdef" if verdict else "PSIM-0001"
+    key = "vendor" if verdict else "device"
+    assert not _in_form(message, verdict=verdict, key=key, key_id=key_id)
+    direct, library = _both(message, verdict=verdict, key=key, key_id=key_id)
+    assert direct == library
+    assert isinstance(library, signing.SignatureCheck) is not verdict
+
+
 @pytest.mark.parametrize(
     "created, accepted",
     [(FIXED, True), (FIXED - 301, False), (FIXED + 301, False), (FIXED + 10**14, False)],
