@@ -129,3 +129,22 @@ def test_a_key_of_the_wrong_kind_is_refused() -> None:
     request = WireRequest("POST", "http://127.0.0.1:8421/v1/activation", {}, b"{}")
     with pytest.raises(SignatureError):
         sign_request(request, key=VENDOR_KEY, key_id="K", created=0, nonce="n" * 16)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("post", "http://127.0.0.1:8421/v1/activation"),
+        ("POST", "http://127.0.0.1:8421/v1/a b"),
+        ("POST", "http:///v1/activation"),
+        ("POST", "127.0.0.1:8421/v1/activation"),
+    ],
+)
+def test_a_request_the_library_cannot_sign_is_refused(method: str, url: str) -> None:
+    """Only a request in our form skips the library's check of the method and the URL."""
+    theirs = WireRequest(method, url, {}, b"{}")
+    with pytest.raises(Exception):  # noqa: B017 - the library's own kind of refusal
+        _library_sign(theirs, algorithms.ECDSA_P256_SHA256, DEVICE_KEY, "K", body=b"{}")
+    ours = WireRequest(method, url, {}, b"{}")
+    with pytest.raises(SignatureError):
+        sign_request(ours, key=DEVICE_KEY, key_id="K", created=0, nonce="n" * 16)
