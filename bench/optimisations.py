@@ -20,7 +20,6 @@ from phone_sim.protocol.identity import FactoryTrust, chain_from_wire
 from phone_sim.protocol.signing import (
     JSON,
     MAX_REQUEST_SKEW,
-    REQUEST_ALGORITHM,
     REQUEST_SHAPE,
     WireRequest,
     _verify,
@@ -119,7 +118,7 @@ def stages(calls: int = 500) -> dict[str, float]:
 
     request = signed()
     verify = partial(
-        _verify, algorithm=REQUEST_ALGORITHM, public_key=kit.key.public_key(),
+        _verify, public_key=kit.key.public_key(),
         key_id=kit.identity.serial, now=now, max_age=MAX_REQUEST_SKEW, shape=REQUEST_SHAPE,
     )  # fmt: skip
     out: dict[str, float] = {}

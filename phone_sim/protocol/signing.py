@@ -194,7 +194,6 @@ def verify_request(
     """Verify a device request: algorithm, coverage, digest of the body, freshness, signature."""
     return _verify(
         request,
-        algorithm=REQUEST_ALGORITHM,
         public_key=public_key,
         key_id=key_id,
         now=now,
@@ -219,7 +218,6 @@ def verify_verdict_response(
         raise SignatureError("verdict is not application/json")
     return _verify(
         response,
-        algorithm=VERDICT_ALGORITHM,
         public_key=public_key,
         key_id=key_id,
         now=now,
@@ -231,7 +229,6 @@ def verify_verdict_response(
 def _verify(
     message: WireRequest | WireResponse,
     *,
-    algorithm: type[HTTPSignatureAlgorithm],
     public_key: ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey,
     key_id: str,
     now: dt.datetime,
@@ -260,7 +257,7 @@ def _verify(
                     nonce=read[1],
                     covered=tuple(f'"{name}"' for name in shape.components),
                 )
-    required, require_nonce, label = shape.components, shape.with_nonce, shape.label
+    algorithm, required, label = shape.algorithm, shape.components, shape.label
     verifier = _DeferredTimeVerifier(
         signature_algorithm=algorithm,
         key_resolver=_ExpectedKey(key_id, public_key),
@@ -290,7 +287,7 @@ def _verify(
         # The library checks a present alg; the protocol also requires it to be present.
         raise SignatureError(f"signature must name alg={algorithm.algorithm_id!r}")
     nonce = result.parameters.get("nonce")
-    if require_nonce and not isinstance(nonce, str):
+    if shape.with_nonce and not isinstance(nonce, str):
         raise SignatureError("signature has no nonce")
     _require_sha256(result.covered_components)
     # Only a signature that verified has a time worth judging (module docstring).

@@ -112,7 +112,6 @@ def _both(message: Any, *, verdict: bool, key: str, key_id: str) -> tuple[object
     def verify(canonical_first: bool) -> signing.SignatureCheck:
         return signing._verify(
             message,
-            algorithm=shape.algorithm,
             public_key=PUBLIC[key],
             key_id=key_id,
             now=NOW,

@@ -92,7 +92,6 @@ def _both(
         try:
             return signing._verify(
                 message,
-                algorithm=shape.algorithm,
                 public_key=public_key,
                 key_id=key_id or KEY_ID[verdict],
                 now=NOW,
