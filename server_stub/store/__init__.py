@@ -5,7 +5,8 @@ accounts.
 and writes inside one transaction (``accounts`` those of accounts, bindings, wrong passwords and
 device keys); ``readers`` the read-only connections that see only what is
 committed; ``schema`` the tables and migrations; ``checkpoint`` the WAL checkpointer; ``lock``
-who writes when several processes share the file.
+who writes when several processes share the file; ``lane`` the thread that runs the devices'
+contacts and commits them together.
 
 Imports nothing of the server but ``server_stub.errors``.
 """

@@ -11,7 +11,9 @@ with the transactions queued behind it: the last of a burst (the one that finds 
 commits for all of them, with one fsync. No ``transaction()`` block returns before the commit
 that holds it is on disk, so a verdict is never sent before it is durable, exactly as with one
 commit each; a transaction that fails rolls back its own savepoint only. Under load this took
-the fsync out of every request's turn at the lock (docs/decisions/group-commit.md).
+the fsync out of every request's turn at the lock (docs/decisions/group-commit.md). Devices'
+contacts come from one thread, the store's lane (:mod:`.lane`): it runs every contact queued in
+``deferred_commits`` and commits them together (docs/decisions/contacts-in-one-lane.md).
 
 **Readers see only what is committed.** Reads (the admin API's views, the audit log, the tests'
 row counts) go through read-only connections of their own (:class:`Readers`), each read one
@@ -43,6 +45,7 @@ from phone_sim.protocol.files import is_throwaway
 from server_stub.errors import StoreError
 from server_stub.store import template
 from server_stub.store.checkpoint import Checkpointer
+from server_stub.store.lane import ContactLane
 from server_stub.store.lock import ProcessWriteLock
 from server_stub.store.readers import Readers
 from server_stub.store.schema import MIGRATIONS, SCHEMA_VERSION, TABLES
@@ -105,6 +108,9 @@ class Store:
         self._lock = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queued = 0  # threads waiting to start a transaction
+        self._local = threading.local()  # the batches a lane's transactions joined
+        self._lane: ContactLane | None = None
+        self._lane_lock = threading.Lock()
         self._batch: _Batch | None = None
         self._batch_size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -160,6 +166,10 @@ class Store:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        with self._lane_lock:
+            lane, self._lane = self._lane, None
+        if lane is not None:
+            lane.close()
         self._checkpointer.close()
         self._readers.close()
         with self._lock:
@@ -243,9 +253,45 @@ class Store:
                 self._settle(batch)
         finally:
             self._lock.release()
+        joined: list[_Batch] | None = getattr(self._local, "joined", None)
+        if joined is not None:  # in deferred_commits: its end waits for the commit
+            joined.append(batch)
+            return
         batch.committed.wait()
         if batch.error is not None:
             raise StoreError(f"{self.path}: the commit failed: {batch.error}") from batch.error
+
+    @contextmanager
+    def deferred_commits(self) -> Iterator[list[_Batch]]:
+        """This thread's transactions in the block return before their commit (the lane's).
+
+        Each appends the batch it joined to the list yielded; nobody commits while the block is
+        open (it counts as a transaction still to come), and its end commits and waits for every
+        batch in the list: the caller then reads each one's ``error``.
+        """
+        joined: list[_Batch] = []
+        with self._queue_lock:
+            self._queued += 1
+        self._local.joined = joined
+        try:
+            yield joined
+        finally:
+            self._local.joined = None
+            with self._queue_lock:
+                self._queued -= 1
+            with self._lock:
+                if self._batch is not None:
+                    self._settle(self._batch, now=True)
+            for batch in joined:
+                batch.committed.wait()
+
+    @property
+    def lane(self) -> ContactLane:
+        """The thread that runs this store's contacts (made at first use; ``close`` ends it)."""
+        with self._lane_lock:
+            if self._lane is None:
+                self._lane = ContactLane(self)
+            return self._lane
 
     def _settle(self, batch: _Batch, *, now: bool = False) -> None:
         """Commit ``batch`` unless a transaction queued behind it will (lock held)."""

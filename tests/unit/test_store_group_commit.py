@@ -18,34 +18,9 @@ import pytest
 from phone_sim.protocol.errors import ReplayedNonce
 from server_stub.errors import StoreError
 from server_stub.store.db import AuditRecord, Store
+from tests.support.store_spy import spy_on_writer
 
 AT = 1630497600
-
-
-class WriterSpy:
-    """The store's writing connection as SQLite sees it: counts its commits, and with ``fail``
-    makes each one fail as a full or failing disk would (the store then rolls back)."""
-
-    def __init__(self, db: sqlite3.Connection, *, fail: bool = False) -> None:
-        self._db = db
-        self.fail = fail
-        self.commits = 0
-
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        if sql == "COMMIT":
-            if self.fail:
-                raise sqlite3.OperationalError("disk I/O error (injected)")
-            self.commits += 1
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
-def spy_on_writer(store: Store, *, fail: bool = False) -> WriterSpy:
-    spy = WriterSpy(store._db, fail=fail)
-    store._db = spy  # type: ignore[assignment]
-    return spy
 
 
 def _committed_nonces(path: Path) -> set[str]:

@@ -7,12 +7,12 @@ decision the first one got). The path is part of what the device signs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH, ContactKind
 from phone_sim.protocol.messages import ErrorBody, Verdict
@@ -68,10 +68,14 @@ def _contact(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Re
 
 async def _answer(request: Request, kind: ContactKind) -> Response:
     wire = await signed_request(request)
+    context = context_of(request)
     # Authentication, decision, storage and signing are one piece of blocking work (CPU, then a
-    # durable commit): one trip to the thread pool for all of it, not one per dependency
-    # (docs/decisions/one-thread-pool-trip-per-device-request.md).
-    return await run_in_threadpool(_contact, wire, context_of(request), kind)
+    # durable commit), run on the store's contact lane: one thread for every contact, whose
+    # batches commit together (docs/decisions/contacts-in-one-lane.md).
+    answer: Response = await asyncio.wrap_future(
+        context.store.lane.submit(_contact, wire, context, kind)
+    )
+    return answer
 
 
 @router.post(

@@ -1,0 +1,110 @@
+"""The contact lane: one thread runs the contacts, commits them together, answers after.
+
+No answer before its commit (another connection already sees what it wrote); contacts queued
+together share commits (fewer commits than contacts); a contact that fails takes only its own
+writes and its own answer with it; a failed commit fails every contact it carried and none is
+visible; closing answers what was queued and ends the thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phone_sim.protocol.errors import ReplayedNonce
+from server_stub.errors import StoreError
+from server_stub.store.db import Store
+from tests.support.store_spy import spy_on_writer
+
+AT = 1630497600
+
+
+def _committed_nonces(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT nonce FROM nonces")}
+
+
+def _reserve(store: Store, nonce: str) -> str:
+    with store.transaction() as tx:
+        tx.reserve_nonce(nonce, at=AT, expires_at=AT + 3600)
+    return nonce
+
+
+def test_each_answer_comes_after_its_commit_and_queued_contacts_share_commits(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "vendor.db")
+    writer = spy_on_writer(store)
+    seen: list[bool] = []
+    gate = threading.Event()
+    # The first contact waits, so the others queue behind it and make one run of the lane.
+    first = store.lane.submit(lambda: (gate.wait(5), _reserve(store, "nonce-first-aaaaaaaa"))[1])
+    futures = [first] + [
+        store.lane.submit(_reserve, store, f"nonce-{i:03d}-aaaaaaaa") for i in range(40)
+    ]
+    for future in futures:
+        future.add_done_callback(lambda f: seen.append(f.result() in _committed_nonces(store.path)))
+    gate.set()
+    results = [f.result(timeout=10) for f in futures]
+    store.close()
+    assert len(results) == 41 and len(seen) == 41 and all(seen)
+    assert writer.commits < 5, writer.commits  # 41 contacts, not 41 commits
+
+
+def test_a_failing_contact_fails_alone(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    gate = threading.Event()
+    first = store.lane.submit(lambda: (gate.wait(5), _reserve(store, "nonce-one-aaaaaaaa"))[1])
+    replay = store.lane.submit(_reserve, store, "nonce-one-aaaaaaaa")  # the same nonce again
+
+    def boom() -> None:
+        with store.transaction() as tx:
+            tx.reserve_nonce("nonce-boom-aaaaaaaa", at=AT, expires_at=AT + 3600)
+            raise RuntimeError("the decision failed")
+
+    failing = store.lane.submit(boom)
+    last = store.lane.submit(_reserve, store, "nonce-two-aaaaaaaa")
+    gate.set()
+    assert first.result(timeout=10) == "nonce-one-aaaaaaaa"
+    with pytest.raises(ReplayedNonce):
+        replay.result(timeout=10)
+    with pytest.raises(RuntimeError, match="the decision failed"):
+        failing.result(timeout=10)
+    assert last.result(timeout=10) == "nonce-two-aaaaaaaa"
+    store.close()
+    assert _committed_nonces(tmp_path / "vendor.db") == {
+        "nonce-one-aaaaaaaa",
+        "nonce-two-aaaaaaaa",
+    }
+
+
+def test_a_failed_commit_fails_every_contact_it_carried(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    spy_on_writer(store, fail=True)
+    futures = [store.lane.submit(_reserve, store, f"nonce-{i}-aaaaaaaa") for i in range(5)]
+    for future in futures:
+        with pytest.raises(StoreError, match="the commit failed"):
+            future.result(timeout=10)
+    assert _committed_nonces(tmp_path / "vendor.db") == set()
+    store.close()
+
+
+def test_closing_answers_what_was_queued_and_ends_the_thread(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    lane = store.lane
+    gate = threading.Event()
+    first = lane.submit(lambda: (gate.wait(5), _reserve(store, "nonce-a-aaaaaaaa"))[1])
+    queued = lane.submit(_reserve, store, "nonce-b-aaaaaaaa")
+    threading.Timer(0.05, gate.set).start()
+    store.close()
+    assert first.result(timeout=1) == "nonce-a-aaaaaaaa"
+    assert queued.result(timeout=1) == "nonce-b-aaaaaaaa"
+    assert not lane._thread.is_alive()
+    late: Future[Any] = lane.submit(_reserve, store, "nonce-c-aaaaaaaa")
+    with pytest.raises(StoreError, match="closing"):
+        late.result(timeout=1)
