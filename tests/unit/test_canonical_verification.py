@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,17 +22,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phone_sim.protocol import profile, signing
+from phone_sim.protocol import signing
 from phone_sim.protocol.errors import SignatureError
 from phone_sim.protocol.signing import (
     JSON,
-    REQUEST_SHAPE,
-    VERDICT_SHAPE,
     WireRequest,
     WireResponse,
     sign_request,
     sign_verdict_response,
 )
+from tests.support.verify_both_ways import both_ways, read_directly
 
 DEVICE_KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_DEVICE_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -98,29 +96,8 @@ created_times = st.one_of(
 bodies = st.binary(max_size=300)
 
 
-def _outcome(verify: Callable[[], signing.SignatureCheck]) -> object:
-    try:
-        return verify()
-    except Exception as exc:  # both ways must fail alike, whatever the kind
-        return (type(exc), str(exc))
-
-
 def _both(message: Any, *, verdict: bool, key: str, key_id: str) -> tuple[object, object]:
-    """What ``_verify`` says with the direct reading first, and with the library alone."""
-    shape = VERDICT_SHAPE if verdict else REQUEST_SHAPE
-
-    def verify(canonical_first: bool) -> signing.SignatureCheck:
-        return signing._verify(
-            message,
-            public_key=PUBLIC[key],
-            key_id=key_id,
-            now=NOW,
-            max_age=None if verdict else signing.MAX_REQUEST_SKEW,
-            shape=shape,
-            canonical_first=canonical_first,
-        )
-
-    return _outcome(lambda: verify(True)), _outcome(lambda: verify(False))
+    return both_ways(message, verdict=verdict, public_key=PUBLIC[key], key_id=key_id, now=NOW)
 
 
 def _request(key_id: str, nonce: str, created: int, body: bytes, url: str) -> WireRequest | None:
@@ -141,8 +118,7 @@ def _verdict(
 
 
 def _in_form(message: Any, *, verdict: bool, key: str, key_id: str) -> bool:
-    shape = VERDICT_SHAPE if verdict else REQUEST_SHAPE
-    return profile.read_canonical(message, shape, public_key=PUBLIC[key], key_id=key_id) is not None
+    return read_directly(message, verdict=verdict, public_key=PUBLIC[key], key_id=key_id)
 
 
 # --- honest messages ---------------------------------------------------------------------------

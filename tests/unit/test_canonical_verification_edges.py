@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from phone_sim.protocol import profile, signing
 from phone_sim.protocol.signing import JSON, REQUEST_SHAPE, VERDICT_SHAPE, WireRequest, WireResponse
+from tests.support.verify_both_ways import both_ways, read_directly
 
 DEVICE_KEY = ec.generate_private_key(ec.SECP256R1())
 VENDOR_KEY = ed25519.Ed25519PrivateKey.generate()
@@ -84,32 +85,15 @@ def _forge(
 def _both(
     message: Any, *, verdict: bool, public_key: Any = None, key_id: str | None = None
 ) -> tuple[object, object]:
-    shape = VERDICT_SHAPE if verdict else REQUEST_SHAPE
-    if public_key is None:
-        public_key = (VENDOR_KEY if verdict else DEVICE_KEY).public_key()
-
-    def outcome(canonical_first: bool) -> object:
-        try:
-            return signing._verify(
-                message,
-                public_key=public_key,
-                key_id=key_id or KEY_ID[verdict],
-                now=NOW,
-                max_age=None if verdict else signing.MAX_REQUEST_SKEW,
-                shape=shape,
-                canonical_first=canonical_first,
-            )
-        except Exception as exc:  # both ways must fail alike, whatever the kind
-            return (type(exc), str(exc))
-
-    return outcome(True), outcome(False)
+    key = public_key or (VENDOR_KEY if verdict else DEVICE_KEY).public_key()
+    return both_ways(
+        message, verdict=verdict, public_key=key, key_id=key_id or KEY_ID[verdict], now=NOW
+    )
 
 
 def _direct(message: Any, *, verdict: bool) -> bool:
-    shape = VERDICT_SHAPE if verdict else REQUEST_SHAPE
-    public_key = (VENDOR_KEY if verdict else DEVICE_KEY).public_key()
-    read = profile.read_canonical(message, shape, public_key=public_key, key_id=KEY_ID[verdict])
-    return read is not None
+    key = (VENDOR_KEY if verdict else DEVICE_KEY).public_key()
+    return read_directly(message, verdict=verdict, public_key=key, key_id=KEY_ID[verdict])
 
 
 def _alike(message: Any, *, verdict: bool, direct: bool | None = None) -> object:
