@@ -82,7 +82,7 @@ def signature_base(message: Any, components: tuple[str, ...], params: str) -> by
         resolver = None if plain else _RESOLVER(message)
         lines = []
         for name in components:
-            value = _canonical_value(message, {}, name) if plain and name[0] == "@" else None
+            value = _derived_value(message, name) if plain and name[0] == "@" else None
             if value is None:
                 if resolver is None and name[0] == "@":
                     resolver = _RESOLVER(message)
@@ -262,6 +262,15 @@ def _canonical_bytes(field_value: str, label: str) -> bytes | None:
 
 def _canonical_value(message: Any, fields: dict[str, str], name: str) -> str | None:
     """A covered component's value where the library would give the same, else None."""
+    if name[0] == "@":
+        return _derived_value(message, name)
+    value = fields.get(name)
+    return value if value is not None and _FIELD.fullmatch(value) else None
+
+
+def _derived_value(message: Any, name: str) -> str | None:
+    """A derived component's value as the library's resolver gives it, for a message in our
+    canonical form; None for any other (the resolver's to judge)."""
     if name == "@method":
         method = getattr(message, "method", None)
         return method if type(method) is str and _METHOD.fullmatch(method) else None
@@ -271,5 +280,4 @@ def _canonical_value(message: Any, fields: dict[str, str], name: str) -> str | N
     if name == "@status":
         status = getattr(message, "status_code", None)
         return str(status) if type(status) is int and 100 <= status <= 999 else None
-    value = fields.get(name)
-    return value if value is not None and _FIELD.fullmatch(value) else None
+    return None
