@@ -82,6 +82,21 @@ def _forge(
         message.headers["Content-Type"] = content_type
 
 
+def _forged(
+    verdict: bool,
+    *,
+    method: str = "POST",
+    url: str = IN_FORM_URL,
+    status: Any = 200,
+    body: Any = b"{}",
+    **forge: Any,
+) -> Any:
+    """A message with these attributes, in our form, signed over its own base (``_forge``)."""
+    message = _message(verdict, method=method, url=url, status=status, body=body)
+    _forge(message, verdict=verdict, **forge)
+    return message
+
+
 def _both(
     message: Any, *, verdict: bool, public_key: Any = None, key_id: str | None = None
 ) -> tuple[object, object]:
@@ -107,8 +122,7 @@ def _alike(message: Any, *, verdict: bool, direct: bool | None = None) -> object
 
 @pytest.mark.parametrize("verdict", [False, True])
 def test_a_forged_base_is_accepted_both_ways(verdict: bool) -> None:
-    message = _message(verdict)
-    _forge(message, verdict=verdict)
+    message = _forged(verdict)
     assert isinstance(_alike(message, verdict=verdict, direct=True), signing.SignatureCheck)
 
 
@@ -131,8 +145,7 @@ class _Status(enum.IntEnum):
     ],
 )
 def test_statuses(status: Any, direct: bool) -> None:
-    message = _message(True, status=status)
-    _forge(message, verdict=True)
+    message = _forged(True, status=status)
     _alike(message, verdict=True, direct=direct)
 
 
@@ -143,8 +156,7 @@ class _Bytes(bytes):
 @pytest.mark.parametrize("body", [bytearray(b"{}"), memoryview(b"{}"), _Bytes(b"{}")])
 @pytest.mark.parametrize("verdict", [False, True])
 def test_bodies_not_of_type_bytes(body: Any, verdict: bool) -> None:
-    message = _message(verdict, body=body)
-    _forge(message, verdict=verdict)
+    message = _forged(verdict, body=body)
     _alike(message, verdict=verdict, direct=False)
 
 
@@ -164,8 +176,7 @@ def test_bodies_not_of_type_bytes(body: Any, verdict: bool) -> None:
     ],
 )
 def test_methods(method: str, direct: bool) -> None:
-    message = _message(False, method=method)
-    _forge(message, verdict=False)
+    message = _forged(False, method=method)
     _alike(message, verdict=False, direct=direct)
 
 
@@ -201,8 +212,7 @@ def test_methods(method: str, direct: bool) -> None:
 def test_urls(url: str, direct: bool, method: str) -> None:
     """OPTIONS keeps an empty path as it is, CONNECT changes @request-target: neither may
     change what the direct reading takes as @target-uri."""
-    message = _message(False, method=method, url=url)
-    _forge(message, verdict=False)
+    message = _forged(False, method=method, url=url)
     _alike(message, verdict=False, direct=direct)
 
 
@@ -227,8 +237,7 @@ def test_urls(url: str, direct: bool, method: str) -> None:
 )
 @pytest.mark.parametrize("verdict", [False, True])
 def test_created_values(created: str, direct: bool, verdict: bool) -> None:
-    message = _message(verdict)
-    _forge(message, verdict=verdict, created=created)
+    message = _forged(verdict, created=created)
     _alike(message, verdict=verdict, direct=direct)
 
 
@@ -236,12 +245,10 @@ def test_created_values(created: str, direct: bool, verdict: bool) -> None:
     "token", ["a", "a" * 200, "a" * 201, "a:b", ".", "a b", "a'b", "%41", "\u0661", "\u212a"]
 )
 def test_key_ids_and_nonces(token: str) -> None:
-    message = _message(False)
-    _forge(message, verdict=False, key_id=token, nonce=token)
+    message = _forged(False, key_id=token, nonce=token)
     first, library = _both(message, verdict=False, key_id=token)
     assert first == library
-    message = _message(False)
-    _forge(message, verdict=False, nonce=token)
+    message = _forged(False, nonce=token)
     _alike(message, verdict=False)
 
 
@@ -256,8 +263,7 @@ def test_key_ids_and_nonces(token: str) -> None:
     ],
 )
 def test_content_types(content_type: str, direct: bool) -> None:
-    message = _message(True)
-    _forge(message, verdict=True, content_type=content_type)
+    message = _forged(True, content_type=content_type)
     _alike(message, verdict=True, direct=direct)
 
 
@@ -273,8 +279,7 @@ def test_content_types(content_type: str, direct: bool) -> None:
 )
 @pytest.mark.parametrize("verdict", [False, True])
 def test_signature_lengths(signature: Callable[[bytes], bytes], verdict: bool) -> None:
-    message = _message(verdict)
-    _forge(message, verdict=verdict, signature=signature)
+    message = _forged(verdict, signature=signature)
     assert not isinstance(_alike(message, verdict=verdict, direct=False), signing.SignatureCheck)
 
 
@@ -282,8 +287,7 @@ def test_the_other_ecdsa_signature_of_the_same_base() -> None:
     def high_s(raw: bytes) -> bytes:
         return raw[:32] + (P256_N - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
 
-    message = _message(False)
-    _forge(message, verdict=False, signature=high_s)
+    message = _forged(False, signature=high_s)
     assert isinstance(_alike(message, verdict=False, direct=True), signing.SignatureCheck)
 
 
@@ -304,27 +308,22 @@ class _Name(str):
 
 
 def test_header_containers_and_kinds() -> None:
-    message = _message(False)
-    _forge(message, verdict=False, headers=requests.structures.CaseInsensitiveDict())
+    message = _forged(False, headers=requests.structures.CaseInsensitiveDict())
     _alike(message, verdict=False, direct=True)
     for name in ("content-digest", "Content-Digest"):
-        message = _message(False)
-        _forge(message, verdict=False)
+        message = _forged(False)
         message.headers = _Lines(
             [*message.headers.items(), (name, message.headers["Content-Digest"])]
         )
         _alike(message, verdict=False, direct=False)
-    message = _message(False)
-    _forge(message, verdict=False)  # repeated lines as the server joins them
+    message = _forged(False)  # repeated lines as the server joins them
     message.headers = {k.lower(): v for k, v in message.headers.items()}
     message.headers["content-digest"] += ", " + message.headers["content-digest"]
     _alike(message, verdict=False, direct=False)
-    message = _message(False)
-    _forge(message, verdict=False)
+    message = _forged(False)
     message.headers = {_Name(k): v for k, v in message.headers.items()}
     _alike(message, verdict=False, direct=False)
-    message = _message(False)
-    _forge(message, verdict=False)
+    message = _forged(False)
     message.headers = {k: _Name(v) for k, v in message.headers.items()}
     _alike(message, verdict=False, direct=False)
 
@@ -343,7 +342,6 @@ def test_keys_of_other_kinds(verdict: bool) -> None:
         b"not a key",
         pem,
     ):
-        message = _message(verdict)
-        _forge(message, verdict=verdict)
+        message = _forged(verdict)
         first, library = _both(message, verdict=verdict, public_key=public_key)
         assert first == library
