@@ -8,6 +8,7 @@ judges what this brings back (the vendor's signature, the answer's shape).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import replace
 
@@ -71,6 +72,30 @@ def install_deadline(session: requests.Session) -> None:
     deadline.install(session)
 
 
+@functools.lru_cache(maxsize=64)
+def _template(url: str) -> requests.PreparedRequest:
+    """The POST to ``url`` as ``requests`` prepares it, without its body: copied for each."""
+    return requests.Request(
+        "POST",
+        url,
+        data=b"",
+        headers={"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": ACCEPT_ENCODING},
+    ).prepare()
+
+
+def prepare_post(
+    url: str, body: bytes, auth: requests.auth.AuthBase | None
+) -> requests.PreparedRequest:
+    """``requests.Request("POST", url, data=body, headers=..., auth=auth).prepare()``, from a
+    copy of the URL's prepared template: the URL is parsed and checked, the headers and cookies
+    set up once per URL, not once per exchange; the body and the signature are each request's
+    own, prepared by ``requests`` (docs/decisions/one-prepared-post-per-url.md)."""
+    prepared = _template(url).copy()
+    prepared.prepare_body(body, None)
+    prepared.prepare_auth(auth)
+    return prepared
+
+
 def post(
     session: requests.Session,
     url: str,
@@ -84,13 +109,7 @@ def post(
 ) -> tuple[Exchange, WireResponse | None]:
     """POST ``body`` to ``url`` within one deadline: the exchange, and the answer when there is
     one to judge (None: the exchange failed, and says how)."""
-    prepared = requests.Request(
-        "POST",
-        url,
-        data=body,
-        headers={"Content-Type": JSON, "Accept": JSON, "Accept-Encoding": ACCEPT_ENCODING},
-        auth=auth,
-    ).prepare()
+    prepared = prepare_post(url, body, auth)
     sent_at = clock.now()
     base = Exchange(
         kind=kind,
