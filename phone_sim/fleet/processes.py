@@ -159,6 +159,7 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
                 rounds.run(phase, message.kind, message.moved)
                 conn.send(_RoundDone(phase.latencies, phase.errors, phase.verdicts))
             else:  # _Finish
+                rounds.close()
                 conn.send(_Finished(rounds.finish()))
                 return
     except BaseException as exc:  # the parent reports it; this process only ends

@@ -1,8 +1,11 @@
 """One process's share of a fleet: its phones, the round trip each makes, a round run on threads.
 
-``C`` worker threads share the devices; each thread keeps one ``requests`` session, so its
-connection to the server stays open from one request to the next. ``runner.py`` runs the
-rounds; ``processes.py`` runs this same code in several processes.
+``C`` worker threads share the devices; each keeps one ``requests`` session from round to
+round, so its connection to the server stays open from one request to the next, and each takes
+the same devices every round (the others' once its own are done): a device's check-in reaches
+the server process that verified its certificate chain at activation, which remembers it
+(docs/decisions/fleet-devices-keep-their-connection.md). ``runner.py`` runs the rounds;
+``processes.py`` runs this same code in several processes.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,36 +118,60 @@ def _check_in(exchange: Exchanger, clock_moved: bool) -> Step:
     return step
 
 
+def new_session() -> requests.Session:
+    """A worker's session: a fleet talks to its server directly, as the phone does."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+class _Shares:
+    """Which device each worker takes next: its own share (every ``C``-th device) in order,
+    then, once that is done, the last of the largest share left (the round's tail is shared)."""
+
+    def __init__(self, devices: int, workers: int) -> None:
+        self._left = [deque(range(i, devices, workers)) for i in range(workers)]
+        self._lock = threading.Lock()
+
+    def next(self, worker: int) -> int | None:
+        with self._lock:
+            own = self._left[worker]
+            if own:
+                return own.popleft()
+            largest = max(self._left, key=len)
+            return largest.pop() if largest else None
+
+
 def run_round(
-    phase: Phase, devices: list[FleetDevice], step: Step, concurrency: int, progress: Progress
+    phase: Phase,
+    devices: list[FleetDevice],
+    step: Step,
+    sessions: list[requests.Session],
+    progress: Progress,
 ) -> None:
-    """Every device through ``step`` once, ``concurrency`` at a time; results into ``phase``."""
+    """Every device through ``step`` once, one worker thread per session; results into
+    ``phase``."""
     lock = threading.Lock()
-    order = iter(range(len(devices)))
+    shares = _Shares(len(devices), len(sessions))
     done = 0
 
-    def worker() -> None:
+    def worker(index: int) -> None:
         nonlocal done
-        session = requests.Session()
-        session.trust_env = False  # a fleet talks to its server directly, as the phone does
-        try:
-            while True:
-                with lock:
-                    index = next(order, None)
-                if index is None:
-                    return
-                result = step(devices[index], session)
-                with lock:
-                    done += 1
-                    if result is not None:
-                        phase.record(*result)
-        finally:
-            session.close()
+        session = sessions[index]
+        while True:
+            device = shares.next(index)
+            if device is None:
+                return
+            result = step(devices[device], session)
+            with lock:
+                done += 1
+                if result is not None:
+                    phase.record(*result)
 
     started = time.monotonic()
     threads = [
-        threading.Thread(target=worker, name=f"fleet-{i}", daemon=True)
-        for i in range(max(1, concurrency))
+        threading.Thread(target=worker, args=(i,), name=f"fleet-{i}", daemon=True)
+        for i in range(len(sessions))
     ]
     for thread in threads:
         thread.start()
@@ -174,10 +202,12 @@ class LocalRounds:
     ) -> None:
         self.devices, self.exchange = devices, exchange
         self.concurrency, self.progress = concurrency, progress
+        #: one per worker thread, kept from round to round
+        self._sessions = [new_session() for _ in range(max(1, concurrency))]
 
     def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
         step = step_for(kind, self.exchange, moved)
-        run_round(phase, self.devices, step, self.concurrency, self.progress)
+        run_round(phase, self.devices, step, self._sessions, self.progress)
 
     def finish(self) -> Finish:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -188,4 +218,5 @@ class LocalRounds:
         )
 
     def close(self) -> None:
-        pass
+        for session in self._sessions:
+            session.close()
