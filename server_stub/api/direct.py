@@ -84,10 +84,11 @@ class VendorApp(FastAPI):
         middleware = self.user_middleware
         cls: object = middleware[0].cls if middleware else None
         handlers = _Handlers(self.exception_handlers)
+        catch_all = handlers.catch_all
         if (
-            len(middleware) != 1
+            catch_all is None
+            or len(middleware) != 1
             or cls is not BodyLimitMiddleware
-            or handlers.catch_all is None
             or not handlers.all_async
             or self.debug
             or self.root_path
@@ -97,7 +98,7 @@ class VendorApp(FastAPI):
         options: dict[str, Any] = dict(middleware[0].kwargs)  # the app's own settings
         body_limit = BodyLimitMiddleware(self, *middleware[0].args, **options)
         return {
-            route.path: _ContactDoor(route.endpoint, body_limit, handlers)
+            route.path: _ContactDoor(route.endpoint, body_limit, handlers.find, catch_all)
             for route in self._direct_routes
             if route.methods == {"POST"} and not route.param_convertors
         }
@@ -122,6 +123,7 @@ class _Handlers:
                 self.by_class[key] = handler
 
     def find(self, exc: Exception) -> Handler | None:
+        """The handler the exception middleware would give ``exc``, if any."""
         if isinstance(exc, HTTPException) and exc.status_code in self.by_status:
             return self.by_status[exc.status_code]
         for cls in type(exc).__mro__:
@@ -133,10 +135,17 @@ class _Handlers:
 class _ContactDoor:
     """One contact route's way in (steps 1-4 of the module docstring)."""
 
-    def __init__(self, endpoint: Endpoint, body_limit: BodyLimitMiddleware, handlers: _Handlers):
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        body_limit: BodyLimitMiddleware,
+        handler_for: Callable[[Exception], Handler | None],
+        catch_all: Handler,
+    ) -> None:
         self.endpoint = endpoint
         self.body_limit = body_limit
-        self.handlers = handlers
+        self.handler_for = handler_for
+        self.catch_all = catch_all
 
     async def __call__(self, app: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = app
@@ -148,14 +157,13 @@ class _ContactDoor:
             try:
                 response = await self.endpoint(request)
             except Exception as exc:
-                handler = self.handlers.find(exc)
+                handler = self.handler_for(exc)
                 if handler is None:
                     raise
                 response = await handler(request, exc)
                 exc.__traceback__ = None  # as Starlette's: a reused exception keeps no history
         except Exception as exc:
-            assert self.handlers.catch_all is not None  # VendorApp builds no door without it
-            answer = await self.handlers.catch_all(Request(scope), exc)
+            answer = await self.catch_all(Request(scope), exc)
             await answer(scope, receive, send)
             raise
         # Sent outside the handlers, which the stack would give an error raised before the

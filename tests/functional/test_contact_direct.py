@@ -61,6 +61,9 @@ class _StackSpy:
 
 @dataclass
 class Served:
+    """A real server of an app of its own (``app.direct`` is switched per request here, which
+    the process's shared app must never see), with a spy on the app's stack."""
+
     server: EmbeddedVendorServer
     app: VendorApp
     spy: _StackSpy
