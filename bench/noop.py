@@ -1,10 +1,12 @@
 """The benchmarks' yardstick: ``POST /bench/noop`` on the vendor server's own stack.
 
 Installed only in the benchmarks' server process (``ChildServer(app_hook=...)``), never in the
-product. It goes through everything an activation goes through before the route's own work
-(uvicorn, the body-limit middleware, FastAPI's routing, the thread pool for a sync route) and
-then does nothing, so "activation rate / no-op rate" is the share of the stack's capacity that
-the activation's own work leaves.
+product. It goes through the whole stack any route takes (uvicorn, FastAPI's and Starlette's
+middleware, the body limit, FastAPI's routing, the thread pool for a sync route) and then does
+nothing, so "activation rate / no-op rate" is the share of the stack's capacity that the
+activation's own work leaves. The two device contacts take a shorter way past part of that stack
+(``server_stub/api/direct.py``), so an activation no longer pays all the no-op pays
+(docs/decisions/contacts-past-the-asgi-stack.md).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from phone_sim.protocol.identity import FactoryTrust
 from phone_sim.protocol.messages import MAX_BODY_BYTES, ActivationRequest, ErrorBody
 from phone_sim.protocol.timesync import TimeRequest
 from server_stub.admin.policy import policy_at_start
+from server_stub.api.direct import VendorApp
 from server_stub.api.http_errors import install_error_handlers, route_methods
 from server_stub.api.limits import BodyLimitMiddleware
 from server_stub.api.routes import (
@@ -88,7 +89,7 @@ def open_context(
 
 
 @functools.cache
-def shared_app() -> FastAPI:
+def shared_app() -> VendorApp:
     """This process's vendor app, built the first time it is asked for.
 
     Every embedded server of the process serves it, each with its own world: FastAPI (0.165)
@@ -98,7 +99,7 @@ def shared_app() -> FastAPI:
     return build_app()
 
 
-def build_app() -> FastAPI:
+def build_app() -> VendorApp:
     """The vendor server's routes, middleware, error answers and documentation: a new app.
 
     It holds no world. A request's world (:class:`ServerContext`) is the ASGI lifespan state
@@ -106,7 +107,7 @@ def build_app() -> FastAPI:
     lifespan state into every request's scope): the same app can serve several worlds, each on
     a server of its own.
     """
-    app = FastAPI(
+    app = VendorApp(
         title="phone-sim vendor server",
         version="1",
         summary="Simulated vendor activation service (signed requests, signed verdicts).",
@@ -133,6 +134,9 @@ def build_app() -> FastAPI:
     )
     for router in (*routers, admin_fallback.router):
         app.include_router(router)
+    # The two device contacts skip the layers of the stack that do nothing for them
+    # (docs/decisions/contacts-past-the-asgi-stack.md).
+    app.answer_directly(contact.router.routes)
     app.state.route_methods = route_methods(
         [*app.routes, *(route for router in routers for route in router.routes)]
     )

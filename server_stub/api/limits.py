@@ -45,23 +45,32 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.path_limits.get(scope.get("path", ""), self.default_limit)
+        body = await self.read(scope, receive, send)
+        if body is not None:
+            await self.app(scope, replay(body, receive), send)
+
+    async def read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The request's whole body, or None once it is refused (answered here) or the client
+        has gone. The contact routes' own way in reads theirs through it too
+        (``server_stub.api.direct``)."""
+        path = scope.get("path", "")
+        limit = self.path_limits.get(path, self.default_limit)
         declared = _content_length(scope)
         if declared == -1:
             await _refuse(send, 400, "malformed_request", "Content-Length is not a number")
-            return
+            return None
         if declared is not None and declared > limit:
             if declared <= DRAIN_BYTES:
                 await _drain(receive, DRAIN_BYTES)
             await _refuse(send, 413, "payload_too_large", _too_large(declared, limit))
-            return
+            return None
         chunks: list[bytes] = []
         size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return  # the client went away; there is no one to answer
+                return None  # the client went away; there is no one to answer
             chunk = message.get("body", b"")
             size += len(chunk)
             more = bool(message.get("more_body", False))
@@ -69,14 +78,14 @@ class BodyLimitMiddleware:
                 if more:
                     await _drain(receive, DRAIN_BYTES)
                 await _refuse(send, 413, "payload_too_large", _too_large(None, limit))
-                return
+                return None
             chunks.append(chunk)
         body = b"".join(chunks)
-        if scope.get("path", "") not in self.text_paths and too_deep(body):
+        if path not in self.text_paths and too_deep(body):
             reason = f"the body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
             await _refuse(send, 400, "malformed_request", reason)
-            return
-        await self.app(scope, _replay(body, receive), send)
+            return None
+        return body
 
 
 def _too_large(declared: int | None, limit: int) -> str:
@@ -103,7 +112,8 @@ async def _drain(receive: Receive, budget: int) -> None:
             return
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for an app after the body was read: the body first, then the server's."""
     sent = False
 
     async def replay() -> Message:
