@@ -35,13 +35,19 @@ def _cut_within(connection: _Connection, seconds: float) -> bool:
         return False
 
 
+def _watched(watchdog: _Watchdog, connection: _Connection, after: float) -> Flight:
+    """An exchange due ``after`` seconds from now, its request out on ``connection``."""
+    flight = Flight(time.monotonic() + after)
+    watchdog.watch(flight)
+    flight.carried_by(connection)  # type: ignore[arg-type]
+    return flight
+
+
 def test_an_exchange_under_way_is_cut_at_its_deadline() -> None:
     watchdog = _Watchdog()
     connection = _Connection()
     try:
-        flight = Flight(time.monotonic() + 0.05)
-        watchdog.watch(flight)
-        flight.carried_by(connection)  # type: ignore[arg-type]
+        flight = _watched(watchdog, connection, 0.05)
         assert _cut_within(connection, 5.0)
         assert flight.expired
     finally:
@@ -76,9 +82,7 @@ def test_an_exchange_ending_while_watched_is_left_alone() -> None:
     watchdog = _Watchdog()
     connection = _Connection()
     try:
-        flight = Flight(time.monotonic() + 0.1)
-        watchdog.watch(flight)
-        flight.carried_by(connection)  # type: ignore[arg-type]
+        flight = _watched(watchdog, connection, 0.1)
         flight.finish()
         # Past the deadline, the connection is still whole and the exchange not expired.
         assert not _cut_within(connection, 0.3)
@@ -98,9 +102,7 @@ def test_many_threads_watched_at_once_each_cut_on_time() -> None:
             flight = Flight(time.monotonic() + 0.01)
             watchdog.watch(flight)
             flight.finish()
-        flight = Flight(time.monotonic() + after)
-        watchdog.watch(flight)
-        flight.carried_by(connection)  # type: ignore[arg-type]
+        flight = _watched(watchdog, connection, after)
         cut = _cut_within(connection, 5.0) and flight.expired
         with lock:
             results.append(cut)
