@@ -22,9 +22,6 @@ h11 where httptools is missing, as uvicorn's ``auto`` chooses) and adds:
   ``headers_too_large`` (h11 has its own, set to the same size).
 * **Framing errors as JSON** (malformed request line, bad header, bad chunked encoding, a
   ``Content-Length`` that is no number): 400 ``malformed_request`` with the parser's reason.
-* **One write per answer** (httptools only): the connection's transport is a
-  :class:`~server_stub.runtime.one_write.OneWriteTransport`, which sends an answer's head with
-  its body (docs/decisions/one-write-per-answer.md).
 
 Imports ``api`` for the error body only.
 """
@@ -44,7 +41,6 @@ from typing import Any, ClassVar, Literal
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from server_stub.api.http_errors import error_payload
-from server_stub.runtime.one_write import OneWriteTransport
 
 #: the request line and headers of one request, at most
 MAX_HEADER_BYTES = 64 * 1024
@@ -244,9 +240,7 @@ def _httptools_class() -> type[_Guard]:
         _parsed_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            # Every write of the connection (answers, 100 Continue, the guards' errors) goes
-            # through it, so a held head always leaves first.
-            super().connection_made(OneWriteTransport(transport, self.loop))
+            super().connection_made(transport)
             self._admit()
 
         def connection_lost(self, exc: Exception | None) -> None:
