@@ -4,7 +4,9 @@ SQLite already serialises writers across processes, but a writer that finds the 
 sleeps in SQLite's busy handler (1, 2, 5, 10... ms) and tries again. With several server
 processes committing hundreds of times a second those sleeps became the slowest requests. A
 blocking ``flock`` on a file beside the database wakes the next writer the moment the lock is
-released. One process alone takes it without ever waiting (a system call each way).
+released. One process alone takes it without ever waiting (a system call each way). What a
+second process costs per activation, the store's part and the rest, is measured in
+docs/decisions/second-server-process-cpu.md.
 """
 
 from __future__ import annotations
