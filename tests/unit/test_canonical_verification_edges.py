@@ -36,17 +36,6 @@ KEY_ID = {False: "PSIM-0001", True: "vendor-0123456789abcdef"}
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-def _message(
-    verdict: bool,
-    *,
-    method: str = "POST",
-    url: str = IN_FORM_URL,
-    status: Any = 200,
-    body: Any = b"{}",
-) -> Any:
-    return WireResponse(status, {}, body) if verdict else WireRequest(method, url, {}, body)
-
-
 def _forge(
     message: Any,
     *,
@@ -92,7 +81,7 @@ def _forged(
     **forge: Any,
 ) -> Any:
     """A message with these attributes, in our form, signed over its own base (``_forge``)."""
-    message = _message(verdict, method=method, url=url, status=status, body=body)
+    message = WireResponse(status, {}, body) if verdict else WireRequest(method, url, {}, body)
     _forge(message, verdict=verdict, **forge)
     return message
 
