@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from phone_sim.client.transport import new_session
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.state import DeviceState
@@ -118,13 +119,6 @@ def _check_in(exchange: Exchanger, clock_moved: bool) -> Step:
     return step
 
 
-def new_session() -> requests.Session:
-    """A worker's session: a fleet talks to its server directly, as the phone does."""
-    session = requests.Session()
-    session.trust_env = False
-    return session
-
-
 class _Shares:
     """Which device each worker takes next: its own share (every ``C``-th device) in order,
     then, once that is done, the last of the largest share left (the round's tail is shared)."""
@@ -200,9 +194,8 @@ class LocalRounds:
         concurrency: int,
         progress: Progress,
     ) -> None:
-        self.devices, self.exchange = devices, exchange
-        self.concurrency, self.progress = concurrency, progress
-        #: one per worker thread, kept from round to round
+        self.devices, self.exchange, self.progress = devices, exchange, progress
+        #: one per worker thread (the phone's own kind of session), kept from round to round
         self._sessions = [new_session() for _ in range(max(1, concurrency))]
 
     def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
