@@ -9,6 +9,13 @@ contact queued, runs each in its own transaction (a savepoint of one batch), the
 batch once (``Store.deferred_commits``) and only then answers each: a verdict is still never sent
 before it is on disk. Contacts that arrive while it works or commits make its next batch.
 
+**Checks before the batch.** A contact's checks (its certificate chain and signature) write
+nothing, so the lane runs the checks of every contact it takes before it opens their batch: a
+batch holds the database's write lock, and between server processes a commit's turn
+(``store.lock``), from its first transaction to its commit. Run inside it, the checks kept the
+other process's lane waiting for about three quarters of every run
+(docs/decisions/contact-checks-outside-the-batch.md).
+
 Imports nothing of the server but the store.
 """
 
@@ -28,7 +35,7 @@ if TYPE_CHECKING:
 #: most contacts one run of the lane takes before it commits (the store's MAX_BATCH)
 MAX_RUN = 64
 
-_Job = tuple[Callable[..., Any], tuple[Any, ...], "Future[Any]"]
+_Job = tuple[Callable[..., Any], tuple[Any, ...], Callable[[], Any] | None, "Future[Any]"]
 
 
 class ContactLane:
@@ -41,13 +48,20 @@ class ContactLane:
         self._thread = threading.Thread(target=self._run, name="contact-lane", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``work(*args)`` on the lane; its result (or exception) once its batch is on disk."""
+    def submit(
+        self, work: Callable[..., Any], *args: Any, check: Callable[[], Any] | None = None
+    ) -> Future[Any]:
+        """Run ``work(*args)`` on the lane; its result (or exception) once its batch is on disk.
+
+        ``check``: work that must pass first and writes nothing, run before the batch opens;
+        ``work`` then gets its result as its first argument. An exception from it is the
+        contact's answer at once (it wrote nothing to wait for).
+        """
         future: Future[Any] = Future()
         if self._closed:
             future.set_exception(StoreError(f"{self._store.path}: the store is closing"))
             return future
-        self._jobs.put((work, args, future))
+        self._jobs.put((work, args, check, future))
         return future
 
     def close(self) -> None:
@@ -64,14 +78,42 @@ class ContactLane:
             if not self._run_batch(first):
                 return
 
+    def _checked(self, first: _Job) -> tuple[list[_Job], bool]:
+        """``first`` and the jobs queued behind it, up to a run's worth, each past its check.
+
+        A job whose check fails is answered at once and left out. Jobs that arrive while the
+        checks run join in. False with the list: the lane was closed meanwhile.
+        """
+        ready: list[_Job] = []
+        job: _Job | None = first
+        while job is not None:
+            work, args, check, future = job
+            if check is None:
+                ready.append(job)
+            else:
+                try:
+                    ready.append((work, (check(), *args), None, future))
+                except BaseException as exc:  # the caller's to see, as from any thread
+                    future.set_exception(exc)
+            if len(ready) >= MAX_RUN:
+                break
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                return ready, False
+        return ready, True
+
     def _run_batch(self, first: _Job) -> bool:
-        """Run ``first`` and whatever is queued behind it, commit, answer; False: stop after."""
+        """Check ``first`` and whatever is queued behind it, then run them in one batch, commit,
+        answer; False: stop after."""
+        ready, go_on = self._checked(first)
         done: list[tuple[Future[Any], bool, Any, Any]] = []
-        go_on = True
+        if not ready:
+            return go_on
         with self._store.deferred_commits() as joined:
-            job: _Job | None = first
-            while job is not None:
-                work, args, future = job
+            for work, args, _, future in ready:
                 before = len(joined)
                 try:
                     outcome: tuple[bool, Any] = (True, work(*args))
@@ -79,14 +121,6 @@ class ContactLane:
                     outcome = (False, exc)
                 batch = joined[before] if len(joined) > before else None
                 done.append((future, *outcome, batch))
-                if len(done) >= MAX_RUN:
-                    break
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    go_on = False
         for future, ok, value, batch in done:
             error = getattr(batch, "error", None)
             if ok and error is not None:

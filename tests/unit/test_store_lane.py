@@ -3,11 +3,15 @@
 No answer before its commit (another connection already sees what it wrote); contacts queued
 together share commits (fewer commits than contacts); a contact that fails takes only its own
 writes and its own answer with it; a failed commit fails every contact it carried and none is
-visible; closing answers what was queued and ends the thread.
+visible; closing answers what was queued and ends the thread. A contact's checks run before its
+run's batch takes the write lock (another server process may commit meanwhile), and one that
+fails answers at once, writing nothing.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from concurrent.futures import Future
@@ -108,3 +112,59 @@ def test_closing_answers_what_was_queued_and_ends_the_thread(tmp_path: Path) -> 
     late: Future[Any] = lane.submit(_reserve, store, "nonce-c-aaaaaaaa")
     with pytest.raises(StoreError, match="closing"):
         late.result(timeout=1)
+
+
+def _commit_elsewhere(path: Path, nonce: str) -> str:
+    """What another server process does: take the commit's turn without waiting, and commit."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if a batch holds it
+        with sqlite3.connect(path, timeout=0) as db:  # "database is locked" if a batch is open
+            db.execute("INSERT INTO nonces (nonce, expires_at) VALUES (?, ?)", (nonce, AT + 9))
+        return nonce
+    finally:
+        os.close(fd)
+
+
+def test_checks_run_before_the_batch_takes_the_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "vendor.db"
+    store = Store(path)
+    gate = threading.Event()
+    blocker = store.lane.submit(gate.wait, 5)  # holds the lane: the next two make one run
+    first = store.lane.submit(_reserve, store, "nonce-first-aaaaaaaa")
+    # The second's check comes after the first's transaction in the queue, yet runs before it.
+    second = store.lane.submit(
+        lambda elsewhere: (elsewhere, _reserve(store, "nonce-second-aaaaaaaa")),
+        check=lambda: _commit_elsewhere(path, "nonce-elsewhere-aaaaaaaa"),
+    )
+    gate.set()
+    assert blocker.result(timeout=10) is True
+    assert first.result(timeout=10) == "nonce-first-aaaaaaaa"
+    assert second.result(timeout=10) == ("nonce-elsewhere-aaaaaaaa", "nonce-second-aaaaaaaa")
+    store.close()
+    assert _committed_nonces(path) == {
+        "nonce-first-aaaaaaaa",
+        "nonce-second-aaaaaaaa",
+        "nonce-elsewhere-aaaaaaaa",
+    }
+
+
+def test_a_failing_check_answers_at_once_and_writes_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    gate = threading.Event()
+    ran: list[str] = []
+    blocker = store.lane.submit(gate.wait, 5)
+
+    def refuse() -> None:
+        raise PermissionError("the signature does not verify")
+
+    refused = store.lane.submit(lambda _: ran.append("work"), check=refuse)
+    kept = store.lane.submit(_reserve, store, "nonce-kept-aaaaaaaa")
+    gate.set()
+    blocker.result(timeout=10)
+    with pytest.raises(PermissionError, match="does not verify"):
+        refused.result(timeout=10)
+    assert kept.result(timeout=10) == "nonce-kept-aaaaaaaa"
+    store.close()
+    assert ran == []  # its work never ran
+    assert _committed_nonces(tmp_path / "vendor.db") == {"nonce-kept-aaaaaaaa"}

@@ -8,6 +8,7 @@ decision the first one got). The path is part of what the device signs.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,9 +17,9 @@ from fastapi.routing import APIRoute
 
 from phone_sim.protocol.contact import ACTIVATION_PATH, CHECKIN_PATH, ContactKind
 from phone_sim.protocol.messages import ErrorBody, Verdict
-from phone_sim.protocol.signing import JSON, WireRequest
+from phone_sim.protocol.signing import JSON
 from server_stub.api.deps import SIGNED_HEADERS_DOC, authenticate, context_of, signed_request
-from server_stub.engine.contacts import answer_contact
+from server_stub.engine.contacts import AuthenticatedDevice, answer_contact
 from server_stub.engine.context import ServerContext
 
 
@@ -61,19 +62,23 @@ _RAW_BODY: dict[str, Any] = {
 }
 
 
-def _contact(wire: WireRequest, context: ServerContext, kind: ContactKind) -> Response:
-    answer = answer_contact(context, authenticate(wire, context), kind)
+def _contact(device: AuthenticatedDevice, context: ServerContext, kind: ContactKind) -> Response:
+    answer = answer_contact(context, device, kind)
     return Response(content=answer.body, status_code=answer.status_code, headers=answer.headers)
 
 
 async def _answer(request: Request, kind: ContactKind) -> Response:
     wire = await signed_request(request)
     context = context_of(request)
-    # Authentication, decision, storage and signing are one piece of blocking work (CPU, then a
-    # durable commit), run on the store's contact lane: one thread for every contact, whose
-    # batches commit together (docs/decisions/contacts-in-one-lane.md).
+    # Authentication, decision, storage and signing are blocking work (CPU, then a durable
+    # commit), run on the store's contact lane: one thread for every contact, whose batches
+    # commit together (docs/decisions/contacts-in-one-lane.md). Authentication writes nothing:
+    # the lane runs it before it opens the batch
+    # (docs/decisions/contact-checks-outside-the-batch.md).
     answer: Response = await asyncio.wrap_future(
-        context.store.lane.submit(_contact, wire, context, kind)
+        context.store.lane.submit(
+            _contact, context, kind, check=functools.partial(authenticate, wire, context)
+        )
     )
     return answer
 
