@@ -140,6 +140,8 @@ def _benchmarks(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .common import FLEET_CONCURRENCY
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME")
     parser.add_argument("--quick", action="store_true", help="small sizes: a first look")
@@ -151,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--store-devices", type=int, help="devices in the large store")
     parser.add_argument("--fleet-devices", type=int, help="devices in the fleet benchmark")
-    parser.add_argument("--concurrency", type=int, default=16, help="the fleet's concurrency")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=FLEET_CONCURRENCY,
+        help="the fleet's concurrency (docs/decisions/fleet-benchmark-at-64-in-flight.md)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument(
         "--jobs",

@@ -27,6 +27,8 @@ from phone_sim.fleet.server import ChildServer
 from phone_sim.protocol.clock import STORY_START, Clock
 from phone_sim.protocol.identity import Factory
 
+#: the fleet benchmark's requests in flight (docs/decisions/fleet-benchmark-at-64-in-flight.md)
+FLEET_CONCURRENCY = 64
 #: where benchmarks keep their factory, identity cache and seeded stores between runs
 BENCH_DATA = Path(os.environ.get("PHONE_SIM_BENCH_DATA", ".phone-sim-data/bench"))
 NOOP_HOOK = "bench.noop:install"

@@ -1,9 +1,10 @@
 """Benchmark 4: a fleet of 10,000 devices activates and checks in once.
 
 ``phone-sim fleet`` runs in its own process, as a user would run it (its server in a child
-process), with the identity cache warm (benchmark ``provisioning`` measures the cold case), 16
-requests in flight (as benchmark 2's wrk; the command's own default is 8: at 16 the server's
-group commits carry more and the run is about a tenth faster, at twice the latency).
+process), with the identity cache warm (benchmark ``provisioning`` measures the cold case), 64
+requests in flight (the command's own default is 8, for the latency one user sees: at 64 the
+server's batches carry more and 100,000 devices take about a third less time;
+docs/decisions/fleet-benchmark-at-64-in-flight.md).
 Targets on a 2-core machine: 10,000 devices under 60 s, zero errors, peak RSS under 1 GiB
 (issue #6); 100,000 under 4 minutes, zero errors, peak RSS of all processes under 2 GiB
 (issue #17: ``--fleet-devices 100000``).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from phone_sim.fleet.identities import FleetFactory
 
-from .common import BENCH_DATA, report
+from .common import BENCH_DATA, FLEET_CONCURRENCY, report
 
 
 def targets(devices: int) -> tuple[float, float]:
@@ -28,7 +29,7 @@ def targets(devices: int) -> tuple[float, float]:
     return (240.0, 2048.0) if devices >= 100_000 else (60.0, 1024.0)
 
 
-def run(devices: int = 10_000, concurrency: int = 16) -> dict[str, float]:
+def run(devices: int = 10_000, concurrency: int = FLEET_CONCURRENCY) -> dict[str, float]:
     # Warm the cache the fleet will read (seed 0, the fleet's default), building no device here:
     # a process started from this one reports at least this one's RSS as its peak (Linux
     # carries the high-water mark across exec), so 10,000 kits here would show in the fleet's.
