@@ -22,6 +22,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .one_write import OneWrite
+
 
 class Flight:
     """The deadline of one exchange and the connection carrying it, once its request is out."""
@@ -161,11 +163,11 @@ class _Noted:
             flight.connected(self)
 
 
-class _NotedHTTPConnection(_Noted, HTTPConnection):
+class _NotedHTTPConnection(_Noted, OneWrite, HTTPConnection):
     pass
 
 
-class _NotedHTTPSConnection(_Noted, HTTPSConnection):
+class _NotedHTTPSConnection(_Noted, OneWrite, HTTPSConnection):
     pass
 
 
