@@ -134,9 +134,7 @@ def test_other_requests_go_as_urllib3_sends_them(
     assert b"".join(writes) == received[0]
 
 
-def test_a_streamed_body_is_not_held(
-    server: tuple[str, list[bytes]], writes: list[bytes]
-) -> None:
+def test_a_streamed_body_is_not_held(server: tuple[str, list[bytes]], writes: list[bytes]) -> None:
     url, received = server
     session = new_session()
     prepared = prepare_post(url, b"", None)
