@@ -138,7 +138,7 @@ def test_a_streamed_body_is_not_held(server: tuple[str, list[bytes]], writes: li
     url, received = server
     session = new_session()
     prepared = prepare_post(url, b"", None)
-    prepared.body = io.BytesIO(b'{"streamed":true}')
+    prepared.body = io.BytesIO(b'{"streamed":true}')  # type: ignore[assignment]  # requests sends streams
     prepared.headers["Content-Length"] = "17"
     adapter = session.get_adapter(url)
     response = adapter.send(prepared, stream=False, timeout=5, verify=True, cert=None, proxies={})
