@@ -22,14 +22,14 @@ class OneWrite:
     _holding = False
     _held: bytes | None = None
 
-    def request(self, method: str, url: str, body: Any = None, **kwargs: Any) -> None:
+    def request(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> None:
         self._holding = (
             isinstance(body, bytes)
             and 0 < len(body) <= MAX_JOINED
             and not kwargs.get("chunked", False)
         )
         try:
-            super().request(method, url, body=body, **kwargs)  # type: ignore[misc]
+            super().request(method, url, body, *args, **kwargs)  # type: ignore[misc]
         finally:
             held, self._held, self._holding = self._held, None, False
         if held is not None:  # the body never came (nothing to join it to): the head alone

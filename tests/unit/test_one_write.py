@@ -146,3 +146,17 @@ def test_a_streamed_body_is_not_held(server: tuple[str, list[bytes]], writes: li
     assert response.status_code == 200
     assert len(writes) >= 2 and writes[0].endswith(b"\r\n\r\n")
     assert received[0].endswith(b'\r\n\r\n{"streamed":true}')
+
+
+def test_a_connection_called_with_positional_headers_joins_them_too(
+    server: tuple[str, list[bytes]], writes: list[bytes]
+) -> None:
+    url, received = server
+    port = int(url.split(":")[2].split("/")[0])
+    conn = deadline._NotedHTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/v1/activation", b'{"p":1}', {"Content-Type": "application/json"})
+    assert conn.getresponse().status == 200
+    conn.close()
+    assert len(writes) == 1 and writes[0].endswith(b'\r\n\r\n{"p":1}')
+    assert b"content-type: application/json" in writes[0].lower()
+    assert received == writes
