@@ -58,7 +58,8 @@ class _Job:
     """Everything one phone process needs (picklable)."""
 
     index: int
-    url: str
+    #: where its workers post, taken in turn (the server's processes' own ports, or its URL)
+    urls: tuple[str, ...]
     vendor_key: bytes
     clock: ClockSource
     #: this process's share of the devices, and the SIM of each
@@ -140,9 +141,10 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
         vendor_key = ed25519.Ed25519PublicKey.from_public_bytes(job.vendor_key)
         rounds = LocalRounds(
             devices,
-            Exchanger(job.url, vendor_key, job.timeout),
+            Exchanger(vendor_key, job.timeout),
             job.concurrency,
             _Counters(counters, job.index),
+            job.urls,
         )
         conn.send(_Ready())
         while True:
@@ -201,7 +203,7 @@ class PhoneProcesses:
             for index in range(self.processes):
                 job = _Job(
                     index=index,
-                    url=server.url,
+                    urls=server.contact_urls,
                     vendor_key=vendor_key,
                     clock=server.clock_source,
                     identities=identities.share(index, self.processes),

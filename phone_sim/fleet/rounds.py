@@ -4,8 +4,10 @@
 round, so its connection to the server stays open from one request to the next, and each takes
 the same devices every round (the others' once its own are done): a device's check-in reaches
 the server process that verified its certificate chain at activation, which remembers it
-(docs/decisions/fleet-devices-keep-their-connection.md). ``runner.py`` runs the rounds;
-``processes.py`` runs this same code in several processes.
+(docs/decisions/fleet-devices-keep-their-connection.md). With several server processes each
+worker posts to one process's own port, the workers taking them in turn, so every process gets
+the same share (docs/decisions/fleet-connections-spread-over-server-processes.md).
+``runner.py`` runs the rounds; ``processes.py`` runs this same code in several processes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import resource
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import requests
@@ -42,7 +44,15 @@ class FleetDevice:
     phone: Phone
 
 
-Step = Callable[[FleetDevice, requests.Session], Result]
+@dataclass(frozen=True)
+class Line:
+    """One worker's way to the server: its session (a connection kept open) and where it posts."""
+
+    session: requests.Session
+    url: str
+
+
+Step = Callable[[FleetDevice, Line], Result]
 
 
 @dataclass(frozen=True)
@@ -58,21 +68,20 @@ class Finish:
 class Exchanger:
     """One device's round trip: sign, send, verify, judge; timed from the phone's side."""
 
-    def __init__(self, url: str, vendor_key: ed25519.Ed25519PublicKey, timeout: float) -> None:
-        self.url = url
+    def __init__(self, vendor_key: ed25519.Ed25519PublicKey, timeout: float) -> None:
         self.vendor_key = vendor_key
         self.timeout = timeout
 
-    def __call__(self, device: FleetDevice, session: requests.Session) -> Result:
+    def __call__(self, device: FleetDevice, line: Line) -> Result:
         phone = device.phone
         client = VendorClient(
-            base_url=self.url,
+            base_url=line.url,
             device_key=device.kit.key,
             device_serial=device.kit.identity.serial,
             vendor_key=self.vendor_key,
             clock=phone.clock,
             timeout=self.timeout,
-            session=session,
+            session=line.session,
         )
         started = time.perf_counter()
         attempt = phone.begin_activation()
@@ -91,20 +100,20 @@ class Exchanger:
 
 
 def _activate(exchange: Exchanger) -> Step:
-    def step(device: FleetDevice, session: requests.Session) -> Result:
+    def step(device: FleetDevice, line: Line) -> Result:
         phone = device.phone
         phone.power_on()
         phone.finish_boot()
         sim = device.sim.sim()
         if sim is not None:
             phone.insert_sim(1, sim)
-        return exchange(device, session)
+        return exchange(device, line)
 
     return step
 
 
 def _check_in(exchange: Exchanger, clock_moved: bool) -> Step:
-    def step(device: FleetDevice, session: requests.Session) -> Result:
+    def step(device: FleetDevice, line: Line) -> Result:
         phone = device.phone
         phone.tick()
         if phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED):
@@ -114,7 +123,7 @@ def _check_in(exchange: Exchanger, clock_moved: bool) -> Step:
                 return None
         elif phone.state is not DeviceState.SETUP:
             return None
-        return exchange(device, session)
+        return exchange(device, line)
 
     return step
 
@@ -140,23 +149,22 @@ def run_round(
     phase: Phase,
     devices: list[FleetDevice],
     step: Step,
-    sessions: list[requests.Session],
+    lines: list[Line],
     progress: Progress,
 ) -> None:
-    """Every device through ``step`` once, one worker thread per session; results into
-    ``phase``."""
+    """Every device through ``step`` once, one worker thread per line; results into ``phase``."""
     lock = threading.Lock()
-    shares = _Shares(len(devices), len(sessions))
+    shares = _Shares(len(devices), len(lines))
     done = 0
 
     def worker(index: int) -> None:
         nonlocal done
-        session = sessions[index]
+        line = lines[index]
         while True:
             device = shares.next(index)
             if device is None:
                 return
-            result = step(devices[device], session)
+            result = step(devices[device], line)
             with lock:
                 done += 1
                 if result is not None:
@@ -165,7 +173,7 @@ def run_round(
     started = time.monotonic()
     threads = [
         threading.Thread(target=worker, args=(i,), name=f"fleet-{i}", daemon=True)
-        for i in range(len(sessions))
+        for i in range(len(lines))
     ]
     for thread in threads:
         thread.start()
@@ -193,14 +201,16 @@ class LocalRounds:
         exchange: Exchanger,
         concurrency: int,
         progress: Progress,
+        urls: Sequence[str],
     ) -> None:
         self.devices, self.exchange, self.progress = devices, exchange, progress
-        #: one per worker thread (the phone's own kind of session), kept from round to round
-        self._sessions = [new_session() for _ in range(max(1, concurrency))]
+        #: one per worker thread (the phone's own kind of session), kept from round to round;
+        #: the server's URLs (one per process, or its one) taken in turn
+        self.lines = [Line(new_session(), urls[i % len(urls)]) for i in range(max(1, concurrency))]
 
     def run(self, phase: Phase, kind: ContactKind, moved: bool) -> None:
         step = step_for(kind, self.exchange, moved)
-        run_round(phase, self.devices, step, self._sessions, self.progress)
+        run_round(phase, self.devices, step, self.lines, self.progress)
 
     def finish(self) -> Finish:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -211,5 +221,5 @@ class LocalRounds:
         )
 
     def close(self) -> None:
-        for session in self._sessions:
-            session.close()
+        for line in self.lines:
+            line.session.close()

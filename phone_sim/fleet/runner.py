@@ -80,8 +80,8 @@ def run_fleet(
             )
             for kit, sim in zip(made.all_kits(), sims, strict=True)
         ]
-        exchange = Exchanger(server.url, server.vendor_key, plan.timeout)
-        rounds = LocalRounds(devices, exchange, plan.concurrency, progress)
+        exchange = Exchanger(server.vendor_key, plan.timeout)
+        rounds = LocalRounds(devices, exchange, plan.concurrency, progress, server.contact_urls)
     notes: list[str] = []
     try:
         phases = [Phase("activation", count)]

@@ -62,6 +62,9 @@ class ServerUsage:
 
 class FleetServer(Protocol):
     url: str
+    #: where the phones post, taken in turn by their workers: each server process's own port
+    #: (docs/decisions/fleet-connections-spread-over-server-processes.md), or ``url``
+    contact_urls: tuple[str, ...]
     vendor_key: ed25519.Ed25519PublicKey
     #: the world's clock, which the server keeps
     clock: WorldClock
@@ -109,9 +112,10 @@ class ChildServer:
     Python, not its cryptography, is the limit, so large fleets use two
     (docs/decisions/two-server-processes-for-large-fleets.md).
     The processes are :class:`server_stub.runtime.processes.ServerProcesses`, as ``vendor-server serve
-    --workers N`` runs them: the first sets the data directory up before the others start, and
-    the kernel spreads the fleet's connections over them (SO_REUSEPORT, Linux only). They share the
-    data directory's clock, which :meth:`advance` moves for all of them at once.
+    --workers N`` runs them: the first sets the data directory up before the others start; they
+    share one port (SO_REUSEPORT, Linux only), and each also listens on one of its own, which the
+    fleet's workers take in turn (docs/decisions/fleet-connections-spread-over-server-processes.md).
+    They share the data directory's clock, which :meth:`advance` moves for all of them at once.
     """
 
     def __init__(
@@ -126,10 +130,13 @@ class ChildServer:
     ) -> None:
         try:
             settings = _settings(data_dir, factory_root, policy, start)
-            self._processes = ServerProcesses(settings, workers, app_hook=app_hook)
+            self._processes = ServerProcesses(
+                settings, workers, app_hook=app_hook, own_ports=workers > 1
+            )
         except ServerProcessError as exc:
             raise FleetServerError(f"the fleet's vendor server did not start: {exc}") from exc
         self.url = self._processes.url
+        self.contact_urls = self._processes.own_urls or (self.url,)
         self.vendor_key = load_vendor_public_key(self._processes.started.vendor_public_key)
         self.clock_source: ClockSource = SharedFileSource(settings.clock_path)
         self.clock = self.clock_source.open()
@@ -167,6 +174,7 @@ class ThreadServer:
         self.clock_source: ClockSource = SharedFileSource(settings.clock_path)
         self.clock = self.clock_source.open()
         self.url = self._server.url
+        self.contact_urls: tuple[str, ...] = (self.url,)
         self.vendor_key = load_vendor_public_key(self._server.vendor_public_key_path)
         self.description = f"embedded, on a thread of this process, at {self.url}"
 
@@ -186,6 +194,7 @@ class RemoteServer:
 
     def __init__(self, url: str, vendor_key: Path, admin_token: str | None) -> None:
         self.url = url.rstrip("/")
+        self.contact_urls: tuple[str, ...] = (self.url,)
         try:
             self.vendor_key = load_vendor_public_key(vendor_key)
         except (OSError, ValueError) as exc:

@@ -90,8 +90,11 @@ class EmbeddedVendorServer:
         app: FastAPI | None = None,
         store: Store | None = None,
         sock: socket.socket | None = None,
+        own_port: bool = False,
     ) -> None:
         self.settings = settings
+        #: also listen on a port of this server's own (see :attr:`own_url`)
+        self.own_port = own_port
         self.log_level = log_level
         self.reuse_port = reuse_port
         self.http_parser = http_parser
@@ -116,8 +119,13 @@ class EmbeddedVendorServer:
         #: bound (and perhaps listening) already: ``runtime.sockets``
         self._bound = sock
         self._socket: socket.socket | None = None
+        self._own_socket: socket.socket | None = None
         self._stopped = False
         self._url: str | None = None
+        #: with ``own_port``, once started: the URL of a port only this server listens on, beside
+        #: the one it may share with other processes (a fleet spreads its connections over the
+        #: processes' own ports: docs/decisions/fleet-connections-spread-over-server-processes.md)
+        self.own_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -176,13 +184,19 @@ class EmbeddedVendorServer:
         )
         host = ServerHost.shared()
         server = HostedServer(config, host, state={"context": self.context})
+        sockets = [sock]
+        if self.own_port:
+            self._own_socket = bind_socket(self.settings.host, 0)
+            sockets.append(self._own_socket)
         self._server, self._socket = server, sock
-        self._serving = host.submit(server.serve_hosted([sock]))
+        self._serving = host.submit(server.serve_hosted(sockets))
         if not server.ready.wait(START_TIMEOUT) or not server.started:
             error = server.startup_error
             self.stop()
             raise EmbeddedServerError("the embedded vendor server did not start") from error
         self._url = socket_url(sock)
+        if self._own_socket is not None:
+            self.own_url = socket_url(self._own_socket)
         return self
 
     def stop(self, *, pause_clock: bool = True) -> None:
@@ -202,12 +216,12 @@ class EmbeddedVendorServer:
                     self._serving.result(STOP_TIMEOUT)
             except Exception:  # noqa: S110 -- a failed start was reported by start()
                 pass
-        for sock in (self._socket, self._bound):
+        for sock in (self._socket, self._bound, self._own_socket):
             if sock is not None:
                 # uvicorn closes the socket it served; this covers a server that never started.
                 sock.close()
         self._server, self._serving, self._socket, self._url = None, None, None, None
-        self._bound = None
+        self._bound, self._own_socket, self.own_url = None, None, None
         if not self._stopped:
             self._stopped = True
             if self._owns_store:

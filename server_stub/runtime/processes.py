@@ -68,6 +68,8 @@ class Started:
     vendor_public_key: Path
     policy_version: str
     admin_token: AdminToken
+    #: a port only this process listens on (``own_ports``), beside the shared one
+    own_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class _Job:
     reuse_port: bool
     app_hook: str | None
     log_level: str
+    own_port: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,9 @@ def _serve(conn: Connection, job: _Job) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)  # see ServerProcesses._spawn
     settings = job.settings
     try:
-        server = EmbeddedVendorServer(settings, log_level=job.log_level, reuse_port=job.reuse_port)
+        server = EmbeddedVendorServer(
+            settings, log_level=job.log_level, reuse_port=job.reuse_port, own_port=job.own_port
+        )
     except Exception as exc:  # reported by the parent
         conn.send(Failed(_reason(exc)))
         return
@@ -165,7 +170,15 @@ def _serve(conn: Connection, job: _Job) -> None:
         return
     version = server.context.policy.version
     conn.send(
-        Ready(Started(server.url, server.vendor_public_key_path, version, server.admin_token))
+        Ready(
+            Started(
+                server.url,
+                server.vendor_public_key_path,
+                version,
+                server.admin_token,
+                own_url=server.own_url,
+            )
+        )
     )
     serving = True
     try:
@@ -203,6 +216,9 @@ class ServerProcesses:
         workers: how many processes; more than one needs :func:`can_share_port`.
         app_hook: ``module:function`` to call with each process's app before it serves.
         log_level: uvicorn's, in each process.
+        own_ports: each process also listens on a port of its own (``own_urls``), for a client
+            that spreads its connections over the processes itself (the fleet) rather than
+            leave it to the kernel's hash of each connection.
 
     Raises:
         ServerProcessError: a process did not start (the message is its reason, e.g. the
@@ -216,6 +232,7 @@ class ServerProcesses:
         *,
         app_hook: str | None = None,
         log_level: str = "warning",
+        own_ports: bool = False,
     ) -> None:
         if workers < 1:
             raise ServerProcessError(f"at least one server process is needed, not {workers}")
@@ -225,7 +242,7 @@ class ServerProcesses:
         self._workers: list[tuple[BaseProcess, Connection]] = []
 
         def job(settings: ServerSettings, number: int) -> _Job:
-            return _Job(settings, number, workers > 1, app_hook, log_level)
+            return _Job(settings, number, workers > 1, app_hook, log_level, own_ports)
 
         try:
             self.started = self._ready(1, self._spawn(job(settings, 1)))
@@ -235,12 +252,15 @@ class ServerProcesses:
             port = urlsplit(self.started.url).port or 0
             rest = replace(settings, port=port, policy_path=None, clock_attach=True)
             others = [self._spawn(job(rest, n)) for n in range(2, workers + 1)]
-            for number, worker in enumerate(others, 2):
-                self._ready(number, worker)
+            every = [self.started] + [
+                self._ready(number, worker) for number, worker in enumerate(others, 2)
+            ]
         except BaseException:
             self.stop()
             raise
         self.url = self.started.url
+        #: each process's own port, first to last (``own_ports``; else empty)
+        self.own_urls = tuple(s.own_url for s in every if s.own_url is not None)
 
     def _spawn(self, job: _Job) -> tuple[BaseProcess, Connection]:
         conn, child = self._context.Pipe()

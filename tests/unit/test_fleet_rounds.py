@@ -1,18 +1,18 @@
 """How a fleet's round shares its devices among worker threads (``phone_sim.fleet.rounds``):
 every device once per round; each worker its own share, in order, then the others' tail; each
 worker's session (its connection) kept from round to round, so a device's check-in goes the way
-its activation went (docs/decisions/fleet-devices-keep-their-connection.md)."""
+its activation went (docs/decisions/fleet-devices-keep-their-connection.md); the workers take the
+server processes' URLs in turn (docs/decisions/fleet-connections-spread-over-server-processes.md)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from typing import Any
 
-import requests
-
 from phone_sim.fleet.report import Phase, Progress
-from phone_sim.fleet.rounds import LocalRounds, _Shares
+from phone_sim.fleet.rounds import Line, LocalRounds, _Shares
 from phone_sim.protocol.contact import ContactKind
 
 
@@ -40,23 +40,28 @@ def test_more_workers_than_devices() -> None:
 
 
 class _Recording:
-    """Stands in for the exchange: notes which session each device went through."""
+    """Stands in for the exchange: notes which session each device went through, and where."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.calls: list[tuple[int, int]] = []
+        self.urls: Counter[str] = Counter()
 
-    def __call__(self, device: Any, session: requests.Session) -> tuple[float, None, str]:
+    def __call__(self, device: Any, line: Line) -> tuple[float, None, str]:
         with self.lock:
-            self.calls.append((device, id(session)))
+            self.calls.append((device, id(line.session)))
+            self.urls[line.url] += 1
         return 0.001, None, "ok"
+
+
+URLS = ("http://127.0.0.1:1001", "http://127.0.0.1:1002")
 
 
 def _rounds(devices: int, workers: int) -> tuple[LocalRounds, _Recording, list[Any]]:
     recording = _Recording()
     # The check-in step skips devices in no state to check in; the activation step boots them:
     # this test's devices are their indexes, stepped by the recording directly.
-    rounds = LocalRounds([], recording, workers, Progress(enabled=False))  # type: ignore[arg-type]
+    rounds = LocalRounds([], recording, workers, Progress(enabled=False), URLS)  # type: ignore[arg-type]
     indexes: list[Any] = list(range(devices))
     rounds.devices = indexes
     return rounds, recording, indexes
@@ -87,7 +92,28 @@ def test_every_device_once_per_round_and_sessions_kept_across_rounds(monkeypatch
 def test_closing_the_rounds_closes_their_sessions(monkeypatch: Any) -> None:
     rounds, _, _ = _rounds(1, 3)
     closed: list[int] = []
-    for session in rounds._sessions:
+    for line in rounds.lines:
+        session = line.session
         monkeypatch.setattr(session, "close", lambda s=session: closed.append(id(s)))
     rounds.close()
     assert len(closed) == 3
+
+
+def test_the_workers_take_the_servers_urls_in_turn(monkeypatch: Any) -> None:
+    import phone_sim.fleet.rounds as rounds_module
+
+    rounds, recording, _ = _rounds(400, 8)
+
+    def exchange(device: Any, line: Line) -> tuple[float, None, str]:
+        time.sleep(0.001)  # a round trip's wait: every worker gets to work on its share
+        return recording(device, line)
+
+    monkeypatch.setattr(rounds_module, "step_for", lambda kind, _, moved: exchange)
+    try:
+        assert [line.url for line in rounds.lines] == list(URLS) * 4
+        rounds.run(Phase("activation", 400), ContactKind.ACTIVATION, False)
+    finally:
+        rounds.close()
+    # Four workers each; only the round's shared tail can move a device to the other's.
+    assert sum(recording.urls.values()) == 400
+    assert all(150 <= recording.urls[url] <= 250 for url in URLS), recording.urls
