@@ -15,6 +15,8 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,20 +235,34 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             seed=args.fleet_seed,
             use_cache=not args.no_cache,
         )
-        # Phones in several processes build their own devices: this one only checks the cache.
-        in_one = spread(processes, args.devices, args.concurrency) == 1
-        made = fleet_factory.devices(args.devices, build=in_one)
+        data.mkdir(parents=True, exist_ok=True)
     except (FleetError, OSError) as exc:
         return _fail(str(exc))
-    source = f"{made.from_cache} from the cache, {made.generated} made"
-    provisioning = f"{args.devices} devices ({source}) in {made.seconds:.1f} s {made.note}".strip()
-    data.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix="fleet-run-", dir=data))
     try:
-        try:
-            server = _server(args, data, factory_dir, run_dir)
-        except (FleetError, OSError) as exc:
-            return _fail(str(exc))
+        # The server starts (its processes load their stack) while this one checks the identity
+        # cache: both cores at work instead of one after the other
+        # (docs/decisions/fleet-server-starts-during-the-cache-check.md).
+        with ThreadPoolExecutor(1, thread_name_prefix="fleet-server-start") as pool:
+            starting = pool.submit(_server, args, data, factory_dir, run_dir)
+            try:
+                # Phones in several processes build their own devices: this one only checks
+                # the cache.
+                in_one = spread(processes, args.devices, args.concurrency) == 1
+                made = fleet_factory.devices(args.devices, build=in_one)
+            except BaseException as exc:  # Ctrl-C too: the server is stopped once it is up
+                _close_once_up(starting)
+                if isinstance(exc, FleetError | OSError):
+                    return _fail(str(exc))
+                raise
+            try:
+                server = starting.result()
+            except (FleetError, OSError) as exc:
+                return _fail(str(exc))
+        source = f"{made.from_cache} from the cache, {made.generated} made"
+        provisioning = (
+            f"{args.devices} devices ({source}) in {made.seconds:.1f} s {made.note}".strip()
+        )
         plan = FleetPlan(
             devices=args.devices,
             concurrency=args.concurrency,
@@ -283,6 +299,12 @@ def run_fleet_command(args: argparse.Namespace) -> int:
     if args.fleet_json is not None:
         args.fleet_json.write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return 1 if report.errors else 0
+
+
+def _close_once_up(starting: Future[FleetServer]) -> None:
+    """Stop a server whose start was under way when the fleet gave up."""
+    with suppress(FleetError, OSError):
+        starting.result().close()
 
 
 def _fail(message: str) -> int:
