@@ -122,10 +122,6 @@ class EmbeddedVendorServer:
         self._own_socket: socket.socket | None = None
         self._stopped = False
         self._url: str | None = None
-        #: with ``own_port``, once started: the URL of a port only this server listens on, beside
-        #: the one it may share with other processes (a fleet spreads its connections over the
-        #: processes' own ports: docs/decisions/fleet-connections-spread-over-server-processes.md)
-        self.own_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -133,6 +129,14 @@ class EmbeddedVendorServer:
         if self._url is None:
             raise EmbeddedServerError("the server has not been started")
         return self._url
+
+    @property
+    def own_url(self) -> str | None:
+        """With ``own_port``, while it serves: the URL of a port only this server listens on,
+        beside the one it may share with other processes (a fleet spreads its connections over
+        the processes' own ports: docs/decisions/fleet-connections-spread-over-server-processes.md).
+        """
+        return None if self._own_socket is None else socket_url(self._own_socket)
 
     @property
     def requests_served(self) -> int:
@@ -195,8 +199,6 @@ class EmbeddedVendorServer:
             self.stop()
             raise EmbeddedServerError("the embedded vendor server did not start") from error
         self._url = socket_url(sock)
-        if self._own_socket is not None:
-            self.own_url = socket_url(self._own_socket)
         return self
 
     def stop(self, *, pause_clock: bool = True) -> None:
@@ -221,7 +223,7 @@ class EmbeddedVendorServer:
                 # uvicorn closes the socket it served; this covers a server that never started.
                 sock.close()
         self._server, self._serving, self._socket, self._url = None, None, None, None
-        self._bound, self._own_socket, self.own_url = None, None, None
+        self._bound, self._own_socket = None, None
         if not self._stopped:
             self._stopped = True
             if self._owns_store:
