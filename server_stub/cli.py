@@ -193,6 +193,7 @@ def _serve(args: argparse.Namespace) -> int:
         return _serve_processes(settings, args.workers, stop)
     # Imported here: uvicorn and FastAPI are not needed by `admin` and `policy` commands.
     from server_stub.runtime.embedded import EmbeddedVendorServer
+    from server_stub.runtime.heap import settle_heap
 
     server = EmbeddedVendorServer(settings, log_level="info")
     try:
@@ -204,6 +205,9 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
+    # `serve` owns its process (its signals too): serving is all it does from here on
+    # (docs/decisions/collector-settled-in-serving-processes.md).
+    settle_heap()
     context = server.context
     _banner(server.url, server.vendor_public_key_path, context.policy.version, server.admin_token)
     _clock_line(server.clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
+from server_stub.runtime.heap import settle_heap
 from tests.support.collected import COLLECTED
 from tests.support.signed_client import SEPT_2021
 
@@ -64,9 +64,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     less often. A worker's heap (Textual, the server's stack, Hypothesis, every test module) was
     walked again by every full collection, and a Textual app allocates enough to trigger many:
     the suite's CPU fell by a fifth (docs/decisions/gc-frozen-after-collection.md)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(7000, 20, 20)
+    settle_heap()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from phone_sim.device.phone import Phone
 from phone_sim.protocol.contact import ContactKind
 from phone_sim.world.clocks import AdminClock, ClockSource
+from server_stub.runtime.heap import set_up_then_settled
 from server_stub.runtime.usage import peak_rss_kib
 
 from .errors import FleetError
@@ -131,13 +132,16 @@ def _child_main(conn: Connection, job: _Job, counters: Any) -> None:
     # Ctrl-C is the parent's to handle: it closes the pipes, and this process ends with them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        clock = job.clock.open()
-        devices = [
-            FleetDevice(
-                kit, sim, Phone(kit.identity, kit.certificates, clock=clock, exchange_memory=0)
-            )
-            for kit, sim in zip(job.identities.kits(), job.sims, strict=True)
-        ]
+        # Its phones, built while nothing collects; once built, running them is all this
+        # process does (docs/decisions/collector-settled-in-serving-processes.md).
+        with set_up_then_settled():
+            clock = job.clock.open()
+            devices = [
+                FleetDevice(
+                    kit, sim, Phone(kit.identity, kit.certificates, clock=clock, exchange_memory=0)
+                )
+                for kit, sim in zip(job.identities.kits(), job.sims, strict=True)
+            ]
         vendor_key = ed25519.Ed25519PublicKey.from_public_bytes(job.vendor_key)
         rounds = LocalRounds(
             devices,

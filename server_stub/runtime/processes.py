@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from server_stub.datadir.admin_token import AdminToken
 from server_stub.datadir.settings import ServerSettings
 from server_stub.errors import VendorServerError
+from server_stub.runtime.heap import settle_heap
 from server_stub.runtime.usage import peak_rss_kib
 
 START_TIMEOUT = 60.0
@@ -168,6 +169,9 @@ def _serve(conn: Connection, job: _Job) -> None:
         server.stop()
         conn.send(Failed(_reason(exc)))
         return
+    # Serving is all this process does from here on
+    # (docs/decisions/collector-settled-in-serving-processes.md).
+    settle_heap()
     version = server.context.policy.version
     conn.send(
         Ready(
