@@ -9,6 +9,10 @@ contact queued, runs each in its own transaction (a savepoint of one batch), the
 batch once (``Store.deferred_commits``) and only then answers each: a verdict is still never sent
 before it is on disk. Contacts that arrive while it works or commits make its next batch.
 
+**Cancelled contacts.** A contact whose future was cancelled while it waited in the queue (the
+server cancels the requests in flight when it stops) is left out, its work never run; once the
+lane takes a contact, it can no longer be cancelled, so every answer it sets is taken.
+
 **Checks before the batch.** A contact's checks (its certificate chain and signature) write
 nothing, so the lane runs the checks of every contact it takes before it opens their batch: a
 batch holds the database's write lock, and between server processes a commit's turn
@@ -88,7 +92,9 @@ class ContactLane:
         job: _Job | None = first
         while job is not None:
             work, args, check, future = job
-            if check is None:
+            if not future.set_running_or_notify_cancel():
+                pass  # cancelled while queued (its server stopping): nobody waits for it
+            elif check is None:
                 ready.append(job)
             else:
                 try:

@@ -3,7 +3,9 @@
 No answer before its commit (another connection already sees what it wrote); contacts queued
 together share commits (fewer commits than contacts); a contact that fails takes only its own
 writes and its own answer with it; a failed commit fails every contact it carried and none is
-visible; closing answers what was queued and ends the thread. A contact's checks run before its
+visible; closing answers what was queued and ends the thread. A contact cancelled while queued
+(a stopping server cancels the requests in flight) is left out and the lane goes on; one the
+lane has taken can no longer be cancelled. A contact's checks run before its
 run's batch takes the write lock (another server process may commit meanwhile), and one that
 fails answers at once, writing nothing.
 """
@@ -112,6 +114,50 @@ def test_closing_answers_what_was_queued_and_ends_the_thread(tmp_path: Path) -> 
     late: Future[Any] = lane.submit(_reserve, store, "nonce-c-aaaaaaaa")
     with pytest.raises(StoreError, match="closing"):
         late.result(timeout=1)
+
+
+def test_a_contact_cancelled_while_queued_is_left_out_and_the_lane_goes_on(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "vendor.db")
+    lane = store.lane
+    gate = threading.Event()
+    checked: list[str] = []
+    first = lane.submit(lambda: (gate.wait(5), _reserve(store, "nonce-a-aaaaaaaa"))[1])
+    cancelled = lane.submit(
+        lambda _: _reserve(store, "nonce-b-aaaaaaaa"), check=lambda: checked.append("b")
+    )
+    after = lane.submit(_reserve, store, "nonce-c-aaaaaaaa")
+    # What asyncio.wrap_future does to the lane's future when the server cancels its request.
+    assert cancelled.cancel()
+    gate.set()
+    assert first.result(timeout=5) == "nonce-a-aaaaaaaa"
+    assert after.result(timeout=5) == "nonce-c-aaaaaaaa"
+    later = lane.submit(_reserve, store, "nonce-d-aaaaaaaa")
+    assert later.result(timeout=5) == "nonce-d-aaaaaaaa"  # the lane still answers
+    assert lane._thread.is_alive()
+    store.close()
+    # Neither its check nor its work ran: nothing of it was written.
+    assert checked == []
+    assert _committed_nonces(store.path) == {f"nonce-{x}-aaaaaaaa" for x in "acd"}
+
+
+def test_a_contact_the_lane_has_taken_can_no_longer_be_cancelled(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    started, gate = threading.Event(), threading.Event()
+
+    def work() -> str:
+        started.set()
+        gate.wait(5)
+        return _reserve(store, "nonce-a-aaaaaaaa")
+
+    taken = store.lane.submit(work)
+    assert started.wait(5)
+    assert not taken.cancel()
+    gate.set()
+    assert taken.result(timeout=5) == "nonce-a-aaaaaaaa"
+    assert store.lane.submit(lambda: "next").result(timeout=5) == "next"
+    store.close()
 
 
 def _commit_elsewhere(path: Path, nonce: str) -> str:
