@@ -25,11 +25,13 @@ Imports nothing of the server but the store.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from server_stub.errors import StoreError
 
@@ -39,7 +41,11 @@ if TYPE_CHECKING:
 #: most contacts one run of the lane takes before it commits (the store's MAX_BATCH)
 MAX_RUN = 64
 
-_Job = tuple[Callable[..., Any], tuple[Any, ...], Callable[[], Any] | None, "Future[Any]"]
+#: where a contact's answer goes: a thread's future (``submit``), or an event loop's (``answer``)
+_Reply: TypeAlias = "Future[Any] | asyncio.Future[Any]"
+_Job: TypeAlias = tuple[Callable[..., Any], tuple[Any, ...], Callable[[], Any] | None, _Reply]
+#: a reply, and the answer for it: (True, result) or (False, exception)
+_Answer: TypeAlias = tuple[_Reply, bool, Any]
 
 
 class ContactLane:
@@ -62,11 +68,24 @@ class ContactLane:
         contact's answer at once (it wrote nothing to wait for).
         """
         future: Future[Any] = Future()
-        if self._closed:
-            future.set_exception(StoreError(f"{self._store.path}: the store is closing"))
-            return future
-        self._jobs.put((work, args, check, future))
+        self._put((work, args, check, future))
         return future
+
+    async def answer(
+        self, work: Callable[..., Any], *args: Any, check: Callable[[], Any] | None = None
+    ) -> Any:
+        """:meth:`submit`, awaited on the running event loop: a future of the loop's own, and
+        every answer of a batch handed to the loop at once
+        (docs/decisions/lane-answers-on-the-loop.md)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._put((work, args, check, future))
+        return await future
+
+    def _put(self, job: _Job) -> None:
+        if self._closed:
+            _deliver([(job[3], False, StoreError(f"{self._store.path}: the store is closing"))])
+        else:
+            self._jobs.put(job)
 
     def close(self) -> None:
         """Answer what is queued, then stop the thread."""
@@ -92,7 +111,7 @@ class ContactLane:
         job: _Job | None = first
         while job is not None:
             work, args, check, future = job
-            if not future.set_running_or_notify_cancel():
+            if not _taken(future):
                 pass  # cancelled while queued (its server stopping): nobody waits for it
             elif check is None:
                 ready.append(job)
@@ -100,7 +119,7 @@ class ContactLane:
                 try:
                     ready.append((work, (check(), *args), None, future))
                 except BaseException as exc:  # the caller's to see, as from any thread
-                    future.set_exception(exc)
+                    _deliver([(future, False, exc)])
             if len(ready) >= MAX_RUN:
                 break
             try:
@@ -115,7 +134,7 @@ class ContactLane:
         """Check ``first`` and whatever is queued behind it, then run them in one batch, commit,
         answer; False: stop after."""
         ready, go_on = self._checked(first)
-        done: list[tuple[Future[Any], bool, Any, Any]] = []
+        done: list[tuple[_Reply, bool, Any, Any]] = []
         if not ready:
             return go_on
         with self._store.deferred_commits() as joined:
@@ -127,14 +146,47 @@ class ContactLane:
                     outcome = (False, exc)
                 batch = joined[before] if len(joined) > before else None
                 done.append((future, *outcome, batch))
+        answers: list[_Answer] = []
         for future, ok, value, batch in done:
             error = getattr(batch, "error", None)
             if ok and error is not None:
                 failed = StoreError(f"{self._store.path}: the commit failed: {error}")
                 failed.__cause__ = error
                 ok, value = False, failed
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            answers.append((future, ok, value))
+        _deliver(answers)
         return go_on
+
+
+def _taken(reply: Future[Any] | asyncio.Future[Any]) -> bool:
+    """The lane takes the contact: False if it was cancelled while queued. A thread's future
+    can no longer be cancelled once taken; a loop's may be, and is then left unanswered."""
+    if isinstance(reply, asyncio.Future):
+        return not reply.cancelled()
+    return reply.set_running_or_notify_cancel()
+
+
+def _deliver(answers: list[_Answer]) -> None:
+    """Each answer to its future: a thread's at once, each event loop's in one call on it."""
+    loops: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
+    for reply, ok, value in answers:
+        if isinstance(reply, asyncio.Future):
+            loops.setdefault(reply.get_loop(), []).append((reply, ok, value))
+        elif ok:
+            reply.set_result(value)
+        else:
+            reply.set_exception(value)
+    for loop, theirs in loops.items():
+        with suppress(RuntimeError):  # its loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, theirs)
+
+
+def _settle(answers: list[_Answer]) -> None:
+    """On the loop's thread: each answer to its future, unless it was cancelled meanwhile."""
+    for reply, ok, value in answers:
+        if reply.done():
+            continue
+        if ok:
+            reply.set_result(value)
+        else:
+            reply.set_exception(value)

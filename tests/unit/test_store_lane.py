@@ -5,13 +5,16 @@ together share commits (fewer commits than contacts); a contact that fails takes
 writes and its own answer with it; a failed commit fails every contact it carried and none is
 visible; closing answers what was queued and ends the thread. A contact cancelled while queued
 (a stopping server cancels the requests in flight) is left out and the lane goes on; one the
-lane has taken can no longer be cancelled. A contact's checks run before its
+lane has taken can no longer be cancelled. Answers awaited on an event loop (``answer``, as the
+contact routes await them) reach the loop's thread after their commit, refusals at once, and an
+awaiting request cancelled while its contact is queued leaves it out. A contact's checks run before its
 run's batch takes the write lock (another server process may commit meanwhile), and one that
 fails answers at once, writing nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -214,3 +217,79 @@ def test_a_failing_check_answers_at_once_and_writes_nothing(tmp_path: Path) -> N
     store.close()
     assert ran == []  # its work never ran
     assert _committed_nonces(tmp_path / "vendor.db") == {"nonce-kept-aaaaaaaa"}
+
+
+# --- answers awaited on an event loop (ContactLane.answer, as the contact routes await them) ---
+
+
+def test_answers_on_the_loop_come_after_their_commit_and_refusals_at_once(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "vendor.db")
+    gate = threading.Event()
+    blocker = store.lane.submit(gate.wait, 5)  # the next ones queue behind it: one run
+
+    def refuse() -> None:
+        raise PermissionError("the signature does not verify")
+
+    async def contacts() -> list[object]:
+        loop_thread = threading.get_ident()
+        seen: list[bool] = []
+
+        async def one(nonce: str) -> str:
+            result: str = await store.lane.answer(_reserve, store, nonce)
+            # Answered on the loop's own thread, and only once its commit is visible.
+            seen.append(threading.get_ident() == loop_thread)
+            seen.append(result in _committed_nonces(store.path))
+            return result
+
+        tasks = [asyncio.ensure_future(one(f"nonce-{i:02d}-aaaaaaaa")) for i in range(20)]
+        refused = asyncio.ensure_future(store.lane.answer(lambda _: "never", check=refuse))
+        await asyncio.sleep(0.05)  # every contact queued behind the blocker
+        gate.set()
+        outcomes = await asyncio.gather(*tasks, refused, return_exceptions=True)
+        assert seen == [True] * 40
+        return outcomes
+
+    outcomes = asyncio.run(contacts())
+    assert blocker.result(timeout=5) is True
+    store.close()
+    assert outcomes[:20] == [f"nonce-{i:02d}-aaaaaaaa" for i in range(20)]
+    assert isinstance(outcomes[20], PermissionError)
+
+
+def test_an_answer_awaited_then_cancelled_is_left_out_and_the_lane_goes_on(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "vendor.db")
+    started, gate = threading.Event(), threading.Event()
+    ran: list[str] = []
+    blocker = store.lane.submit(lambda: (started.set(), gate.wait(5))[1])
+    assert started.wait(5)  # the lane is busy: what comes next waits in its queue
+
+    async def contacts() -> str:
+        waiting = asyncio.ensure_future(store.lane.answer(lambda: ran.append("cancelled")))
+        await asyncio.sleep(0.01)
+        waiting.cancel()  # what a stopping server does to the requests in flight
+        await asyncio.sleep(0.01)
+        gate.set()
+        after: str = await store.lane.answer(_reserve, store, "nonce-after-aaaaaaaa")
+        return after
+
+    assert asyncio.run(contacts()) == "nonce-after-aaaaaaaa"
+    assert blocker.result(timeout=5) is True
+    assert store.lane._thread.is_alive()
+    store.close()
+    assert ran == []
+
+
+def test_a_closing_store_refuses_an_awaited_contact(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    lane = store.lane
+    store.close()
+
+    async def late() -> object:
+        return await lane.answer(_reserve, store, "nonce-late-aaaaaaaa")
+
+    with pytest.raises(StoreError, match="closing"):
+        asyncio.run(late())

@@ -7,7 +7,6 @@ decision the first one got). The path is part of what the device signs.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -75,10 +74,8 @@ async def _answer(request: Request, kind: ContactKind) -> Response:
     # commit together (docs/decisions/contacts-in-one-lane.md). Authentication writes nothing:
     # the lane runs it before it opens the batch
     # (docs/decisions/contact-checks-outside-the-batch.md).
-    answer: Response = await asyncio.wrap_future(
-        context.store.lane.submit(
-            _contact, context, kind, check=functools.partial(authenticate, wire, context)
-        )
+    answer: Response = await context.store.lane.answer(
+        _contact, context, kind, check=functools.partial(authenticate, wire, context)
     )
     return answer
 
