@@ -27,7 +27,7 @@ from server_stub.runtime.processes import can_share_port
 from .common import BENCH_DATA, report
 from .throughput import activations_under_load, load_tool, pool_size, signed_activations
 
-SERVE = "from server_stub.cli import main; raise SystemExit(main())"
+SERVE = "from server_stub.cli import entry; raise SystemExit(entry())"  # the console script
 
 
 @dataclass

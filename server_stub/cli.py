@@ -36,10 +36,18 @@ EXIT_FAILED = 1  # a server process ended while serving
 EXIT_INVALID = 2  # bad arguments, bad policy, unusable settings: argparse's own convention
 
 
+def entry() -> int:
+    """``vendor-server`` as a program (its console script): ``serve`` may then settle the
+    process's collector once it listens (docs/decisions/collector-settled-in-serving-processes.md);
+    :func:`main` called from other code changes nothing process-wide."""
+    return main(own_process=True)
+
+
 @quiet_on_broken_pipe
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.own_process = own_process
     try:
         code: int = args.handler(args)
     except VendorServerError as exc:
@@ -205,9 +213,10 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    # `serve` owns its process (its signals too): serving is all it does from here on
-    # (docs/decisions/collector-settled-in-serving-processes.md).
-    settle_heap()
+    if args.own_process:
+        # Serving is all this program does from here on
+        # (docs/decisions/collector-settled-in-serving-processes.md).
+        settle_heap()
     context = server.context
     _banner(server.url, server.vendor_public_key_path, context.policy.version, server.admin_token)
     _clock_line(server.clock)

@@ -55,6 +55,7 @@ class ContactLane:
         self._store = store
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
+        self._closing = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="contact-lane", daemon=True)
         self._thread.start()
 
@@ -82,15 +83,18 @@ class ContactLane:
         return await future
 
     def _put(self, job: _Job) -> None:
-        if self._closed:
-            _deliver([(job[3], False, StoreError(f"{self._store.path}: the store is closing"))])
-        else:
-            self._jobs.put(job)
+        # Under the lock ``close`` takes: a job is queued before its stop, or refused.
+        with self._closing:
+            if not self._closed:
+                self._jobs.put(job)
+                return
+        _deliver([(job[3], False, StoreError(f"{self._store.path}: the store is closing"))])
 
     def close(self) -> None:
         """Answer what is queued, then stop the thread."""
-        self._closed = True
-        self._jobs.put(None)
+        with self._closing:
+            self._closed = True
+            self._jobs.put(None)
         self._thread.join()
 
     def _run(self) -> None:
@@ -161,16 +165,16 @@ class ContactLane:
 def _taken(reply: Future[Any] | asyncio.Future[Any]) -> bool:
     """The lane takes the contact: False if it was cancelled while queued. A thread's future
     can no longer be cancelled once taken; a loop's may be, and is then left unanswered."""
-    if isinstance(reply, asyncio.Future):
-        return not reply.cancelled()
-    return reply.set_running_or_notify_cancel()
+    if isinstance(reply, Future):
+        return reply.set_running_or_notify_cancel()
+    return not reply.cancelled()
 
 
 def _deliver(answers: list[_Answer]) -> None:
     """Each answer to its future: a thread's at once, each event loop's in one call on it."""
     loops: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
     for reply, ok, value in answers:
-        if isinstance(reply, asyncio.Future):
+        if not isinstance(reply, Future):
             loops.setdefault(reply.get_loop(), []).append((reply, ok, value))
         elif ok:
             reply.set_result(value)
@@ -188,5 +192,11 @@ def _settle(answers: list[_Answer]) -> None:
             continue
         if ok:
             reply.set_result(value)
+        elif isinstance(value, StopIteration):
+            # A loop's future refuses StopIteration (TypeError), which would leave the answers
+            # after it unset: as a task does with one, it becomes a RuntimeError.
+            error = RuntimeError(f"the contact raised StopIteration: {value}")
+            error.__cause__ = value
+            reply.set_exception(error)
         else:
             reply.set_exception(value)

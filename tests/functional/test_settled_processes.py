@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from phone_sim.fleet import processes
@@ -55,11 +56,13 @@ def test_a_server_process_serves_settled(tmp_path: Path, factory: Factory) -> No
     assert _settled(report), report
 
 
-def test_serve_in_one_process_serves_settled(tmp_path: Path) -> None:
+@pytest.mark.parametrize("program", [True, False], ids=["console script", "called from code"])
+def test_serve_in_one_process_settles_only_as_a_program(tmp_path: Path, program: bool) -> None:
     out = tmp_path / "gc.json"
     args = ["serve", "--port", "0", "--data", str(tmp_path / "vendor"), "--init-factory"]
+    code = gc_report.SERVE if program else gc_report.SERVE_CALLED
     with subprocess.Popen(
-        [sys.executable, "-c", gc_report.SERVE, *args],
+        [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -69,19 +72,23 @@ def test_serve_in_one_process_serves_settled(tmp_path: Path) -> None:
             assert process.stdout is not None
             first = process.stdout.readline()
             assert first.startswith("vendor server listening on "), first
-            report = json.loads(out.read_text(encoding="utf-8"))  # written before the banner
+            # Written before the banner when it settles; ``main()`` from code does not.
+            report = json.loads(out.read_text(encoding="utf-8")) if program else None
         finally:
             process.send_signal(signal.SIGINT)
             _, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
-    assert _settled(report), report
+    if program:
+        assert report is not None and _settled(report), report
+    else:
+        assert not out.exists()
 
 
 def test_a_phone_process_builds_its_phones_then_runs_them_settled(
     tmp_path: Path, mix_file: Path
 ) -> None:
     mix = load_mix(mix_file)
-    made = fleet_identities(tmp_path, mix, 6, seed=5, build=False)
+    made = fleet_identities(tmp_path, mix, 200, seed=5, build=False)
     out = tmp_path / "gc.json"
     context = multiprocessing.get_context("spawn")
     with fleet_serving(tmp_path) as server:
@@ -93,7 +100,7 @@ def test_a_phone_process_builds_its_phones_then_runs_them_settled(
             ),
             clock=server.clock_source,
             identities=made.source,
-            sims=mix.assign(6, 5),
+            sims=mix.assign(200, 5),
             concurrency=2,
             timeout=10.0,
         )
@@ -112,6 +119,9 @@ def test_a_phone_process_builds_its_phones_then_runs_them_settled(
         finally:
             worker.join(10)
     assert isinstance(finished, processes._Finished)
-    assert len(finished.finish.states) == 6
+    assert len(finished.finish.states) == 200
     report = json.loads(out.read_text(encoding="utf-8"))
+    # While its phones were built nothing collected: the one collection before it reported
+    # ready was settling's own.
+    assert report.pop("collections_in_set_up") == 1, report
     assert _settled(report), report

@@ -11,8 +11,8 @@ import sys
 from server_stub.runtime.heap import THRESHOLDS
 
 _REPORT = (
-    "import gc, json; print(json.dumps({'frozen': gc.get_freeze_count(),"
-    " 'thresholds': list(gc.get_threshold())}))"
+    "import gc, json; print(json.dumps({'enabled': gc.isenabled(),"
+    " 'frozen': gc.get_freeze_count(), 'thresholds': list(gc.get_threshold())}))"
 )
 
 
@@ -31,10 +31,12 @@ def _python(code: str) -> dict[str, object]:
 def test_settling_freezes_what_is_alive_and_collects_less_often() -> None:
     report = _python(
         "from server_stub.runtime.heap import settle_heap\n"
+        "import gc; gc.disable()\n"
         "kept = [[i] for i in range(10_000)]\n"
         "settle_heap()"
     )
     assert report["thresholds"] == list(THRESHOLDS) == [7000, 20, 20]
+    assert report["enabled"] is True  # on again, even after a set-up that turned it off
     # The imports and the 10,000 lists are out of every later collection's walk.
     frozen = report["frozen"]
     assert isinstance(frozen, int) and frozen > 10_000
@@ -55,4 +57,4 @@ def test_an_embedded_server_in_a_library_users_process_leaves_the_collector_alon
         "    server.start()\n"
         "    server.stop()"
     )
-    assert report == {"frozen": 0, "thresholds": [700, 10, 10]}
+    assert report == {"enabled": True, "frozen": 0, "thresholds": [700, 10, 10]}

@@ -6,8 +6,9 @@ writes and its own answer with it; a failed commit fails every contact it carrie
 visible; closing answers what was queued and ends the thread. A contact cancelled while queued
 (a stopping server cancels the requests in flight) is left out and the lane goes on; one the
 lane has taken can no longer be cancelled. Answers awaited on an event loop (``answer``, as the
-contact routes await them) reach the loop's thread after their commit, refusals at once, and an
-awaiting request cancelled while its contact is queued leaves it out. A contact's checks run before its
+contact routes await them) reach the loop's thread after their commit, refusals as errors, and an
+awaiting request cancelled while its contact is queued leaves it out; one contact raising
+StopIteration takes no other answer of its batch with it. A contact's checks run before its
 run's batch takes the write lock (another server process may commit meanwhile), and one that
 fails answers at once, writing nothing.
 """
@@ -27,6 +28,7 @@ import pytest
 
 from phone_sim.protocol.errors import ReplayedNonce
 from server_stub.errors import StoreError
+from server_stub.store import lane as lane_module
 from server_stub.store.db import Store
 from tests.support.store_spy import spy_on_writer
 
@@ -36,6 +38,12 @@ AT = 1630497600
 def _committed_nonces(path: Path) -> set[str]:
     with sqlite3.connect(path) as db:
         return {row[0] for row in db.execute("SELECT nonce FROM nonces")}
+
+
+def _hold(started: threading.Event, gate: threading.Event) -> bool:
+    """A contact that keeps the lane busy until ``gate`` opens; ``started`` once it does."""
+    started.set()
+    return gate.wait(5)
 
 
 def _reserve(store: Store, nonce: str) -> str:
@@ -124,9 +132,10 @@ def test_a_contact_cancelled_while_queued_is_left_out_and_the_lane_goes_on(
 ) -> None:
     store = Store(tmp_path / "vendor.db")
     lane = store.lane
-    gate = threading.Event()
+    started, gate = threading.Event(), threading.Event()
     checked: list[str] = []
-    first = lane.submit(lambda: (gate.wait(5), _reserve(store, "nonce-a-aaaaaaaa"))[1])
+    first = lane.submit(lambda: (_hold(started, gate), _reserve(store, "nonce-a-aaaaaaaa"))[1])
+    assert started.wait(5)  # the lane is in the first's work: the next ones wait in its queue
     cancelled = lane.submit(
         lambda _: _reserve(store, "nonce-b-aaaaaaaa"), check=lambda: checked.append("b")
     )
@@ -222,12 +231,20 @@ def test_a_failing_check_answers_at_once_and_writes_nothing(tmp_path: Path) -> N
 # --- answers awaited on an event loop (ContactLane.answer, as the contact routes await them) ---
 
 
-def test_answers_on_the_loop_come_after_their_commit_and_refusals_at_once(
-    tmp_path: Path,
+def test_answers_on_the_loop_come_after_their_commit_on_its_thread_refusals_as_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(tmp_path / "vendor.db")
     gate = threading.Event()
     blocker = store.lane.submit(gate.wait, 5)  # the next ones queue behind it: one run
+    settled_on: list[int] = []
+    settle = lane_module._settle
+
+    def recorded(answers: list[Any]) -> None:
+        settled_on.append(threading.get_ident())
+        settle(answers)
+
+    monkeypatch.setattr(lane_module, "_settle", recorded)
 
     def refuse() -> None:
         raise PermissionError("the signature does not verify")
@@ -238,9 +255,7 @@ def test_answers_on_the_loop_come_after_their_commit_and_refusals_at_once(
 
         async def one(nonce: str) -> str:
             result: str = await store.lane.answer(_reserve, store, nonce)
-            # Answered on the loop's own thread, and only once its commit is visible.
-            seen.append(threading.get_ident() == loop_thread)
-            seen.append(result in _committed_nonces(store.path))
+            seen.append(result in _committed_nonces(store.path))  # only once it is committed
             return result
 
         tasks = [asyncio.ensure_future(one(f"nonce-{i:02d}-aaaaaaaa")) for i in range(20)]
@@ -248,7 +263,10 @@ def test_answers_on_the_loop_come_after_their_commit_and_refusals_at_once(
         await asyncio.sleep(0.05)  # every contact queued behind the blocker
         gate.set()
         outcomes = await asyncio.gather(*tasks, refused, return_exceptions=True)
-        assert seen == [True] * 40
+        assert seen == [True] * 20
+        # The answers were set on the loop's own thread, a batch's in one call or a few.
+        assert settled_on and set(settled_on) == {loop_thread}
+        assert len(settled_on) < 10
         return outcomes
 
     outcomes = asyncio.run(contacts())
@@ -264,7 +282,7 @@ def test_an_answer_awaited_then_cancelled_is_left_out_and_the_lane_goes_on(
     store = Store(tmp_path / "vendor.db")
     started, gate = threading.Event(), threading.Event()
     ran: list[str] = []
-    blocker = store.lane.submit(lambda: (started.set(), gate.wait(5))[1])
+    blocker = store.lane.submit(_hold, started, gate)
     assert started.wait(5)  # the lane is busy: what comes next waits in its queue
 
     async def contacts() -> str:
@@ -293,3 +311,26 @@ def test_a_closing_store_refuses_an_awaited_contact(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="closing"):
         asyncio.run(late())
+
+
+def test_a_contact_raising_stopiteration_takes_no_other_answer_with_it(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    started, gate = threading.Event(), threading.Event()
+    blocker = store.lane.submit(_hold, started, gate)
+    assert started.wait(5)
+
+    def stray_next() -> str:
+        return str(next(iter([])))
+
+    async def contacts() -> list[object]:
+        stray = asyncio.ensure_future(store.lane.answer(stray_next))
+        kept = asyncio.ensure_future(store.lane.answer(_reserve, store, "nonce-kept-aaaaaaaa"))
+        await asyncio.sleep(0.01)  # both queued behind the blocker: one run, one delivery
+        gate.set()
+        return await asyncio.wait_for(asyncio.gather(stray, kept, return_exceptions=True), 5)
+
+    stray, kept = asyncio.run(contacts())
+    assert blocker.result(timeout=5) is True
+    store.close()
+    assert isinstance(stray, RuntimeError) and "StopIteration" in str(stray)
+    assert kept == "nonce-kept-aaaaaaaa"
