@@ -111,6 +111,7 @@ class Store:
         self._local = threading.local()  # the batches a lane's transactions joined
         self._lane: ContactLane | None = None
         self._lane_lock = threading.Lock()
+        self._lane_closed = False  # closed with the store: no new lane starts on it
         self._batch: _Batch | None = None
         self._batch_size = 0
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +169,7 @@ class Store:
     def close(self) -> None:
         with self._lane_lock:
             lane, self._lane = self._lane, None
+            self._lane_closed = True
         if lane is not None:
             lane.close()
         self._checkpointer.close()
@@ -289,6 +291,8 @@ class Store:
     def lane(self) -> ContactLane:
         """The thread that runs this store's contacts (made at first use; ``close`` ends it)."""
         with self._lane_lock:
+            if self._lane_closed:
+                raise StoreError(f"{self.path}: the store is closed")
             if self._lane is None:
                 self._lane = ContactLane(self)
             return self._lane

@@ -8,9 +8,9 @@ visible; closing answers what was queued and ends the thread. A contact cancelle
 lane has taken can no longer be cancelled. Answers awaited on an event loop (``answer``, as the
 contact routes await them) reach the loop's thread after their commit, refusals as errors, and an
 awaiting request cancelled while its contact is queued leaves it out; one contact raising
-StopIteration takes no other answer of its batch with it. A contact's checks run before its
-run's batch takes the write lock (another server process may commit meanwhile), and one that
-fails answers at once, writing nothing.
+StopIteration takes no other answer of its batch with it. A closed store starts no new lane.
+A contact's checks run before its run's batch takes the write lock (another server process may
+commit meanwhile), and one that fails answers at once, writing nothing.
 """
 
 from __future__ import annotations
@@ -334,3 +334,16 @@ def test_a_contact_raising_stopiteration_takes_no_other_answer_with_it(tmp_path:
     store.close()
     assert isinstance(stray, RuntimeError) and "StopIteration" in str(stray)
     assert kept == "nonce-kept-aaaaaaaa"
+
+
+def test_a_closed_store_starts_no_new_lane(tmp_path: Path) -> None:
+    store = Store(tmp_path / "vendor.db")
+    assert store.lane.submit(lambda: "served").result(timeout=5) == "served"
+    store.close()
+    with pytest.raises(StoreError, match="the store is closed"):
+        store.lane  # noqa: B018 -- the property is what is tested
+    # Not even a store whose lane never started.
+    unused = Store(tmp_path / "other.db")
+    unused.close()
+    with pytest.raises(StoreError, match="the store is closed"):
+        unused.lane  # noqa: B018
