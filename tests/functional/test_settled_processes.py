@@ -20,14 +20,13 @@ from cryptography.hazmat.primitives import serialization
 
 from phone_sim.fleet import processes
 from phone_sim.fleet.mix import load_mix
-from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.heap import THRESHOLDS
 from server_stub.runtime.processes import ServerProcesses
 from tests.support import gc_report
 from tests.support.fleet import fleet_identities, fleet_serving, mix_file_fixture  # noqa: F401
-from tests.support.signed_client import SEPT_2021, session
+from tests.support.signed_client import session
 
 SETTLED = {"enabled": True, "thresholds": list(THRESHOLDS)}
 
@@ -39,13 +38,7 @@ def _settled(report: dict[str, object]) -> bool:
 
 
 def test_a_server_process_serves_settled(tmp_path: Path, factory: Factory) -> None:
-    settings = ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
-    )
+    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)  # as `vendor_server`'s
     served = ServerProcesses(settings, 1, log_level="critical", app_hook=gc_report.HOOK)
     try:
         client = session()
@@ -60,7 +53,7 @@ def test_a_server_process_serves_settled(tmp_path: Path, factory: Factory) -> No
 def test_serve_in_one_process_settles_only_as_a_program(tmp_path: Path, program: bool) -> None:
     out = tmp_path / "gc.json"
     args = ["serve", "--port", "0", "--data", str(tmp_path / "vendor"), "--init-factory"]
-    code = gc_report.SERVE if program else gc_report.SERVE_CALLED
+    code = gc_report.serve("entry" if program else "main")
     with subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,

@@ -5,16 +5,15 @@ docs/decisions/collector-settled-in-serving-processes.md.
   ``GET /_test/gc`` answers the process's settings as it serves.
 * :func:`phone_process`, a spawn target: the fleet's real phone process (``_child_main``),
   which writes its settings to a file when it tells the parent its phones are built.
-* :data:`SERVE`, ``vendor-server serve`` in one process as its console script runs it
-  (``entry``), writing its settings to the file named by the ``GC_REPORT`` environment variable
-  once it has settled; :data:`SERVE_CALLED`, the same command called from other code (``main``).
+* :func:`serve`, the code of ``vendor-server`` in one process, run as its console script runs
+  it or as other code calls it, writing its settings to the file named by the ``GC_REPORT``
+  environment variable once it has settled.
 """
 
 from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -40,16 +39,23 @@ def install(server: Any) -> None:
 
 
 class _Reporting:
-    """The pipe to the parent, writing the settings out as the process says it is ready."""
+    """The pipe to the parent. It counts the collections from its making (the process's imports
+    done) and, as the process says it is ready, writes the settings and that count
+    (``collections_in_set_up``) to ``out``."""
 
-    def __init__(self, conn: Connection, out: Path, more: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, conn: Connection, out: Path) -> None:
         self._conn = conn
         self._out = out
-        self._more = more
+        self._collections = 0
+        gc.callbacks.append(self._count)
+
+    def _count(self, phase: str, info: dict[str, int]) -> None:
+        self._collections += phase == "start"
 
     def send(self, message: object) -> None:
         if isinstance(message, processes._Ready):
-            self._out.write_text(json.dumps({**state(), **self._more()}), encoding="utf-8")
+            report = {**state(), "collections_in_set_up": self._collections}
+            self._out.write_text(json.dumps(report), encoding="utf-8")
         self._conn.send(message)
 
     def recv(self) -> object:
@@ -57,20 +63,14 @@ class _Reporting:
 
 
 def phone_process(conn: Connection, job: Any, counters: Any, out: Path) -> None:
-    """The phone process, counting the collections from its start (imports done) to its
-    report: ``collections_in_set_up`` joins the settings."""
-    collections = [0]
-
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            collections[0] += 1
-
-    gc.callbacks.append(count)
-    reporting = _Reporting(conn, out, lambda: {"collections_in_set_up": collections[0]})
-    processes._child_main(reporting, job, counters)  # type: ignore[arg-type]
+    processes._child_main(_Reporting(conn, out), job, counters)  # type: ignore[arg-type]
 
 
-SERVE = """
+def serve(function: str) -> str:
+    """``vendor-server`` run by ``server_stub.cli``'s ``function`` (``entry``: as its console
+    script; ``main``: called from code), writing the collector's settings to the file named by
+    ``GC_REPORT`` if it settles."""
+    return f"""
 import json, os, pathlib
 import server_stub.runtime.heap as heap
 from tests.support.gc_report import state
@@ -79,7 +79,6 @@ def settle_and_report():
     settle()
     pathlib.Path(os.environ["GC_REPORT"]).write_text(json.dumps(state()))
 heap.settle_heap = settle_and_report
-from server_stub.cli import entry
-raise SystemExit(entry())
+from server_stub.cli import {function}
+raise SystemExit({function}())
 """
-SERVE_CALLED = SERVE.replace("import entry", "import main").replace("(entry())", "(main())")
