@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import multiprocessing
 import random
 import time
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -37,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from phone_sim.device.identity import DeviceIdentity
 from phone_sim.device.provisioning import new_identity
-from phone_sim.protocol.files import atomic_write
+from phone_sim.protocol.files import atomic_write_chunks
 from phone_sim.protocol.identity import Factory
 
 from .errors import CacheError
@@ -45,6 +47,10 @@ from .errors import CacheError
 CACHE_FORMAT = 1
 #: Below this many devices to make, a process pool costs more to start than it saves.
 POOL_THRESHOLD = 4000
+#: Devices a pool worker makes at a time: what this process holds of a batch is a few of these.
+POOL_CHUNK = 1000
+#: Bytes of cache lines written at a time.
+WRITE_BLOCK = 1 << 20
 _IMEI_SPAN = 999_998
 
 
@@ -183,6 +189,30 @@ class IdentitySource:
         return _read_checked(self.path, self.count, self.digest, self.start, self.step)
 
 
+def _stream_checked(path: Path, count: int, digest: str) -> Iterator[bytes]:
+    """The header and the first ``count`` device lines of ``path``, raw, as they are read; at
+    the end, :class:`CacheError` unless they are the bytes that hashed to ``digest``. Nothing
+    read may be acted on before the end.
+
+    Raises:
+        CacheError: the file cannot be read, or is not the one that was checked.
+    """
+    hashed = hashlib.sha256()
+    try:
+        with path.open("rb") as file:
+            for _ in range(count + 1):
+                raw = file.readline()
+                hashed.update(raw)
+                yield raw
+    except OSError as exc:
+        raise CacheError(f"{path}: cannot read the identity cache ({exc})") from exc
+    if hashed.hexdigest() != digest:
+        raise CacheError(
+            f"{path}: the identity cache changed after this run checked it "
+            "(another run regenerated it?); run again"
+        )
+
+
 def _read_checked(path: Path, count: int, digest: str, start: int = 0, step: int = 1) -> list[str]:
     """Lines ``start``, ``start + step``, ... of the first ``count`` devices cached in ``path``,
     if its header and those ``count`` lines are still the bytes that hashed to ``digest``.
@@ -190,24 +220,29 @@ def _read_checked(path: Path, count: int, digest: str, start: int = 0, step: int
     Raises:
         CacheError: the file cannot be read, or is not the one that was checked.
     """
-    hashed, mine = hashlib.sha256(), []
-    try:
-        with path.open("rb") as file:
-            hashed.update(file.readline())
-            for position in range(count):
-                raw = file.readline()
-                hashed.update(raw)
-                if position >= start and (position - start) % step == 0:
-                    mine.append(raw)
-    except OSError as exc:
-        raise CacheError(f"{path}: cannot read the identity cache ({exc})") from exc
-    # Checked before anything is parsed: only the bytes that were checked are used.
-    if hashed.hexdigest() != digest:
-        raise CacheError(
-            f"{path}: the identity cache changed after this run checked it "
-            "(another run regenerated it?); run again"
-        )
+    # The whole list before anything is parsed: only the bytes that were checked are used.
+    mine = [
+        raw
+        for position, raw in enumerate(_stream_checked(path, count, digest), start=-1)
+        if position >= start and (position - start) % step == 0
+    ]
     return [raw.decode("ascii").rstrip("\n") for raw in mine]
+
+
+def _in_blocks(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """``lines`` joined into blocks of about :data:`WRITE_BLOCK` bytes: one write each, not one a
+    line."""
+    size = WRITE_BLOCK
+    block: list[bytes] = []
+    held = 0
+    for line in lines:
+        block.append(line)
+        held += len(line)
+        if held >= size:
+            yield b"".join(block)
+            block, held = [], 0
+    if block:
+        yield b"".join(block)
 
 
 @dataclass(frozen=True)
@@ -312,20 +347,27 @@ class FleetFactory:
 
     def generate(self, indices: range) -> list[str]:
         """Cache lines for ``indices``: in this process, or in a pool for a large batch."""
+        return list(self.made(indices))
+
+    def made(self, indices: range) -> Iterator[str]:
+        """Cache lines for ``indices``, in order, as they are made: in this process, or in a pool
+        for a large batch, which works in chunks of at most :data:`POOL_CHUNK` devices, so this
+        process holds a few chunks at a time, never the batch."""
         workers = self.workers
         if workers is None:
             workers = 1 if len(indices) < POOL_THRESHOLD else 2
         if workers <= 1:
-            return [
-                make_entry(self.factory, self.model, self.market, self.seed, i) for i in indices
-            ]
-        step = -(-len(indices) // (workers * 4))
+            for i in indices:
+                yield make_entry(self.factory, self.model, self.market, self.seed, i)
+            return
+        step = min(POOL_CHUNK, -(-len(indices) // (workers * 4)))
         chunks = [indices[s : s + step] for s in range(0, len(indices), step)]
         batch = partial(_make_batch, str(self.factory_dir), self.model, self.market, self.seed)
         # spawn, not fork: a fork of a process that runs threads can inherit a held lock.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return [line for lines in pool.map(batch, chunks) for line in lines]
+            for lines in pool.map(batch, chunks):
+                yield from lines
 
     def devices(self, n: int, *, build: bool = True) -> Provisioned:
         """The first ``n`` devices: checked (or made) and cached; built here only if ``build``.
@@ -336,22 +378,47 @@ class FleetFactory:
         started = time.perf_counter()
         checked = self._check_cache(n, build=build)
         cached = checked.count
-        fresh = self.generate(range(cached, n)) if n > cached else []
+        fresh: Iterable[str] = self.made(range(cached, n))
         if build:
-            checked.kits.extend(
-                _kit(line, self.model, self.market, self._intermediate)[1] for line in fresh
-            )
+            fresh = self._built(fresh, checked.kits)
         source = IdentitySource(n, self.model, self.market, self._intermediate)
         if not self.use_cache:
             source = replace(source, lines=tuple(fresh))
-        elif fresh:
-            # The lines checked, read again to be rewritten with the new ones.
-            old = _read_checked(self.path, cached, checked.digest) if cached else []
-            body = ("\n".join([self._header(), *old, *fresh]) + "\n").encode("ascii")
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write(self.path, body, mode=0o600)
-            source = replace(source, path=self.path, digest=hashlib.sha256(body).hexdigest())
+        elif n > cached:
+            source = replace(source, path=self.path, digest=self._extend(checked, fresh))
         else:
             source = replace(source, path=self.path, digest=checked.digest)
         seconds = time.perf_counter() - started
-        return Provisioned(source, cached, len(fresh), seconds, checked.note, checked.kits)
+        return Provisioned(source, cached, n - cached, seconds, checked.note, checked.kits)
+
+    def _built(self, lines: Iterable[str], kits: list[DeviceKit]) -> Iterator[str]:
+        """``lines`` passed on, each one's device built into ``kits`` on the way."""
+        for line in lines:
+            kits.append(_kit(line, self.model, self.market, self._intermediate)[1])
+            yield line
+
+    def _extend(self, checked: _Checked, fresh: Iterable[str]) -> str:
+        """The cache replaced by its header and checked lines, then ``fresh``'s, written as they
+        come (100,000 devices' lines are about 100 MB: never whole in memory here); the SHA-256
+        of what was written. The lines checked are read again, and the new file is used only if
+        they are still the bytes that were checked.
+
+        Raises:
+            CacheError: the cache changed after it was checked.
+        """
+        old: Iterable[bytes] = (
+            _stream_checked(self.path, checked.count, checked.digest)
+            if checked.count
+            else [(self._header() + "\n").encode("ascii")]
+        )
+        hashed = hashlib.sha256()
+
+        def lines() -> Iterator[bytes]:
+            for raw in itertools.chain(old, (f"{line}\n".encode("ascii") for line in fresh)):
+                raw = raw if raw.endswith(b"\n") else raw + b"\n"
+                hashed.update(raw)
+                yield raw
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write_chunks(self.path, _in_blocks(lines()), mode=0o600)
+        return hashed.hexdigest()

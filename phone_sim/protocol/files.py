@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,20 +53,34 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = 
     ``durable=False`` skips both fsyncs: still never torn, but a crash may keep the old file;
     so does a path in a throwaway directory.
     """
+    atomic_write_chunks(path, (data,), mode=mode, durable=durable)
+
+
+def atomic_write_chunks(
+    path: Path, chunks: Iterable[bytes], *, mode: int = 0o600, durable: bool = True
+) -> None:
+    """:func:`atomic_write` of the bytes ``chunks`` yields, written as they come: a large file
+    is never whole in memory. If ``chunks`` raises, ``path`` is untouched and the temp file
+    removed."""
     durable = durable and not is_throwaway(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        os.fchmod(fd, mode)  # an old temp file may have had wider permissions
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.fchmod(fd, mode)  # an old temp file may have had wider permissions
+            for chunk in chunks:
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     if not durable:
         return

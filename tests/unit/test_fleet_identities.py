@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import stat
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from phone_sim.fleet import identities
 from phone_sim.fleet.errors import CacheError
 from phone_sim.fleet.identities import DeviceKit, FleetFactory, IdentitySource, cache_path
 from phone_sim.protocol.identity import Factory, chain_from_wire
@@ -54,6 +56,28 @@ def test_the_cache_is_private_read_back_and_extended(tmp_path: Path) -> None:
     third = _maker(tmp_path).devices(15)
     assert (third.from_cache, third.generated) == (15, 0)
     assert third.kits[3].key.private_numbers() == second.kits[3].key.private_numbers()
+
+
+def test_the_cache_is_written_as_its_lines_are_made_never_held_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100,000 devices' lines are about 115 MB: held whole (and joined), they raised a fleet's
+    # peak memory past its 2 GiB on a first run. Here 600 devices, written 16 KiB at a time.
+    monkeypatch.setattr(identities, "WRITE_BLOCK", 16 * 1024)
+    maker = _maker(tmp_path)
+    maker.devices(100, build=False)  # an existing cache, extended below
+    tracemalloc.start()
+    try:
+        made = maker.devices(600, build=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = made.source.path.stat().st_size if made.source.path else 0
+    assert (made.from_cache, made.generated) == (100, 500) and size > 600_000
+    assert peak < size / 4, (peak, size)
+    assert [k.identity.serial for k in made.source.kits()] == [
+        k.identity.serial for k in _maker(tmp_path).devices(600).kits
+    ]
 
 
 def test_a_corrupt_cache_is_regenerated(tmp_path: Path) -> None:
