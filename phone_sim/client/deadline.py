@@ -16,11 +16,13 @@ import itertools
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
+from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 
 from .one_write import OneWrite
 
@@ -180,11 +182,45 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """``requests``' adapter, with connections the exchange deadline can cut."""
+    """``requests``' adapter, with connections the exchange deadline can cut.
+
+    The pool for a URL is looked up once, not once per request: ``requests`` parses the URL and
+    builds the pool manager's key every time, a thirtieth of a phone's exchange
+    (docs/decisions/one-pool-lookup-per-url.md). :meth:`close` forgets them with the manager's; a
+    pool closed since is looked up again; with proxies, every request is. (A pool the manager
+    drops for an eleventh host stays in use here for its URLs, open, until this forgets it.)
+    """
+
+    #: remembered per (URL, verify, cert); no more than this many
+    MAX_POOLS = 64
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
+        # Here, not in __init__: an unpickled adapter makes its pool manager again, not this.
+        self._pools: dict[tuple[str | None, Any, Any], ConnectionPool] = {}
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: Any,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> ConnectionPool:
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        key = (request.url, verify, cert)
+        pool = self._pools.get(key)
+        if pool is None or getattr(pool, "pool", None) is None:  # a closed pool's queue is gone
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            if len(self._pools) >= self.MAX_POOLS:
+                self._pools.clear()
+            self._pools[key] = pool
+        return pool
+
+    def close(self) -> None:
+        self._pools.clear()
+        super().close()
 
 
 def install(session: Any) -> None:

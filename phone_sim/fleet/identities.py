@@ -399,9 +399,10 @@ class FleetFactory:
 
     def _extend(self, checked: _Checked, fresh: Iterable[str]) -> str:
         """The cache replaced by its header and checked lines, then ``fresh``'s, written as they
-        come (100,000 devices' lines are about 100 MB: never whole in memory here); the SHA-256
-        of what was written. The lines checked are read again, and the new file is used only if
-        they are still the bytes that were checked.
+        come (100,000 devices' lines are about 115 MB: never whole in memory here,
+        docs/decisions/identity-cache-written-as-made.md); the SHA-256 of what was written.
+        The lines checked are read again, and the new file is used only if they are still the
+        bytes that were checked.
 
         Raises:
             CacheError: the cache changed after it was checked.

@@ -185,6 +185,9 @@ class EmbeddedVendorServer:
             http=guarded_protocol(limits, self.http_parser),
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             ws="none",  # no WebSocket routes: an Upgrade is served as plain HTTP
+            # No "server: uvicorn": the vendor does not name its software, and each phone parses
+            # one header fewer per answer (docs/decisions/no-server-header.md).
+            server_header=False,
         )
         host = ServerHost.shared()
         server = HostedServer(config, host, state={"context": self.context})

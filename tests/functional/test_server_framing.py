@@ -98,3 +98,17 @@ def test_a_well_formed_request_after_the_errors_is_served(server: EmbeddedVendor
     )
     assert answer is not None and answer.status == 200
     assert answer.json()["status"] == "ok"
+
+
+def test_answers_keep_their_date_and_do_not_name_the_server_software(
+    server: EmbeddedVendorServer,
+) -> None:
+    # No "server: uvicorn": the vendor does not advertise what it runs, and every phone parses
+    # one header fewer per answer (docs/decisions/no-server-header.md). Date stays (RFC 9110).
+    for request in (
+        b"GET /v1/health HTTP/1.1\r\nHost: vendor\r\nConnection: close\r\n\r\n",
+        FRAMING_ERRORS["request line"],
+    ):
+        answer = exchange(server.url, request)
+        assert answer is not None and "date" in answer.headers, answer
+        assert "server" not in answer.headers, answer
