@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -200,9 +202,20 @@ def test_audit_tail_human_and_json(phones: Phones, admin: Admin) -> None:
     assert entries[0]["id"] < entries[1]["id"] < entries[2]["id"]
 
 
+def _line_within(stream: IO[str], seconds: float) -> str:
+    """The next line ``stream`` prints, failing (not hanging) if none comes in ``seconds``."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"no line in {seconds} s"
+    return stream.readline()
+
+
 def test_audit_tail_follow_prints_new_decisions(
     server: EmbeddedVendorServer, phones: Phones
 ) -> None:
+    # An entry of this test's own to be the newest when the follower starts: alone, or first
+    # in a run, the audit would be empty and the first line would never come.
+    phones().activate(sim(TELEKOM))
+    newest = server.store.audit(limit=1)[0]
     phone = phones()
     args = ["admin", "--url", server.url, "--token-file", str(server.admin_token.path), "--json"]
     with subprocess.Popen(
@@ -213,10 +226,10 @@ def test_audit_tail_follow_prints_new_decisions(
     ) as follower:
         try:
             assert follower.stdout is not None
-            follower.stdout.readline()  # the newest existing entry
+            assert json.loads(_line_within(follower.stdout, 30))["id"] == newest.id
             time.sleep(0.1)
             phone.activate(sim(TELEKOM))
-            entry = json.loads(follower.stdout.readline())
+            entry = json.loads(_line_within(follower.stdout, 30))
             assert (entry["kind"], entry["serial"]) == ("activation", phone.serial)
         finally:
             follower.terminate()
