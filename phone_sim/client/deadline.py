@@ -186,9 +186,10 @@ class DeadlineAdapter(HTTPAdapter):
 
     The pool for a URL is looked up once, not once per request: ``requests`` parses the URL and
     builds the pool manager's key every time, a thirtieth of a phone's exchange
-    (docs/decisions/one-pool-lookup-per-url.md). :meth:`close` forgets them with the manager's; a
-    pool closed since is looked up again; with proxies, every request is. (A pool the manager
-    drops for an eleventh host stays in use here for its URLs, open, until this forgets it.)
+    (docs/decisions/one-pool-lookup-per-url.md). :meth:`close` forgets them with the manager's;
+    with proxies, every request is looked up. (A pool the manager drops for an eleventh host,
+    which urllib3 2 does without closing it, stays in use here for its URLs until this forgets
+    it.)
     """
 
     #: remembered per (URL, verify, cert); no more than this many
@@ -210,16 +211,19 @@ class DeadlineAdapter(HTTPAdapter):
         if proxies:
             return super().get_connection_with_tls_context(request, verify, proxies, cert)
         key = (request.url, verify, cert)
-        pool = self._pools.get(key)
-        if pool is None or getattr(pool, "pool", None) is None:  # a closed pool's queue is gone
+        # The table as it is now: a close() meanwhile swaps in a new one, and a pool looked up
+        # before it goes into the old table, not the new (never handed out after the close).
+        pools = self._pools
+        pool = pools.get(key)
+        if pool is None:
             pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
-            if len(self._pools) >= self.MAX_POOLS:
-                self._pools.clear()
-            self._pools[key] = pool
+            if len(pools) >= self.MAX_POOLS:
+                pools.clear()
+            pools[key] = pool
         return pool
 
     def close(self) -> None:
-        self._pools.clear()
+        self._pools = {}
         super().close()
 
 

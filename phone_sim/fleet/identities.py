@@ -366,8 +366,13 @@ class FleetFactory:
         # spawn, not fork: a fork of a process that runs threads can inherit a held lock.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for lines in pool.map(batch, chunks):
-                yield from lines
+            try:
+                for lines in pool.map(batch, chunks):
+                    yield from lines
+            except BaseException:
+                # The caller stopped (its write failed) or a chunk did: make no more.
+                pool.shutdown(cancel_futures=True)
+                raise
 
     def devices(self, n: int, *, build: bool = True) -> Provisioned:
         """The first ``n`` devices: checked (or made) and cached; built here only if ``build``.

@@ -5,6 +5,7 @@ the cache only while it is the file that was checked."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import stat
 import tracemalloc
 from pathlib import Path
@@ -62,22 +63,56 @@ def test_the_cache_is_written_as_its_lines_are_made_never_held_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 100,000 devices' lines are about 115 MB: held whole (and joined), they raised a fleet's
-    # peak memory past its 2 GiB on a first run. Here 600 devices, written 16 KiB at a time.
+    # peak memory past its 2 GiB on a first run. Here 1,200 devices, written 16 KiB at a time.
     monkeypatch.setattr(identities, "WRITE_BLOCK", 16 * 1024)
     maker = _maker(tmp_path)
     maker.devices(100, build=False)  # an existing cache, extended below
     tracemalloc.start()
     try:
-        made = maker.devices(600, build=False)
+        made = maker.devices(1200, build=False)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     size = made.source.path.stat().st_size if made.source.path else 0
-    assert (made.from_cache, made.generated) == (100, 500) and size > 600_000
-    assert peak < size / 4, (peak, size)
+    assert (made.from_cache, made.generated) == (100, 1100) and size > 1_200_000
+    assert peak < size / 4, (peak, size)  # held whole, it was three times the file
     assert [k.identity.serial for k in made.source.kits()] == [
-        k.identity.serial for k in _maker(tmp_path).devices(600).kits
+        k.identity.serial for k in _maker(tmp_path).devices(1200).kits
     ]
+
+
+def test_a_cache_replaced_between_its_check_and_its_extension_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _maker(tmp_path).devices(5)
+    maker = _maker(tmp_path)
+    checked = maker._check_cache
+
+    written: list[bytes] = []
+
+    def then_replaced(n: int, *, build: bool) -> Any:
+        result = checked(n, build=build)
+        # Another run regenerates the cache meanwhile: the same devices, new keys.
+        other = [identities.make_entry(maker.factory, "Redmi Note 9", "MI", 5, i) for i in range(5)]
+        written.append(("\n".join([maker._header(), *other]) + "\n").encode())
+        maker.path.write_bytes(written[0])
+        return result
+
+    monkeypatch.setattr(maker, "_check_cache", then_replaced)
+    with pytest.raises(CacheError, match="changed after this run checked it"):
+        maker.devices(8)
+    assert maker.path.read_bytes() == written[0]  # left as the other run wrote it
+    assert [p.name for p in maker.path.parent.iterdir()] == [maker.path.name]  # no temp file
+
+
+def test_a_cache_whose_last_line_lacks_its_newline_is_extended_whole(tmp_path: Path) -> None:
+    _maker(tmp_path).devices(4)
+    maker = _maker(tmp_path)
+    maker.path.write_bytes(maker.path.read_bytes().rstrip(b"\n"))
+    made = maker.devices(6, build=False)
+    assert (made.from_cache, made.generated) == (4, 2)
+    assert hashlib.sha256(maker.path.read_bytes()).hexdigest() == made.source.digest
+    assert len(made.source.kits()) == 6 and len(made.source.share(1, 2).kits()) == 3
 
 
 def test_a_corrupt_cache_is_regenerated(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The phone's adapter looks a URL's connection pool up once (``phone_sim.client.deadline``;
 docs/decisions/one-pool-lookup-per-url.md), against a server on loopback: each later request to
-the URL takes the same pool; a pool closed since is looked up again;
-with proxies, or pickled and unpickled, the adapter behaves as ``requests``' own."""
+the URL takes the same pool; a closed adapter looks its pools up again, even when the close
+overtakes a lookup; with proxies, or pickled and unpickled, the adapter behaves as ``requests``'
+own."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ def _post(session: requests.Session, url: str) -> int:
 
 
 def _pool(session: requests.Session, url: str) -> Any:
-    request = prepare_post(url, b"{}", None)
-    return session.get_adapter(url).get_connection_with_tls_context(request, True, {}, None)
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, DeadlineAdapter)
+    return adapter.get_connection_with_tls_context(prepare_post(url, b"{}", None), True, {}, None)
 
 
 def test_a_url_is_looked_up_once_and_gets_the_same_pool(
@@ -65,14 +67,35 @@ def test_a_url_is_looked_up_once_and_gets_the_same_pool(
     assert len(lookups) == 2
 
 
-def test_a_pool_closed_since_is_looked_up_again(vendor: HostileVendor, lookups: list[str]) -> None:
+def test_a_closed_adapter_looks_its_pools_up_again(
+    vendor: HostileVendor, lookups: list[str]
+) -> None:
     session = new_session()
     url = vendor.url + "/v1/activation"
     assert _post(session, url) == 200
     before = _pool(session, url)
-    session.get_adapter(url).close()  # the adapter's pools closed, as at a session's end
+    session.get_adapter(url).close()  # as at a session's end: the manager drops its pools
     assert _post(session, url) == 200
     assert len(lookups) == 2 and _pool(session, url) is not before
+
+
+def test_a_lookup_that_a_close_overtakes_is_not_handed_out_after_it(
+    vendor: HostileVendor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = new_session()
+    url = vendor.url + "/v1/activation"
+    adapter = session.get_adapter(url)
+    real = PoolManager.connection_from_host
+
+    def closed_meanwhile(self: PoolManager, *args: Any, **kwargs: Any) -> Any:
+        pool = real(self, *args, **kwargs)
+        adapter.close()  # another thread closes the adapter while this lookup runs
+        return pool
+
+    monkeypatch.setattr(PoolManager, "connection_from_host", closed_meanwhile)
+    overtaken = _pool(session, url)
+    monkeypatch.setattr(PoolManager, "connection_from_host", real)
+    assert _pool(session, url) is not overtaken  # the close won: the next request looks again
 
 
 def test_with_proxies_every_request_is_looked_up(vendor: HostileVendor, lookups: list[str]) -> None:
