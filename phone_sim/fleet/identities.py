@@ -49,8 +49,6 @@ CACHE_FORMAT = 1
 POOL_THRESHOLD = 4000
 #: Devices a pool worker makes at a time: what this process holds of a batch is a few of these.
 POOL_CHUNK = 1000
-#: Bytes of cache lines written at a time.
-WRITE_BLOCK = 1 << 20
 _IMEI_SPAN = 999_998
 
 
@@ -227,22 +225,6 @@ def _read_checked(path: Path, count: int, digest: str, start: int = 0, step: int
         if position >= start and (position - start) % step == 0
     ]
     return [raw.decode("ascii").rstrip("\n") for raw in mine]
-
-
-def _in_blocks(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """``lines`` joined into blocks of about :data:`WRITE_BLOCK` bytes: one write each, not one a
-    line."""
-    size = WRITE_BLOCK
-    block: list[bytes] = []
-    held = 0
-    for line in lines:
-        block.append(line)
-        held += len(line)
-        if held >= size:
-            yield b"".join(block)
-            block, held = [], 0
-    if block:
-        yield b"".join(block)
 
 
 @dataclass(frozen=True)
@@ -426,5 +408,5 @@ class FleetFactory:
                 yield raw
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write_chunks(self.path, _in_blocks(lines()), mode=0o600)
+        atomic_write_chunks(self.path, lines(), mode=0o600)
         return hashed.hexdigest()

@@ -17,6 +17,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: bytes :func:`atomic_write_chunks` gathers before each write
+WRITE_BUFFER = 64 * 1024
+
 _throwaway: dict[str, int] = {}  # absolute path with a trailing separator: how many hold it
 _throwaway_lock = threading.Lock()
 
@@ -59,25 +62,21 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = 
 def atomic_write_chunks(
     path: Path, chunks: Iterable[bytes], *, mode: int = 0o600, durable: bool = True
 ) -> None:
-    """:func:`atomic_write` of the bytes ``chunks`` yields, written as they come: a large file
-    is never whole in memory. If ``chunks`` raises, ``path`` is untouched and the temp file
-    removed."""
+    """:func:`atomic_write` of the bytes ``chunks`` yields, written as they come through a
+    buffer of :data:`WRITE_BUFFER` bytes: a large file is never whole in memory. If ``chunks``
+    raises, ``path`` is untouched and the temp file removed."""
     durable = durable and not is_throwaway(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        try:
+        with os.fdopen(fd, "wb", buffering=WRITE_BUFFER) as file:  # closes ``fd``
             os.fchmod(fd, mode)  # an old temp file may have had wider permissions
             for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                file.write(chunk)
+            file.flush()
             if durable:
                 os.fsync(fd)
-        finally:
-            os.close(fd)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

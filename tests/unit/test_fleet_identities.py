@@ -59,12 +59,9 @@ def test_the_cache_is_private_read_back_and_extended(tmp_path: Path) -> None:
     assert third.kits[3].key.private_numbers() == second.kits[3].key.private_numbers()
 
 
-def test_the_cache_is_written_as_its_lines_are_made_never_held_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_cache_is_written_as_its_lines_are_made_never_held_whole(tmp_path: Path) -> None:
     # 100,000 devices' lines are about 115 MB: held whole (and joined), they raised a fleet's
-    # peak memory past its 2 GiB on a first run. Here 1,200 devices, written 16 KiB at a time.
-    monkeypatch.setattr(identities, "WRITE_BLOCK", 16 * 1024)
+    # peak memory past its 2 GiB on a first run. Here 1,200 devices (written 64 KiB at a time).
     maker = _maker(tmp_path)
     maker.devices(100, build=False)  # an existing cache, extended below
     tracemalloc.start()
