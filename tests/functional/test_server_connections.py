@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import resource
+import signal
 import socket
 import threading
 import time
@@ -233,5 +234,45 @@ def test_two_thousand_stalled_connections_leave_health_answering(
             device = DeviceIdentity.issue(factory)
             verdict = post_activation(processes.url, device, device.request([sim("262-01")]))
             assert verdict.status_code == 200, verdict.text
+    finally:
+        processes.stop()
+
+
+@pytest.mark.parametrize("accepted", [True, False], ids=["accepted before", "in the backlog"])
+def test_a_request_that_has_arrived_is_not_cut_to_make_room(
+    tmp_path: Path, factory: Factory, accepted: bool
+) -> None:
+    """The server process is stopped while a request arrives whole, and with it more stalled
+    connections than the cap; once it runs again, the request is answered, not cut to make room
+    (the newcomers take each other's places). Its connection was accepted before the stop, or
+    waits in the listening socket's backlog with the flood."""
+    settings = ServerSettings(
+        data_dir=tmp_path / "vendor",
+        port=0,
+        max_connections=16,
+        clock_mode=ClockMode.SIMULATED,
+        clock_start=SEPT_2021,
+        clock_speed=0,
+    )
+    processes = ServerProcesses(settings, 1, log_level="critical")
+    pid = processes.pids[0]
+    try:
+        for _ in range(3):
+            honest = socket.create_connection(address(processes.url), timeout=10)
+            if accepted:
+                time.sleep(0.1)  # the server takes it in, and waits for its request
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                honest.sendall(
+                    b"GET /v1/health HTTP/1.1\r\nHost: vendor\r\nConnection: close\r\n\r\n"
+                )
+                flood = [socket.create_connection(address(processes.url)) for _ in range(48)]
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            with honest:
+                answer = parse(read_to_end(honest, timeout=5))
+            for sock in flood:
+                sock.close()
+            assert answer is not None and answer.status == 200, answer
     finally:
         processes.stop()

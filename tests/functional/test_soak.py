@@ -8,7 +8,9 @@ framing and header floods; the admin API without its token, with a spoofed ``X-F
 and with integers past 64 bits. Then:
 
 * every honest request was answered with a verdict whose vendor signature verifies and which
-  answers that device and that request;
+  answers that device and that request (sent a second time, the same request, when the server
+  closed its connection to make room before it had all arrived: at most one request in a
+  hundred, see ``Soak.sent``);
 * no answer at all was a 5xx, and every hostile one had the status its kind calls for;
 * the server's peak memory (``VmHWM``) stayed under ``MEMORY_BOUND_MIB``.
 
@@ -18,16 +20,19 @@ The figures are printed (``pytest -s``) so they can be quoted.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import random
 import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 import requests
+import urllib3
 
 from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
@@ -81,6 +86,9 @@ class Soak:
         self.answered: dict[str, Counter[int]] = {kind: Counter() for kind in EXPECTED}
         self.not_json: list[str] = []  # error answers whose body was not an ErrorBody
         self.honest_verified = 0
+        #: requests whose connection was closed to make room before they had all arrived, and
+        #: were sent again
+        self.sent_again: Counter[str] = Counter()
         self.replayable: list[WireRequest] = []
         self.peak_rss_kib = 0
         self._lock = threading.Lock()
@@ -99,6 +107,29 @@ class Soak:
     def answer(self, kind: str, response: requests.Response) -> None:
         self.record(kind, response.status_code, response.headers.get("content-type"))
 
+    def sent(self, kind: str, call: Callable[[], requests.Response]) -> requests.Response:
+        """``call()``, made once more if the server closed its connection before any answer, or
+        answered 408 because it made room for a newcomer before the request had all arrived.
+
+        Over the cap, a connection whose request has not all arrived is as good as stalled: it
+        may be the one that waited longest, and be closed to make room (``runtime/connections``;
+        a request that has arrived never is: ``test_server_connections``). A client here can be
+        kept for milliseconds between connecting and sending, or between the head and the body
+        (fourteen threads share one interpreter lock), and so was, once in 22 runs. A phone
+        sends again; so does the soak, the same request with the same nonce: had the server
+        acted on it, the second answer would be 409 (a replay) and fail the soak."""
+        try:
+            response = call()
+        except requests.ConnectionError as error:
+            if not _closed_unanswered(error):
+                raise
+        else:
+            if not _made_room(response):
+                return response
+        with self._lock:
+            self.sent_again[kind] += 1
+        return call()
+
     def sample_memory(self) -> None:
         with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
             for line in status:
@@ -114,7 +145,8 @@ class Soak:
         wire = device.sign(
             self.url + path, request.encode(), created=SEPT_2021, nonce=request.nonce
         )
-        response = send(wire, http=session())  # a connection per contact, as a phone makes
+        # a connection per contact, as a phone makes
+        response = self.sent("honest", partial(send, wire, http=session()))
         self.answer("honest", response)
         verdict = self._verified(response)
         if verdict.device_serial == device.claims.serial and verdict.nonce == request.nonce:
@@ -134,7 +166,8 @@ class Soak:
     def operator(self, rng: random.Random) -> None:
         path = rng.choice(["/admin/devices", "/admin/audit?limit=20", "/admin/clock"])
         headers = {"Authorization": f"Bearer {self.token}"}
-        self.answer("operator", session().get(self.url + path, headers=headers, timeout=10))
+        call = partial(session().get, self.url + path, headers=headers, timeout=10)
+        self.answer("operator", self.sent("operator", call))
 
     # --- hostile traffic ------------------------------------------------------------------
 
@@ -148,31 +181,36 @@ class Soak:
         with self._lock:
             wire = rng.choice(self.replayable) if self.replayable else None
         if wire is not None:
-            self.answer("replayed", send(wire, http=session()))
+            self.answer("replayed", self.sent("replayed", partial(send, wire, http=session())))
 
     def bad_signature(self, rng: random.Random) -> None:
         wire = self._signed(rng)
         label, _, value = wire.headers["Signature"].partition("=:")
         flipped = value[:10] + ("A" if value[10] != "A" else "B") + value[11:]
         wire.headers["Signature"] = f"{label}=:{flipped}"
-        self.answer("bad signature", send(wire, http=session()))
+        self.answer(
+            "bad signature", self.sent("bad signature", partial(send, wire, http=session()))
+        )
 
     def body_changed(self, rng: random.Random) -> None:
         wire = self._signed(rng)
         # The SIM's home network, not a "262" that may fall in a certificate's base64.
         changed = wire.body.replace(b'"home_mcc":"262"', b'"home_mcc":"368"', 1)
         assert changed != wire.body
-        self.answer("body changed after signing", send(wire, http=session(), body=changed))
+        kind = "body changed after signing"
+        self.answer(kind, self.sent(kind, partial(send, wire, http=session(), body=changed)))
 
     def malformed(self, rng: random.Random) -> None:
         body = rng.choice(
             [b"{", b"[]", b"null", b'{"device": 1}', bytes(rng.randrange(256) for _ in range(300))]
         )
         if rng.random() < 0.5:  # signed, by a real device key: it meets the body check
-            response = send(self._signed(rng, body), http=session())
+            wire = self._signed(rng, body)
+            call = partial(send, wire, http=session())
         else:
-            response = session().post(self.url + ACTIVATION_PATH, data=body, timeout=10)
-        self.answer("malformed body", response)
+            url = self.url + ACTIVATION_PATH
+            call = partial(session().post, url, data=body, timeout=10)
+        self.answer("malformed body", self.sent("malformed body", call))
 
     def nested(self, rng: random.Random) -> None:
         depth = rng.choice([100, 1000, 2500])  # under the 16 KiB limit, arrays or objects
@@ -182,20 +220,25 @@ class Soak:
             else b'{"a":' * depth + b"1" + b"}" * depth
         )
         if rng.random() < 0.5:
-            response = send(self._signed(rng, body), http=session())
+            wire = self._signed(rng, body)
+            call = partial(send, wire, http=session())
         else:
-            response = session().post(
-                self.url + rng.choice([ACTIVATION_PATH, CHECKIN_PATH]), data=body, timeout=10
-            )
-        self.answer("deeply nested", response)
+            url = self.url + rng.choice([ACTIVATION_PATH, CHECKIN_PATH])
+            call = partial(session().post, url, data=body, timeout=10)
+        self.answer("deeply nested", self.sent("deeply nested", call))
 
     def oversized(self, rng: random.Random) -> None:
-        if rng.random() < 0.5:
-            data: bytes | object = b"x" * 40_000
-        else:  # chunked, as long as the server reads
-            data = (b"y" * 4096 for _ in range(64))
-        response = session().post(self.url + ACTIVATION_PATH, data=data, timeout=10)
-        self.answer("oversized", response)
+        chunked = rng.random() < 0.5
+
+        def call() -> requests.Response:
+            data: bytes | Iterator[bytes] = (
+                (b"y" * 4096 for _ in range(64))  # chunked, as long as the server reads
+                if chunked
+                else b"x" * 40_000
+            )
+            return session().post(self.url + ACTIVATION_PATH, data=data, timeout=10)
+
+        self.answer("oversized", self.sent("oversized", call))
 
     def framing(self, rng: random.Random) -> None:
         raw = rng.choice(
@@ -213,11 +256,15 @@ class Soak:
             "header flood", b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Flood: " + b"f" * 70_000
         )
 
-    def _raw(self, kind: str, raw: bytes) -> None:
+    def _raw(self, kind: str, raw: bytes, again: bool = True) -> None:
         with connect(self.url) as sock:
             sock.sendall(raw)
             answer = parse(read_to_end(sock, timeout=10))
-        if answer is None:
+        if answer is None and again:  # closed before any answer: sent again, as in ``sent``
+            with self._lock:
+                self.sent_again[kind] += 1
+            self._raw(kind, raw, again=False)
+        elif answer is None:
             self.record(kind, 0)
         else:
             self.record(kind, answer.status, answer.headers.get("content-type"))
@@ -249,16 +296,29 @@ class Soak:
 
     def admin_hostile(self, rng: random.Random) -> None:
         spoofed = {"X-Forwarded-For": "127.0.0.1"}
-        response = session().post(
-            self.url + "/admin/release/", json={"reason": "x"}, headers=spoofed, timeout=10
-        )
-        self.answer("admin without token", response)
+        kind = "admin without token"
+        url = self.url + "/admin/release/"
+        call = partial(session().post, url, json={"reason": "x"}, headers=spoofed, timeout=10)
+        self.answer(kind, self.sent(kind, call))
         big = rng.choice([2**63, 2**64, 10**30])
         headers = {"Authorization": f"Bearer {self.token}"}
-        response = session().get(
-            self.url + f"/admin/audit?after_id={big}", headers=headers, timeout=10
-        )
-        self.answer("admin, integer past 64 bits", response)
+        kind = "admin, integer past 64 bits"
+        url = self.url + f"/admin/audit?after_id={big}"
+        call = partial(session().get, url, headers=headers, timeout=10)
+        self.answer(kind, self.sent(kind, call))
+
+
+def _closed_unanswered(error: requests.ConnectionError) -> bool:
+    """Whether the server closed the connection before any byte of an answer."""
+    reason = error.args[0] if error.args else None
+    return isinstance(reason, urllib3.exceptions.ProtocolError) and isinstance(
+        reason.args[-1], http.client.RemoteDisconnected | ConnectionResetError
+    )
+
+
+def _made_room(response: requests.Response) -> bool:
+    """Whether ``response`` is the 408 of a request cut short to make room for a newcomer."""
+    return response.status_code == 408 and "waited longest" in response.text
 
 
 def _status(status: int) -> str:
@@ -354,6 +414,8 @@ def test_hostile_inputs_mixed_with_honest_traffic(tmp_path: Path, factory: Facto
         print(f"  {kind:30} {sum(statuses.values()):6,}   {shown}")
     honest = sum(soak.answered["honest"].values())
     print(f"  honest answered with a verified verdict: {soak.honest_verified:,} of {honest:,}")
+    again = sum(soak.sent_again.values())
+    print(f"  closed or cut short to make room, sent again: {again:,} {dict(soak.sent_again)}")
 
     assert errors == [], errors[:5]
     assert soak.not_json == [], soak.not_json[:5]
@@ -364,4 +426,28 @@ def test_hostile_inputs_mixed_with_honest_traffic(tmp_path: Path, factory: Facto
         assert statuses, f"no {kind} request was made"
         assert set(statuses) <= EXPECTED[kind], (kind, statuses)
     assert soak.honest_verified == honest >= MIN_HONEST
+    # a rare race, never a habit: at most one request in a hundred was sent again
+    assert again <= max(2, total // 100), soak.sent_again
     assert peak_mib < MEMORY_BOUND_MIB
+
+
+def test_only_a_connection_closed_before_any_answer_is_sent_again() -> None:
+    """What :meth:`Soak.sent` sends again: a connection the server accepted and closed without a
+    byte of answer; not a refused connection, whose request nobody could have read."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1/health"
+
+        def close_the_next() -> None:
+            conn, _ = listener.accept()
+            conn.recv(1024)
+            conn.close()
+
+        closer = threading.Thread(target=close_the_next)
+        closer.start()
+        with pytest.raises(requests.ConnectionError) as closed:
+            session().get(url, timeout=5)
+        closer.join(5)
+    with pytest.raises(requests.ConnectionError) as refused:  # the listener is gone
+        session().get(url, timeout=5)
+    assert _closed_unanswered(closed.value)
+    assert not _closed_unanswered(refused.value)
