@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from . import cases_body, cases_exchange, cases_identity, cases_policy, cases_signature
+from . import (
+    cases_account,
+    cases_body,
+    cases_exchange,
+    cases_identity,
+    cases_policy,
+    cases_signature,
+)
 from .registry import Case, registry
 
 CASES: dict[str, Case] = registry(
@@ -11,4 +18,5 @@ CASES: dict[str, Case] = registry(
     cases_signature.CASES,
     cases_identity.CASES,
     cases_policy.CASES,
+    cases_account.CASES,
 )

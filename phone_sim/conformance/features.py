@@ -36,6 +36,8 @@ class Feature(StrEnum):
     ADMIN_POLICY = "admin-policy"
     #: ``POST /admin/devices/{ident}/lock`` and ``.../release``
     ADMIN_DEVICES = "admin-devices"
+    #: version 2's accounts and account lock: ``POST /v1/account`` (PROTOCOL.md section 13.2)
+    ACCOUNTS = "accounts"
 
 
 class PolicyName(StrEnum):
@@ -53,7 +55,7 @@ class FeaturesFile(Closed):
 
     @model_validator(mode="after")
     def _token_for_admin_features(self) -> Self:
-        if self.features and self.admin_token_file is None:
+        if self.admin_token_file is None and any(f.startswith("admin-") for f in self.features):
             raise problem("the admin-* features need admin_token_file (the operator's token)")
         if len(set(self.features)) != len(self.features):
             raise problem("a feature is listed twice")

@@ -23,11 +23,14 @@ Change = Callable[[Kit, Draft], None]
 
 
 class Group(StrEnum):
-    """Who a case applies to: every server, a server of a declared policy, or of a feature."""
+    """Who a case applies to: every server, a server of a declared policy, of a declared admin
+    feature, or one that declares version 2's accounts."""
 
     PROTOCOL = "protocol"
     POLICY = "policy"
     OPTIONAL = "optional"
+    #: version 2's accounts (PROTOCOL.md section 13), for a server that declares ``accounts``
+    ACCOUNTS = "accounts"
 
 
 class Kind(StrEnum):

@@ -21,10 +21,10 @@ from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.broken_server import BrokenServer
 from tests.support.minimal_server import MinimalServer
 
-#: what our server declares: the story's policy and every admin feature
+#: what our server declares: the story's policy, every admin feature and version 2's accounts
 OUR_FEATURES = """\
 policy = "story"
-features = ["admin-clock", "admin-policy", "admin-devices"]
+features = ["admin-clock", "admin-policy", "admin-devices", "accounts"]
 admin_token_file = "vendor/admin.token"
 """
 

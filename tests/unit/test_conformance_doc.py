@@ -43,6 +43,9 @@ def test_case_ids_are_numbered_by_area_and_groups_are_apart() -> None:
         area = case_id.split("-")[0]
         assert (area == "POL") == (case.group is Group.POLICY), case_id
         assert (area == "OPT") == (case.group is Group.OPTIONAL), case_id
+        assert (area == "ACC") == (case.group is Group.ACCOUNTS), case_id
+        if case.group is Group.ACCOUNTS:
+            assert case.needs == {Feature.ACCOUNTS} and case.policy is None
         if case.group is Group.POLICY:
             assert case.policy is PolicyName.STORY
         if case.group is Group.OPTIONAL:
@@ -85,12 +88,20 @@ def test_a_features_file(tmp_path: Path) -> None:
     assert declared.admin_token == "s3cret"
 
 
+def test_accounts_alone_need_no_admin_token(tmp_path: Path) -> None:
+    path = tmp_path / "conformance.toml"
+    path.write_text('features = ["accounts"]\n')
+    declared = load_features(path)
+    assert declared.features == {Feature.ACCOUNTS} and declared.admin_token is None
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ('policy = "storry"\n', "conformance.toml:1: policy: must be one of 'story'"),
         ('features = ["admin-clok"]\nadmin_token_file = "t"\n', "did you mean 'admin-clock'"),
         ('features = ["admin-clock"]\n', "need admin_token_file"),
+        ('features = ["accounts", "admin-devices"]\n', "need admin_token_file"),
         ('polcy = "story"\n', "did you mean 'policy'"),
         ('features = ["admin-clock", "admin-clock"]\nadmin_token_file = "t"\n', "twice"),
         (
