@@ -31,6 +31,10 @@ def status(app: object) -> str:
     return str(bars.first().render()) if bars else ""
 
 
+def console_status(app: object) -> str:
+    return str(app.screen.query_one("#console-status").render())  # type: ignore[attr-defined]
+
+
 @pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
 async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
     tmp_path: Path,
@@ -98,8 +102,21 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
             for phone in world:  # each row labelled with its phone's name
                 row = fleet.rows[RowKey(phone.phone.identity.serial)]
                 assert row.label is not None and row.label.plain == phone.name
+            # Its actions start on the phone in view.
+            assert app.screen.selected_serial() == phones[0].identity.serial
             await pilot.press("escape")
             await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+            # From another phone, they start on that one: a lock hits the phone in view.
+            await pilot.press("n")
+            await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
+            await pilot.press("v")
+            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+            fleet = app.screen.query_one("#fleet", DataTable)
+            await wait_until(pilot, lambda: fleet.row_count == 3)
+            assert app.screen.selected_serial() == phones[1].identity.serial
+            await pilot.press("l")
+            await wait_until(pilot, lambda: phones[1].identity.serial in console_status(app))
+            await pilot.press("escape")
 
 
 async def test_a_phone_joins_from_the_palette_and_comes_into_view(tmp_path: Path) -> None:

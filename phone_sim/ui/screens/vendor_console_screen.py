@@ -113,6 +113,8 @@ class VendorConsoleScreen(Screen[None]):
         self._audit_after = 0
         self._policy_version: str | None = None
         self._poll_timer: Timer | None = None
+        #: the cursor was put on the phone in view (once: then it is the operator's)
+        self._cursor_placed = False
 
     @property
     def admin(self) -> AdminClient | None:
@@ -238,6 +240,12 @@ class VendorConsoleScreen(Screen[None]):
                     fleet.update_cell(key, column, value)
         for gone in shown - set(keys):
             fleet.remove_row(gone)
+        in_view = self.app.phone.identity.serial  # type: ignore[attr-defined]
+        if not self._cursor_placed and in_view in keys:
+            # The console's actions take the selected row: it starts on the phone in view, not
+            # on the first one the vendor lists.
+            fleet.move_cursor(row=fleet.get_row_index(in_view))
+            self._cursor_placed = True
 
     def on_vendor_console_screen_failed(self, message: Failed) -> None:
         if message.no_admin:
