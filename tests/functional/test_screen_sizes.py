@@ -5,8 +5,9 @@ For each place a person can be (tests/support/ui_states.py) the app runs at 80x2
 * each displayed button, input, list, select and table lies inside what the terminal shows,
   after the test scrolls to it as a user would (a long face scrolls; nothing is cut off);
 * each input is wide enough to type in (the console's reason box was 4 columns wide);
-* each key the screen offers with ``show=True`` is in the footer, inside the terminal; the
-  others are listed in the keys panel (f1), whose own key is in the footer.
+* each key the screen offers with ``show=True`` is in the footer, inside the terminal, and no
+  footer key is drawn over another (the palette's, docked on the right, included); the others
+  are listed in the keys panel (f1), whose own key is in the footer.
 """
 
 from __future__ import annotations
@@ -115,6 +116,13 @@ async def test_every_control_and_key_is_reachable_at_80x24(
             region, seen = visible_part(screen, key)
             if seen != region or not whole.contains_region(region):
                 problems.append(f"key {binding.key} ({binding.description}) is cut off: {seen}")
+        placed = [(key, screen.find_widget(key).region) for key in screen.query(FooterKey)]
+        for n, (key, region) in enumerate(placed):
+            problems += [
+                f"key {key.key_display} is drawn over by {other.key_display}"
+                for other, other_region in placed[n + 1 :]
+                if region.overlaps(other_region)
+            ]
         assert not problems, f"{name} at 80x24:\n" + "\n".join(problems)
         # The rest are in the keys panel, which the footer's f1 opens.
         hidden = [b for b in offered if not b.show and b.description]

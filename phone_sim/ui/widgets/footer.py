@@ -1,9 +1,10 @@
-"""The footer every screen shows: its keys on one row, or two when one row cannot hold them.
+"""The footer every screen shows: its keys on one row, or on as few rows as hold them.
 
 Textual's footer is one row that scrolls sideways: at 80 columns the lock screen's own keys
 (`v`, `r`, `p`) fell off its end where no one would look for them (issue #15). This footer
-counts the width its keys need and, when the terminal is narrower, lays them out on a grid of
-two rows instead, so every key a screen offers stays in sight.
+counts the width its keys need and, when it is narrower, lays them out on a grid of two rows,
+or more, so every key a screen offers stays in sight, beside the palette's key docked on the
+right (which covered the last column's key on a two-phone lock screen at 80 columns).
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ def key_width(key: FooterKey) -> int:
 
 class PhoneFooter(Footer):
     DEFAULT_CSS = """
-    PhoneFooter.-two-rows {
+    PhoneFooter.-rows {
         layout: grid;
-        height: 2;
         grid-rows: 1;
         grid-columns: auto;
     }
@@ -38,17 +38,20 @@ class PhoneFooter(Footer):
         keys = [item for item in items if isinstance(item, FooterKey)]
         own = [key for key in keys if not key.has_class("-command-palette")]
         palette = sum(key_width(key) + 1 for key in keys if key not in own)
-        needed = sum(key_width(key) for key in own) + palette
-        two_rows = needed > self.app.size.width and len(own) > 1
-        self.set_class(two_rows, "-two-rows")
-        if two_rows:
+        width = self.size.width or self.app.size.width  # the app's, before the first layout
+        rows, widths = 1, [key_width(key) for key in own]
+        while sum(widths) + palette > width and len(widths) > 1:
+            rows += 1
             # Each column as wide as its widest key: Textual's "auto" columns cut descriptions.
-            columns = math.ceil(len(own) / 2)
-            widths = [
-                max(key_width(key) for key in own[column::columns]) for column in range(columns)
-            ]
-            self.styles.grid_size_columns = columns
+            columns = math.ceil(len(own) / rows)
+            widths = [max(key_width(key) for key in own[c::columns]) for c in range(columns)]
+        self.set_class(rows > 1, "-rows")
+        if rows > 1:
+            self.styles.height = rows
+            self.styles.grid_size_columns = len(widths)
             self.styles.grid_columns = " ".join(str(width) for width in widths)
+        else:
+            self.styles.clear_rule("height")
         yield from items
 
     def on_resize(self) -> None:
