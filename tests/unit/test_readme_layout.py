@@ -40,3 +40,18 @@ def test_every_path_the_layout_names_exists() -> None:
     assert named, "the Layout section names no path"
     missing = [path for path in named if not (ROOT / path).exists()]
     assert not missing, f"README Layout names paths that do not exist: {missing}"
+
+
+def test_documents_name_only_files_of_the_repository() -> None:
+    """A path the docs name (``docs/X.md``, ``../Y``) is in the repository: the README named
+    ``../shared/STORY.md``, which exists beside the workplace's checkout and in no clone."""
+    problems = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        for named in re.findall(r"`((?:\.\./|docs/)[\w/.-]+\.md)`", text):
+            where = (doc.parent / named if named.startswith("../") else ROOT / named).resolve()
+            if not where.is_relative_to(ROOT):
+                problems.append(f"{doc.relative_to(ROOT)}: {named} is outside the repository")
+            elif not where.exists():
+                problems.append(f"{doc.relative_to(ROOT)}: {named} does not exist")
+    assert not problems, "\n".join(problems)
