@@ -81,7 +81,18 @@ class VendorTraffic(AppParts):
         phone = world_phone.phone
         outcome = phone.complete_activation(message.attempt, message.exchange)
         if not outcome.accepted and message.name == self.current_name:
-            self.notify(phone.last_error or outcome.detail, severity="error", timeout=6)
+            stale = message.exchange.server_code == "signature_stale"
+            if stale and phone.time_sync_due() is not None:
+                # Called stale: the vendor's time moved elsewhere (another terminal's `a`). The
+                # phone takes its signed time next, and a check-in goes again by itself.
+                again = phone.state in (DeviceState.ACTIVATED, DeviceState.LOCKED)
+                self.notify(
+                    "The vendor's clock has moved on: setting this phone's clock from its "
+                    "signed time" + (", then asking again." if again else "."),
+                    timeout=6,
+                )
+            else:
+                self.notify(phone.last_error or outcome.detail, severity="error", timeout=6)
         if (
             not outcome.accepted
             and phone.state is DeviceState.SETUP

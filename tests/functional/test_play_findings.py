@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
 from rich.cells import cell_len
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from phone_sim.device.sims import Sim, carrier
+from phone_sim.device.state import DeviceState
 from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
 from phone_sim.ui.app import Pace, PhoneApp, make_app
@@ -145,3 +147,45 @@ def test_phones_come_back_in_the_order_they_were_named(tmp_path: Path) -> None:
     world = launch(WorldOptions(data=data, speed=0, seed=5))
     with world:
         assert list(world.phones) == ["phone", *(f"phone-{n}" for n in range(2, 12))]
+
+
+async def test_a_phone_whose_vendor_moved_on_elsewhere_catches_up_without_an_error(
+    tmp_path: Path,
+) -> None:
+    # Played: the standalone server, two phones in two terminals; `a` in one moved the vendor
+    # three days on. The other kept its clock until its next contact, which showed "Activation
+    # server error: HTTP 401 signature_stale" before it took the vendor's time and succeeded.
+    base = tmp_path / "standalone"
+    Factory.open(base / "factory")
+    settings = ServerSettings(
+        data_dir=base / "vendor", port=0, clock_mode=ClockMode.SIMULATED, clock_speed=0
+    )
+    with EmbeddedVendorServer(settings) as server:
+        world = launch(WorldOptions(data=base, server=server.url))
+        phone = world.phone().phone
+        app = make_app(world, pace=Pace.instant())
+        with world:
+            async with app.run_test(size=SMALL) as pilot:
+                await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
+                phone.insert_sim(1, Sim.of(carrier("Telekom")))
+                app.request_activation()
+                await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
+                before = phone.clock.now()
+                # Another terminal, the operator's, moves the vendor three days on.
+                token = (base / "vendor" / "admin.token").read_text().strip()
+                moved = requests.post(
+                    server.url + "/admin/clock/advance",
+                    json={"seconds": 3 * 86_400},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
+                assert moved.status_code == 200, moved.text
+                app.request_activation()  # this phone's next contact: a check-in
+                await wait_until(pilot, lambda: phone.clock.now() >= before + 3 * 86_400)
+                await wait_until(
+                    pilot, lambda: (phone.persisted.verdict_at or 0) >= before + 3 * 86_400
+                )
+                said = [(n.severity, str(n.message)) for n in app._notifications]
+                assert not [m for severity, m in said if severity == "error"], said
+                assert any("clock has moved on" in m for _, m in said), said
+                assert phone.state is DeviceState.ACTIVATED
