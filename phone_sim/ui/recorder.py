@@ -3,7 +3,8 @@
 The app calls :meth:`Recorder.record` where a user action starts (a key, a button, the SIM
 tray, the vendor console). Simulated time that passed between actions on its own (real time,
 or a faster clock) is recorded as an ``advance`` step, so a replay lets the same check-ins
-happen. The file ends with an ``expect`` step holding the state and screen reached, so a replay
+happen. The file ends with an ``expect`` step holding the state and screen reached (a comment
+instead, when the recording began on a phone already set up), so a replay
 proves it arrives at the same end.
 """
 
@@ -67,7 +68,8 @@ class Recorder:
         ]
         if not self.fresh:
             lines.append("# The recording began on a phone that was already set up; the replay")
-            lines.append("# starts from a new one, so its end state may differ.")
+            lines.append("# starts from a new one, so its end state may differ: the end this")
+            lines.append("# phone reached is kept at the end as a comment, not as a step.")
         lines += ["", "[device]", f"model = {_toml_value(ident.model)}"]
         lines += [
             f"market = {_toml_value(ident.market)}",
@@ -80,8 +82,14 @@ class Recorder:
             lines += [f"{key} = {_toml_value(value)}" for key, value in args.items()]
             if args.get("password") == WITHHELD:
                 lines[-1] += "  # not recorded: type the password here to replay"
-        lines += ["", "[[steps]]", 'do = "expect"']
-        lines.append(f"expect = {{ state = {_toml_value(state)}, screen = {_toml_value(screen)} }}")
+        end = [
+            "[[steps]]",
+            'do = "expect"',
+            f"expect = {{ state = {_toml_value(state)}, screen = {_toml_value(screen)} }}",
+        ]
+        if not self.fresh:  # a replay from a new phone need not reach it: no failing step
+            end = ["# The end this phone reached:", *(f"# {line}" for line in end)]
+        lines += ["", *end]
         return "\n".join(lines) + "\n"
 
     def save(self, directory: Path, *, state: str, screen: str) -> Path:

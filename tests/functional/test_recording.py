@@ -10,6 +10,7 @@ from phone_sim.device.state import DeviceState
 from phone_sim.scenario.parser import load_scenario
 from phone_sim.scenario.runner import run
 from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
@@ -43,3 +44,24 @@ async def test_a_played_story_exports_and_replays_to_the_same_end(
     result = run(load_scenario(recorded), out=lines.append, data_dir=tmp_path / "replay")
     assert result.passed, "\n".join(lines)
     assert sim.phone.state is DeviceState.LOCKED
+
+
+def test_a_recording_begun_on_a_phone_already_set_up_replays_without_a_failing_end(
+    sim: OnePhoneWorld, tmp_path: Path
+) -> None:
+    # Played: a phone activated in an earlier run, `a`, ctrl+s, then `scenario run` on the
+    # file: "expect state=activated ... FAILED: state is setup". The replay's phone is new, so
+    # the end the played phone reached is kept as a comment.
+    recorder = Recorder(sim.world.clock, sim.phone.identity, fresh=False)
+    recorder.advanced(3 * 86_400)
+    recorded = tmp_path / "recording.toml"
+    recorded.write_text(recorder.to_toml(state="locked", screen="lock"))
+    text = recorded.read_text()
+    assert "# The end this phone reached:" in text
+    assert '# expect = { state = "locked", screen = "lock" }' in text
+    lines: list[str] = []
+    result = run(load_scenario(recorded), out=lines.append, data_dir=tmp_path / "replay")
+    assert result.passed, "\n".join(lines)
+    # A recording from a new phone keeps its end as a step, which the replay checks.
+    fresh = Recorder(sim.world.clock, sim.phone.identity).to_toml(state="locked", screen="lock")
+    assert '\nexpect = { state = "locked", screen = "lock" }' in fresh
