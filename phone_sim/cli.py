@@ -139,7 +139,8 @@ def _phone_options_refused(args: argparse.Namespace) -> str | None:
     except PhoneError:
         phone = "a phone"
     return (
-        f"{' and '.join(given)} describe a new phone, but {storage.directory} already holds "
+        f"{' and '.join(given)} {'describes' if len(given) == 1 else 'describe'} a new phone, "
+        f"but {storage.directory} already holds "
         f"{phone}; add --new-phone to replace it (its state, lock included, is erased)"
     )
 

@@ -96,4 +96,7 @@ def test_model_options_without_new_phone_are_refused_once_a_phone_exists(
     provision(data / "phone", Factory.open(data / "factory"), vendor_pem)
     assert main(["--data", str(data), "--model", "Redmi 9A", "--market", "IN"]) == 2
     err = capsys.readouterr().err
-    assert "--model and --market" in err and "Redmi Note 9 (MI)" in err and "--new-phone" in err
+    assert "--model and --market describe a new phone" in err
+    assert "Redmi Note 9 (MI)" in err and "--new-phone" in err
+    assert main(["--data", str(data), "--model", "Redmi 9A"]) == 2
+    assert "--model describes a new phone" in capsys.readouterr().err
