@@ -21,6 +21,7 @@ from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.functional.conftest import wait_until
+from tests.support.console import fleet_cell
 from tests.support.navigate import open_account_dialog
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import ACCOUNT, PASSWORD, _account_locked, _activated, _locked
@@ -135,10 +136,10 @@ async def test_from_this_device_is_locked_the_palette_opens_the_console_that_cle
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(
-            pilot, lambda: fleet.row_count == 1 and fleet.get_row_at(0)[-1] == "locked"
+            pilot, lambda: fleet.row_count == 1 and fleet_cell(fleet, "account") == "locked"
         )
         await pilot.press("x")
-        await wait_until(pilot, lambda: fleet.get_row_at(0)[-1] == "")
+        await wait_until(pilot, lambda: fleet_cell(fleet, "account") == "")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
         app.request_activation()  # setup's Ask again
@@ -166,9 +167,11 @@ async def test_the_mi_account_dialog_signs_in_and_the_console_unbinds(
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
-        await wait_until(pilot, lambda: fleet.row_count == 1 and fleet.get_row_at(0)[-1] == "bound")
+        await wait_until(
+            pilot, lambda: fleet.row_count == 1 and fleet_cell(fleet, "account") == "bound"
+        )
         await pilot.press("x")
-        await wait_until(pilot, lambda: fleet.get_row_at(0)[-1] == "")
+        await wait_until(pilot, lambda: fleet_cell(fleet, "account") == "")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
     admin = sim.admin

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import pytest
 from textual.widgets import Button, DataTable
 
+from phone_sim.ui.screens.vendor_console_screen import FLEET_COLUMNS
+from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state
 
@@ -29,7 +31,7 @@ async def test_console_after_the_lock_screen_shows_its_fleet_and_a_normal_lock_b
         assert fleet.row_count == 1
         assert fleet.region.height >= 3, f"the fleet table is squeezed to {fleet.region}"
         assert lock.region.height == 1, f"the Lock button is {lock.region.height} rows tall"
-        assert fleet.get_row_at(0)[3] == "locked"
+        assert fleet_cell(fleet, "state") == "locked"
 
 
 @pytest.mark.slow  # over 2 s of CPU or 10 s of wall (tests/support/cpu_budget.py)
@@ -55,6 +57,26 @@ async def test_every_fleet_column_can_be_scrolled_into_view(
             f"of {fleet.virtual_size.width}"
         )
         last = fleet.ordered_columns[-1]
-        assert str(last.label) == "account"
+        assert str(last.label) == FLEET_COLUMNS[-1][0]
         region = app.screen.find_widget(fleet)
         assert region.region.right <= size[0], "the table itself runs off the screen"
+
+
+async def test_at_80x24_the_storys_columns_are_in_sight_without_scrolling(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    # Played at 80x24: README step 4 names the phone's territory and when its lock falls due;
+    # both were past the right edge until Right was pressed about thirty times.
+    app, sim = open_state("console", make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES["console"].reach(pilot, sim)
+        fleet = app.screen.query_one("#fleet", DataTable)
+        await pilot.pause(0.2)
+        right = fleet._row_label_column_width if fleet.show_row_labels else 0
+        ends = {}
+        for column in fleet.ordered_columns:
+            right += column.get_render_width(fleet)
+            ends[str(column.label)] = right
+        width = fleet.scrollable_content_region.width
+        for label in ("serial", "state", "delivery", "territory", "lock due"):
+            assert ends[label] <= width, f"{label} ends at {ends[label]} of {width} columns"

@@ -21,6 +21,7 @@ from phone_sim.ui.screens.vendor_console_screen import (
     delivery_cell,
 )
 from server_stub.admin.models import DeliveryView
+from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, is_screen, open_state, wait_until
 
@@ -99,7 +100,10 @@ async def test_the_console_shows_a_hold_pending_then_delivered(
     async with app.run_test(size=(120, 40)) as pilot:
         await STATES["console-pending"].reach(pilot, sim)
         fleet = app.screen.query_one("#fleet", DataTable)
-        assert (fleet.get_row_at(0)[3], fleet.get_row_at(0)[4]) == ("held", "lock pending")
+        assert (fleet_cell(fleet, "state"), fleet_cell(fleet, "delivery")) == (
+            "held",
+            "lock pending",
+        )
         await pilot.press("escape")  # back to the phone, which asks the vendor now
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
         app.request_activation()  # type: ignore[attr-defined]
@@ -113,9 +117,11 @@ async def test_the_console_shows_a_hold_pending_then_delivered(
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(
             pilot,
-            lambda: fleet.row_count == 1 and str(fleet.get_row_at(0)[4]).startswith("lock ✓"),
+            lambda: (
+                fleet.row_count == 1 and str(fleet_cell(fleet, "delivery")).startswith("lock ✓")
+            ),
         )
-        assert fleet.get_row_at(0)[4] == "lock ✓ 01 Sep 12:00"
+        assert fleet_cell(fleet, "delivery") == "lock ✓ 01 Sep 12:00"
 
 
 def test_the_delivery_column_holds_its_longest_value() -> None:

@@ -47,18 +47,19 @@ AUDIT_COLUMNS = (
     ("policy", 20),
     ("verdict", 30),
 )
-#: the fleet's columns and their widths
+#: the fleet's columns and their widths, what the story turns on first: at 80 columns the
+#: serial, state, delivery, territory and lock due are in sight without scrolling sideways
 FLEET_COLUMNS = (
     ("serial", 15),
-    ("model", 14),
-    ("market", 6),
     ("state", 9),
     ("delivery", 22),
-    ("reason", 20),
     ("territory", 10),
-    ("last contact", 12),
     ("lock due", 12),
+    ("reason", 20),
+    ("last contact", 12),
     ("account", 7),
+    ("model", 14),
+    ("market", 6),
 )
 
 
@@ -222,15 +223,15 @@ class VendorConsoleScreen(Screen[None]):
             keys.append(key)
             cells = (
                 key,
-                row.model or "",
-                row.market or "",
                 row.state,
                 delivery_cell(row.delivery),
-                row.reason or "",
                 row.activation_territory or "",
-                _when(row.last_contact),
                 _when(row.lock_due_at),
+                row.reason or "",
+                _when(row.last_contact),
                 "" if row.account is None else ("locked" if row.account.locked else "bound"),
+                row.model or "",
+                row.market or "",
             )
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
