@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
@@ -176,6 +176,8 @@ async def test_no_key_leaves_the_lock_screen_but_emergency_calls_work(sim: OnePh
         await wait_until(pilot, lambda: isinstance(app.screen, DialerScreen))
         await pilot.press("1", "1", "2", "enter")
         assert sim.phone.active_call == "112"
+        # The field is cleared for the next number, not left to grow into "1125551234".
+        assert app.screen.query_one("#number", Input).value == ""
         await pilot.press("escape")
         await pilot.pause()
         assert sim.phone.dial("+4930123456").placed is False

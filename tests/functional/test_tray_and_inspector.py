@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, OptionList
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
@@ -97,3 +97,29 @@ async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_
         await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+
+
+async def test_the_tray_opens_on_the_carrier_of_the_selected_slot(sim: OnePhoneWorld) -> None:
+    # Played: Telekom in slot 1, the tray opened again: the highlight was back on the first
+    # row, and Up (which wraps) from there put in Win Mobile (Crimea) instead.
+    sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
+    sim.phone.insert_sim(2, Sim.of(carrier("Vodafone"), card=2))
+    app = make_app(sim.world, pace=Pace.instant())
+    async with app.run_test(size=SIZE) as pilot:
+        await press_from(pilot, SetupScreen, "t", SimTrayScreen)
+        carriers = app.screen.query_one("#carriers", OptionList)
+
+        def highlighted() -> str | None:
+            index = carriers.highlighted
+            return None if index is None else carriers.get_option_at_index(index).id
+
+        await wait_until(pilot, lambda: highlighted() == "Cubacel")
+        await pilot.press("2")
+        await wait_until(pilot, lambda: highlighted() == "Vodafone")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: sim.phone.slot(2).sim is None)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: highlighted() == "Cubacel")
+        await pilot.press("2")  # an empty slot moves nothing: the highlight stays
+        await pilot.pause(0.1)
+        assert highlighted() == "Cubacel"

@@ -54,6 +54,8 @@ class DialerScreen(ModalScreen[None]):
         self.query_one("#call-status", Static).update(
             f"[green]{result.detail}…[/green]" if result.placed else f"[red]{result.detail}[/red]"
         )
+        if result.placed:  # the call shows the number; what is typed next is a new number
+            self.query_one("#number", Input).value = ""
 
     @on(Input.Submitted, "#number")
     @on(Button.Pressed, "#call")

@@ -106,6 +106,7 @@ class SimTrayScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.ready = True
         self.refresh_face()
+        self._show_current_carrier()
         self.query_one("#carriers").focus()
 
     @property
@@ -118,6 +119,15 @@ class SimTrayScreen(ModalScreen[None]):
     @on(RadioSet.Changed, "#slot")
     def _slot_changed(self) -> None:
         self.refresh_face()
+        self._show_current_carrier()
+
+    def _show_current_carrier(self) -> None:
+        """Highlight the carrier of the SIM in the selected slot, so the tray opens where the
+        phone is, not on the list's first row (an empty slot, or a custom SIM, moves nothing)."""
+        sim = self.phone.slot(self.selected_slot).sim
+        codes = [network.code for network in CARRIERS.values()]
+        if sim is not None and sim.home.code in codes:
+            self.query_one("#carriers", OptionList).highlighted = codes.index(sim.home.code)
 
     def refresh_face(self) -> None:
         if not self.ready:
