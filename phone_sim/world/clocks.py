@@ -110,11 +110,18 @@ class AdminClock:
             raise ValueError("the simulated clock does not run backwards")
         if seconds > 0:
             # The admin API moves whole seconds; a step to a check-in may land a moment late,
-            # never early (a check-in is due once its time has come).
+            # never early (a check-in is due once its time has come). It also reads whole
+            # seconds: on a running clock the reading after the move can lie up to a second
+            # behind this clock's before it, plus the move, and every check-in due one
+            # interval after its last would then wait a second more (a fleet round against
+            # `make serve-vendor` sent nothing). The move counts from this clock's own time.
+            before = self.now()
             try:
                 self._take(self._admin.advance_clock(math.ceil(seconds)))
             except AdminClientError as exc:
                 raise TimeNotControllable(f"the vendor did not move its clock: {exc}") from exc
+            with self._lock:
+                self._last = max(self._last, before + seconds)
         return self.now()
 
 

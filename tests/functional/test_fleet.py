@@ -107,6 +107,28 @@ def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
     assert "on its simulated clock" in printed
 
 
+def test_every_round_checks_every_device_in_against_a_clock_running_at_real_speed(
+    tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Played: `make serve-vendor` (a simulated clock at speed 1), then a fleet with its admin
+    # token and three check-ins: "check-in 2 (+48 h): 0 requests ... no errors". The admin API
+    # reads whole seconds, so after a move the clock stood up to a second short of one interval
+    # after the last check-ins, and none was due yet.
+    Factory.open(tmp_path / "factory")
+    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
+    with EmbeddedVendorServer(settings, clock=SimulatedClock(STORY_START, speed=1)) as server:
+        argv = ["--data", str(tmp_path), "fleet", "--devices", "30", "--checkins", "4"]
+        argv += ["--mix", str(mix_file), "--server", server.url, "--quiet", "--in-process"]
+        argv += ["--vendor-key", str(server.vendor_public_key_path), "--seed", "7"]
+        argv += ["--admin-token-file", str(settings.admin_token_path)]
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    rounds = [line for line in printed.splitlines() if line.startswith("check-in")]
+    assert len(rounds) == 4
+    assert all(": 30 requests in" in line for line in rounds), "\n".join(rounds)
+    assert "all requests: 150 requests" in printed
+
+
 @pytest.mark.slow
 def test_phone_processes_keep_step_with_a_running_simulated_clock(
     tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str]
