@@ -48,6 +48,8 @@ class Phase:
         return {f"p{q}": percentile(ordered, q / 100) * 1000 for q in (50, 95, 99)}
 
     def line(self) -> str:
+        if self.requests == 0:  # a round in which no device was due: nothing to measure
+            return f"{self.name}: 0 requests: no device was due for a check-in"
         q = self.quantiles()
         errors = sum(self.errors.values())
         return (

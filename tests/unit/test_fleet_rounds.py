@@ -117,3 +117,12 @@ def test_the_workers_take_the_servers_urls_in_turn(monkeypatch: Any) -> None:
     # Four workers each; only the round's shared tail can move a device to the other's.
     assert sum(recording.urls.values()) == 400
     assert all(150 <= recording.urls[url] <= 250 for url in URLS), recording.urls
+
+
+def test_a_round_in_which_no_device_was_due_says_so() -> None:
+    empty = Phase("check-in 2 (+48 h)", 100)
+    assert empty.line() == "check-in 2 (+48 h): 0 requests: no device was due for a check-in"
+    empty.record(0.01, "timeout", None)  # a request that failed is a request
+    assert (
+        empty.line().startswith("check-in 2 (+48 h): 1 requests in") and "1 error" in empty.line()
+    )
