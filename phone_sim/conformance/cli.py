@@ -60,6 +60,7 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
     from .context import Kit, KitConfig
     from .errors import KitSetupError
     from .runner import CaseResult, Verdict, run_cases
+    from .wire import one_line
 
     if args.kit_list:
         for case in CASES.values():
@@ -81,7 +82,7 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
     chosen = [CASES[c] for c in args.kit_cases] if args.kit_cases else list(CASES.values())
     header = [
         f"phone-sim conformance kit: {len(chosen)} cases against {kit.server.url}",
-        f"  clock: {kit.time.source}",
+        f"  clock: {one_line(kit.time.source, 240)}",
         f"  declared: {kit.declared.describe()}",
         f"  devices: {kit.identities.source}",
     ]

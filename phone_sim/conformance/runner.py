@@ -81,6 +81,8 @@ def run_case(kit: Kit, case: Case) -> CaseResult:
         verdict, reason = Verdict.SKIP, str(exc)
     except Exception as exc:  # a kit bug must not end the run; it is this case's failure
         verdict, reason = Verdict.FAIL, f"error in the kit: {type(exc).__name__}: {exc}"
+    # One line, whatever the server's words it quotes hold (an HTML error page had ten).
+    reason = " ".join(reason.split())
     return CaseResult(case, verdict, reason, tuple(kit.exchanges), time.monotonic() - started)
 
 

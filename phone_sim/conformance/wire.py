@@ -43,6 +43,17 @@ class Request:
             self.headers.append((name, value))
 
 
+#: what a reason quotes of a server's words at most (a one-line reason, docs/CONFORMANCE.md)
+QUOTE = 160
+
+
+def one_line(text: str, limit: int = QUOTE) -> str:
+    """``text`` with its runs of whitespace (newlines included) folded to one space, and cut
+    to ``limit`` characters with an ellipsis."""
+    folded = " ".join(text.split())
+    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
 @dataclass
 class Answer:
     """What came back: status, header lines, body (or why nothing did)."""
@@ -58,10 +69,11 @@ class Answer:
         return ", ".join(found) if found else None
 
     def describe(self) -> str:
+        """The answer in one line: its status and the start of its body, its whitespace
+        (an HTML error page's lines) folded."""
         if self.error is not None:
-            return f"no answer: {self.error}"
-        text = self.body[:200].decode("utf-8", "replace")
-        return f"{self.status} {text}"
+            return f"no answer: {one_line(self.error)}"
+        return f"{self.status} {one_line(self.body[:400].decode('utf-8', 'replace'))}"
 
 
 @dataclass

@@ -150,3 +150,38 @@ def test_the_pytest_entry_point_runs_the_cases_as_tests(tmp_path: Path) -> None:
         )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed, 1 skipped" in done.stdout, done.stdout
+
+
+def test_a_server_answering_html_pages_gets_one_line_reasons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Played: the kit pointed at `python3 -m http.server`; every reason carried its whole HTML
+    # error page, about ten lines each, 1,335 lines for the run.
+    (tmp_path / "www").mkdir()
+    page_server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1"],
+        cwd=tmp_path / "www",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert page_server.stdout is not None
+        line = page_server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N ..."
+        port = line.split(" port ")[1].split()[0]
+        with minimal_server(tmp_path / "m") as (_, target):
+            vendor_key = target.vendor_key
+            factory = target.factory
+        args = ["conformance", "--server", f"http://127.0.0.1:{port}"]
+        args += ["--vendor-key", str(vendor_key), "--factory", str(factory)]
+        args += ["--case", "ACT-01", "--case", "BOD-10"]
+        assert main(args) == 1
+    finally:
+        page_server.terminate()
+        page_server.wait(10)
+    printed = capsys.readouterr().out.splitlines()
+    cases = [line for line in printed if line.startswith(("ACT-01", "BOD-10"))]
+    assert len(cases) == 2 and all(" FAIL " in line for line in cases), printed
+    assert all("<!DOCTYPE" in line or "<html" in line.lower() for line in cases), cases
+    assert len(printed) == 4 + 2 + 1, printed  # the header, two cases, the summary
+    assert all(len(line) < 400 for line in printed), printed
