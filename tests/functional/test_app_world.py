@@ -147,3 +147,33 @@ async def test_phone_sim_serves_its_vendor_once_the_first_frame_is_up(tmp_path: 
             phone.insert_sim(1, Sim.of(carrier("Telekom")))
             app.request_activation()
             await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
+
+
+async def test_a_phone_the_vendor_learns_of_later_never_moves_the_operators_row(
+    tmp_path: Path,
+) -> None:
+    # The console starts on the phone in view; phone-2 is still in setup, unknown to the
+    # vendor, so it starts on the one row there is. When phone-2 activates meanwhile, the
+    # operator's row stays theirs: a cursor moved under them would make `l` lock another phone.
+    world = launch(WorldOptions(data=tmp_path / "world", phones=2, speed=0, seed=5))
+    app = make_app(world, pace=Pace.instant())
+    with world:
+        async with app.run_test(size=SIZE) as pilot:
+            first, second = (p.phone for p in world)
+            await wait_until(pilot, lambda: first.state is DeviceState.SETUP)
+            first.insert_sim(1, Sim.of(carrier("Telekom")))
+            app.request_activation()
+            await wait_until(pilot, lambda: first.state is DeviceState.ACTIVATED)
+            await pilot.press("n")
+            await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
+            await pilot.press("v")
+            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+            fleet = app.screen.query_one("#fleet", DataTable)
+            await wait_until(pilot, lambda: fleet.row_count == 1)
+            assert app.screen.selected_serial() == first.identity.serial
+            second.insert_sim(1, Sim.of(carrier("Telekom")))
+            app.request_activation()  # phone-2, in view, activates while the console is open
+            await wait_until(pilot, lambda: second.state is DeviceState.ACTIVATED)
+            await wait_until(pilot, lambda: fleet.row_count == 2)
+            await pilot.pause(0.2)
+            assert app.screen.selected_serial() == first.identity.serial

@@ -242,10 +242,12 @@ class VendorConsoleScreen(Screen[None]):
         for gone in shown - set(keys):
             fleet.remove_row(gone)
         in_view = self.app.phone.identity.serial  # type: ignore[attr-defined]
-        if not self._cursor_placed and in_view in keys:
+        if not self._cursor_placed and keys:
             # The console's actions take the selected row: it starts on the phone in view, not
-            # on the first one the vendor lists.
-            fleet.move_cursor(row=fleet.get_row_index(in_view))
+            # on the first one the vendor lists; once, at the first rows shown, so a phone the
+            # vendor learns of later never moves a row the operator chose.
+            if in_view in keys:
+                fleet.move_cursor(row=fleet.get_row_index(in_view))
             self._cursor_placed = True
 
     def on_vendor_console_screen_failed(self, message: Failed) -> None:
