@@ -258,11 +258,14 @@ def test_a_request_that_has_arrived_is_not_cut_to_make_room(
     pid = processes.pids[0]
     try:
         for _ in range(3):
-            honest = socket.create_connection(address(processes.url), timeout=10)
-            if accepted:
-                time.sleep(0.1)  # the server takes it in, and waits for its request
-            os.kill(pid, signal.SIGSTOP)
             try:
+                if accepted:
+                    honest = socket.create_connection(address(processes.url), timeout=10)
+                    time.sleep(0.1)  # the server takes it in, and waits for its request
+                    os.kill(pid, signal.SIGSTOP)
+                else:  # stopped first: the connection waits in the backlog, surely not taken in
+                    os.kill(pid, signal.SIGSTOP)
+                    honest = socket.create_connection(address(processes.url), timeout=10)
                 honest.sendall(
                     b"GET /v1/health HTTP/1.1\r\nHost: vendor\r\nConnection: close\r\n\r\n"
                 )
