@@ -14,18 +14,17 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from phone_sim.protocol.account import AccountAction
+from phone_sim.protocol.account import ACCOUNT_LOCKED_REASON, AccountAction
 from phone_sim.protocol.device_secret import DeviceSecret, seal_password
-from phone_sim.protocol.messages import Verdict
+from phone_sim.protocol.messages import Verdict, VerdictStatus
 
 from .context import Kit
-from .drafts import ACTIVATION, CHECKIN, Draft
+from .drafts import ACCOUNT, ACTIVATION, CHECKIN, Draft
 from .errors import CaseFailed
 from .features import Feature
 from .identities import Identity
 from .registry import Case, Group, Kind
 
-ACCOUNT = "/v1/account"
 ACCOUNTS = frozenset({Feature.ACCOUNTS})
 #: wrong passwords an account takes in 24 hours before 429 (section 13.2, check 12)
 ACCOUNT_ATTEMPTS = 5
@@ -116,7 +115,9 @@ def _bound(verdict: Verdict, owner: Owner, *, locked: bool, when: str) -> None:
         raise CaseFailed(f"{when}: the account's hint {found.hint!r} is not masked")
     if found.locked != locked:
         raise CaseFailed(f"{when}: account.locked is {found.locked}, expected {locked}")
-    account_locked = (verdict.status.value, verdict.reason) == ("locked", "ACCOUNT_LOCKED")
+    account_locked = (
+        verdict.status is VerdictStatus.LOCKED and verdict.reason == ACCOUNT_LOCKED_REASON
+    )
     if account_locked != locked:
         raise CaseFailed(
             f"{when}: the verdict says {verdict.status.value} ({verdict.reason}) while the "
@@ -169,7 +170,7 @@ def _sign_out(kit: Kit) -> str:
     if out.account is not None:
         raise CaseFailed("after signing out, the verdict still names an account")
     reset = _contact(kit, owner.identity, ACTIVATION, "an activation after signing out")
-    if reset.account is not None or reset.reason == "ACCOUNT_LOCKED":
+    if reset.account is not None or reset.reason == ACCOUNT_LOCKED_REASON:
         raise CaseFailed(f"signed out, a reset still met the account lock ({reset.reason})")
     return "unbound: no account in the verdicts, and a reset does not lock"
 
@@ -256,6 +257,7 @@ def _version_1(owner: Owner, draft: Draft, twin: Draft) -> None:
 
 def _too_many(kit: Kit) -> str:
     """Check 12: the account's sixth wrong password within a day."""
+    kit.steady()  # a fast server clock would age the five failures out of their day
     owner = _owner(kit)
     _account(kit, owner, AccountAction.SIGN_IN, "sign in to a new account (the twin)")
     guesser = _owner(kit)  # another device, signed in to no account: 5 of its 10 a day

@@ -24,6 +24,7 @@ from .wire import Request
 
 ACTIVATION = "/v1/activation"
 CHECKIN = "/v1/checkin"
+ACCOUNT = "/v1/account"
 TIME = "/v1/time"
 JSON = "application/json"
 #: a German SIM at home (Telekom, 262-01): activates under any policy the kit knows

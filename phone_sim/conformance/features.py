@@ -40,6 +40,10 @@ class Feature(StrEnum):
     ACCOUNTS = "accounts"
 
 
+#: the features that act through the admin API, and so need the operator's token
+ADMIN_FEATURES = frozenset({Feature.ADMIN_CLOCK, Feature.ADMIN_POLICY, Feature.ADMIN_DEVICES})
+
+
 class PolicyName(StrEnum):
     """A policy the kit knows the decisions of (docs/CONFORMANCE.md section 4)."""
 
@@ -55,7 +59,7 @@ class FeaturesFile(Closed):
 
     @model_validator(mode="after")
     def _token_for_admin_features(self) -> Self:
-        if self.admin_token_file is None and any(f.startswith("admin-") for f in self.features):
+        if self.admin_token_file is None and ADMIN_FEATURES.intersection(self.features):
             raise problem("the admin-* features need admin_token_file (the operator's token)")
         if len(set(self.features)) != len(self.features):
             raise problem("a feature is listed twice")

@@ -21,6 +21,7 @@ from phone_sim.device.events import ActivationAttempt, TimeAttempt
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.state import DeviceState
 from phone_sim.protocol.contact import ContactKind
+from phone_sim.protocol.errors import StaleMessage
 from phone_sim.ui.messages import TimeAnswered, VendorAnswered
 from phone_sim.ui.parts import AppParts
 
@@ -81,7 +82,7 @@ class VendorTraffic(AppParts):
         phone = world_phone.phone
         outcome = phone.complete_activation(message.attempt, message.exchange)
         if not outcome.accepted and message.name == self.current_name:
-            stale = message.exchange.server_code == "signature_stale"
+            stale = message.exchange.server_code == StaleMessage.code
             if stale and phone.time_sync_due() is not None:
                 # Called stale: the vendor's time moved elsewhere (another terminal's `a`). The
                 # phone takes its signed time next, and a check-in goes again by itself.

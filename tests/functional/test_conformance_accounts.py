@@ -3,7 +3,7 @@
 The minimal server speaks version 1 and skips them (it does not declare ``accounts``), so the
 broken servers here are ours, each with one rule of section 13.2 undone in its own process's
 code (a patch of the engine's function that enforces it, as a server with that one bug would
-have it). Against each, exactly the case that checks that rule fails (and, for one rule, a case
+have it). Against each, exactly the case that checks that rule fails (and, for two rules, a case
 that builds on it: ``ALSO_FAILING``), and every other account case still passes: the cases tell
 the rules apart, and a server that breaks none passes them all (``test_conformance_kit.py``).
 """
@@ -11,6 +11,7 @@ the rules apart, and a server that breaks none passes them all (``test_conforman
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from phone_sim.protocol.account import AccountAction
 from phone_sim.protocol.account_request import AccountRequest
 from phone_sim.protocol.errors import MalformedMessage
 from server_stub.engine import accounts
+from server_stub.store.accounts import AccountRows
 from tests.support.conformance import our_server
 
 ACCOUNT_CASES = [case for case in CASES.values() if Feature.ACCOUNTS in case.needs]
@@ -95,9 +97,29 @@ def _never_engaged(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _sign_out_keeps_the_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Section 13.2: ``sign_out`` answers, but the device stays bound."""
+    monkeypatch.setattr(AccountRows, "drop_binding", lambda rows, serial: None)
+
+
+def _find_device_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Section 13.2, the lock: a reset engages it whether Find Device is on or off."""
+    real = accounts.engage
+
+    def engage(rows: AccountRows, serial: str, kind: Any, *, now: int) -> Any:
+        binding = rows.binding(serial)
+        if binding is not None and not binding.find_device:
+            rows.save_binding(replace(binding, find_device=True))
+        return real(rows, serial, kind, now=now)
+
+    monkeypatch.setattr(accounts, "engage", engage)
+
+
 #: each broken rule, and the one account case that must fail against it
 BROKEN: dict[str, Break] = {
     "ACC-03": _never_engaged,
+    "ACC-04": _sign_out_keeps_the_binding,
+    "ACC-05": _find_device_ignored,
     "ACC-10": _box_of_any_request,
     "ACC-11": _any_password,
     "ACC-12": _lets(AccountAction.SIGN_OUT),
@@ -115,8 +137,9 @@ def test_every_negative_account_case_has_a_broken_server() -> None:
 
 
 #: cases that also fail against a broken rule, and why: ACC-16 counts wrong passwords, and a
-#: server that takes every password has none to count
-ALSO_FAILING = {"ACC-14": {"ACC-16"}}
+#: server that takes every password has none to count; ACC-12's twin signs out, and a device
+#: still bound after it may sign out again
+ALSO_FAILING = {"ACC-14": {"ACC-16"}, "ACC-04": {"ACC-12"}}
 
 
 @pytest.mark.parametrize("case_id", sorted(BROKEN))
