@@ -43,15 +43,25 @@ def test_every_path_the_layout_names_exists() -> None:
 
 
 def test_documents_name_only_files_of_the_repository() -> None:
-    """A path the docs name (``docs/X.md``, ``../Y``) is in the repository: the README named
-    ``../shared/STORY.md``, which exists beside the workplace's checkout and in no clone."""
+    """A path the docs name in backticks (``docs/X.md``, ``phone_sim/...``, ``tests/...::test``,
+    ``../Y``) is in the repository: the README named ``../shared/STORY.md``, which exists beside
+    the workplace's checkout and in no clone, and SCENARIOS.md a module since moved."""
+    pattern = r"`((?:\.\./|docs/|phone_sim/|server_stub/|tests/|bench/|scenarios/)[\w/.*-]*)"
     problems = []
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         text = doc.read_text(encoding="utf-8")
-        for named in re.findall(r"`((?:\.\./|docs/)[\w/.-]+\.md)`", text):
-            where = (doc.parent / named if named.startswith("../") else ROOT / named).resolve()
+        for named in sorted(set(re.findall(pattern, text))):
+            path = named.rstrip(".")
+            if doc.parent.name == "decisions" and not path.startswith(("docs/", "../")):
+                continue  # a decision cites the code of its day, rejected code included
+            where = (doc.parent / path if path.startswith("../") else ROOT / path).resolve()
             if not where.is_relative_to(ROOT):
                 problems.append(f"{doc.relative_to(ROOT)}: {named} is outside the repository")
-            elif not where.exists():
+            elif not (where.exists() or any(ROOT.glob(path))):
                 problems.append(f"{doc.relative_to(ROOT)}: {named} does not exist")
+        for link in sorted(set(re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text))):
+            if re.match(r"[a-z]+:", link):
+                continue  # a web address
+            if not (doc.parent / link).resolve().exists():
+                problems.append(f"{doc.relative_to(ROOT)}: the link {link} leads nowhere")
     assert not problems, "\n".join(problems)
