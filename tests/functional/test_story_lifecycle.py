@@ -22,6 +22,7 @@ from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.functional.conftest import on_screen, wait_until
+from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.waits import focused_on_screen
 
@@ -145,13 +146,13 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(pilot, lambda: fleet.row_count == 1)
-        row = fleet.get_row_at(0)
-        assert (row[3], row[6]) == ("flagged", "Cuba") and row[8] != "—"
+        assert (fleet_cell(fleet, "state"), fleet_cell(fleet, "territory")) == ("flagged", "Cuba")
+        assert fleet_cell(fleet, "lock due") != "—"
         # 5. a (+3 days): the console shows the phone locked, the audit the embargo decision.
         await pilot.press("a")
-        await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "locked", timeout=20)
+        await wait_until(pilot, lambda: fleet_cell(fleet, "state") == "locked", timeout=20)
         # ... delivered by that check-in (the delivery column), as Knox Guard's "Locked"
-        await wait_until(pilot, lambda: str(fleet.get_row_at(0)[4]) == "lock ✓ 04 Sep 12:00")
+        await wait_until(pilot, lambda: str(fleet_cell(fleet, "delivery")) == "lock ✓ 04 Sep 12:00")
         audit = app.screen.query_one("#audit", DataTable)
         await wait_until(
             pilot,
@@ -176,7 +177,8 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         await pilot.press("t")
         await on_screen(pilot, SimTrayScreen)
         await focused_on_screen(pilot)
-        await pilot.press("enter")  # Telekom, the first carrier, replaces Cubacel in slot 1
+        # The tray opens on Cubacel, the slot's SIM; Home, Enter: Telekom, the first carrier.
+        await pilot.press("home", "enter")
         await wait_until(pilot, lambda: sim.phone.slot(1).sim.label == "Telekom")  # type: ignore[union-attr]
         await pilot.press("escape")
         await wait_until(pilot, lambda: sim.phone.pending is None)
@@ -189,8 +191,8 @@ async def test_one_person_plays_the_readme_story_steps_1_to_8_with_keys(
         fleet = app.screen.query_one("#fleet", DataTable)
         await wait_until(pilot, lambda: fleet.row_count == 1)
         await pilot.press("u")
-        await wait_until(pilot, lambda: fleet.get_row_at(0)[3] == "released")
-        assert fleet.get_row_at(0)[4] == "release pending"  # until the phone's next contact
+        await wait_until(pilot, lambda: fleet_cell(fleet, "state") == "released")
+        assert fleet_cell(fleet, "delivery") == "release pending"  # until the phone's next contact
         assert sim.phone.state is DeviceState.LOCKED
         # 8. Esc, then ctrl+r (Retry): the release reaches the phone, home with the notice.
         await pilot.press("escape")
