@@ -7,6 +7,8 @@ was pointed at is missing or bad, an unknown ``--case``). docs/CONFORMANCE.md is
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,9 +69,12 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
             out(f"{case.id:<8} {case.group.value:<9} {case.kind.value:<9} {case.title}")
         out(f"({len(CASES)} cases)")
         return 0
-    unknown = [c for c in args.kit_cases if c not in CASES]
+    typed, args.kit_cases = args.kit_cases, [case_id(text) for text in args.kit_cases]
+    unknown = [t for t, c in zip(typed, args.kit_cases, strict=True) if c not in CASES]
     if unknown:
-        return _error(f"no such case: {', '.join(unknown)} (phone-sim conformance --list)")
+        near = difflib.get_close_matches(case_id(unknown[0]), CASES, n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        return _error(f"no such case: {', '.join(unknown)}{hint} (phone-sim conformance --list)")
     if args.kit_server is None or args.kit_vendor_key is None:
         return _error("--server and --vendor-key are required (or --list)")
     config = KitConfig(
@@ -81,7 +86,8 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
         return _error(str(exc))
     chosen = [CASES[c] for c in args.kit_cases] if args.kit_cases else list(CASES.values())
     header = [
-        f"phone-sim conformance kit: {len(chosen)} cases against {kit.server.url}",
+        f"phone-sim conformance kit: {len(chosen)} case{'' if len(chosen) == 1 else 's'} "
+        f"against {kit.server.url}",
         f"  clock: {one_line(kit.time.source, 240)}",
         f"  declared: {kit.declared.describe()}",
         f"  devices: {kit.identities.source}",
@@ -108,6 +114,12 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
     if args.kit_transcript is not None:
         reports.write(args.kit_transcript, reports.transcript(run, redact, header, kit.setup))
     return 1 if run.count(Verdict.FAIL) else 0
+
+
+def case_id(text: str) -> str:
+    """A case id as typed, in the registry's form: ``acc-3`` and ``ACC3`` are ``ACC-03``."""
+    found = re.fullmatch(r"\s*([A-Za-z]+)-?0*(\d+)\s*", text)
+    return f"{found[1].upper()}-{int(found[2]):02d}" if found else text.strip().upper()
 
 
 def _error(message: str) -> int:

@@ -81,6 +81,14 @@ class Kit:
         declared = Declared() if config.features is None else load_features(config.features)
         kit = cls(Server(config.server), key, identities, declared)
         kit.sync_time()
+        first = kit.exchanges[-1].answer
+        if first.error is not None and not first.status:
+            # Nothing answered at all (refused, unreachable, silent): every case would fail
+            # the same way, so the run stops here, saying why once.
+            raise KitSetupError(
+                f"{config.server}: no answer to the kit's first request ({first.describe()}); "
+                "is the server running there?"
+            )
         kit.setup, kit.exchanges = list(kit.exchanges), []  # the setup's exchange is no case's
         return kit
 

@@ -49,7 +49,8 @@ class Run:
 
     def summary(self) -> str:
         return (
-            f"{len(self.results)} cases: {self.count(Verdict.PASS)} passed, "
+            f"{len(self.results)} case{'' if len(self.results) == 1 else 's'}: "
+            f"{self.count(Verdict.PASS)} passed, "
             f"{self.count(Verdict.FAIL)} failed, {self.count(Verdict.SKIP)} skipped"
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -185,3 +186,22 @@ def test_a_server_answering_html_pages_gets_one_line_reasons(
     assert all("<!DOCTYPE" in line or "<html" in line.lower() for line in cases), cases
     assert len(printed) == 4 + 2 + 1, printed  # the header, two cases, the summary
     assert all(len(line) < 400 for line in printed), printed
+
+
+def test_a_case_id_in_any_case_and_a_server_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Played: `--case acc-03` was refused, `ACC-3` got no suggestion, and a closed port gave
+    # 130 failing cases, each "ConnectionRefusedError", instead of one message.
+    with minimal_server(tmp_path) as (_, target):
+        vendor_key, factory = target.vendor_key, target.factory
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = ["conformance", "--vendor-key", str(vendor_key), "--factory", str(factory)]
+    assert main([*base, "--server", f"http://127.0.0.1:{port}", "--case", "ACCC-03"]) == 2
+    assert "no such case: ACCC-03; did you mean ACC-03?" in capsys.readouterr().err
+    assert main([*base, "--server", f"http://127.0.0.1:{port}", "--case", "acc-3"]) == 2
+    said = capsys.readouterr()
+    assert f"http://127.0.0.1:{port}: no answer to the kit's first request" in said.err
+    assert "ConnectionRefusedError" in said.err and said.out == ""

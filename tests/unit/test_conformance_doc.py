@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from phone_sim.conformance.cases import CASES
+from phone_sim.conformance.cli import case_id as typed_case_id
 from phone_sim.conformance.errors import KitSetupError
 from phone_sim.conformance.features import Feature, PolicyName, load_features
 from phone_sim.conformance.registry import Group, Kind, markdown_table
@@ -132,3 +133,11 @@ def test_the_redactor_takes_out_the_token_and_private_keys() -> None:
     assert "> Authorization: Bearer [redacted]" in shown
     assert "[redacted private key]" in shown
     assert Redactor()("Authorization: Bearer another-token") == "Authorization: Bearer [redacted]"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("acc-3", "ACC-03"), ("ACC3", "ACC-03"), (" sig-22 ", "SIG-22"), ("HTTP-02", "HTTP-02")],
+)
+def test_a_case_id_is_taken_as_typed(typed: str, meant: str) -> None:
+    assert typed_case_id(typed) == meant and meant in CASES
