@@ -184,7 +184,8 @@ class Phone(SimTrayMixin, RecoveryMixin, ActivationMixin, TimeSyncMixin, Checkin
 
     def _require(self, action: Action) -> None:
         if self.state not in ALLOWED[action]:
-            raise TransitionRefused(action, self.state)
+            on = action is Action.POWER_ON and self.state is not DeviceState.OFF
+            raise TransitionRefused(action, self.state, "the phone is already on" if on else "")
 
     def _enter(self, state: DeviceState) -> None:
         if state is not self.state:

@@ -6,6 +6,7 @@ roaming. Both travel in every request, and policies may look at either.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from dataclasses import dataclass
 
@@ -64,7 +65,9 @@ def carrier(name: str) -> Network:
     for net in CARRIERS.values():
         if name.lower() == net.name.lower() or name == net.code:
             return net
-    raise UnknownCatalogueEntry(f"unknown carrier {name!r}; known: {', '.join(CARRIERS)}")
+    near = difflib.get_close_matches(name.lower(), [n.lower() for n in CARRIERS], n=1)
+    hint = next((f" (did you mean {n!r}?)" for n in CARRIERS if near and n.lower() == near[0]), "")
+    raise UnknownCatalogueEntry(f"unknown carrier {name!r}{hint}; known: {', '.join(CARRIERS)}")
 
 
 def network_for(mcc: str, mnc: str) -> Network:

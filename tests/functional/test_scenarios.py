@@ -111,7 +111,9 @@ def test_an_action_the_phone_refuses_fails_the_step(tmp_path: Path) -> None:
     result = quiet_run(path)
     failed = result.failed_step
     assert failed is not None and failed.error
-    assert failed.detail == "the phone refused: cannot power on while setup"
+    assert failed.detail == (
+        "the phone refused: cannot power on while setup: the phone is already on"
+    )
 
 
 @pytest.mark.slow

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from phone_sim.device.errors import CorruptStateError, SlotError, TransitionRefused
+from phone_sim.device.errors import (
+    CorruptStateError,
+    SlotError,
+    TransitionRefused,
+    UnknownCatalogueEntry,
+)
 from phone_sim.device.exchange import Exchange
 from phone_sim.device.phone import ActivationAttempt, Phone
 from phone_sim.device.provisioning import provision
@@ -247,3 +252,12 @@ def test_key_written_0600(storage: DeviceStorage) -> None:
     assert (
         storage.state_path.exists() is False or storage.state_path.stat().st_mode & 0o777 == 0o600
     )
+
+
+def test_an_unknown_carrier_is_refused_with_the_nearest_name() -> None:
+    with pytest.raises(UnknownCatalogueEntry) as near:
+        carrier("Cubacell")
+    assert "unknown carrier 'Cubacell' (did you mean 'Cubacel'?); known: Telekom" in str(near.value)
+    with pytest.raises(UnknownCatalogueEntry) as far:
+        carrier("Xyz")
+    assert str(far.value).startswith("unknown carrier 'Xyz'; known: Telekom")
