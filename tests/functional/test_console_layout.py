@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from textual.widgets import Button, DataTable
 
-from phone_sim.ui.screens.vendor_console_screen import FLEET_COLUMNS
+from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS
 from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state

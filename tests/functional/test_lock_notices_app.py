@@ -15,11 +15,8 @@ from phone_sim.device.offline import WarningKind
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
-from phone_sim.ui.screens.vendor_console_screen import (
-    FLEET_COLUMNS,
-    VendorConsoleScreen,
-    delivery_cell,
-)
+from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
+from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS, delivery_cell
 from server_stub.admin.models import DeliveryView
 from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld

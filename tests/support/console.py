@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from phone_sim.ui.screens.vendor_console_screen import FLEET_COLUMNS
+from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS
 
 COLUMN = {label: index for index, (label, _) in enumerate(FLEET_COLUMNS)}
 

@@ -16,7 +16,6 @@ with its controls off: the phone still talks to that vendor, by the protocol.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,51 +30,19 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Input, Static
 
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
+from phone_sim.ui.widgets.console_rows import (
+    AUDIT_COLUMNS,
+    FLEET_COLUMNS,
+    audit_cells,
+    fleet_cells,
+    fleet_key,
+)
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
 from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpError
-from server_stub.admin.models import AuditPage, DeliveryView, DeviceView, PolicyView
+from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
-#: the audit trail's columns and their widths
-AUDIT_COLUMNS = (
-    ("#", 4),
-    ("time", 12),
-    ("device", 15),
-    ("action", 14),
-    ("rule", 26),
-    ("policy", 20),
-    ("verdict", 30),
-)
-#: the fleet's columns and their widths, what the story turns on first: at 80 columns the
-#: serial, state, delivery, territory and lock due are in sight without scrolling sideways
-FLEET_COLUMNS = (
-    ("serial", 15),
-    ("state", 9),
-    ("delivery", 22),
-    ("territory", 10),
-    ("lock due", 12),
-    ("reason", 20),
-    ("last contact", 12),
-    ("account", 7),
-    ("model", 14),
-    ("market", 6),
-)
-
-
-def _when(value: object) -> str:
-    if not isinstance(value, int | float):
-        return "—"
-    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%d %b %H:%M")
-
-
-def delivery_cell(delivery: DeliveryView | None) -> str:
-    """``lock pending``, ``release ✓ 06 Sep 12:00`` (delivered then), or nothing."""
-    if delivery is None:
-        return ""
-    if delivery.state == "pending":
-        return f"{delivery.kind} pending"
-    return f"{delivery.kind} ✓ {_when(delivery.delivered_at)}"
 
 
 class VendorConsoleScreen(Screen[None]):
@@ -189,15 +156,7 @@ class VendorConsoleScreen(Screen[None]):
         fresh = [entry for entry in message.audit.entries if entry.id > self._audit_after]
         for entry in fresh:
             self._audit_after = max(self._audit_after, entry.id)
-            audit.add_row(
-                str(entry.id),
-                _when(entry.at),
-                entry.serial or entry.imei or "",
-                entry.kind,
-                entry.rule,
-                entry.policy_version,
-                f"{entry.status or ''} {entry.reason or ''}".strip(),
-            )
+            audit.add_row(*audit_cells(entry))
         if fresh:
             audit.move_cursor(row=audit.row_count - 1)
         if message.policy is not None:
@@ -218,21 +177,8 @@ class VendorConsoleScreen(Screen[None]):
         world = self.app.world  # type: ignore[attr-defined]
         names = {p.phone.identity.serial: p.name for p in world} if len(world.phones) > 1 else {}
         for row in devices:
-            # A hold placed on an IMEI the server has not seen yet has no serial.
-            key = row.serial or (row.imeis[0] if row.imeis else "?")
+            key, cells = fleet_key(row), fleet_cells(row)
             keys.append(key)
-            cells = (
-                key,
-                row.state,
-                delivery_cell(row.delivery),
-                row.activation_territory or "",
-                _when(row.lock_due_at),
-                row.reason or "",
-                _when(row.last_contact),
-                "" if row.account is None else ("locked" if row.account.locked else "bound"),
-                row.model or "",
-                row.market or "",
-            )
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
                 continue

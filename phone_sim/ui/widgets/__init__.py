@@ -1,0 +1,2 @@
+"""What several screens show the same way: the footer, the status bar, the account lock and
+unblock panels, input fields, and the vendor console's table rows (``console_rows``)."""

@@ -1,0 +1,87 @@
+"""What the vendor console's two tables show: their columns, and a row's cells for each.
+
+Kept beside each other so a column and its cell cannot drift apart (the fleet's order was
+changed for the 80-column terminal: what the story turns on first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from server_stub.admin.models import AuditEntry, DeliveryView, DeviceView
+
+#: the audit trail's columns and their widths
+AUDIT_COLUMNS = (
+    ("#", 4),
+    ("time", 12),
+    ("device", 15),
+    ("action", 14),
+    ("rule", 26),
+    ("policy", 20),
+    ("verdict", 30),
+)
+#: the fleet's columns and their widths, what the story turns on first: at 80 columns the
+#: serial, state, delivery, territory and lock due are in sight without scrolling sideways
+FLEET_COLUMNS = (
+    ("serial", 15),
+    ("state", 9),
+    ("delivery", 22),
+    ("territory", 10),
+    ("lock due", 12),
+    ("reason", 20),
+    ("last contact", 12),
+    ("account", 7),
+    ("model", 14),
+    ("market", 6),
+)
+
+
+def when(value: object) -> str:
+    """A time of the server's clock as the tables show it, ``04 Sep 12:00``; ``—`` for none."""
+    if not isinstance(value, int | float):
+        return "—"
+    return dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%d %b %H:%M")
+
+
+def delivery_cell(delivery: DeliveryView | None) -> str:
+    """``lock pending``, ``release ✓ 06 Sep 12:00`` (delivered then), or nothing."""
+    if delivery is None:
+        return ""
+    if delivery.state == "pending":
+        return f"{delivery.kind} pending"
+    return f"{delivery.kind} ✓ {when(delivery.delivered_at)}"
+
+
+def fleet_key(row: DeviceView) -> str:
+    """The row's key: its serial (a hold placed on an IMEI not seen yet has none)."""
+    return row.serial or (row.imeis[0] if row.imeis else "?")
+
+
+def fleet_cells(row: DeviceView) -> tuple[str, ...]:
+    """A device's cells, in the order of :data:`FLEET_COLUMNS`."""
+    account = "" if row.account is None else ("locked" if row.account.locked else "bound")
+    return (
+        fleet_key(row),
+        row.state,
+        delivery_cell(row.delivery),
+        row.activation_territory or "",
+        when(row.lock_due_at),
+        row.reason or "",
+        when(row.last_contact),
+        account,
+        row.model or "",
+        row.market or "",
+    )
+
+
+def audit_cells(entry: AuditEntry) -> tuple[str, ...]:
+    """An audit entry's cells, in the order of :data:`AUDIT_COLUMNS`."""
+    return (
+        str(entry.id),
+        when(entry.at),
+        entry.serial or entry.imei or "",
+        entry.kind,
+        entry.rule,
+        entry.policy_version,
+        f"{entry.status or ''} {entry.reason or ''}".strip(),
+    )
