@@ -19,7 +19,7 @@ from phone_sim.protocol.messages import Verdict
 from phone_sim.protocol.signing import WireResponse, verify_verdict_response
 from phone_sim.protocol.timesync import TimeAnswer
 
-from .errors import CaseFailed
+from .errors import CaseFailed, NotSignedByThePinnedKey
 from .identities import Identity
 from .wire import Answer, Exchange
 
@@ -48,7 +48,7 @@ def _signed_body(
             _wire(answer), public_key=key, key_id=key_id, now=dt.datetime.fromtimestamp(now, dt.UTC)
         )
     except ProtocolError as exc:
-        raise CaseFailed(f"the {what}'s signature does not verify: {exc}") from None
+        raise NotSignedByThePinnedKey(f"the {what}'s signature does not verify: {exc}") from None
 
 
 def verdict(

@@ -101,6 +101,11 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
 
     run = run_cases(kit, chosen, show)
     out(run.summary())
+    if kit.key_doubt is not None and run.failed:
+        out(
+            f"hint: the server's signed time did not verify with {args.kit_vendor_key} "
+            f"({one_line(kit.key_doubt, 200)}): is that this server's public key?"
+        )
     redact = reports.Redactor((kit.declared.admin_token or "",))
     about = {
         "server": kit.server.url,

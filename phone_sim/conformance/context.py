@@ -23,7 +23,7 @@ from phone_sim.protocol.timesync import TimeAnswer
 from . import answers
 from .clock import ServerTime
 from .drafts import ACTIVATION, JSON, TIME, Draft, activation_body, canonical, new_nonce, sim
-from .errors import CaseFailed, CaseSkipped, KitSetupError
+from .errors import CaseFailed, CaseSkipped, KitSetupError, NotSignedByThePinnedKey
 from .features import Declared, load_features
 from .identities import Identities, Identity, load_issued, open_factory
 from .signer import ALG, Signature, base, byte_sequence, digest, sign_p256
@@ -57,6 +57,9 @@ class Kit:
     time: ServerTime = field(default_factory=lambda: ServerTime.local("not asked yet"))
     #: the exchanges of setting up (the kit taking the server's time)
     setup: list[Exchange] = field(default_factory=list)
+    #: why the server's signed time did not verify with the pinned key, if it did not: every
+    #: signed answer will then fail the same way (``--vendor-key`` is likely another server's)
+    key_doubt: str | None = None
 
     @classmethod
     def open(cls, config: KitConfig) -> Kit:
@@ -129,6 +132,8 @@ class Kit:
                 exchange, nonce=nonce, key=self.vendor_key, key_id=self.key_id
             )
         except CaseFailed as exc:
+            if isinstance(exc, NotSignedByThePinnedKey):
+                self.key_doubt = str(exc)
             self.time = ServerTime.local(f"no valid signed time: {exc}")
             return None
         self.time = ServerTime.signed(answer.now, answer.speed, answer.mode.value)

@@ -15,5 +15,10 @@ class CaseFailed(ConformanceError):
     """The server's answer breaks what the case checks; the message is the one-line reason."""
 
 
+class NotSignedByThePinnedKey(CaseFailed):
+    """A signed answer whose signature does not verify with the pinned vendor key (another
+    key id, or a signature made by another key)."""
+
+
 class CaseSkipped(ConformanceError):
     """The case cannot run here (a feature not declared, no identity left); says why."""

@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from phone_sim.cli import main
 from phone_sim.conformance.cases import CASES
+from phone_sim.protocol.keys import public_key_pem
 from tests.support.broken_server import BrokenServer
 from tests.support.conformance import Target, minimal_server, our_server
 
@@ -205,3 +207,22 @@ def test_a_case_id_in_any_case_and_a_server_that_is_not_there(
     said = capsys.readouterr()
     assert f"http://127.0.0.1:{port}: no answer to the kit's first request" in said.err
     assert "ConnectionRefusedError" in said.err and said.out == ""
+
+
+def test_another_servers_vendor_key_gets_a_hint_at_the_end(
+    ours: tuple[Target, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Played: the kit pinned another world's vendor.pub; every case failed as
+    # "signature_stale ... in the future", and only the header named the key.
+    target, _ = ours
+    other = tmp_path / "other.pub"
+    other.write_bytes(public_key_pem(ed25519.Ed25519PrivateKey.generate().public_key()))
+    args = ["conformance", "--server", target.url, "--vendor-key", str(other)]
+    args += ["--factory", str(target.factory), "--case", "ACT-01"]
+    assert main(args) == 1
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(f"hint: the server's signed time did not verify with {other}")
+    assert last.endswith("is that this server's public key?")
+    # With the right key there is nothing to hint at.
+    assert main(_args(target, "--case", "ACT-01")) == 0
+    assert "hint:" not in capsys.readouterr().out
