@@ -23,7 +23,7 @@ from .drafts import ACCOUNT, ACTIVATION, CHECKIN, Draft
 from .errors import CaseFailed
 from .features import Feature
 from .identities import Identity
-from .registry import Case, Group, Kind
+from .registry import Case, Group, Kind, twin_then_broken
 
 ACCOUNTS = frozenset({Feature.ACCOUNTS})
 #: wrong passwords an account takes in 24 hours before 429 (section 13.2, check 12)
@@ -217,15 +217,12 @@ def _negative(case_id: str, title: str, status: int, code: str, twin: Setup, cha
 
     def run(kit: Kit) -> str:
         owner, first = twin(kit)
-        try:
-            kit.activate(first, "the unbroken twin")
-        except CaseFailed as exc:
-            raise CaseFailed(f"the unbroken twin was not accepted: {exc}") from None
-        broken = first.copy().renonce()
-        broken.signature.set_param("created", kit.now())
-        _seal(broken, owner, owner.password)  # sealed for its own nonce, as the twin's was
-        change(owner, broken, first)
-        return kit.refused(kit.send(broken, title), status, code)
+
+        def broken_by(broken: Draft) -> None:
+            _seal(broken, owner, owner.password)  # sealed for its own nonce, as the twin's was
+            change(owner, broken, first)
+
+        return twin_then_broken(kit, first, broken_by, title, status, code)
 
     return _case(case_id, title, Kind.NEGATIVE, f"{status} {code}", run)
 

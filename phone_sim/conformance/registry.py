@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from .context import Kit
 from .drafts import Draft
@@ -84,15 +85,7 @@ def negative(
     nonce and ``change`` made, which must be refused with ``status`` and ``code``."""
 
     def run(kit: Kit) -> str:
-        first = twin(kit)
-        try:
-            kit.activate(first, "the unbroken twin")
-        except CaseFailed as exc:
-            raise CaseFailed(f"the unbroken twin was not accepted: {exc}") from None
-        broken = first.copy().renonce()
-        broken.signature.set_param("created", kit.now())
-        change(kit, broken)
-        return kit.refused(kit.send(broken, f"{title}"), status, code)
+        return twin_then_broken(kit, twin(kit), partial(change, kit), title, status, code)
 
     return Case(
         case_id,
@@ -105,6 +98,21 @@ def negative(
         factory=factory,
         note=note,
     )
+
+
+def twin_then_broken(
+    kit: Kit, first: Draft, change: Callable[[Draft], None], title: str, status: int, code: str
+) -> str:
+    """Send ``first``, which must be accepted; then a copy with a new nonce, signed now, and
+    ``change`` made to it, which must be refused with ``status`` and ``code``."""
+    try:
+        kit.activate(first, "the unbroken twin")
+    except CaseFailed as exc:
+        raise CaseFailed(f"the unbroken twin was not accepted: {exc}") from None
+    broken = first.copy().renonce()
+    broken.signature.set_param("created", kit.now())
+    change(broken)
+    return kit.refused(kit.send(broken, title), status, code)
 
 
 def positive(
