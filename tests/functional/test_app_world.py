@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
-from phone_sim.ui.app import Pace, make_app
+from phone_sim.ui.app import Pace, PhoneApp, make_app
 from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.sim_tray_screen import SimTrayScreen
@@ -29,6 +30,15 @@ def status(app: object) -> str:
     """The status bar of the screen in view ('' while that screen is still composing)."""
     bars = app.screen.query(StatusBar)  # type: ignore[attr-defined]
     return str(bars.first().render()) if bars else ""
+
+
+async def open_console(pilot: Pilot[object], app: PhoneApp, rows: int) -> DataTable[object]:
+    """Press ``v`` and wait for the console's fleet to list ``rows`` devices; the fleet."""
+    await pilot.press("v")
+    await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+    fleet: DataTable[object] = app.screen.query_one("#fleet", DataTable)
+    await wait_until(pilot, lambda: fleet.row_count == rows)
+    return fleet
 
 
 def console_status(app: object) -> str:
@@ -95,10 +105,7 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
             await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
 
             # The console lists every phone of the world, by name.
-            await pilot.press("v")
-            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
-            fleet = app.screen.query_one("#fleet", DataTable)
-            await wait_until(pilot, lambda: fleet.row_count == 3)
+            fleet = await open_console(pilot, app, rows=3)
             for phone in world:  # each row labelled with its phone's name
                 row = fleet.rows[RowKey(phone.phone.identity.serial)]
                 assert row.label is not None and row.label.plain == phone.name
@@ -109,10 +116,7 @@ async def test_three_phones_one_in_view_and_the_worlds_controls_everywhere(
             # From another phone, they start on that one: a lock hits the phone in view.
             await pilot.press("n")
             await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
-            await pilot.press("v")
-            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
-            fleet = app.screen.query_one("#fleet", DataTable)
-            await wait_until(pilot, lambda: fleet.row_count == 3)
+            fleet = await open_console(pilot, app, rows=3)
             assert app.screen.selected_serial() == phones[1].identity.serial
             await pilot.press("l")
             await wait_until(pilot, lambda: phones[1].identity.serial in console_status(app))
@@ -166,10 +170,7 @@ async def test_a_phone_the_vendor_learns_of_later_never_moves_the_operators_row(
             await wait_until(pilot, lambda: first.state is DeviceState.ACTIVATED)
             await pilot.press("n")
             await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
-            await pilot.press("v")
-            await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
-            fleet = app.screen.query_one("#fleet", DataTable)
-            await wait_until(pilot, lambda: fleet.row_count == 1)
+            fleet = await open_console(pilot, app, rows=1)
             assert app.screen.selected_serial() == first.identity.serial
             second.insert_sim(1, Sim.of(carrier("Telekom")))
             app.request_activation()  # phone-2, in view, activates while the console is open

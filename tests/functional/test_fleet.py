@@ -18,7 +18,7 @@ import pytest
 from phone_sim.cli import main
 from phone_sim.fleet.mix import load_mix
 from phone_sim.fleet.runner import FleetPlan, run_fleet
-from phone_sim.protocol.clock import STORY_START, FixedClock, SimulatedClock
+from phone_sim.protocol.clock import STORY_START, Clock, FixedClock, SimulatedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
@@ -89,19 +89,28 @@ def test_the_command_prints_the_summary_and_writes_json(
     assert "20 devices (20 from the cache, 0 made)" in capsys.readouterr().out
 
 
+def remote_fleet(
+    tmp_path: Path, mix_file: Path, clock: Clock, devices: int, checkins: int, *more: str
+) -> None:
+    """Run ``phone-sim fleet`` against a vendor of its own (its clock ``clock``), with the
+    vendor's key and admin token, as a user points a fleet at their server."""
+    Factory.open(tmp_path / "factory")
+    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
+    with EmbeddedVendorServer(settings, clock=clock) as server:
+        argv = ["--data", str(tmp_path), "fleet", "--devices", str(devices), "--quiet"]
+        argv += ["--checkins", str(checkins), "--mix", str(mix_file), "--server", server.url]
+        argv += ["--vendor-key", str(server.vendor_public_key_path)]
+        argv += ["--admin-token-file", str(settings.admin_token_path), *more]
+        assert main(argv) == 0
+
+
 @pytest.mark.parametrize("processes", ["1", "2"])
 def test_a_remote_simulated_server_has_its_clock_moved_through_the_admin_api(
     tmp_path: Path, mix_file: Path, capsys: pytest.CaptureFixture[str], processes: str
 ) -> None:
-    Factory.open(tmp_path / "factory")
-    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
-    with EmbeddedVendorServer(settings, clock=FixedClock(STORY_START)) as server:
-        argv = ["--data", str(tmp_path), "fleet", "--devices", "10", "--checkins", "3"]
-        argv += ["--mix", str(mix_file), "--server", server.url, "--quiet"]
-        argv += ["--vendor-key", str(server.vendor_public_key_path)]
-        argv += ["--admin-token-file", str(settings.admin_token_path), "--processes", processes]
-        assert main(argv) == 0
-        assert server.clock.now() == STORY_START + 3 * 86_400
+    clock = FixedClock(STORY_START)
+    remote_fleet(tmp_path, mix_file, clock, 10, 3, "--processes", processes)
+    assert clock.now() == STORY_START + 3 * 86_400
     printed = capsys.readouterr().out
     assert "devices: 9 activated, 1 locked" in printed
     assert "on its simulated clock" in printed
@@ -114,14 +123,8 @@ def test_every_round_checks_every_device_in_against_a_clock_running_at_real_spee
     # token and three check-ins: "check-in 2 (+48 h): 0 requests ... no errors". The admin API
     # reads whole seconds, so after a move the clock stood up to a second short of one interval
     # after the last check-ins, and none was due yet.
-    Factory.open(tmp_path / "factory")
-    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
-    with EmbeddedVendorServer(settings, clock=SimulatedClock(STORY_START, speed=1)) as server:
-        argv = ["--data", str(tmp_path), "fleet", "--devices", "30", "--checkins", "4"]
-        argv += ["--mix", str(mix_file), "--server", server.url, "--quiet", "--in-process"]
-        argv += ["--vendor-key", str(server.vendor_public_key_path), "--seed", "7"]
-        argv += ["--admin-token-file", str(settings.admin_token_path)]
-        assert main(argv) == 0
+    clock = SimulatedClock(STORY_START, speed=1)
+    remote_fleet(tmp_path, mix_file, clock, 30, 4, "--in-process", "--seed", "7")
     printed = capsys.readouterr().out
     rounds = [line for line in printed.splitlines() if line.startswith("check-in")]
     assert len(rounds) == 4
@@ -137,14 +140,8 @@ def test_phone_processes_keep_step_with_a_running_simulated_clock(
     # process starts (half a second here); a phone that started its own copy of the clock late
     # would sign outside the 5-minute window. (Not faster: 300 s of skew would then be less
     # than 300 ms of real time, and a cold first request takes up to 100 ms here.)
-    Factory.open(tmp_path / "factory")
-    settings = ServerSettings(data_dir=tmp_path / "vendor", port=0)
-    with EmbeddedVendorServer(settings, clock=SimulatedClock(STORY_START, speed=1000)) as server:
-        argv = ["--data", str(tmp_path), "fleet", "--devices", "10", "--checkins", "1"]
-        argv += ["--mix", str(mix_file), "--server", server.url, "--quiet", "--processes", "2"]
-        argv += ["--vendor-key", str(server.vendor_public_key_path)]
-        argv += ["--admin-token-file", str(settings.admin_token_path)]
-        assert main(argv) == 0
+    clock = SimulatedClock(STORY_START, speed=1000)
+    remote_fleet(tmp_path, mix_file, clock, 10, 1, "--processes", "2")
     printed = capsys.readouterr().out
     assert "concurrency 8 over 2 processes" in printed
     assert "all requests: 20 requests" in printed and "no errors" in printed

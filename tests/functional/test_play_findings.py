@@ -5,7 +5,8 @@ The story was played in tmux at 80x24 and 120x40; each test here failed before i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -22,6 +23,7 @@ from phone_sim.ui.screens.inspector_screen import InspectorScreen, summary
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from phone_sim.ui.widgets.status_bar import StatusBar
 from phone_sim.world.launch import WorldOptions, launch
+from phone_sim.world.world import World
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.one_phone import OnePhoneWorld
@@ -29,6 +31,21 @@ from tests.support.ui_states import STATES, open_state
 from tests.support.waits import on_screen, wait_until
 
 SMALL = (80, 24)
+
+
+@contextmanager
+def standalone(tmp_path: Path) -> Iterator[tuple[EmbeddedVendorServer, World]]:
+    """The README's standalone path: a vendor of its own (a simulated clock standing still)
+    and a world of one phone pointed at it, as ``phone-sim --server`` makes."""
+    base = tmp_path / "standalone"
+    Factory.open(base / "factory")
+    settings = ServerSettings(
+        data_dir=base / "vendor", port=0, clock_mode=ClockMode.SIMULATED, clock_speed=0
+    )
+    with EmbeddedVendorServer(settings) as server:
+        world = launch(WorldOptions(data=base, server=server.url))
+        with world:
+            yield server, world
 
 
 def text(app: object, selector: str) -> str:
@@ -60,30 +77,23 @@ async def test_the_inspector_says_what_a_time_exchange_asked_and_got(tmp_path: P
     # Played: the README's standalone path (make serve-vendor, a phone with --server), then
     # `i`. The vendor's signed time read "None: None" in the table, and its detail "The phone
     # checked in with no SIM; the server answered HTTP 200; refused: not a verdict."
-    base = tmp_path / "standalone"
-    Factory.open(base / "factory")
-    settings = ServerSettings(
-        data_dir=base / "vendor", port=0, clock_mode=ClockMode.SIMULATED, clock_speed=0
-    )
-    with EmbeddedVendorServer(settings) as server:
-        world = launch(WorldOptions(data=base, server=server.url))
+    with standalone(tmp_path) as (_, world):
         phone = world.phone().phone
         app = make_app(world, pace=Pace.instant())
-        with world:
-            async with app.run_test(size=SMALL) as pilot:
-                await wait_until(pilot, lambda: any(ex.time for ex in phone.exchanges))
-                await on_screen(pilot, SetupScreen)
-                await pilot.press("i")
-                await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
-                index = next(i for i, ex in enumerate(phone.exchanges) if ex.time)
-                table = app.screen.query_one(DataTable)
-                kind, result = (str(c) for c in table.get_row(str(index))[1::3])
-                assert kind == "time" and result == "01 Sep 2021 12:00:00 UTC (simulated, stopped)"
-                assert summary(phone.exchanges[index]) == (
-                    "The phone asked the vendor's time; the vendor answered 01 Sep 2021 "
-                    "12:00:00 UTC (simulated, stopped); accepted: the vendor's signature on it is "
-                    "valid."
-                )
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_until(pilot, lambda: any(ex.time for ex in phone.exchanges))
+            await on_screen(pilot, SetupScreen)
+            await pilot.press("i")
+            await wait_until(pilot, lambda: isinstance(app.screen, InspectorScreen))
+            index = next(i for i, ex in enumerate(phone.exchanges) if ex.time)
+            table = app.screen.query_one(DataTable)
+            kind, result = (str(c) for c in table.get_row(str(index))[1::3])
+            assert kind == "time" and result == "01 Sep 2021 12:00:00 UTC (simulated, stopped)"
+            assert summary(phone.exchanges[index]) == (
+                "The phone asked the vendor's time; the vendor answered 01 Sep 2021 "
+                "12:00:00 UTC (simulated, stopped); accepted: the vendor's signature on it is "
+                "valid."
+            )
 
 
 async def test_with_several_phones_the_status_bar_still_shows_the_time(tmp_path: Path) -> None:
@@ -155,37 +165,30 @@ async def test_a_phone_whose_vendor_moved_on_elsewhere_catches_up_without_an_err
     # Played: the standalone server, two phones in two terminals; `a` in one moved the vendor
     # three days on. The other kept its clock until its next contact, which showed "Activation
     # server error: HTTP 401 signature_stale" before it took the vendor's time and succeeded.
-    base = tmp_path / "standalone"
-    Factory.open(base / "factory")
-    settings = ServerSettings(
-        data_dir=base / "vendor", port=0, clock_mode=ClockMode.SIMULATED, clock_speed=0
-    )
-    with EmbeddedVendorServer(settings) as server:
-        world = launch(WorldOptions(data=base, server=server.url))
+    with standalone(tmp_path) as (server, world):
         phone = world.phone().phone
         app = make_app(world, pace=Pace.instant())
-        with world:
-            async with app.run_test(size=SMALL) as pilot:
-                await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
-                phone.insert_sim(1, Sim.of(carrier("Telekom")))
-                app.request_activation()
-                await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
-                before = phone.clock.now()
-                # Another terminal, the operator's, moves the vendor three days on.
-                token = (base / "vendor" / "admin.token").read_text().strip()
-                moved = requests.post(
-                    server.url + "/admin/clock/advance",
-                    json={"seconds": 3 * 86_400},
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=10,
-                )
-                assert moved.status_code == 200, moved.text
-                app.request_activation()  # this phone's next contact: a check-in
-                await wait_until(pilot, lambda: phone.clock.now() >= before + 3 * 86_400)
-                await wait_until(
-                    pilot, lambda: (phone.persisted.verdict_at or 0) >= before + 3 * 86_400
-                )
-                said = [(n.severity, str(n.message)) for n in app._notifications]
-                assert not [m for severity, m in said if severity == "error"], said
-                assert any("clock has moved on" in m for _, m in said), said
-                assert phone.state is DeviceState.ACTIVATED
+        async with app.run_test(size=SMALL) as pilot:
+            await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
+            phone.insert_sim(1, Sim.of(carrier("Telekom")))
+            app.request_activation()
+            await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
+            before = phone.clock.now()
+            # Another terminal, the operator's, moves the vendor three days on.
+            token = server.settings.admin_token_path.read_text().strip()
+            moved = requests.post(
+                server.url + "/admin/clock/advance",
+                json={"seconds": 3 * 86_400},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert moved.status_code == 200, moved.text
+            app.request_activation()  # this phone's next contact: a check-in
+            await wait_until(pilot, lambda: phone.clock.now() >= before + 3 * 86_400)
+            await wait_until(
+                pilot, lambda: (phone.persisted.verdict_at or 0) >= before + 3 * 86_400
+            )
+            said = [(n.severity, str(n.message)) for n in app._notifications]
+            assert not [m for severity, m in said if severity == "error"], said
+            assert any("clock has moved on" in m for _, m in said), said
+            assert phone.state is DeviceState.ACTIVATED

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +47,19 @@ def _embedded(tmp_path: Path, **settings: object) -> EmbeddedVendorServer:
     config = ServerSettings(data_dir=tmp_path / "vendor", port=0, **settings)  # type: ignore[arg-type]
     return EmbeddedVendorServer(
         config, clock=FixedClock(SEPT_2021), http_parser=parser, log_level="critical"
+    )
+
+
+def _in_a_process(tmp_path: Path, **limits: Any) -> ServerSettings:
+    """Settings for a server in its own process (``ServerProcesses``): its clock stands at
+    September 2021 in the data directory, since the process cannot take this one's."""
+    return ServerSettings(
+        data_dir=tmp_path / "vendor",
+        port=0,
+        clock_mode=ClockMode.SIMULATED,
+        clock_start=SEPT_2021,
+        clock_speed=0,
+        **limits,
     )
 
 
@@ -194,14 +208,7 @@ def test_two_thousand_stalled_connections_leave_health_answering(
     tmp_path: Path, factory: Factory
 ) -> None:
     """A server process whose open-file limit is 1,024 (a common default), 2,000 stalls."""
-    settings = ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
-        request_timeout=2.0,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
-    )
+    settings = _in_a_process(tmp_path, request_timeout=2.0)
     with _open_files(1024):  # the server process inherits it
         processes = ServerProcesses(settings, 1, log_level="critical")
     try:
@@ -246,15 +253,9 @@ def test_a_request_that_has_arrived_is_not_cut_to_make_room(
     connections than the cap; once it runs again, the request is answered, not cut to make room
     (the newcomers take each other's places). Its connection was accepted before the stop, or
     waits in the listening socket's backlog with the flood."""
-    settings = ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
-        max_connections=16,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
+    processes = ServerProcesses(
+        _in_a_process(tmp_path, max_connections=16), 1, log_level="critical"
     )
-    processes = ServerProcesses(settings, 1, log_level="critical")
     pid = processes.pids[0]
     try:
         for _ in range(3):
