@@ -7,7 +7,6 @@ was pointed at is missing or bad, an unknown ``--case``). docs/CONFORMANCE.md is
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import sys
 from collections.abc import Callable
@@ -57,6 +56,8 @@ def add_conformance_command(sub: Any) -> None:
 
 def run_conformance_command(args: argparse.Namespace, out: Output = print) -> int:
     # Imported here: building `phone-sim`'s parser stays cheap (phone_sim/cli.py).
+    from phone_sim.tomlfile.problems import did_you_mean
+
     from . import reports
     from .cases import CASES
     from .context import Kit, KitConfig
@@ -72,8 +73,7 @@ def run_conformance_command(args: argparse.Namespace, out: Output = print) -> in
     typed, args.kit_cases = args.kit_cases, [case_id(text) for text in args.kit_cases]
     unknown = [t for t, c in zip(typed, args.kit_cases, strict=True) if c not in CASES]
     if unknown:
-        near = difflib.get_close_matches(case_id(unknown[0]), CASES, n=1)
-        hint = f"; did you mean {near[0]}?" if near else ""
+        hint = did_you_mean(case_id(unknown[0]), CASES)
         return _error(f"no such case: {', '.join(unknown)}{hint} (phone-sim conformance --list)")
     if args.kit_server is None or args.kit_vendor_key is None:
         return _error("--server and --vendor-key are required (or --list)")

@@ -6,7 +6,6 @@ roaming. Both travel in every request, and policies may look at either.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from dataclasses import dataclass
 
@@ -65,9 +64,11 @@ def carrier(name: str) -> Network:
     for net in CARRIERS.values():
         if name.lower() == net.name.lower() or name == net.code:
             return net
-    near = difflib.get_close_matches(name.lower(), [n.lower() for n in CARRIERS], n=1)
-    hint = next((f" (did you mean {n!r}?)" for n in CARRIERS if near and n.lower() == near[0]), "")
-    raise UnknownCatalogueEntry(f"unknown carrier {name!r}{hint}; known: {', '.join(CARRIERS)}")
+    # Imported here: the TOML package loads pydantic, which the TUI's first frame does without.
+    from phone_sim.tomlfile.problems import did_you_mean
+
+    hint = did_you_mean(name, CARRIERS)
+    raise UnknownCatalogueEntry(f"unknown carrier {name!r}{hint} (known: {', '.join(CARRIERS)})")
 
 
 def network_for(mcc: str, mnc: str) -> Network:

@@ -202,7 +202,7 @@ def test_a_case_id_in_any_case_and_a_server_that_is_not_there(
         port = probe.getsockname()[1]
     base = ["conformance", "--vendor-key", str(vendor_key), "--factory", str(factory)]
     assert main([*base, "--server", f"http://127.0.0.1:{port}", "--case", "ACCC-03"]) == 2
-    assert "no such case: ACCC-03; did you mean ACC-03?" in capsys.readouterr().err
+    assert "no such case: ACCC-03; did you mean 'ACC-03'?" in capsys.readouterr().err
     assert main([*base, "--server", f"http://127.0.0.1:{port}", "--case", "acc-3"]) == 2
     said = capsys.readouterr()
     assert f"http://127.0.0.1:{port}: no answer to the kit's first request" in said.err

@@ -257,7 +257,7 @@ def test_key_written_0600(storage: DeviceStorage) -> None:
 def test_an_unknown_carrier_is_refused_with_the_nearest_name() -> None:
     with pytest.raises(UnknownCatalogueEntry) as near:
         carrier("Cubacell")
-    assert "unknown carrier 'Cubacell' (did you mean 'Cubacel'?); known: Telekom" in str(near.value)
+    assert "unknown carrier 'Cubacell'; did you mean 'Cubacel'? (known: Telekom" in str(near.value)
     with pytest.raises(UnknownCatalogueEntry) as far:
         carrier("Xyz")
-    assert str(far.value).startswith("unknown carrier 'Xyz'; known: Telekom")
+    assert str(far.value).startswith("unknown carrier 'Xyz' (known: Telekom")

@@ -35,7 +35,6 @@ from phone_sim.ui.widgets.console_rows import (
     FLEET_COLUMNS,
     audit_cells,
     fleet_cells,
-    fleet_key,
 )
 from phone_sim.ui.widgets.footer import PhoneFooter
 from phone_sim.ui.widgets.status_bar import StatusBar
@@ -177,7 +176,8 @@ class VendorConsoleScreen(Screen[None]):
         world = self.app.world  # type: ignore[attr-defined]
         names = {p.phone.identity.serial: p.name for p in world} if len(world.phones) > 1 else {}
         for row in devices:
-            key, cells = fleet_key(row), fleet_cells(row)
+            cells = fleet_cells(row)
+            key = cells[0]  # the serial (or the IMEI a hold was placed on): the row's key
             keys.append(key)
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))

@@ -52,16 +52,12 @@ def delivery_cell(delivery: DeliveryView | None) -> str:
     return f"{delivery.kind} ✓ {when(delivery.delivered_at)}"
 
 
-def fleet_key(row: DeviceView) -> str:
-    """The row's key: its serial (a hold placed on an IMEI not seen yet has none)."""
-    return row.serial or (row.imeis[0] if row.imeis else "?")
-
-
 def fleet_cells(row: DeviceView) -> tuple[str, ...]:
     """A device's cells, in the order of :data:`FLEET_COLUMNS`."""
     account = "" if row.account is None else ("locked" if row.account.locked else "bound")
     return (
-        fleet_key(row),
+        # A hold placed on an IMEI the server has not seen yet has no serial.
+        row.serial or (row.imeis[0] if row.imeis else "?"),
         row.state,
         delivery_cell(row.delivery),
         row.activation_territory or "",
