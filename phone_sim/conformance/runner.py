@@ -15,7 +15,7 @@ from enum import StrEnum
 from .context import Kit
 from .errors import CaseFailed, CaseSkipped
 from .registry import Case
-from .wire import Exchange
+from .wire import Exchange, one_line
 
 
 class Verdict(StrEnum):
@@ -83,7 +83,7 @@ def run_case(kit: Kit, case: Case) -> CaseResult:
     except Exception as exc:  # a kit bug must not end the run; it is this case's failure
         verdict, reason = Verdict.FAIL, f"error in the kit: {type(exc).__name__}: {exc}"
     # One line, whatever the server's words it quotes hold (an HTML error page had ten).
-    reason = " ".join(reason.split())
+    reason = one_line(reason, limit=None)
     return CaseResult(case, verdict, reason, tuple(kit.exchanges), time.monotonic() - started)
 
 

@@ -47,11 +47,11 @@ class Request:
 QUOTE = 160
 
 
-def one_line(text: str, limit: int = QUOTE) -> str:
+def one_line(text: str, limit: int | None = QUOTE) -> str:
     """``text`` with its runs of whitespace (newlines included) folded to one space, and cut
-    to ``limit`` characters with an ellipsis."""
+    to ``limit`` characters with an ellipsis (``None``: not cut)."""
     folded = " ".join(text.split())
-    return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+    return folded if limit is None or len(folded) <= limit else folded[: limit - 1] + "…"
 
 
 @dataclass
