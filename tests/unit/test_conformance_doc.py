@@ -141,3 +141,15 @@ def test_the_redactor_takes_out_the_token_and_private_keys() -> None:
 )
 def test_a_case_id_is_taken_as_typed(typed: str, meant: str) -> None:
     assert typed_case_id(typed) == meant and meant in CASES
+
+
+def test_the_docs_features_file_is_a_valid_one(tmp_path: Path) -> None:
+    """docs/CONFORMANCE.md section 3's example, as written, declares every feature."""
+    text = (DOCS / "CONFORMANCE.md").read_text(encoding="utf-8")
+    example = text.split("## 3. The features file", 1)[1].split("```toml\n", 1)[1]
+    path = tmp_path / "conformance.toml"
+    path.write_text(example.split("```", 1)[0], encoding="utf-8")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "admin.token").write_text("s3cret\n")
+    declared = load_features(path)
+    assert declared.features == set(Feature) and declared.policy is PolicyName.STORY
