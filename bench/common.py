@@ -21,7 +21,8 @@ import requests
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
 from phone_sim.device.sims import Sim, carrier
-from phone_sim.fleet.identities import DeviceKit, FleetFactory
+from phone_sim.fleet.identities import FleetFactory
+from phone_sim.fleet.kits import DeviceKit
 from phone_sim.fleet.report import percentile
 from phone_sim.fleet.server import ChildServer
 from phone_sim.protocol.clock import STORY_START, Clock

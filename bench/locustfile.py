@@ -38,7 +38,7 @@ from locust.env import Environment
 
 from phone_sim.client.vendor_client import VendorClient
 from phone_sim.device.phone import Phone
-from phone_sim.fleet.identities import kit_from_entry, make_entry
+from phone_sim.fleet.kits import kit_from_entry, make_entry
 from phone_sim.fleet.mix import SimMix, load_mix, story_mix
 from phone_sim.protocol.clock import SystemClock
 from phone_sim.protocol.identity import Factory

@@ -2,7 +2,7 @@
 
 * per-device files: ``phone_sim.device.provisioning.provision``, the TUI's phone, four files
   each written atomically with two fsyncs;
-* in memory, this process: key, identity and certificate (``fleet.identities.make_entry``);
+* in memory, this process: key, identity and certificate (``fleet.kits.make_entry``);
 * in memory, a process pool of two;
 * read back from the fleet's identity cache.
 """
@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from phone_sim.device.provisioning import provision
-from phone_sim.fleet.identities import FleetFactory, make_entry
+from phone_sim.fleet.identities import FleetFactory
+from phone_sim.fleet.kits import make_entry
 from phone_sim.protocol.identity import Factory
 
 from .common import BENCH_DATA, report

@@ -40,7 +40,7 @@ from server_stub.runtime.heap import set_up_then_settled
 from server_stub.runtime.usage import peak_rss_kib
 
 from .errors import FleetError
-from .identities import IdentitySource
+from .kits import IdentitySource
 from .mix import SimChoice
 from .report import Phase, Progress
 from .rounds import Exchanger, Finish, FleetDevice, LocalRounds

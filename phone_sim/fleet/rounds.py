@@ -29,7 +29,7 @@ from phone_sim.device.state import DeviceState
 from phone_sim.protocol.contact import ContactKind
 from server_stub.runtime.usage import peak_rss_kib
 
-from .identities import DeviceKit
+from .kits import DeviceKit
 from .mix import SimChoice
 from .report import Phase, Progress
 

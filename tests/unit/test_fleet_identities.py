@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from phone_sim.fleet import identities
 from phone_sim.fleet.errors import CacheError
-from phone_sim.fleet.identities import DeviceKit, FleetFactory, IdentitySource, cache_path
+from phone_sim.fleet.identities import FleetFactory, cache_path
+from phone_sim.fleet.kits import DeviceKit, IdentitySource, make_entry
 from phone_sim.protocol.identity import Factory, chain_from_wire
 
 SEPT_2021 = dt.datetime(2021, 9, 1, 12, tzinfo=dt.UTC)
@@ -90,7 +90,7 @@ def test_a_cache_replaced_between_its_check_and_its_extension_is_refused(
     def then_replaced(n: int, *, build: bool) -> Any:
         result = checked(n, build=build)
         # Another run regenerates the cache meanwhile: the same devices, new keys.
-        other = [identities.make_entry(maker.factory, "Redmi Note 9", "MI", 5, i) for i in range(5)]
+        other = [make_entry(maker.factory, "Redmi Note 9", "MI", 5, i) for i in range(5)]
         written.append(("\n".join([maker._header(), *other]) + "\n").encode())
         maker.path.write_bytes(written[0])
         return result
