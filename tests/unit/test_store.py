@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -210,6 +210,41 @@ def test_devices_are_found_by_imei_and_pending_holds_by_target(store: Store) -> 
         assert tx.pending_holds(["RN9S0001"]) == []
         tx.drop_pending_hold("490154203237518")
         assert tx.pending_holds() == []
+
+
+def _vm_steps(tx: Tx, ask: Callable[[], object]) -> int:
+    """SQLite virtual-machine steps (in hundreds) that ``ask`` takes on ``tx``'s connection."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    tx._db.set_progress_handler(count, 100)
+    try:
+        ask()
+    finally:
+        tx._db.set_progress_handler(None, 100)
+    return steps
+
+
+def test_a_contact_reads_only_its_own_pending_holds(store: Store) -> None:
+    """A contact asks for the holds on its serial and IMEIs by the table's key: what it costs
+    does not grow with the operator's holds on other devices not seen yet."""
+    mine = (SERIAL, IMEI, "490154203237518")
+    with store.transaction() as tx:
+        tx.put_pending_hold(PendingHold(IMEI, "later", None, AT + 5))
+        tx.put_pending_hold(PendingHold(SERIAL, "sooner", None, AT))
+        alone = _vm_steps(tx, lambda: tx.pending_holds(mine))
+        for n in range(5000):
+            tx.put_pending_hold(PendingHold(f"35{n:013d}", "bulk", None, AT - n))
+        crowded = _vm_steps(tx, lambda: tx.pending_holds(mine))
+        # In the order they were placed, as before; all 5,002 when asked for all.
+        assert [h.reason for h in tx.pending_holds(mine)] == ["sooner", "later"]
+        assert len(tx.pending_holds()) == 5002
+    # Reading the whole table took about 700 hundreds of steps here; its key takes a few.
+    assert crowded <= 2 * alone + 10, (alone, crowded)
 
 
 # --- the audit log ----------------------------------------------------------------------------
