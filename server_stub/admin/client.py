@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -30,6 +31,7 @@ from server_stub.admin.models import (
     DeviceDetail,
     DeviceList,
     DeviceView,
+    FleetPage,
     PolicyReplaced,
     PolicyView,
     UnblockCode,
@@ -113,6 +115,12 @@ class AdminClient:
 
     def devices(self) -> list[DeviceView]:
         return self._call("GET", "/admin/devices", DeviceList).devices
+
+    def fleet(self, *, limit: int = 200, idents: Sequence[str] = ()) -> FleetPage:
+        """The devices named (serials or IMEIs), then the ``limit`` pending holds placed last and
+        the ``limit`` devices met last, and how many the server knows (``GET /admin/fleet``)."""
+        params: list[tuple[str, str | int]] = [("limit", limit), *(("ident", i) for i in idents)]
+        return self._call("GET", "/admin/fleet", FleetPage, params=params)
 
     def device(self, ident: str) -> DeviceDetail:
         """One device by serial or IMEI (or a pending hold on one)."""

@@ -202,6 +202,16 @@ class DeviceList(_Model):
     devices: list[DeviceView]
 
 
+class FleetPage(_Model):
+    """Part of the device list, for a console over a fleet too large to list whole."""
+
+    devices: list[DeviceView] = Field(
+        description="the devices named by `ident`, in the order named; then the `limit` pending "
+        "holds placed last and the `limit` devices the server met last, in the order met"
+    )
+    total: int = Field(description="devices and pending holds the server knows, listed or not")
+
+
 class BulkRelease(_Model):
     reason: str
     released: list[str] = Field(description="serials (or held IMEIs) released")

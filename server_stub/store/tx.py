@@ -160,6 +160,19 @@ class Tx:
         ).fetchall()
         return [_device(row) for row in rows]
 
+    def devices_met_last(self, count: int) -> list[DeviceRow]:
+        """The ``count`` devices the server met last (first saved last), in the order met: read
+        from the end of the table, whatever its size."""
+        rows = self._db.execute(
+            f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            (count,),
+        ).fetchall()
+        return [_device(row) for row in reversed(rows)]
+
+    def device_count(self) -> int:
+        (count,) = self._db.execute("SELECT count(*) FROM devices").fetchone()
+        return int(count)
+
     def save_device(self, row: DeviceRow) -> None:
         if len(row.imeis) > 2:  # what the wire allows, and what the indexes cover
             raise ValueError(f"{row.serial}: a device has at most two IMEIs, not {len(row.imeis)}")

@@ -134,4 +134,4 @@ def test_openapi_declares_admin_models_errors_and_bearer_auth(server: EmbeddedVe
             ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
             assert ok["$ref"].startswith("#/components/schemas/"), (method, path)
             assert "422" not in operation["responses"]  # invalid input is our 400
-    assert len([p for p in schema["paths"] if p.startswith("/admin/")]) == 11
+    assert len([p for p in schema["paths"] if p.startswith("/admin/")]) == 12

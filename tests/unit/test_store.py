@@ -281,6 +281,22 @@ def test_a_device_whose_imeis_change_is_found_by_its_new_ones(store: Store) -> N
             tx.save_device(dataclasses.replace(device(), imeis=("1", "2", "3")))
 
 
+def test_the_devices_met_last_are_read_from_the_end_of_the_table(store: Store) -> None:
+    with store.transaction() as tx:
+        for n in range(3):
+            tx.save_device(_dual(f"RN9SZ{n}", f"86{n:012d}3", f"86{n:012d}4"))
+        few = _vm_steps(tx, lambda: tx.devices_met_last(2))
+        assert [r.serial for r in tx.devices_met_last(2)] == ["RN9SZ1", "RN9SZ2"]
+        for n in range(5000):
+            tx.save_device(_dual(f"RN9S{n:06d}", f"35{n:012d}1", f"35{n:012d}2"))
+        tx.save_device(dataclasses.replace(device(), serial="RN9SZ0", last_seen=AT + 1))
+        many = _vm_steps(tx, lambda: tx.devices_met_last(2))
+        # Met, not seen: a device seen again keeps its place.
+        assert [r.serial for r in tx.devices_met_last(2)] == ["RN9S004998", "RN9S004999"]
+        assert tx.device_count() == 5003
+    assert many <= 2 * few + 10, (few, many)
+
+
 # --- the audit log ----------------------------------------------------------------------------
 
 

@@ -6,9 +6,9 @@ Every route depends on :data:`server_stub.api.auth.Admin`, so none runs unauthen
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from phone_sim.protocol.messages import ErrorBody
 from server_stub.admin.models import (
@@ -16,13 +16,15 @@ from server_stub.admin.models import (
     DeviceDetail,
     DeviceList,
     DeviceView,
+    FleetPage,
     LockRequest,
     ReleaseRequest,
 )
 from server_stub.admin.ops import lock_device, release_all, release_device
-from server_stub.admin.views import list_devices, show_device
+from server_stub.admin.views import fleet_page, list_devices, show_device
 from server_stub.api.auth import Admin
 from server_stub.api.deps import Context
+from server_stub.errors import BadIdentifier
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -44,6 +46,32 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 @router.get("/devices", response_model=DeviceList, summary="List devices", responses=errors())
 def devices(context: Context, admin: Admin) -> DeviceList:
     return list_devices(context)
+
+
+#: devices a fleet page may name (a console's own phones)
+MAX_IDENTS = 64
+
+
+@router.get(
+    "/fleet",
+    response_model=FleetPage,
+    summary="Part of the device list, for a large fleet",
+    description="The devices named by `ident` (a serial or IMEI; repeat it, at most 64; one not "
+    "known is left out), then the `limit` pending holds placed last and the `limit` devices met "
+    "last, with how many the server knows in all. Its cost does not grow with the fleet, unlike "
+    "`GET /admin/devices`'s.",
+    responses=errors(400),
+)
+def fleet(
+    context: Context,
+    admin: Admin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ident: Annotated[list[str] | None, Query()] = None,
+) -> FleetPage:
+    idents = ident or []
+    if len(idents) > MAX_IDENTS:
+        raise BadIdentifier(f"at most {MAX_IDENTS} ident parameters, not {len(idents)}")
+    return fleet_page(context, limit=limit, idents=idents)
 
 
 @router.get(
