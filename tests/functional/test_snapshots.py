@@ -53,13 +53,16 @@ def snapshot(
     make_sim: Callable[..., OnePhoneWorld],
     *,
     before: Callable[[OnePhoneWorld], None] | None = None,
+    then: tuple[str, ...] = (),
 ) -> None:
+    """``then``: keys pressed once the state is reached (``f1``: the keys panel)."""
     app, sim = open_state(name, make_sim)
     if before is not None:
         before(sim)
 
     async def reach(pilot: Pilot[None]) -> None:
         await STATES[name].reach(pilot, sim)
+        await pilot.press(*then)
         # Toasts fade on a real-time timer and a cursor blinks: neither belongs in a picture.
         pilot.app.clear_notifications()
         for box in pilot.app.screen.query(Input):
@@ -103,6 +106,14 @@ def test_snapshot_phone(name: str, size: tuple[int, int], snap_compare, make_sim
     # tray-roaming: home, t, n, seven times down (Cubacel), Enter; confirm-reset: the palette's
     # Factory reset asks first
     snapshot(name, size, snap_compare, make_sim)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["setup-welcome", "lock"])
+def test_snapshot_keys_panel(name: str, size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # setup-welcome, f1: the app's keys first, the language list's cursor keys after them;
+    # lock, f1: the lock screen's keys, then the app's (the footer beside it on more rows)
+    snapshot(name, size, snap_compare, make_sim, then=("f1",))
 
 
 # --- tools: inspector, palette, vendor console -----------------------------------------------
