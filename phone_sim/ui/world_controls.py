@@ -81,6 +81,14 @@ class WorldControls(AppParts):
         else:
             self.action_show_help_panel()
 
+    def action_show_help_panel(self) -> None:
+        """The keys panel with the phone's keys first (``f1``, and the palette's *Keys*)."""
+        # Imported when first shown, as Textual imports its own panel: no first frame needs it.
+        from phone_sim.ui.widgets.keys_panel import PhoneHelpPanel
+
+        if not self.screen.query("HelpPanel"):
+            self.screen.mount(PhoneHelpPanel())
+
     def action_factory_reset(self) -> None:
         """Ask first: a factory reset erases the phone's data."""
         self.push_screen(

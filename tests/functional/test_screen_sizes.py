@@ -6,8 +6,8 @@ For each place a person can be (tests/support/ui_states.py) the app runs at 80x2
   after the test scrolls to it as a user would (a long face scrolls; nothing is cut off);
 * each input is wide enough to type in (the console's reason box was 4 columns wide);
 * each key the screen offers with ``show=True`` is in the footer, inside the terminal, and no
-  footer key is drawn over another (the palette's, docked on the right, included); the others
-  are listed in the keys panel (f1), whose own key is in the footer.
+  footer key is drawn over another (the palette's, docked on the right, included), nor by a
+  toast; the others are listed in the keys panel (f1), whose own key is in the footer.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, RadioButton, Select
 from textual.widgets._footer import FooterKey
 from textual.widgets._key_panel import BindingsTable
+from textual.widgets._toast import Toast
 
 from tests.support.one_phone import OnePhoneWorld
+from tests.support.toasts import toast_problems
 from tests.support.ui_states import STATES, open_state, wait_until
 
 SMALL = (80, 24)
@@ -67,7 +69,7 @@ async def test_every_control_and_key_is_reachable_at_80x24(
     name: str, make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
     app, sim = open_state(name, make_sim)
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await STATES[name].reach(pilot, sim)
         if name != "palette":  # the command palette has no footer of its own
             await wait_until(pilot, lambda: bool(app.screen.query(FooterKey)))
@@ -123,6 +125,11 @@ async def test_every_control_and_key_is_reachable_at_80x24(
                 for other, other_region in placed[n + 1 :]
                 if region.overlaps(other_region)
             ]
+        if name != "palette":
+            app.notify("A toast stays clear of the footer", timeout=60)
+            await wait_until(pilot, lambda: bool(screen.query(Toast)))
+            await pilot.pause(0.1)
+            problems += toast_problems(app)
         assert not problems, f"{name} at 80x24:\n" + "\n".join(problems)
         # The rest are in the keys panel, which the footer's f1 opens.
         hidden = [b for b in offered if not b.show and b.description]

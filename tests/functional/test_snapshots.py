@@ -53,15 +53,22 @@ def snapshot(
     make_sim: Callable[..., OnePhoneWorld],
     *,
     before: Callable[[OnePhoneWorld], None] | None = None,
+    then: tuple[str, ...] = (),
+    toast: str | None = None,
 ) -> None:
+    """``then``: keys pressed once the state is reached (``f1``: the keys panel); ``toast``: a
+    notification shown last, for a minute (the picture is taken well within it)."""
     app, sim = open_state(name, make_sim)
     if before is not None:
         before(sim)
 
     async def reach(pilot: Pilot[None]) -> None:
         await STATES[name].reach(pilot, sim)
+        await pilot.press(*then)
         # Toasts fade on a real-time timer and a cursor blinks: neither belongs in a picture.
         pilot.app.clear_notifications()
+        if toast is not None:
+            pilot.app.notify(toast, timeout=60)
         for box in pilot.app.screen.query(Input):
             box.cursor_blink = False
         await pilot.pause(0.3)
@@ -103,6 +110,20 @@ def test_snapshot_phone(name: str, size: tuple[int, int], snap_compare, make_sim
     # tray-roaming: home, t, n, seven times down (Cubacel), Enter; confirm-reset: the palette's
     # Factory reset asks first
     snapshot(name, size, snap_compare, make_sim)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["setup-welcome", "lock"])
+def test_snapshot_keys_panel(name: str, size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # setup-welcome, f1: the app's keys first, the language list's cursor keys after them;
+    # lock, f1: the lock screen's keys, then the app's (the footer beside it on more rows)
+    snapshot(name, size, snap_compare, make_sim, then=("f1",))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_toast_above_the_footer(size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # lock, then a SIM event's toast: it stands above the footer's two rows, which stay readable
+    snapshot("lock", size, snap_compare, make_sim, toast="SIM 2: Vodafone inserted")
 
 
 # --- tools: inspector, palette, vendor console -----------------------------------------------

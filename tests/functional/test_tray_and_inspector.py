@@ -101,7 +101,8 @@ async def test_the_palette_offers_phone_commands_and_the_lock_screen_keeps_them_
 
 async def test_the_tray_opens_on_the_carrier_of_the_selected_slot(sim: OnePhoneWorld) -> None:
     # Played: Telekom in slot 1, the tray opened again: the highlight was back on the first
-    # row, and Up (which wraps) from there put in Win Mobile (Crimea) instead.
+    # row, and Up (which wrapped then: test_lists_stop_at_their_ends.py) from there put in the
+    # list's last carrier instead.
     sim.phone.insert_sim(1, Sim.of(carrier("Cubacel")))
     sim.phone.insert_sim(2, Sim.of(carrier("Vodafone"), card=2))
     app = make_app(sim.world, pace=Pace.instant())

@@ -44,6 +44,7 @@ NOT_BEFORE_THE_FIRST_FRAME = (
     "phone_sim.ui.screens.inspector_screen",
     "phone_sim.ui.screens.confirm_screen",
     "phone_sim.ui.screens.account_screen",
+    "phone_sim.ui.widgets.keys_panel",  # the keys panel, imported at the first f1
     # the wire models (pydantic) load with a phone's first request or verdict, and a stored
     # lock warning with the state that holds one (phone_sim/device/*, protocol/versions.py)
     "pydantic",

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from phone_sim.device.state import DeviceState
 from phone_sim.ui.widgets.account_lock import AccountLockPanel
+from phone_sim.ui.widgets.lists import ChoiceList
 
 from .base import PhoneScreen
 
@@ -54,7 +55,7 @@ class SetupScreen(PhoneScreen):
         yield Static("", id="step-hint")
         with ContentSwitcher(initial="language", id="steps"):
             with Vertical(id="language"):
-                yield OptionList(
+                yield ChoiceList(
                     *(Option(label, id=code) for code, label in LANGUAGES), id="languages"
                 )
             with Vertical(id="sims"):

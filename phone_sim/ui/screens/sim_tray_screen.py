@@ -18,6 +18,7 @@ from phone_sim.device.phone import Phone
 from phone_sim.device.sims import CARRIERS, Sim, carrier
 from phone_sim.ui.recorder import Recorder
 from phone_sim.ui.widgets.footer import PhoneFooter
+from phone_sim.ui.widgets.lists import ChoiceList, ChoiceSelect
 
 #: the serving-network choice that means "no roaming"
 HOME = "home"
@@ -64,7 +65,7 @@ class SimTrayScreen(ModalScreen[None]):
             with RadioSet(id="slot"):
                 yield RadioButton("Slot 1", value=True, id="slot-1")
                 yield RadioButton("Slot 2", id="slot-2")
-            yield OptionList(
+            yield ChoiceList(
                 *(
                     Option(f"{n.name:<14} {n.territory:<12} {n.code}", id=n.name)
                     for n in CARRIERS.values()
@@ -73,7 +74,7 @@ class SimTrayScreen(ModalScreen[None]):
             )
             with Horizontal(id="roaming"):
                 yield Static("Serves on", id="roaming-label")
-                yield Select(
+                yield ChoiceSelect(
                     [("home network", HOME)]
                     + [(f"roaming on {n.name} ({n.territory})", n.name) for n in CARRIERS.values()],
                     value=HOME,

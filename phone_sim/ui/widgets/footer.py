@@ -5,6 +5,10 @@ Textual's footer is one row that scrolls sideways: at 80 columns the lock screen
 counts the width its keys need and, when it is narrower, lays them out on a grid of two rows,
 or more, so every key a screen offers stays in sight, beside the palette's key docked on the
 right (which covered the last column's key on a two-phone lock screen at 80 columns).
+
+Toasts (``App.notify``) stand above it. Textual docks its toast rack at the bottom with a margin
+of one row, made for a one-row footer: at 80x24 a toast hid the right of a wrapped footer's
+first row for seconds. The footer sets the rack's margin to the rows it takes (1 to 3).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
+from textual.geometry import Spacing
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+from textual.widgets._toast import ToastRack
 
 
 def key_width(key: FooterKey) -> int:
@@ -55,4 +62,13 @@ class PhoneFooter(Footer):
         yield from items
 
     def on_resize(self) -> None:
+        self._lift_toasts()
         self.call_after_refresh(self.recompose)
+
+    def _lift_toasts(self) -> None:
+        """Put the screen's toasts just above this footer, however many rows it takes now."""
+        try:
+            rack = self.screen.get_child_by_type(ToastRack)
+        except NoMatches:
+            return  # an app without notifications has no rack
+        rack.styles.margin = Spacing(0, 0, self.outer_size.height, 0)
