@@ -272,11 +272,21 @@ def test_a_device_is_found_by_either_imei_through_their_indexes(store: Store) ->
 
 def test_a_device_whose_imeis_change_is_found_by_its_new_ones(store: Store) -> None:
     with store.transaction() as tx:
-        tx.save_device(_dual("RN9SA", "860000000000011", "860000000000029"))
-        tx.save_device(_dual("RN9SA", "860000000000011", "860000000000045"))
+        first = _dual("RN9SA", "860000000000011", "860000000000029")
+        tx.save_device(first)
+        # As a contact saves it: with the device it read, whose IMEIs were others.
+        tx.save_device(_dual("RN9SA", "860000000000011", "860000000000045"), before=first)
         assert tx.device_by_imei("860000000000029") is None
         moved = tx.device_by_imei("860000000000045")
         assert moved is not None and moved.imeis == ("860000000000011", "860000000000045")
+        tx.save_device(_dual("RN9SA", "860000000000011", "860000000000052"))  # an operator's
+        assert tx.device_by_imei("860000000000052") is not None
+        # The same IMEIs as read: left as they are, the rest of the row saved.
+        current = tx.device("RN9SA")
+        assert current is not None
+        tx.save_device(dataclasses.replace(current, last_seen=AT + 9), before=current)
+        again = tx.device_by_imei("860000000000052")
+        assert again is not None and again.last_seen == AT + 9
         with pytest.raises(ValueError, match="at most two IMEIs, not 3"):
             tx.save_device(dataclasses.replace(device(), imeis=("1", "2", "3")))
 
