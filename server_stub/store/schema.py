@@ -168,8 +168,9 @@ V4: tuple[str, ...] = (
     """,
 )
 
-#: A device has one or two IMEIs (PROTOCOL.md: ``imeis``, at most 2), each indexed. The
-#: contacts' upsert leaves ``imeis`` out of what it updates, so these cost a contact nothing.
+#: A device has one or two IMEIs (PROTOCOL.md: ``imeis``, at most 2), each indexed
+#: (docs/decisions/devices-found-by-imei-through-indexes.md). A contact's update leaves
+#: ``imeis`` alone unless they changed, so these cost a contact nothing after its activation.
 V5: tuple[str, ...] = (
     "CREATE INDEX devices_by_first_imei ON devices (json_extract(imeis, '$[0]'))",
     "CREATE INDEX devices_by_second_imei ON devices (json_extract(imeis, '$[1]'))",
