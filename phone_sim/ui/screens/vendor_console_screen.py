@@ -23,16 +23,17 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane
 
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.console_rows import (
     AUDIT_COLUMNS,
     FLEET_COLUMNS,
+    LiveTable,
     audit_cells,
     fleet_cells,
 )
@@ -42,12 +43,16 @@ from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpErr
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
+AUDIT_TITLE = "Audit trail (live)"
+
+
+def policy_title(version: str | None) -> str:
+    """The policy tab's label: the version in force once known, and the key that shows it."""
+    return "Policy in force (P)" if version is None else f"Policy in force {version} (P)"
 
 
 class VendorConsoleScreen(Screen[None]):
     CSS_PATH = "vendor_console_screen.tcss"
-    # Below 120 columns the policy goes under the fleet, which then has the whole width.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("v", "close", "Back to the phone", show=False),
@@ -58,6 +63,8 @@ class VendorConsoleScreen(Screen[None]):
         Binding("c", "unblock_code", "Unblock code", show=False),
         Binding("x", "clear_account", "Unbind account", show=False),
         Binding("a", "advance", "+3 days"),
+        # The tabs' label says so; the footer has no room for it at 80 columns.
+        Binding("P", "other_tab", "Audit trail / policy", show=False),
     ]
 
     @dataclass
@@ -90,24 +97,24 @@ class VendorConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.phone)  # type: ignore[attr-defined]
-        with Horizontal(id="console"):
-            with Vertical(id="fleet-pane"):
-                yield Static("[b]Fleet[/b]", classes="pane-title")
-                yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
-                with Horizontal(id="actions"):
-                    yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
-                    yield Button("Lock", id="lock", variant="error", compact=True)
-                    yield Button("Release", id="release", variant="success", compact=True)
-                    yield Button("Release all", id="release-all", compact=True)
-                    yield Button("Code", id="unblock-code-button", compact=True)
-                    yield Button("Unbind", id="unbind", compact=True)
-                yield Static("", id="console-status")
-            with Vertical(id="policy-pane"):
-                yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
-                with VerticalScroll(id="policy-scroll"):
-                    yield Static("", id="policy", markup=False)
-        yield Static("[b]Audit trail[/b] (live)", classes="pane-title")
-        yield DataTable(id="audit", zebra_stripes=True)
+        yield Static("[b]Fleet[/b]", classes="pane-title")
+        yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="actions"):
+            yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
+            yield Button("Lock", id="lock", variant="error", compact=True)
+            yield Button("Release", id="release", variant="success", compact=True)
+            yield Button("Release all", id="release-all", compact=True)
+            yield Button("Code", id="unblock-code-button", compact=True)
+            yield Button("Unbind", id="unbind", compact=True)
+        yield Static("", id="console-status")
+        # The audit trail and the policy share the space under the fleet, one at a time: side
+        # by side (the policy on the right) they left the fleet 76 of 120 columns, and stacked
+        # 2 or 3 of its rows at 80x24.
+        with TabbedContent(id="details"):
+            with TabPane(AUDIT_TITLE, id="audit-tab"):
+                yield LiveTable(id="audit", zebra_stripes=True)
+            with TabPane(policy_title(None), id="policy-tab"), VerticalScroll(id="policy-scroll"):
+                yield Static("", id="policy", markup=False)
         yield PhoneFooter()
 
     def on_mount(self) -> None:
@@ -160,9 +167,8 @@ class VendorConsoleScreen(Screen[None]):
             audit.move_cursor(row=audit.row_count - 1)
         if message.policy is not None:
             self._policy_version = message.policy.version
-            self.query_one("#policy-title", Static).update(
-                f"[b]Policy in force[/b] {message.policy.version}"
-            )
+            details = self.query_one("#details", TabbedContent)
+            details.get_tab("policy-tab").label = policy_title(message.policy.version)
             self.query_one("#policy", Static).update(message.policy.text)
 
     def _show_fleet(self, devices: list[DeviceView]) -> None:
@@ -334,6 +340,11 @@ class VendorConsoleScreen(Screen[None]):
 
     def action_advance(self) -> None:
         self.app.action_advance(3 * 86400)  # type: ignore[attr-defined]
+
+    def action_other_tab(self) -> None:
+        """Show the policy in force if the audit trail is shown, and the other way round."""
+        details = self.query_one("#details", TabbedContent)
+        details.active = "policy-tab" if details.active == "audit-tab" else "audit-tab"
 
     def action_close(self) -> None:
         self.dismiss()
