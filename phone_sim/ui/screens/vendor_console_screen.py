@@ -53,6 +53,8 @@ def policy_title(version: str | None) -> str:
 
 class VendorConsoleScreen(Screen[None]):
     CSS_PATH = "vendor_console_screen.tcss"
+    # Under 80 columns the reason box takes a row of its own above the buttons.
+    HORIZONTAL_BREAKPOINTS = [(0, "-cramped"), (80, "-roomy")]
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("v", "close", "Back to the phone", show=False),
