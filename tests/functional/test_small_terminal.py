@@ -1,20 +1,69 @@
-"""Below 80x24, the size every screen is laid out for (README), the console stays usable.
+"""Below 80x24, the size every screen is laid out for (README), the app says so and stays usable.
 
 Played at 60x20: the console's Unbind button was past the right edge and its reason box four
-columns wide. Under 80 columns the reason box now takes a row of its own above the buttons.
+columns wide, the phone's face cut at the bottom, and nothing said why. Now the footer says
+``window is 60x20; the phone needs at least 80x24`` on every screen, the console's buttons
+stay on screen, and the lock screen still covers the phone while the world's controls work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.geometry import Region
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
+from phone_sim.ui.screens.lock_screen import LockScreen
+from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.ui_states import STATES, open_state
+from tests.support.waits import wait_until
 
 TINY = (60, 20)
+
+
+def hint_text(app: object) -> str | None:
+    """What the footer says about the window's size (None: it says nothing)."""
+    hints = app.screen.query("#size-hint")  # type: ignore[attr-defined]
+    return str(hints.first(Static).render()) if hints else None
+
+
+@pytest.mark.parametrize("name", ["home", "lock", "console"])
+async def test_below_80x24_the_footer_says_how_large_the_window_is(
+    name: str, make_sim: Callable[..., OnePhoneWorld]
+) -> None:
+    app, sim = open_state(name, make_sim)
+    async with app.run_test(size=TINY) as pilot:
+        await STATES[name].reach(pilot, sim)
+        expected = "window is 60x20; the phone needs at least 80x24"
+        await wait_until(pilot, lambda: hint_text(app) == expected)
+        await pilot.pause()
+        hint = app.screen.query_one("#size-hint", Static)
+        geometry = app.screen.find_widget(hint)
+        assert geometry.region.intersection(geometry.clip) == geometry.region, "the hint is cut"
+        assert Region(0, 0, *TINY).contains_region(geometry.region)
+
+
+async def test_the_hint_comes_and_goes_with_the_terminal_and_the_lock_screen_stays(
+    make_sim: Callable[..., OnePhoneWorld],
+) -> None:
+    app, sim = open_state("lock", make_sim)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await STATES["lock"].reach(pilot, sim)
+        assert hint_text(app) is None
+        await pilot.resize_terminal(80, 20)  # only the height: the footer's width is the same
+        await wait_until(
+            pilot, lambda: hint_text(app) == "window is 80x20; the phone needs at least 80x24"
+        )
+        # The lock screen still covers the phone; the world's controls still work.
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, VendorConsoleScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: hint_text(app) is None)
 
 
 async def test_at_60x20_every_console_control_is_on_screen(

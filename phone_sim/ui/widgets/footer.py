@@ -5,6 +5,11 @@ Textual's footer is one row that scrolls sideways: at 80 columns the lock screen
 counts the width its keys need and, when it is narrower, lays them out on a grid of two rows,
 or more, so every key a screen offers stays in sight, beside the palette's key docked on the
 right (which covered the last column's key on a two-phone lock screen at 80 columns).
+
+Every screen is laid out for a terminal of at least 80x24 (README). In a smaller one the footer
+says so on a row above its keys, ``window is 60x20; the phone needs at least 80x24``, instead of
+leaving a cut face unexplained; every key still works, the lock screen's too (it still covers
+the phone).
 """
 
 from __future__ import annotations
@@ -12,8 +17,21 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
-from textual.widgets import Footer
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
+
+#: the smallest terminal every screen is laid out for (README: every screen works in an 80x24
+#: terminal)
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+def size_hint(width: int, height: int) -> str | None:
+    """What the footer says in a terminal smaller than every screen is laid out for; None when
+    the terminal is large enough."""
+    if width >= MIN_WIDTH and height >= MIN_HEIGHT:
+        return None
+    return f"window is {width}x{height}; the phone needs at least {MIN_WIDTH}x{MIN_HEIGHT}"
 
 
 def key_width(key: FooterKey) -> int:
@@ -28,10 +46,21 @@ class PhoneFooter(Footer):
         grid-rows: 1;
         grid-columns: auto;
     }
+    PhoneFooter #size-hint {
+        dock: top;
+        width: 100%;
+        height: auto;
+        padding: 0 1;
+        background: $warning-muted;
+        color: $text;
+        text-style: bold;
+    }
     """
 
     def __init__(self) -> None:
         super().__init__(compact=True)
+        #: the hint shown above the keys (None: the terminal is large enough)
+        self._hint: str | None = None
 
     def compose(self) -> ComposeResult:
         items = list(super().compose())
@@ -45,14 +74,34 @@ class PhoneFooter(Footer):
             # Each column as wide as its widest key: Textual's "auto" columns cut descriptions.
             columns = math.ceil(len(own) / rows)
             widths = [max(key_width(key) for key in own[c::columns]) for c in range(columns)]
+        self._hint = size_hint(*self.app.size)
+        hint_rows = 0
+        if self._hint is not None:
+            # Beside the palette's key, which sits on the footer's first row.
+            hint_rows = math.ceil((len(self._hint) + 2) / max(width - palette, 1))
         self.set_class(rows > 1, "-rows")
         if rows > 1:
-            self.styles.height = rows
             self.styles.grid_size_columns = len(widths)
             self.styles.grid_columns = " ".join(str(width) for width in widths)
+        if rows + hint_rows > 1:
+            self.styles.height = rows + hint_rows
         else:
             self.styles.clear_rule("height")
+        if self._hint is not None:
+            yield Static(self._hint, id="size-hint", markup=False)
         yield from items
+
+    def on_mount(self) -> None:
+        # The terminal's height can change without the footer's width: the screen's layout
+        # tells (a resize lays it out again).
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._laid_out)
+
+    def on_unmount(self) -> None:
+        self.screen.screen_layout_refresh_signal.unsubscribe(self)
+
+    def _laid_out(self, _: Screen[object]) -> None:
+        if size_hint(*self.app.size) != self._hint:
+            self.call_after_refresh(self.recompose)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.recompose)
