@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from textual.geometry import Region
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
@@ -66,16 +66,16 @@ async def test_the_hint_comes_and_goes_with_the_terminal_and_the_lock_screen_sta
         await wait_until(pilot, lambda: hint_text(app) is None)
 
 
-async def test_at_60x20_every_console_control_is_on_screen(
+async def test_at_60x20_every_console_control_and_the_audit_trail_are_on_screen(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("console", make_sim)
+    app, sim = open_state("console-fleet", make_sim)  # six phones
     async with app.run_test(size=TINY) as pilot:
-        await STATES["console"].reach(pilot, sim)
+        await STATES["console-fleet"].reach(pilot, sim)
         await pilot.pause(0.2)
         screen = app.screen
         problems = []
-        for widget in screen.query("#actions Button, #actions Input"):
+        for widget in screen.query("#actions Button, #actions Input, #audit"):
             geometry = screen.find_widget(widget)
             seen = geometry.region.intersection(geometry.clip)
             if seen != geometry.region or not Region(0, 0, *TINY).contains_region(seen):
@@ -85,3 +85,7 @@ async def test_at_60x20_every_console_control_is_on_screen(
         assert not problems, "\n".join(problems)
         reason = screen.query_one("#reason", Input)
         assert reason.content_region.width >= 20, f"the reason box is {reason.content_region}"
+        # Nothing is pushed below the footer: the screen itself does not scroll.
+        assert screen.max_scroll_y == 0, f"the screen scrolls by {screen.max_scroll_y} rows"
+        audit = screen.query_one("#audit", DataTable)
+        assert audit.scrollable_content_region.height - audit.header_height >= 1

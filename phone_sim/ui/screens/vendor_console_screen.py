@@ -53,8 +53,10 @@ def policy_title(version: str | None) -> str:
 
 class VendorConsoleScreen(Screen[None]):
     CSS_PATH = "vendor_console_screen.tcss"
-    # Under 80 columns the reason box takes a row of its own above the buttons.
+    # Under 80 columns the reason box takes a row of its own above the buttons; under 24 rows
+    # the fleet takes less of the height, so the audit trail's tab stays on screen.
     HORIZONTAL_BREAKPOINTS = [(0, "-cramped"), (80, "-roomy")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("v", "close", "Back to the phone", show=False),

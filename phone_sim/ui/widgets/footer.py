@@ -77,8 +77,10 @@ class PhoneFooter(Footer):
         self._hint = size_hint(*self.app.size)
         hint_rows = 0
         if self._hint is not None:
-            # Beside the palette's key, which sits on the footer's first row.
-            hint_rows = math.ceil((len(self._hint) + 2) / max(width - palette, 1))
+            # Beside the palette's key (its width, without the gap the grid keeps from it),
+            # which sits on the footer's first row; the hint's padding is the 2.
+            beside = width - sum(key_width(key) for key in keys if key not in own)
+            hint_rows = math.ceil((len(self._hint) + 2) / max(beside, 1))
         self.set_class(rows > 1, "-rows")
         if rows > 1:
             self.styles.grid_size_columns = len(widths)
