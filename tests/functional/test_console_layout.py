@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import Button, DataTable, Static, TabbedContent
+from textual.widgets import Button, ContentSwitcher, DataTable, Static, Tab
 
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS
@@ -141,14 +141,14 @@ async def test_the_policy_in_force_is_a_key_away_from_the_audit_trail(
     app, sim = open_state("console", make_sim)
     async with app.run_test(size=(80, 24)) as pilot:
         await STATES["console"].reach(pilot, sim)
-        details = app.screen.query_one("#details", TabbedContent)
-        assert details.active == "audit-tab"
-        assert "2021-09-sanctions-2" in details.get_tab("policy-tab").label.plain
+        details = app.screen.query_one("#details", ContentSwitcher)
+        assert details.current == "audit"
+        assert "2021-09-sanctions-2" in app.screen.query_one("#policy-tab", Tab).label.plain
         await pilot.press("P")
         await pilot.pause()
-        assert details.active == "policy-tab"
+        assert details.current == "policy-scroll"
         policy = app.screen.query_one("#policy", Static)
         assert policy.region.height > 0 and "version" in str(policy.render())
         await pilot.press("P")
         await pilot.pause()
-        assert details.active == "audit-tab"
+        assert details.current == "audit"

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual._compositor import MapGeometry
+from textual.css.query import NoMatches
+from textual.errors import NoWidget
 from textual.geometry import Region
 from textual.widgets import DataTable, Input, Static
 
@@ -29,6 +32,16 @@ def hint_text(app: object) -> str | None:
     return str(hints.first(Static).render()) if hints else None
 
 
+def placed(app: object) -> MapGeometry | None:
+    """Where the hint is on the screen (None until the footer's last layout has placed it: the
+    footer composes itself again as the screen's keys settle)."""
+    screen = app.screen  # type: ignore[attr-defined]
+    try:
+        return screen.find_widget(screen.query_one("#size-hint"))  # type: ignore[no-any-return]
+    except (NoMatches, NoWidget):
+        return None
+
+
 @pytest.mark.parametrize("name", ["home", "lock", "console"])
 async def test_below_80x24_the_footer_says_how_large_the_window_is(
     name: str, make_sim: Callable[..., OnePhoneWorld]
@@ -37,10 +50,9 @@ async def test_below_80x24_the_footer_says_how_large_the_window_is(
     async with app.run_test(size=TINY) as pilot:
         await STATES[name].reach(pilot, sim)
         expected = "window is 60x20; the phone needs at least 80x24"
-        await wait_until(pilot, lambda: hint_text(app) == expected)
-        await pilot.pause()
-        hint = app.screen.query_one("#size-hint", Static)
-        geometry = app.screen.find_widget(hint)
+        await wait_until(pilot, lambda: hint_text(app) == expected and placed(app) is not None)
+        geometry = placed(app)
+        assert geometry is not None
         assert geometry.region.intersection(geometry.clip) == geometry.region, "the hint is cut"
         assert Region(0, 0, *TINY).contains_region(geometry.region)
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import DataTable, Input, Static, Tab
 from textual.worker import WorkerCancelled
 
 from phone_sim.device.provisioning import PhoneSpec
@@ -209,13 +209,22 @@ async def _one_more_poll(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+def _console_up(pilot: Pilot[None]) -> bool:
+    """The console is in view with its tables and tabs mounted (a screen is on the stack before
+    its widgets are; the tabs' own, a moment later still)."""
+    screen = pilot.app.screen
+    return isinstance(screen, VendorConsoleScreen) and all(
+        screen.query(selector) for selector in ("#fleet", "#audit", "#policy-tab")
+    )
+
+
 async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_lock(pilot, sim)
     await pilot.press("v")  # the vendor console, the locked phone in its fleet
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    await wait_until(pilot, lambda: _console_up(pilot))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
-    policy = pilot.app.screen.query_one("#details", TabbedContent).get_tab("policy-tab")
+    policy = pilot.app.screen.query_one("#policy-tab", Tab)
     await wait_until(
         pilot,
         lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in policy.label.plain,
@@ -227,7 +236,7 @@ async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
 async def _to_console_fleet(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_home(pilot, sim)
     await pilot.press("v")  # the vendor console: six phones, the one in view selected
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    await wait_until(pilot, lambda: _console_up(pilot))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
     phones = len(sim.world.phones)
@@ -238,7 +247,7 @@ async def _to_console_fleet(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
 async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_home(pilot, sim)
     await pilot.press("v")  # the vendor console: the hold decided, not delivered
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    await wait_until(pilot, lambda: _console_up(pilot))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
     await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane
+from textual.widgets import Button, ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.console_rows import (
@@ -114,10 +114,13 @@ class VendorConsoleScreen(Screen[None]):
         # The audit trail and the policy share the space under the fleet, one at a time: side
         # by side (the policy on the right) they left the fleet 76 of 120 columns, and stacked
         # 2 or 3 of its rows at 80x24.
-        with TabbedContent(id="details"):
-            with TabPane(AUDIT_TITLE, id="audit-tab"):
-                yield LiveTable(id="audit", zebra_stripes=True)
-            with TabPane(policy_title(None), id="policy-tab"), VerticalScroll(id="policy-scroll"):
+        # Tabs and a switcher of the screen's own, not a TabbedContent: under load the console's
+        # Mount came before the TabbedContent had mounted its panes (NoMatches '#audit').
+        self._policy_tab = Tab(policy_title(None), id="policy-tab")
+        yield Tabs(Tab(AUDIT_TITLE, id="audit-tab"), self._policy_tab, id="details-tabs")
+        with ContentSwitcher(initial="audit", id="details"):
+            yield LiveTable(id="audit", zebra_stripes=True)
+            with VerticalScroll(id="policy-scroll"):
                 yield Static("", id="policy", markup=False)
         yield PhoneFooter()
 
@@ -171,8 +174,7 @@ class VendorConsoleScreen(Screen[None]):
             audit.move_cursor(row=audit.row_count - 1)
         if message.policy is not None:
             self._policy_version = message.policy.version
-            details = self.query_one("#details", TabbedContent)
-            details.get_tab("policy-tab").label = policy_title(message.policy.version)
+            self._policy_tab.label = policy_title(message.policy.version)
             self.query_one("#policy", Static).update(message.policy.text)
 
     def _show_fleet(self, devices: list[DeviceView]) -> None:
@@ -353,8 +355,13 @@ class VendorConsoleScreen(Screen[None]):
 
     def action_other_tab(self) -> None:
         """Show the policy in force if the audit trail is shown, and the other way round."""
-        details = self.query_one("#details", TabbedContent)
-        details.active = "policy-tab" if details.active == "audit-tab" else "audit-tab"
+        tabs = self.query_one("#details-tabs", Tabs)
+        tabs.active = "policy-tab" if tabs.active == "audit-tab" else "audit-tab"
+
+    @on(Tabs.TabActivated, "#details-tabs")
+    def _show_details(self, event: Tabs.TabActivated) -> None:
+        shown = "audit" if event.tab.id == "audit-tab" else "policy-scroll"
+        self.query_one("#details", ContentSwitcher).current = shown
 
     def action_close(self) -> None:
         self.dismiss()
