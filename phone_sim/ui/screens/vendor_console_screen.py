@@ -113,9 +113,9 @@ class VendorConsoleScreen(Screen[None]):
         yield Static("", id="console-status")
         # The audit trail and the policy share the space under the fleet, one at a time: side
         # by side (the policy on the right) they left the fleet 76 of 120 columns, and stacked
-        # 2 or 3 of its rows at 80x24.
-        # Tabs and a switcher of the screen's own, not a TabbedContent: under load the console's
-        # Mount came before the TabbedContent had mounted its panes (NoMatches '#audit').
+        # 2 or 3 of its rows at 80x24. Tabs and a switcher of the screen's own, not a
+        # TabbedContent: under load the console's Mount came before the TabbedContent had
+        # mounted its panes (NoMatches '#audit').
         self._policy_tab = Tab(policy_title(None), id="policy-tab")
         yield Tabs(Tab(AUDIT_TITLE, id="audit-tab"), self._policy_tab, id="details-tabs")
         with ContentSwitcher(initial="audit", id="details"):
