@@ -152,6 +152,14 @@ def test_snapshot_console_with_a_locked_phone(
     snapshot("console", size, snap_compare, make_sim)
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_console_with_six_phones(size: tuple[int, int], snap_compare, make_sim) -> None:  # type: ignore[no-untyped-def]
+    # six phones activated (Cuban and German SIMs), home, v: every row and its phone's name in
+    # sight, and under them the audit trail's newest entries; the story's columns up to
+    # "territory" (80x24: the names take the room of "lock due") or "reason" (120x40)
+    snapshot("console-fleet", size, snap_compare, make_sim)
+
+
 # --- around a lock: the vendor's notice, reminder, contact details; deliveries ----------------
 
 

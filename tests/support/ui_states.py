@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, Tab
 from textual.worker import WorkerCancelled
 
 from phone_sim.device.provisioning import PhoneSpec
@@ -93,6 +93,26 @@ def _warned(days: int) -> Callable[[OnePhoneWorld], None]:
         sim.admin.set_policy(WARNING_POLICY)
         _activated(sim, "Cubacel")
         sim.advance(days * DAY)
+
+    return prepare
+
+
+#: a shop's phones, as activated: the first Cuban, then German and Cuban ones
+FLEET = ("Cubacel", "Telekom", "Cubacel", "Telekom", "Vodafone", "Cubacel")
+
+
+def fleet_of(phones: int) -> Callable[[OnePhoneWorld], None]:
+    """``phones`` activated phones in one world (SIMs from :data:`FLEET` in turn), each named
+    in the console's rows: phone, phone-2, phone-3..."""
+
+    def prepare(sim: OnePhoneWorld) -> None:
+        _activated(sim, FLEET[0])
+        for n in range(2, phones + 1):
+            phone = sim.world.add_phone(f"phone-{n}", new=True)
+            phone.phone.power_on()
+            phone.phone.finish_boot()
+            phone.phone.insert_sim(1, Sim.of(carrier(FLEET[(n - 1) % len(FLEET)])))
+            assert phone.activate().accepted
 
     return prepare
 
@@ -189,25 +209,45 @@ async def _one_more_poll(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+def _console_up(pilot: Pilot[None]) -> bool:
+    """The console is in view with its tables and tabs mounted (a screen is on the stack before
+    its widgets are; the tabs' own, a moment later still)."""
+    screen = pilot.app.screen
+    return isinstance(screen, VendorConsoleScreen) and all(
+        screen.query(selector) for selector in ("#fleet", "#audit", "#policy-tab")
+    )
+
+
 async def _to_console(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_lock(pilot, sim)
     await pilot.press("v")  # the vendor console, the locked phone in its fleet
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    await wait_until(pilot, lambda: _console_up(pilot))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
-    policy = pilot.app.screen.query_one("#policy-title")
+    policy = pilot.app.screen.query_one("#policy-tab", Tab)
     await wait_until(
         pilot,
-        lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in str(policy.render()),
+        lambda: fleet.row_count == 1 and audit.row_count > 0 and "20" in policy.label.plain,
     )
     fleet.move_cursor(row=0)
+    await _one_more_poll(pilot)
+
+
+async def _to_console_fleet(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
+    await _to_home(pilot, sim)
+    await pilot.press("v")  # the vendor console: six phones, the one in view selected
+    await wait_until(pilot, lambda: _console_up(pilot))
+    fleet = pilot.app.screen.query_one("#fleet", DataTable)
+    audit = pilot.app.screen.query_one("#audit", DataTable)
+    phones = len(sim.world.phones)
+    await wait_until(pilot, lambda: fleet.row_count == phones and audit.row_count > 0)
     await _one_more_poll(pilot)
 
 
 async def _to_console_pending(pilot: Pilot[None], sim: OnePhoneWorld) -> None:
     await _to_home(pilot, sim)
     await pilot.press("v")  # the vendor console: the hold decided, not delivered
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, VendorConsoleScreen))
+    await wait_until(pilot, lambda: _console_up(pilot))
     fleet = pilot.app.screen.query_one("#fleet", DataTable)
     audit = pilot.app.screen.query_one("#audit", DataTable)
     await wait_until(pilot, lambda: fleet.row_count == 1 and audit.row_count > 0)
@@ -311,6 +351,7 @@ STATES: dict[str, State] = {
     "home-reminder": State(_to_home, prepare=_warned(2)),
     "lock-contact": State(_to_lock, prepare=_warned(3)),
     "console-pending": State(_to_console_pending, prepare=_held),
+    "console-fleet": State(_to_console_fleet, prepare=fleet_of(len(FLEET))),
     "setup-account-locked": State(_to_account_locked, prepare=_account_locked),
     "account-sign-in": State(_to_sign_in, prepare=lambda sim: _activated(sim, "Telekom")),
     "lock-wrong-code": State(_to_wrong_code, prepare=_locked),

@@ -23,16 +23,17 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, ContentSwitcher, DataTable, Input, Static, Tab, Tabs
 
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.console_rows import (
     AUDIT_COLUMNS,
     FLEET_COLUMNS,
+    LiveTable,
     audit_cells,
     fleet_cells,
 )
@@ -42,12 +43,20 @@ from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpErr
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
+AUDIT_TITLE = "Audit trail (live)"
+
+
+def policy_title(version: str | None) -> str:
+    """The policy tab's label: the version in force once known, and the key that shows it."""
+    return "Policy in force (P)" if version is None else f"Policy in force {version} (P)"
 
 
 class VendorConsoleScreen(Screen[None]):
     CSS_PATH = "vendor_console_screen.tcss"
-    # Below 120 columns the policy goes under the fleet, which then has the whole width.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    # Under 80 columns the reason box takes a row of its own above the buttons; under 24 rows
+    # the fleet takes less of the height, so the audit trail's tab stays on screen.
+    HORIZONTAL_BREAKPOINTS = [(0, "-cramped"), (80, "-roomy")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("v", "close", "Back to the phone", show=False),
@@ -58,6 +67,8 @@ class VendorConsoleScreen(Screen[None]):
         Binding("c", "unblock_code", "Unblock code", show=False),
         Binding("x", "clear_account", "Unbind account", show=False),
         Binding("a", "advance", "+3 days"),
+        # The tabs' label says so; the footer has no room for it at 80 columns.
+        Binding("P", "other_tab", "Audit trail / policy", show=False),
     ]
 
     @dataclass
@@ -90,24 +101,27 @@ class VendorConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.phone)  # type: ignore[attr-defined]
-        with Horizontal(id="console"):
-            with Vertical(id="fleet-pane"):
-                yield Static("[b]Fleet[/b]", classes="pane-title")
-                yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
-                with Horizontal(id="actions"):
-                    yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
-                    yield Button("Lock", id="lock", variant="error", compact=True)
-                    yield Button("Release", id="release", variant="success", compact=True)
-                    yield Button("Release all", id="release-all", compact=True)
-                    yield Button("Code", id="unblock-code-button", compact=True)
-                    yield Button("Unbind", id="unbind", compact=True)
-                yield Static("", id="console-status")
-            with Vertical(id="policy-pane"):
-                yield Static("[b]Policy in force[/b]", classes="pane-title", id="policy-title")
-                with VerticalScroll(id="policy-scroll"):
-                    yield Static("", id="policy", markup=False)
-        yield Static("[b]Audit trail[/b] (live)", classes="pane-title")
-        yield DataTable(id="audit", zebra_stripes=True)
+        yield Static("[b]Fleet[/b]", classes="pane-title")
+        yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
+        with Horizontal(id="actions"):
+            yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
+            yield Button("Lock", id="lock", variant="error", compact=True)
+            yield Button("Release", id="release", variant="success", compact=True)
+            yield Button("Release all", id="release-all", compact=True)
+            yield Button("Code", id="unblock-code-button", compact=True)
+            yield Button("Unbind", id="unbind", compact=True)
+        yield Static("", id="console-status")
+        # The audit trail and the policy share the space under the fleet, one at a time: side
+        # by side (the policy on the right) they left the fleet 76 of 120 columns, and stacked
+        # 2 or 3 of its rows at 80x24. Tabs and a switcher of the screen's own, not a
+        # TabbedContent: under load the console's Mount came before the TabbedContent had
+        # mounted its panes (NoMatches '#audit').
+        self._policy_tab = Tab(policy_title(None), id="policy-tab")
+        yield Tabs(Tab(AUDIT_TITLE, id="audit-tab"), self._policy_tab, id="details-tabs")
+        with ContentSwitcher(initial="audit", id="details"):
+            yield LiveTable(id="audit", zebra_stripes=True)
+            with VerticalScroll(id="policy-scroll"):
+                yield Static("", id="policy", markup=False)
         yield PhoneFooter()
 
     def on_mount(self) -> None:
@@ -160,9 +174,7 @@ class VendorConsoleScreen(Screen[None]):
             audit.move_cursor(row=audit.row_count - 1)
         if message.policy is not None:
             self._policy_version = message.policy.version
-            self.query_one("#policy-title", Static).update(
-                f"[b]Policy in force[/b] {message.policy.version}"
-            )
+            self._policy_tab.label = policy_title(message.policy.version)
             self.query_one("#policy", Static).update(message.policy.text)
 
     def _show_fleet(self, devices: list[DeviceView]) -> None:
@@ -170,7 +182,7 @@ class VendorConsoleScreen(Screen[None]):
         sideways scroll and the columns they had scrolled to (issue #15)."""
         fleet = self.query_one("#fleet", DataTable)
         shown = {str(key.value) for key in fleet.rows}
-        keys = []
+        keys, added = [], False
         # With several phones in the world, each of its own is named in the row's label (the
         # vendor knows serials, the world names them).
         world = self.app.world  # type: ignore[attr-defined]
@@ -181,12 +193,18 @@ class VendorConsoleScreen(Screen[None]):
             keys.append(key)
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
+                added = True
                 continue
             for column, value in zip(self._fleet_columns, cells, strict=True):
                 if fleet.get_cell(key, column) != value:
                     fleet.update_cell(key, column, value)
         for gone in shown - set(keys):
             fleet.remove_row(gone)
+        if added:
+            # Lines drawn before the table measured its new rows (the names' column among them)
+            # can stay on screen: played, the first row came out without its name, shifted
+            # left, until the cursor moved. Drawn again once measured.
+            fleet.call_after_refresh(fleet.refresh)
         in_view = self.app.phone.identity.serial  # type: ignore[attr-defined]
         if not self._cursor_placed and keys:
             # The console's actions take the selected row: it starts on the phone in view, not
@@ -334,6 +352,16 @@ class VendorConsoleScreen(Screen[None]):
 
     def action_advance(self) -> None:
         self.app.action_advance(3 * 86400)  # type: ignore[attr-defined]
+
+    def action_other_tab(self) -> None:
+        """Show the policy in force if the audit trail is shown, and the other way round."""
+        tabs = self.query_one("#details-tabs", Tabs)
+        tabs.active = "policy-tab" if tabs.active == "audit-tab" else "audit-tab"
+
+    @on(Tabs.TabActivated, "#details-tabs")
+    def _show_details(self, event: Tabs.TabActivated) -> None:
+        shown = "audit" if event.tab.id == "audit-tab" else "policy-scroll"
+        self.query_one("#details", ContentSwitcher).current = shown
 
     def action_close(self) -> None:
         self.dismiss()
