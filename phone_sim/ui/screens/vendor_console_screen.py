@@ -16,6 +16,7 @@ with its controls off: the phone still talks to that vendor, by the protocol.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, DataTable, Input, Static, Tab, Tabs
+from textual.widgets.data_table import RowKey
 
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.console_rows import (
@@ -43,6 +45,12 @@ from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpErr
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
+#: devices met last that the console lists beside the world's own phones (``GET /admin/fleet``:
+#: reading a fleet of 10,000 whole took 0.48 s of the server's CPU a poll,
+#: docs/decisions/devices-found-by-imei-through-indexes.md)
+FLEET_PAGE = 200
+#: audit entries asked for at a time, and kept on screen (the oldest go first)
+AUDIT_PAGE, AUDIT_KEPT = 200, 1000
 AUDIT_TITLE = "Audit trail (live)"
 
 
@@ -76,7 +84,11 @@ class VendorConsoleScreen(Screen[None]):
         """Fresh data from the admin API."""
 
         devices: list[DeviceView]
+        #: devices and pending holds the vendor knows (None: it listed them all)
+        total: int | None
         audit: AuditPage
+        #: the audit page holds the newest entries (not those after the last shown)
+        audit_newest: bool
         policy: PolicyView | None
 
     @dataclass
@@ -89,6 +101,15 @@ class VendorConsoleScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._audit_after = 0
+        #: the audit rows shown, oldest first (at most AUDIT_KEPT)
+        self._audit_rows: deque[RowKey] = deque()
+        #: the next audit read takes the newest entries, not those after the last shown: at
+        #: first, and when the tail fell a page behind (a fleet writes faster than one a poll)
+        self._audit_newest = True
+        #: the vendor has no ``GET /admin/fleet`` (an older server): the whole list, then
+        self._whole_list = False
+        #: the world's phones, read on the UI thread for the poll's thread
+        self._own: list[str] = []
         self._policy_version: str | None = None
         self._poll_timer: Timer | None = None
         #: the cursor was put on the phone in view (once: then it is the operator's)
@@ -101,7 +122,7 @@ class VendorConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.phone)  # type: ignore[attr-defined]
-        yield Static("[b]Fleet[/b]", classes="pane-title")
+        yield Static("[b]Fleet[/b]", classes="pane-title", id="fleet-title")
         yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="actions"):
             yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
@@ -137,6 +158,7 @@ class VendorConsoleScreen(Screen[None]):
         if self.admin is None:
             self._no_admin(self.app.world.vendor.no_admin)  # type: ignore[attr-defined]
             return
+        self._own = self._own_serials()
         self.poll()
         self._poll_timer = self.set_interval(POLL_SECONDS, self.poll)
         fleet.focus()
@@ -149,8 +171,9 @@ class VendorConsoleScreen(Screen[None]):
         if admin is None:
             return
         try:
-            devices = admin.devices()
-            audit = admin.audit(after_id=self._audit_after, limit=200)
+            devices, total = self._devices(admin)
+            newest = self._audit_newest
+            audit = admin.audit(after_id=None if newest else self._audit_after, limit=AUDIT_PAGE)
             policy = admin.policy() if self._policy_version is None else None
         except AdminHttpError as exc:  # shown on screen, never raised
             no_api = exc.status == 404 and exc.code == "not_found"
@@ -159,23 +182,60 @@ class VendorConsoleScreen(Screen[None]):
         except AdminClientError as exc:
             self.post_message(self.Failed(f"admin API: {exc}"))
             return
-        self.post_message(self.Fetched(devices, audit, policy))
+        self.post_message(self.Fetched(devices, total, audit, newest, policy))
+
+    def _devices(self, admin: AdminClient) -> tuple[list[DeviceView], int | None]:
+        """The world's phones and the devices met last, and how many the vendor knows; or, from
+        a vendor without ``GET /admin/fleet``, every device (and None)."""
+        if not self._whole_list:
+            try:
+                page = admin.fleet(limit=FLEET_PAGE, idents=self._own)
+                return page.devices, page.total
+            except AdminHttpError as exc:
+                if not (exc.status == 404 and exc.code == "not_found"):
+                    raise
+                self._whole_list = True
+        return admin.devices(), None
+
+    def _own_serials(self) -> list[str]:
+        return [p.phone.identity.serial for p in self.app.world]  # type: ignore[attr-defined]
 
     def on_vendor_console_screen_fetched(self, message: Fetched) -> None:
+        self._own = self._own_serials()
         self._show_fleet(message.devices)
-        audit = self.query_one("#audit", DataTable)
-        # Polls overlap (the timer's and the one after an action): two answers can carry the
-        # same page. Entries already shown are skipped, so each appears once (issue #15).
-        fresh = [entry for entry in message.audit.entries if entry.id > self._audit_after]
-        for entry in fresh:
-            self._audit_after = max(self._audit_after, entry.id)
-            audit.add_row(*audit_cells(entry))
-        if fresh:
-            audit.move_cursor(row=audit.row_count - 1)
+        self._title_fleet(len(message.devices), message.total)
+        self._show_audit(message.audit, newest=message.audit_newest)
         if message.policy is not None:
             self._policy_version = message.policy.version
             self._policy_tab.label = policy_title(message.policy.version)
             self.query_one("#policy", Static).update(message.policy.text)
+
+    def _title_fleet(self, shown: int, total: int | None) -> None:
+        title = "[b]Fleet[/b]"
+        if total is not None and total > shown:
+            title += f"  {shown:,} of {total:,}: this world's phones and the devices met last"
+        self.query_one("#fleet-title", Static).update(title)
+
+    def _show_audit(self, page: AuditPage, *, newest: bool) -> None:
+        """The live tail: entries after the last shown, each once, at most AUDIT_KEPT rows."""
+        audit = self.query_one("#audit", DataTable)
+        # Polls overlap (the timer's and the one after an action): two answers can carry the
+        # same page. Entries already shown are skipped, so each appears once (issue #15).
+        fresh = [entry for entry in page.entries if entry.id > self._audit_after]
+        if fresh and self._audit_rows and fresh[0].id > self._audit_after + 1:
+            skipped = f"{fresh[0].id - self._audit_after - 1:,} entries"
+            gap = ("…", "", skipped, "not shown:", "`admin audit` has them", "", "")
+            self._audit_rows.append(audit.add_row(*gap))
+        for entry in fresh:
+            self._audit_after = max(self._audit_after, entry.id)
+            self._audit_rows.append(audit.add_row(*audit_cells(entry)))
+        while len(self._audit_rows) > AUDIT_KEPT:
+            audit.remove_row(self._audit_rows.popleft())
+        # A full page after the last shown: more may wait than a poll reads (a fleet writes
+        # hundreds a second), so the next read jumps to the newest. After the newest, the tail.
+        self._audit_newest = not newest and len(page.entries) >= AUDIT_PAGE
+        if fresh:
+            audit.move_cursor(row=audit.row_count - 1)
 
     def _show_fleet(self, devices: list[DeviceView]) -> None:
         """Update the fleet in place: rebuilding it every poll threw away the operator's
