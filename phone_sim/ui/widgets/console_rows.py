@@ -28,7 +28,7 @@ class LiveTable(DataTable[str]):
 
 #: the audit trail's columns and their widths
 AUDIT_COLUMNS = (
-    ("#", 4),
+    ("#", 6),  # up to 999,999: a fleet of 10,000 writes 20,000 entries
     ("time", 12),
     ("device", 15),
     ("action", 14),
