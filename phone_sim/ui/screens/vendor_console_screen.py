@@ -35,6 +35,7 @@ from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
 from phone_sim.ui.widgets.console_rows import (
     AUDIT_COLUMNS,
     FLEET_COLUMNS,
+    FleetTable,
     LiveTable,
     audit_cells,
     fleet_cells,
@@ -123,7 +124,7 @@ class VendorConsoleScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.app.phone)  # type: ignore[attr-defined]
         yield Static("[b]Fleet[/b]", classes="pane-title", id="fleet-title")
-        yield DataTable(id="fleet", cursor_type="row", zebra_stripes=True)
+        yield FleetTable(id="fleet", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="actions"):
             yield Input(placeholder="reason, e.g. investigation", id="reason", compact=True)
             yield Button("Lock", id="lock", variant="error", compact=True)
@@ -242,7 +243,7 @@ class VendorConsoleScreen(Screen[None]):
         sideways scroll and the columns they had scrolled to (issue #15)."""
         fleet = self.query_one("#fleet", DataTable)
         shown = {str(key.value) for key in fleet.rows}
-        keys, added = [], False
+        keys = []
         # With several phones in the world, each of its own is named in the row's label (the
         # vendor knows serials, the world names them).
         world = self.app.world  # type: ignore[attr-defined]
@@ -253,18 +254,12 @@ class VendorConsoleScreen(Screen[None]):
             keys.append(key)
             if key not in shown:
                 fleet.add_row(*cells, key=key, label=names.get(key))
-                added = True
                 continue
             for column, value in zip(self._fleet_columns, cells, strict=True):
                 if fleet.get_cell(key, column) != value:
                     fleet.update_cell(key, column, value)
         for gone in shown - set(keys):
             fleet.remove_row(gone)
-        if added:
-            # Lines drawn before the table measured its new rows (the names' column among them)
-            # can stay on screen: played, the first row came out without its name, shifted
-            # left, until the cursor moved. Drawn again once measured.
-            fleet.call_after_refresh(fleet.refresh)
         in_view = self.app.phone.identity.serial  # type: ignore[attr-defined]
         if not self._cursor_placed and keys:
             # The console's actions take the selected row: it starts on the phone in view, not
