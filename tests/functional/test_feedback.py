@@ -123,7 +123,8 @@ async def test_the_audit_trail_shows_each_entry_once_when_polls_overlap(
         page = sim.admin.audit(after_id=0, limit=200)
         shown = audit.row_count
         for _ in range(2):
-            console.post_message(VendorConsoleScreen.Fetched(sim.admin.devices(), page, None))
+            fetched = VendorConsoleScreen.Fetched(sim.admin.devices(), None, page, False, None)
+            console.post_message(fetched)
         await pilot.pause(0.3)
         ids = [audit.get_row_at(i)[0] for i in range(audit.row_count)]
         assert len(ids) == len(set(ids)) == shown == len(page.entries)
