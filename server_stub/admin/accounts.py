@@ -22,7 +22,7 @@ from phone_sim.protocol.device_secret import (
 )
 from server_stub.admin.models import DeviceView, UnblockCode
 from server_stub.admin.ops import Operator, _action, _release_audited
-from server_stub.admin.views import device_view_in, find_device
+from server_stub.admin.views import device_view_in, find_device, locate
 from server_stub.engine.context import ServerContext
 from server_stub.errors import ApiError
 from server_stub.store.db import AuditRecord, PendingHold
@@ -50,8 +50,9 @@ def clear_account_lock(
 ) -> DeviceView:
     """Unbind the device from its account: no account lock now, nor after a reset."""
     policy, now = context.policy, context.now()
+    located = locate(context, ident)  # before the write lock
     with context.store.transaction() as tx:
-        found = find_device(tx, ident)
+        found = find_device(tx, located)
         binding = None if isinstance(found, PendingHold) else tx.accounts.binding(found.serial)
         if isinstance(found, PendingHold) or binding is None:
             raise NoAccount(f"{ident} is signed in to no account")
@@ -87,8 +88,9 @@ def make_unblock_code(
     """The code that answers ``challenge`` on this device, and the release it stands for."""
     policy, now = context.policy, context.now()
     challenge = normalise_digits(challenge)
+    located = locate(context, ident)  # before the write lock
     with context.store.transaction() as tx:
-        found = find_device(tx, ident)
+        found = find_device(tx, located)
         key = None if isinstance(found, PendingHold) else tx.accounts.device_key(found.serial)
         if isinstance(found, PendingHold) or key is None:
             raise NoUnblockKey(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server_stub.admin.models import BulkRelease, DeviceView
-from server_stub.admin.views import device_view_in, find_device, pending_view
+from server_stub.admin.views import device_view_in, find_device, locate, pending_view
 from server_stub.engine.context import ServerContext
 from server_stub.engine.decide import place_hold, release
 from server_stub.engine.memory import DeviceMemory
@@ -31,8 +31,9 @@ def lock_device(
 ) -> DeviceView:
     """Hold a device: locked at its next contact (its first, for a device not seen yet)."""
     policy, now = context.policy, context.now()
+    located = locate(context, ident)  # before the write lock
     with context.store.transaction() as tx:
-        found = find_device(tx, ident, for_hold=True)
+        found = find_device(tx, located, for_hold=True)
         if isinstance(found, PendingHold):
             hold = PendingHold(target=found.target, reason=reason, message=message, at=now)
             tx.put_pending_hold(hold)
@@ -63,8 +64,9 @@ def release_device(
 ) -> DeviceView:
     """Release one device: activated (reason RELEASED) at its next contact."""
     policy, now = context.policy, context.now()
+    located = locate(context, ident)  # before the write lock
     with context.store.transaction() as tx:
-        found = find_device(tx, ident)
+        found = find_device(tx, located)
         view = _release_audited(tx, policy, found, ident, reason, now, operator, bulk=False)
         if view is None:
             raise NothingToRelease(f"{ident} is neither held, flagged nor locked")

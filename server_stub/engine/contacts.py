@@ -149,8 +149,7 @@ def _decide(
             reason=answer.reason,
             last_sequence=sequence,
             memory=outcome.memory.to_json(),
-        ),
-        before=row,
+        )
     )
     if verdict.agreement_key is not None and device.public_key is not None:
         # From now on the device holds its secret: the operator can make it unblock codes.

@@ -12,9 +12,6 @@ as it was. A newer version than this code knows is refused rather than guessed a
 * Version 4 (issue #18): accounts (passwords as scrypt hashes, never in clear), each device's
   binding to its account (Find Device, the account lock), wrong passwords (the attempt limits)
   and the device keys behind unblock codes (``server_stub.store.accounts``).
-* Version 5 (issue #17): devices found by either IMEI through an index of its own, not by
-  reading every device's IMEIs (an operator's lookup of an IMEI not seen, 1,000,000 devices:
-  0.6 s with the write lock held, every contact waiting).
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 4
 
 V1: tuple[str, ...] = (
     """
@@ -168,14 +165,6 @@ V4: tuple[str, ...] = (
     """,
 )
 
-#: A device has one or two IMEIs (PROTOCOL.md: ``imeis``, at most 2), each indexed
-#: (docs/decisions/devices-found-by-imei-through-indexes.md). A contact's update leaves
-#: ``imeis`` alone unless they changed, so these cost a contact nothing after its activation.
-V5: tuple[str, ...] = (
-    "CREATE INDEX devices_by_first_imei ON devices (json_extract(imeis, '$[0]'))",
-    "CREATE INDEX devices_by_second_imei ON devices (json_extract(imeis, '$[1]'))",
-)
-
 TABLES = (
     "devices",
     "activations",
@@ -266,5 +255,4 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     2: _to_v2,
     3: _to_v3,
     4: _run(V4),
-    5: _run(V5),
 }

@@ -141,16 +141,14 @@ def test_a_wrong_unlock_is_recorded_against_the_bound_account_and_a_right_one_un
 def test_an_older_database_gains_the_account_tables_and_keeps_its_rows(
     tmp_path: Path, version: int
 ) -> None:
-    # Schema 3 added the deliveries (issue 18's delivery states), schema 4 the accounts, schema
-    # 5 the IMEI indexes: a database of either version migrates to 5.
+    # Schema 3 added the deliveries (issue 18's delivery states), schema 4 the accounts: a
+    # database of either version migrates to 4.
     path = tmp_path / "vendor.db"
     Store(path).close()
     db = sqlite3.connect(path)
     dropped = ["accounts", "account_bindings", "password_failures", "device_keys"]
     for table in dropped + (["deliveries"] if version == 2 else []):
         db.execute(f"DROP TABLE {table}")
-    for index in ("devices_by_first_imei", "devices_by_second_imei"):
-        db.execute(f"DROP INDEX {index}")
     db.execute(
         "INSERT INTO devices (serial, imeis, model, market, first_seen, last_seen, status,"
         " reason, last_sequence) VALUES (?, '[]', 'm', 'MI', 1, 1, 'locked', 'X', 3)",
@@ -160,7 +158,7 @@ def test_an_older_database_gains_the_account_tables_and_keeps_its_rows(
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.pragma("user_version") == SCHEMA_VERSION == 5
+        assert store.pragma("user_version") == SCHEMA_VERSION == 4
         assert store.counts()["deliveries"] == 0
         counts = store.counts()
         assert counts["devices"] == 1

@@ -44,7 +44,7 @@ def test_a_schema_2_database_gets_its_deliveries_from_the_verdicts_sent(tmp_path
     path = tmp_path / "vendor.db"
     _v2_database(path)
     with Store(path) as store:
-        assert store.pragma("user_version") == SCHEMA_VERSION == 5
+        assert store.pragma("user_version") == SCHEMA_VERSION == 4
         assert store.counts()["accounts"] == 0  # and on through schema 4: the account tables
         with store.read() as tx:
             history = tx.deliveries("RN9S0001")
