@@ -48,7 +48,7 @@ from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 POLL_SECONDS = 1.0
 #: devices met last that the console lists beside the world's own phones (``GET /admin/fleet``:
 #: reading a fleet of 10,000 whole took 0.48 s of the server's CPU a poll,
-#: docs/decisions/devices-found-by-imei-through-indexes.md)
+#: docs/decisions/imei-lookups-outside-the-write-lock.md)
 FLEET_PAGE = 200
 #: audit entries asked for at a time, and kept on screen (the oldest go first)
 AUDIT_PAGE, AUDIT_KEPT = 200, 1000
