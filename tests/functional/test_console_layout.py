@@ -22,7 +22,7 @@ from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS
 from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, fleet_of, open_state
+from tests.support.ui_states import STATES, fleet_of, in_state, open_state
 
 #: what README's story reads in the fleet, in the order of its columns
 STORY_COLUMNS = ("serial", "state", "delivery", "territory", "lock due", "reason")
@@ -58,9 +58,7 @@ async def test_console_after_the_lock_screen_shows_its_fleet_and_a_normal_lock_b
 async def test_every_fleet_column_can_be_scrolled_into_view(
     size: tuple[int, int], make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
-    app, sim = open_state("console", make_sim)
-    async with app.run_test(size=size) as pilot:
-        await STATES["console"].reach(pilot, sim)
+    async with in_state("console", make_sim, size) as (app, pilot, _sim):
         fleet = app.screen.query_one("#fleet", DataTable)
         fleet.focus()
         await pilot.pause()
@@ -86,9 +84,7 @@ async def test_at_80x24_the_storys_columns_are_in_sight_without_scrolling(
 ) -> None:
     # Played at 80x24: README step 4 names the phone's territory and when its lock falls due;
     # both were past the right edge until Right was pressed about thirty times.
-    app, sim = open_state("console", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["console"].reach(pilot, sim)
+    async with in_state("console", make_sim, (80, 24)) as (app, pilot, _sim):
         fleet = app.screen.query_one("#fleet", DataTable)
         await pilot.pause(0.2)
         ends = column_ends(fleet)
@@ -123,9 +119,7 @@ async def test_at_80x24_the_fleet_has_rows_for_its_phones_and_the_audit_trail_st
 async def test_at_120x40_the_storys_columns_are_in_sight_beside_the_phones_names(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("console-fleet", make_sim)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await STATES["console-fleet"].reach(pilot, sim)
+    async with in_state("console-fleet", make_sim, (120, 40)) as (app, pilot, _sim):
         await pilot.pause(0.2)
         fleet = app.screen.query_one("#fleet", DataTable)
         assert fleet.show_row_labels and str(fleet.get_row_at(0)[0])  # the names are shown
@@ -138,9 +132,7 @@ async def test_at_120x40_the_storys_columns_are_in_sight_beside_the_phones_names
 async def test_the_policy_in_force_is_a_key_away_from_the_audit_trail(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("console", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["console"].reach(pilot, sim)
+    async with in_state("console", make_sim, (80, 24)) as (app, pilot, _sim):
         details = app.screen.query_one("#details", ContentSwitcher)
         assert details.current == "audit"
         assert "2021-09-sanctions-2" in app.screen.query_one("#policy-tab", Tab).label.plain

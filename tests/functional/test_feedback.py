@@ -15,7 +15,7 @@ from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from server_stub.admin.models import AuditPage
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state, wait_until
+from tests.support.ui_states import STATES, in_state, open_state, wait_until
 
 SIZE = (100, 40)
 
@@ -27,9 +27,7 @@ def text(app: object, selector: str) -> str:
 async def test_retry_on_the_lock_screen_says_what_the_vendor_answered_until_the_next_action(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("lock", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["lock"].reach(pilot, sim)
+    async with in_state("lock", make_sim, SIZE) as (app, pilot, sim):
         sent = len(sim.phone.exchanges)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(sim.phone.exchanges) > sent)
@@ -45,9 +43,7 @@ async def test_retry_on_the_lock_screen_says_what_the_vendor_answered_until_the_
 async def test_factory_reset_asks_first_and_cancel_keeps_everything(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("home", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["home"].reach(pilot, sim)
+    async with in_state("home", make_sim, SIZE) as (app, pilot, sim):
         app.action_factory_reset()  # the palette's "Factory reset"
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert sim.phone.activation is Activation.ACTIVATED  # nothing erased yet
@@ -63,9 +59,7 @@ async def test_factory_reset_asks_first_and_cancel_keeps_everything(
 async def test_the_palette_screenshot_is_saved_in_the_data_directory_and_says_where(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("home", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["home"].reach(pilot, sim)
+    async with in_state("home", make_sim, SIZE) as (app, pilot, sim):
         app.action_screenshot()  # what the palette's "Screenshot" runs
         folder = sim.data_dir / "screenshots"
         await wait_until(pilot, lambda: folder.is_dir() and any(folder.glob("*.svg")))
@@ -77,18 +71,14 @@ async def test_the_palette_screenshot_is_saved_in_the_data_directory_and_says_wh
 
 
 async def test_welcome_says_how_to_go_on(make_sim: Callable[..., OnePhoneWorld]) -> None:
-    app, sim = open_state("setup-welcome", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["setup-welcome"].reach(pilot, sim)
+    async with in_state("setup-welcome", make_sim, SIZE) as (app, _pilot, _sim):
         assert "Enter to continue" in text(app, "#step-hint")
 
 
 async def test_the_mobile_network_step_shows_serving_network_and_roaming(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("setup-network", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["setup-network"].reach(pilot, sim)
+    async with in_state("setup-network", make_sim, SIZE) as (app, pilot, _sim):
         await wait_until(pilot, lambda: "serving network" in text(app, "#network-report"))
         report = text(app, "#network-report")
         assert "serving network: Cubacel 368-01" in report and "roaming: no" in report
@@ -112,9 +102,7 @@ async def test_a_powered_off_phone_shows_no_signal_bars(
 async def test_the_audit_trail_shows_each_entry_once_when_polls_overlap(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("console", make_sim)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await STATES["console"].reach(pilot, sim)
+    async with in_state("console", make_sim, (120, 40)) as (app, pilot, sim):
         console = app.screen
         assert isinstance(console, VendorConsoleScreen) and sim.admin is not None
         audit = console.query_one("#audit", DataTable)
@@ -134,9 +122,7 @@ async def test_the_audit_trail_shows_each_entry_once_when_polls_overlap(
 async def test_the_inspector_says_in_plain_words_what_was_asked_and_answered(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("inspector", make_sim)
-    async with app.run_test(size=SIZE) as pilot:
-        await STATES["inspector"].reach(pilot, sim)
+    async with in_state("inspector", make_sim, SIZE) as (app, pilot, _sim):
         await pilot.pause(0.2)
         first = text(app, "#exchange-detail").splitlines()[0]
         assert first.startswith("The phone asked to be activated with a Telekom SIM (262-01)")

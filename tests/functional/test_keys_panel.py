@@ -17,7 +17,7 @@ from textual.widgets._key_panel import BindingsTable
 from phone_sim.ui.app import PhoneApp
 from phone_sim.ui.widgets.keys_panel import PhoneHelpPanel
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state, wait_until
+from tests.support.ui_states import in_state, wait_until
 
 SMALL = (80, 24)
 
@@ -78,9 +78,7 @@ def panel_rows(app: PhoneApp) -> list[tuple[str, str]]:
 async def test_the_keys_panel_lists_the_phones_keys_first(
     name: str, make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
-    app, sim = open_state(name, make_sim)
-    async with app.run_test(size=SMALL) as pilot:
-        await STATES[name].reach(pilot, sim)
+    async with in_state(name, make_sim, SMALL) as (app, pilot, _sim):
         await pilot.press("f1")
         await wait_until(pilot, lambda: bool(app.screen.query(BindingsTable)))
         rows = panel_rows(app)
@@ -94,9 +92,7 @@ async def test_the_keys_panel_lists_the_phones_keys_first(
 async def test_the_palettes_keys_command_opens_the_same_panel_and_f1_closes_it(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("home", make_sim)
-    async with app.run_test(size=SMALL) as pilot:
-        await STATES["home"].reach(pilot, sim)
+    async with in_state("home", make_sim, SMALL) as (app, pilot, _sim):
         app.action_show_help_panel()  # what the command palette's "Keys" runs
         await wait_until(pilot, lambda: bool(app.screen.query(BindingsTable)))
         assert isinstance(app.screen.query_one(HelpPanel), PhoneHelpPanel)

@@ -20,7 +20,7 @@ from phone_sim.ui.widgets.console_rows import FLEET_COLUMNS, delivery_cell
 from server_stub.admin.models import DeliveryView
 from tests.support.console import fleet_cell
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, is_screen, open_state, wait_until
+from tests.support.ui_states import in_state, is_screen, wait_until
 
 
 def footer_actions(app: object) -> set[str]:
@@ -31,9 +31,7 @@ def footer_actions(app: object) -> set[str]:
 async def test_the_notice_is_dismissed_with_d_and_stays_dismissed(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("home-notice", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["home-notice"].reach(pilot, sim)
+    async with in_state("home-notice", make_sim, (80, 24)) as (app, pilot, sim):
         box = app.screen.query_one("#warning-box", Horizontal)
         assert box.display and box.has_class("-notice")
         assert "will be locked in two days" in str(
@@ -54,9 +52,7 @@ async def test_the_notice_is_dismissed_with_d_and_stays_dismissed(
 async def test_the_reminder_stands_and_offers_no_dismissal(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("home-reminder", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["home-reminder"].reach(pilot, sim)
+    async with in_state("home-reminder", make_sim, (80, 24)) as (app, pilot, sim):
         assert sim.phone.warning is not None
         assert sim.phone.warning.kind is WarningKind.LOCK_REMINDER
         assert not app.screen.query_one("#dismiss-notice").display
@@ -70,9 +66,7 @@ async def test_the_reminder_stands_and_offers_no_dismissal(
 async def test_the_lock_screen_shows_the_vendors_contact(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("lock-contact", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["lock-contact"].reach(pilot, sim)
+    async with in_state("lock-contact", make_sim, (80, 24)) as (app, _pilot, _sim):
         assert isinstance(app.screen, LockScreen)
         contact = app.screen.query_one("#lock-contact", Static)
         assert contact.display
@@ -83,9 +77,7 @@ async def test_the_lock_screen_shows_the_vendors_contact(
 async def test_the_lock_screen_shows_no_contact_line_when_the_vendor_gives_none(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("lock", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["lock"].reach(pilot, sim)
+    async with in_state("lock", make_sim, (80, 24)) as (app, _pilot, _sim):
         assert not app.screen.query_one("#lock-contact", Static).display
 
 
@@ -93,9 +85,7 @@ async def test_the_lock_screen_shows_no_contact_line_when_the_vendor_gives_none(
 async def test_the_console_shows_a_hold_pending_then_delivered(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("console-pending", make_sim)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await STATES["console-pending"].reach(pilot, sim)
+    async with in_state("console-pending", make_sim, (120, 40)) as (app, pilot, sim):
         fleet = app.screen.query_one("#fleet", DataTable)
         assert (fleet_cell(fleet, "state"), fleet_cell(fleet, "delivery")) == (
             "held",

@@ -28,7 +28,7 @@ from phone_sim.world.world import World
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state
+from tests.support.ui_states import in_state
 from tests.support.waits import on_screen, wait_until
 
 SMALL = (80, 24)
@@ -66,9 +66,7 @@ async def test_the_answer_to_retry_on_the_lock_screen_is_in_sight_at_80x24(
 ) -> None:
     # Played: locked at 80x24, ctrl+r. The vendor answered, but its answer was below the
     # message and details, scrolled out of the lock screen's body: nothing seemed to happen.
-    app, sim = open_state("lock", make_sim)
-    async with app.run_test(size=SMALL) as pilot:
-        await STATES["lock"].reach(pilot, sim)
+    async with in_state("lock", make_sim, SMALL) as (app, pilot, _sim):
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "answered locked" in text(app, "#lock-outcome"))
         await wait_until(pilot, lambda: in_sight(app, "#lock-outcome"))

@@ -26,7 +26,7 @@ from textual.widgets._toast import Toast
 
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.toasts import toast_problems
-from tests.support.ui_states import STATES, open_state, wait_until
+from tests.support.ui_states import STATES, in_state, wait_until
 
 SMALL = (80, 24)
 CONTROLS = (Button, Input, OptionList, Select, DataTable, RadioButton, Checkbox)
@@ -68,9 +68,7 @@ def visible_part(screen: Screen[object], widget: Widget) -> tuple[Region, Region
 async def test_every_control_and_key_is_reachable_at_80x24(
     name: str, make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
-    app, sim = open_state(name, make_sim)
-    async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await STATES[name].reach(pilot, sim)
+    async with in_state(name, make_sim, SMALL, notifications=True) as (app, pilot, _sim):
         if name != "palette":  # the command palette has no footer of its own
             await wait_until(pilot, lambda: bool(app.screen.query(FooterKey)))
         await wait_until(pilot, lambda: laid_out(app.screen))

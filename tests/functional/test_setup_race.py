@@ -14,7 +14,7 @@ from phone_sim.ui.screens.base import PhoneScreen
 from phone_sim.ui.screens.boot_screen import BootScreen
 from phone_sim.ui.screens.setup_screen import SetupScreen
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state
+from tests.support.ui_states import in_state
 
 
 @asynccontextmanager
@@ -22,9 +22,7 @@ async def shown(
     name: str, kind: type[PhoneScreen], make_sim: Callable[..., OnePhoneWorld]
 ) -> AsyncIterator[PhoneScreen]:
     """The app at ``name`` (tests/support/ui_states.py), its screen a ``kind``."""
-    app, sim = open_state(name, make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES[name].reach(pilot, sim)
+    async with in_state(name, make_sim, (80, 24)) as (app, _pilot, _sim):
         assert isinstance(app.screen, kind)
         yield app.screen
 

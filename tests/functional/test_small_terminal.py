@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Static
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import STATES, open_state
+from tests.support.ui_states import STATES, in_state, open_state
 from tests.support.waits import wait_until
 
 TINY = (60, 20)
@@ -46,9 +46,7 @@ def placed(app: object) -> MapGeometry | None:
 async def test_below_80x24_the_footer_says_how_large_the_window_is(
     name: str, make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
-    app, sim = open_state(name, make_sim)
-    async with app.run_test(size=TINY) as pilot:
-        await STATES[name].reach(pilot, sim)
+    async with in_state(name, make_sim, TINY) as (app, pilot, _sim):
         expected = "window is 60x20; the phone needs at least 80x24"
         await wait_until(pilot, lambda: hint_text(app) == expected and placed(app) is not None)
         geometry = placed(app)
@@ -60,9 +58,7 @@ async def test_below_80x24_the_footer_says_how_large_the_window_is(
 async def test_the_hint_comes_and_goes_with_the_terminal_and_the_lock_screen_stays(
     make_sim: Callable[..., OnePhoneWorld],
 ) -> None:
-    app, sim = open_state("lock", make_sim)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await STATES["lock"].reach(pilot, sim)
+    async with in_state("lock", make_sim, (80, 24)) as (app, pilot, _sim):
         assert hint_text(app) is None
         await pilot.resize_terminal(80, 20)  # only the height: the footer's width is the same
         await wait_until(

@@ -16,7 +16,7 @@ from textual.widgets._toast import Toast
 from phone_sim.ui.widgets.footer import PhoneFooter
 from tests.support.one_phone import OnePhoneWorld
 from tests.support.toasts import toast_problems
-from tests.support.ui_states import STATES, open_state, wait_until
+from tests.support.ui_states import in_state, wait_until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -25,9 +25,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 async def test_a_toast_on_the_lock_screen_leaves_the_footer_in_sight(
     size: tuple[int, int], make_sim: Callable[..., OnePhoneWorld]
 ) -> None:
-    app, sim = open_state("lock", make_sim)
-    async with app.run_test(size=size, notifications=True) as pilot:
-        await STATES["lock"].reach(pilot, sim)
+    async with in_state("lock", make_sim, size, notifications=True) as (app, pilot, _sim):
         for panel in (False, True):
             if panel:
                 await pilot.press("f1")  # the keys panel narrows the footer: more rows

@@ -7,7 +7,8 @@ care how the phone got there), makes the app, and ``reach`` presses the keys tha
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from textual.pilot import Pilot
@@ -366,3 +367,15 @@ def open_state(name: str, make_sim: Callable[..., OnePhoneWorld]) -> tuple[Phone
     if state.prepare is not None:
         state.prepare(sim)
     return make_app(sim.world, pace=state.pace, power_on=state.power_on), sim
+
+
+@asynccontextmanager
+async def in_state(
+    name: str, make_sim: Callable[..., OnePhoneWorld], size: tuple[int, int], **run: bool
+) -> AsyncIterator[tuple[PhoneApp, Pilot[None], OnePhoneWorld]]:
+    """The app running at ``size`` (``run``: more of ``App.run_test``'s options), brought to
+    state ``name``: (app, pilot, world)."""
+    app, sim = open_state(name, make_sim)
+    async with app.run_test(size=size, **run) as pilot:
+        await STATES[name].reach(pilot, sim)
+        yield app, pilot, sim
