@@ -17,11 +17,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
 from phone_sim.ui.app import Pace, make_app
 from phone_sim.ui.screens import vendor_console_screen as console
 from server_stub.admin.client import AdminClient, AdminHttpError
 from tests.support.one_phone import OnePhoneWorld
+from tests.support.signed_client import sim as sim_card
+from tests.support.vendor import TELEKOM, Phones
 from tests.support.waits import wait_until
 
 
@@ -65,7 +68,7 @@ async def test_the_console_lists_a_page_of_a_large_fleet_and_says_how_many(
         await wait_until(pilot, lambda: fleet.row_count == 2)
         assert _first_cells(fleet) == held[-2:]  # the holds placed last
         await wait_until(pilot, lambda: "2 of 5" in str(title.render()))
-        assert "this world's phones and the devices met last" in str(title.render())
+        assert "this world's phones, the holds and devices met last" in str(title.render())
 
         # The audit trail starts at the newest entries, not at the first.
         audit = app.screen.query_one("#audit", DataTable)
@@ -109,3 +112,31 @@ async def test_a_vendor_without_the_fleet_page_is_listed_whole(
         assert sorted(_first_cells(fleet)) == sorted(held)
         assert str(app.screen.query_one("#fleet-title", Static).render()) == "Fleet"
         assert "No admin access" not in str(app.screen.query_one("#console-status").render())
+
+
+async def test_the_selected_device_stays_listed_and_selected_as_the_vendor_meets_more(
+    make_sim: Callable[..., OnePhoneWorld], small_pages: None
+) -> None:
+    """Reviewed and played: with a fleet running, rows left the page above the one selected,
+    the cursor kept its row number, and `l` locked the device that moved up into it."""
+    world = make_sim()
+    assert world.server is not None
+    phones = Phones(Factory.open(world.world.factory_dir), world.server)
+    met = [phones() for _ in range(3)]
+    for phone in met:
+        phone.activate(sim_card(TELEKOM))
+    app = make_app(world.world, pace=Pace.instant())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_console(pilot)
+        screen = app.screen
+        assert isinstance(screen, console.VendorConsoleScreen)
+        fleet = screen.query_one("#fleet", DataTable)
+        await wait_until(pilot, lambda: _first_cells(fleet) == [met[1].serial, met[2].serial])
+        fleet.move_cursor(row=0)
+        await pilot.pause()
+        for _ in range(3):  # the vendor meets three more
+            phones().activate(sim_card(TELEKOM))
+        screen.poll()
+        await wait_until(pilot, lambda: fleet.row_count == 3)  # it, and the two met last
+        assert screen.selected_serial() == met[1].serial
+        assert met[2].serial not in _first_cells(fleet)

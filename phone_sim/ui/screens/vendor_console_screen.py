@@ -16,7 +16,6 @@ with its controls off: the phone still talks to that vendor, by the protocol.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,15 +28,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, ContentSwitcher, DataTable, Input, Static, Tab, Tabs
-from textual.widgets.data_table import RowKey
 
+from phone_sim.protocol.imei import is_valid_imei
 from phone_sim.ui.screens.unblock_code_screen import UnblockCodeScreen
+from phone_sim.ui.widgets.audit_tail import AuditTail
 from phone_sim.ui.widgets.console_rows import (
     AUDIT_COLUMNS,
     FLEET_COLUMNS,
     FleetTable,
     LiveTable,
-    audit_cells,
     fleet_cells,
 )
 from phone_sim.ui.widgets.footer import PhoneFooter
@@ -46,10 +45,11 @@ from server_stub.admin.client import AdminClient, AdminClientError, AdminHttpErr
 from server_stub.admin.models import AuditPage, DeviceView, PolicyView
 
 POLL_SECONDS = 1.0
-#: devices met last that the console lists beside the world's own phones (``GET /admin/fleet``:
-#: reading a fleet of 10,000 whole took 0.48 s of the server's CPU a poll,
-#: docs/decisions/imei-lookups-outside-the-write-lock.md)
-FLEET_PAGE = 200
+#: devices met last that the console lists beside the world's own phones and the selected row
+#: (``GET /admin/fleet``, at most 1,000): a world of up to 1,000 devices is listed whole; reading a
+#: fleet of 10,000 whole took 0.48 s of the server's CPU a poll
+#: (docs/decisions/imei-lookups-outside-the-write-lock.md)
+FLEET_PAGE = 1000
 #: audit entries asked for at a time, and kept on screen (the oldest go first)
 AUDIT_PAGE, AUDIT_KEPT = 200, 1000
 AUDIT_TITLE = "Audit trail (live)"
@@ -101,16 +101,12 @@ class VendorConsoleScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._audit_after = 0
-        #: the audit rows shown, oldest first (at most AUDIT_KEPT)
-        self._audit_rows: deque[RowKey] = deque()
-        #: the next audit read takes the newest entries, not those after the last shown: at
-        #: first, and when the tail fell a page behind (a fleet writes faster than one a poll)
-        self._audit_newest = True
+        self._audit = AuditTail(AUDIT_PAGE, AUDIT_KEPT)
         #: the vendor has no ``GET /admin/fleet`` (an older server): the whole list, then
         self._whole_list = False
-        #: the world's phones, read on the UI thread for the poll's thread
-        self._own: list[str] = []
+        #: what the poll asks for by name: the world's phones and the selected row (read on the UI
+        #: thread for the poll's)
+        self._named: list[str] = []
         self._policy_version: str | None = None
         self._poll_timer: Timer | None = None
         #: the cursor was put on the phone in view (once: then it is the operator's)
@@ -159,7 +155,7 @@ class VendorConsoleScreen(Screen[None]):
         if self.admin is None:
             self._no_admin(self.app.world.vendor.no_admin)  # type: ignore[attr-defined]
             return
-        self._own = self._own_serials()
+        self._named = self._to_name()
         self.poll()
         self._poll_timer = self.set_interval(POLL_SECONDS, self.poll)
         fleet.focus()
@@ -173,12 +169,12 @@ class VendorConsoleScreen(Screen[None]):
             return
         try:
             devices, total = self._devices(admin)
-            newest = self._audit_newest
-            audit = admin.audit(after_id=None if newest else self._audit_after, limit=AUDIT_PAGE)
+            tail = self._audit
+            newest = tail.newest
+            audit = admin.audit(after_id=None if newest else tail.after, limit=tail.page)
             policy = admin.policy() if self._policy_version is None else None
         except AdminHttpError as exc:  # shown on screen, never raised
-            no_api = exc.status == 404 and exc.code == "not_found"
-            self.post_message(self.Failed(f"admin API: {exc}", no_admin=no_api))
+            self.post_message(self.Failed(f"admin API: {exc}", no_admin=_no_such_path(exc)))
             return
         except AdminClientError as exc:
             self.post_message(self.Failed(f"admin API: {exc}"))
@@ -190,22 +186,34 @@ class VendorConsoleScreen(Screen[None]):
         a vendor without ``GET /admin/fleet``, every device (and None)."""
         if not self._whole_list:
             try:
-                page = admin.fleet(limit=FLEET_PAGE, idents=self._own)
+                page = admin.fleet(limit=FLEET_PAGE, idents=self._named)
                 return page.devices, page.total
             except AdminHttpError as exc:
-                if not (exc.status == 404 and exc.code == "not_found"):
+                if not _no_such_path(exc):
                     raise
                 self._whole_list = True
         return admin.devices(), None
 
-    def _own_serials(self) -> list[str]:
-        return [p.phone.identity.serial for p in self.app.world]  # type: ignore[attr-defined]
+    def _to_name(self) -> list[str]:
+        """The world's phones, and the selected row: a device the operator chose stays listed
+        however many the vendor meets after it (an IMEI, a hold's, is not asked for by name:
+        finding one reads every device's IMEIs)."""
+        named = [p.phone.identity.serial for p in self.app.world]  # type: ignore[attr-defined]
+        selected = self.selected_serial()
+        if selected is not None and selected not in named and not is_valid_imei(selected):
+            named.append(selected)
+        return named
+
+    @on(DataTable.RowHighlighted, "#fleet")
+    def _chosen(self) -> None:
+        self._named = self._to_name()
 
     def on_vendor_console_screen_fetched(self, message: Fetched) -> None:
-        self._own = self._own_serials()
+        self._named = self._to_name()
         self._show_fleet(message.devices)
         self._title_fleet(len(message.devices), message.total)
-        self._show_audit(message.audit, newest=message.audit_newest)
+        audit = self.query_one("#audit", DataTable)
+        self._audit.show(audit, message.audit, newest=message.audit_newest)
         if message.policy is not None:
             self._policy_version = message.policy.version
             self._policy_tab.label = policy_title(message.policy.version)
@@ -214,35 +222,17 @@ class VendorConsoleScreen(Screen[None]):
     def _title_fleet(self, shown: int, total: int | None) -> None:
         title = "[b]Fleet[/b]"
         if total is not None and total > shown:
-            title += f"  {shown:,} of {total:,}: this world's phones and the devices met last"
+            title += (
+                f"  {shown:,} of {total:,}: this world's phones, the holds and devices met last"
+            )
         self.query_one("#fleet-title", Static).update(title)
-
-    def _show_audit(self, page: AuditPage, *, newest: bool) -> None:
-        """The live tail: entries after the last shown, each once, at most AUDIT_KEPT rows."""
-        audit = self.query_one("#audit", DataTable)
-        # Polls overlap (the timer's and the one after an action): two answers can carry the
-        # same page. Entries already shown are skipped, so each appears once (issue #15).
-        fresh = [entry for entry in page.entries if entry.id > self._audit_after]
-        if fresh and self._audit_rows and fresh[0].id > self._audit_after + 1:
-            skipped = f"{fresh[0].id - self._audit_after - 1:,} entries"
-            gap = ("…", "", skipped, "not shown:", "`admin audit` has them", "", "")
-            self._audit_rows.append(audit.add_row(*gap))
-        for entry in fresh:
-            self._audit_after = max(self._audit_after, entry.id)
-            self._audit_rows.append(audit.add_row(*audit_cells(entry)))
-        while len(self._audit_rows) > AUDIT_KEPT:
-            audit.remove_row(self._audit_rows.popleft())
-        # A full page after the last shown: more may wait than a poll reads (a fleet writes
-        # hundreds a second), so the next read jumps to the newest. After the newest, the tail.
-        self._audit_newest = not newest and len(page.entries) >= AUDIT_PAGE
-        if fresh:
-            audit.move_cursor(row=audit.row_count - 1)
 
     def _show_fleet(self, devices: list[DeviceView]) -> None:
         """Update the fleet in place: rebuilding it every poll threw away the operator's
         sideways scroll and the columns they had scrolled to (issue #15)."""
         fleet = self.query_one("#fleet", DataTable)
         shown = {str(key.value) for key in fleet.rows}
+        selected = self.selected_serial()
         keys = []
         # With several phones in the world, each of its own is named in the row's label (the
         # vendor knows serials, the world names them).
@@ -260,6 +250,10 @@ class VendorConsoleScreen(Screen[None]):
                     fleet.update_cell(key, column, value)
         for gone in shown - set(keys):
             fleet.remove_row(gone)
+        if selected in keys and self.selected_serial() != selected:
+            # Rows above it left the page: the cursor stays on the device, not on its row
+            # number, or Lock would act on whichever device moved up into it.
+            fleet.move_cursor(row=fleet.get_row_index(selected))
         in_view = self.app.phone.identity.serial  # type: ignore[attr-defined]
         if not self._cursor_placed and keys:
             # The console's actions take the selected row: it starts on the phone in view, not
@@ -420,3 +414,8 @@ class VendorConsoleScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss()
+
+
+def _no_such_path(exc: AdminHttpError) -> bool:
+    """The vendor answered 404 for the path itself (it has no such route), not for a device."""
+    return exc.status == 404 and exc.code == "not_found"
