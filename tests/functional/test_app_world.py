@@ -21,6 +21,7 @@ from phone_sim.ui.screens.vendor_console_screen import VendorConsoleScreen
 from phone_sim.ui.widgets.status_bar import StatusBar
 from phone_sim.world.launch import WorldOptions, launch
 from tests.functional.conftest import on_screen, wait_until
+from tests.support.ui_states import activate_in_view
 
 SIZE = (120, 40)
 DAY = 86_400
@@ -147,10 +148,7 @@ async def test_phone_sim_serves_its_vendor_once_the_first_frame_is_up(tmp_path: 
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: world.vendor.running)
             phone = world.phone().phone
-            await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
-            phone.insert_sim(1, Sim.of(carrier("Telekom")))
-            app.request_activation()
-            await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
+            await activate_in_view(pilot, app, phone, "Telekom")
 
 
 async def test_a_phone_the_vendor_learns_of_later_never_moves_the_operators_row(
@@ -164,10 +162,7 @@ async def test_a_phone_the_vendor_learns_of_later_never_moves_the_operators_row(
     with world:
         async with app.run_test(size=SIZE) as pilot:
             first, second = (p.phone for p in world)
-            await wait_until(pilot, lambda: first.state is DeviceState.SETUP)
-            first.insert_sim(1, Sim.of(carrier("Telekom")))
-            app.request_activation()
-            await wait_until(pilot, lambda: first.state is DeviceState.ACTIVATED)
+            await activate_in_view(pilot, app, first, "Telekom")
             await pilot.press("n")
             await wait_until(pilot, lambda: status(app).startswith("phone-2 (Redmi Note 9)"))
             fleet = await open_console(pilot, app, rows=1)

@@ -21,6 +21,7 @@ from phone_sim.ui.screens.home_screen import HomeScreen
 from phone_sim.ui.screens.lock_screen import LockScreen
 from phone_sim.world.launch import WorldOptions, launch
 from tests.functional.conftest import wait_until
+from tests.support.ui_states import activate_in_view
 
 SMALL = (80, 24)
 
@@ -51,10 +52,7 @@ async def test_a_two_phone_lock_screen_and_the_keys_panel_keep_every_key_clear(
     with world:
         async with app.run_test(size=SMALL) as pilot:
             cuban, german = (p.phone for p in world)
-            await wait_until(pilot, lambda: cuban.state is DeviceState.SETUP)
-            cuban.insert_sim(1, Sim.of(carrier("Cubacel")))
-            app.request_activation()
-            await wait_until(pilot, lambda: cuban.state is DeviceState.ACTIVATED)
+            await activate_in_view(pilot, app, cuban, "Cubacel")
             await pilot.press("a")  # +3 days: the lock lands
             await wait_until(pilot, lambda: isinstance(app.screen, LockScreen))
             await wait_until(pilot, lambda: len(app.screen.query(FooterKey)) >= 13)

@@ -28,7 +28,7 @@ from phone_sim.world.world import World
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.embedded import EmbeddedVendorServer
 from tests.support.one_phone import OnePhoneWorld
-from tests.support.ui_states import in_state
+from tests.support.ui_states import activate_in_view, in_state
 from tests.support.waits import on_screen, wait_until
 
 SMALL = (80, 24)
@@ -178,10 +178,7 @@ async def test_a_phone_whose_vendor_moved_on_elsewhere_catches_up_without_an_err
 
         app.notify = notify  # type: ignore[method-assign]
         async with app.run_test(size=SMALL) as pilot:
-            await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
-            phone.insert_sim(1, Sim.of(carrier("Telekom")))
-            app.request_activation()
-            await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)
+            await activate_in_view(pilot, app, phone, "Telekom")
             before = phone.clock.now()
             # Another terminal, the operator's, moves the vendor three days on.
             token = server.settings.admin_token_path.read_text().strip()

@@ -20,11 +20,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from phone_sim.protocol.clock import ClockMode, FixedClock
+from phone_sim.protocol.clock import FixedClock
 from phone_sim.protocol.identity import Factory
 from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.connections import HttpParser
@@ -32,6 +31,7 @@ from server_stub.runtime.embedded import EmbeddedVendorServer
 from server_stub.runtime.processes import ServerProcesses
 from tests.support.raw_http import RawAnswer, address, connect, ended, parse, read_to_end
 from tests.support.signed_client import SEPT_2021, DeviceIdentity, post_activation, session, sim
+from tests.support.vendor import settings_in_a_process
 
 HEAD = b"POST /v1/activation HTTP/1.1\r\nHost: vendor\r\n"
 #: what each kind of stalled client sent before falling silent
@@ -47,19 +47,6 @@ def _embedded(tmp_path: Path, **settings: object) -> EmbeddedVendorServer:
     config = ServerSettings(data_dir=tmp_path / "vendor", port=0, **settings)  # type: ignore[arg-type]
     return EmbeddedVendorServer(
         config, clock=FixedClock(SEPT_2021), http_parser=parser, log_level="critical"
-    )
-
-
-def _in_a_process(tmp_path: Path, **limits: Any) -> ServerSettings:
-    """Settings for a server in its own process (``ServerProcesses``): its clock stands at
-    September 2021 in the data directory, since the process cannot take this one's."""
-    return ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
-        **limits,
     )
 
 
@@ -208,7 +195,7 @@ def test_two_thousand_stalled_connections_leave_health_answering(
     tmp_path: Path, factory: Factory
 ) -> None:
     """A server process whose open-file limit is 1,024 (a common default), 2,000 stalls."""
-    settings = _in_a_process(tmp_path, request_timeout=2.0)
+    settings = settings_in_a_process(tmp_path, request_timeout=2.0)
     with _open_files(1024):  # the server process inherits it
         processes = ServerProcesses(settings, 1, log_level="critical")
     try:
@@ -254,7 +241,7 @@ def test_a_request_that_has_arrived_is_not_cut_to_make_room(
     (the newcomers take each other's places). Its connection was accepted before the stop, or
     waits in the listening socket's backlog with the flood."""
     processes = ServerProcesses(
-        _in_a_process(tmp_path, max_connections=16), 1, log_level="critical"
+        settings_in_a_process(tmp_path, max_connections=16), 1, log_level="critical"
     )
     pid = processes.pids[0]
     try:

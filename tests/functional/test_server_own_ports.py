@@ -10,27 +10,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
-from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.processes import ServerProcesses, can_share_port
-from tests.support.signed_client import SEPT_2021, session
+from tests.support.signed_client import session
+from tests.support.vendor import settings_in_a_process
 
 pytestmark = pytest.mark.skipif(not can_share_port(), reason="needs SO_REUSEPORT (Linux)")
 
 
-def _settings(tmp_path: Path) -> ServerSettings:
-    return ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
-    )
-
-
 def test_each_process_answers_on_its_own_port(tmp_path: Path, factory: Factory) -> None:
-    processes = ServerProcesses(_settings(tmp_path), 2, log_level="critical", own_ports=True)
+    processes = ServerProcesses(
+        settings_in_a_process(tmp_path), 2, log_level="critical", own_ports=True
+    )
     try:
         own = processes.own_urls
         shared = urlsplit(processes.url)
@@ -51,7 +42,7 @@ def test_each_process_answers_on_its_own_port(tmp_path: Path, factory: Factory) 
 
 
 def test_without_own_ports_there_are_none(tmp_path: Path, factory: Factory) -> None:
-    processes = ServerProcesses(_settings(tmp_path), 1, log_level="critical")
+    processes = ServerProcesses(settings_in_a_process(tmp_path), 1, log_level="critical")
     try:
         assert processes.own_urls == ()
         assert session().get(processes.url + "/v1/health", timeout=10).status_code == 200

@@ -34,13 +34,11 @@ import pytest
 import requests
 import urllib3
 
-from phone_sim.protocol.clock import ClockMode
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
 from phone_sim.protocol.messages import Verdict
 from phone_sim.protocol.signing import WireRequest, WireResponse, verify_verdict_response
-from server_stub.datadir.settings import ServerSettings
 from server_stub.runtime.processes import ServerProcesses
 from tests.support.raw_http import address, connect, ended, parse, read_to_end
 from tests.support.signed_client import (
@@ -52,6 +50,7 @@ from tests.support.signed_client import (
     session,
     sim,
 )
+from tests.support.vendor import settings_in_a_process
 
 SOAK_SECONDS = 8.0
 MEMORY_BOUND_MIB = 256
@@ -358,17 +357,13 @@ def test_hostile_inputs_mixed_with_honest_traffic(tmp_path: Path, factory: Facto
         )
         for n in range(16)
     ]
-    settings = ServerSettings(
-        data_dir=tmp_path / "vendor",
-        port=0,
+    settings = settings_in_a_process(
+        tmp_path,
         # Two seconds: an honest keep-alive client's wait counts from its previous answer, and
         # on a crowded machine its next request (verify, sign, send) once took more than one
         # (a 408 in a clean-clone run, load 4). Stalls still end at the deadline.
         request_timeout=2.0,
         max_connections=100,
-        clock_mode=ClockMode.SIMULATED,
-        clock_start=SEPT_2021,
-        clock_speed=0,
     )
     processes = ServerProcesses(settings, 1, log_level="critical")
     try:

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, Tab
 from textual.worker import WorkerCancelled
 
+from phone_sim.device.phone import Phone
 from phone_sim.device.provisioning import PhoneSpec
 from phone_sim.device.sims import Sim, carrier
 from phone_sim.device.state import DeviceState
@@ -379,3 +380,14 @@ async def in_state(
     async with app.run_test(size=size, **run) as pilot:
         await STATES[name].reach(pilot, sim)
         yield app, pilot, sim
+
+
+async def activate_in_view(
+    pilot: Pilot[None], app: PhoneApp, phone: Phone, carrier_name: str
+) -> None:
+    """``phone``, the one in view, taken from setup to activated through the app, with a SIM of
+    ``carrier_name`` in slot 1."""
+    await wait_until(pilot, lambda: phone.state is DeviceState.SETUP)
+    phone.insert_sim(1, Sim.of(carrier(carrier_name)))
+    app.request_activation()
+    await wait_until(pilot, lambda: phone.state is DeviceState.ACTIVATED)

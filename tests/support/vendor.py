@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import requests
 
-from phone_sim.protocol.clock import FixedClock
+from phone_sim.protocol.clock import ClockMode, FixedClock
 from phone_sim.protocol.identity import Factory
 from phone_sim.protocol.imei import make_imei
 from phone_sim.protocol.keys import load_vendor_public_key, vendor_key_id
@@ -159,3 +159,16 @@ class Phones:
 
 def admin_client(server: EmbeddedVendorServer) -> AdminClient:
     return AdminClient(server.url, server.admin_token.value)
+
+
+def settings_in_a_process(tmp_path: Path, **limits: Any) -> ServerSettings:
+    """Settings for a server in its own process (``ServerProcesses``): its clock stands at
+    September 2021 in the data directory, since the process cannot take this one's."""
+    return ServerSettings(
+        data_dir=tmp_path / "vendor",
+        port=0,
+        clock_mode=ClockMode.SIMULATED,
+        clock_start=SEPT_2021,
+        clock_speed=0,
+        **limits,
+    )
